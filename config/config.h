@@ -1,0 +1,112 @@
+/* The daemon's configuration: one YAML file (libyaml), validated in full at load.
+ *
+ * config_load() reads the file, checks every key against the declarative tables in
+ * config.c (type, default, bounds, help) and compiles the rules.  Every problem is
+ * reported, not only the first, each as
+ *
+ *     handoff.yaml:12:18: scoring.rules[3].points: expected integer in [-1000, 1000], got "1O"
+ *        points: 1O
+ *                ^
+ *
+ * Unknown keys are rejected with the list of allowed ones; repeated keys too. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../processors/buf.h"
+#include "../processors/rules.h"
+
+typedef enum hf_output_format {
+    HF_OUTPUT_AVRO = 0,
+    HF_OUTPUT_JSON,
+} hf_output_format_t;
+
+typedef enum hf_guarantee {
+    HF_GUARANTEE_AT_LEAST_ONCE = 0, /* exactly-once state, idempotent outputs */
+    HF_GUARANTEE_EXACTLY_ONCE,      /* + Kafka transactions on a real cluster */
+} hf_guarantee_t;
+
+typedef enum hf_log_format {
+    HF_LOG_TEXT = 0,
+    HF_LOG_JSON,
+} hf_log_format_t;
+
+/* A librdkafka property passed through verbatim (security.protocol, sasl.*, ...). */
+typedef struct hf_kafka_prop {
+    char *name;
+    char *value;
+} hf_kafka_prop_t;
+
+typedef struct hf_topics {
+    /* inputs (DESIGN §4) */
+    char *web_visits;         /* mkt.web.visits */
+    char *form_submissions;   /* mkt.form.submissions */
+    char *content_downloads;  /* mkt.content.downloads */
+    char *webinar_attendance; /* mkt.webinar.attendance */
+    char *email_engagement;   /* mkt.email.engagement */
+    char *identity;           /* mkt.identity */
+    char *sales_activity;     /* sales.activity */
+    /* outputs */
+    char *conversation_ready; /* handoff.conversation-ready */
+    char *sla_breach;         /* handoff.sla-breach */
+    char *lifecycle;          /* handoff.lifecycle */
+    char *dlq;                /* handoff.dlq */
+    /* internal, derived from app.id: "<app>.by-anonymous" etc. */
+    char *by_anonymous;
+    char *by_contact;
+    char *by_account;
+} hf_topics_t;
+
+typedef struct hf_config {
+    char *path; /* the file it was loaded from */
+
+    char *app_id; /* consumer group id and prefix of internal topics */
+
+    /* kafka */
+    char *brokers;
+    int32_t partitions; /* partition count of every topic (launcher creates, daemon checks) */
+    hf_guarantee_t guarantee;
+    hf_kafka_prop_t *kafka_props;
+    size_t kafka_prop_count;
+    hf_topics_t topics;
+
+    /* state */
+    char *state_dir;
+    int64_t commit_interval_ms;
+    uint32_t cache_max_entries; /* entity states kept in memory between commits */
+
+    /* outputs */
+    hf_output_format_t output_format;
+
+    /* privacy: key for the e-mail hash; created with random bytes if missing */
+    char *email_hash_key_file; /* default "<state_dir>/email-hash.key" */
+
+    /* limits on input records; a record over them goes to the DLQ */
+    uint32_t max_record_bytes;
+    uint32_t max_field_bytes;
+    uint32_t max_tags;
+
+    /* logging */
+    int log_level; /* LOG_LEVEL_* of daemon/log.h: 0 debug, 1 info, 2 warn, 3 error */
+    hf_log_format_t log_format;
+
+    hf_rules_t *rules; /* owned */
+} hf_config_t;
+
+/* Loads and validates @path.  On success *out is a new config owned by the caller
+ * and 0 is returned.  Otherwise returns the number of problems found (positive;
+ * each formatted into @errors as shown above), or a negative errno when the file
+ * cannot be read (also described in @errors).  *out is written only on success. */
+int config_load(hf_config_t **out, const char *path, hf_buf_t *errors);
+
+/* Same, from memory; @name is used in messages in place of a path. */
+int config_load_string(hf_config_t **out, const char *name, const char *text, size_t len,
+                       hf_buf_t *errors);
+
+void config_free(hf_config_t *cfg);
+
+/* Every topic of the config (inputs, outputs, internal) in a fixed order; @count
+ * receives their number.  The pointers belong to @cfg. */
+size_t config_topics(const hf_config_t *cfg, const char **names, size_t max);

@@ -1,0 +1,97 @@
+/* Avro codec: single-object encoded records of DESIGN §4 <-> processor structs.
+ *
+ * Inputs arrive as `C3 01`, the 8-byte little-endian CRC-64-AVRO fingerprint of the
+ * writer schema's Parsing Canonical Form, then the Avro binary body.  The codec knows
+ * the current schema of every record (schemas/*.avsc, embedded at build time) and
+ * the older versions kept in schemas/history/; a body written with an older schema
+ * is resolved to the current reader schema (new fields take their defaults).
+ *
+ * Readers, resolvers and values are built once per known fingerprint and reused:
+ * nothing is allocated per record once the codec is warm.
+ *
+ * Thread: a codec is used by one thread at a time. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../config/config.h"
+#include "../processors/buf.h"
+#include "../processors/event.h"
+#include "../processors/output.h"
+
+typedef struct codec codec_t;
+
+typedef struct codec_opts {
+    uint32_t max_record_bytes; /* whole framed record; 0 = no limit */
+    uint32_t max_field_bytes;  /* any one string; 0 = no limit */
+    uint32_t max_tags;         /* ContentDownload.tags; 0 = no limit */
+    const uint8_t *email_key;  /* key of the e-mail hash (copied) */
+    size_t email_key_len;
+    hf_output_format_t output_format; /* encoders write Avro or JSON */
+} codec_opts_t;
+
+/* Positive results of codec_decode_input(); the message in @err says more. */
+enum codec_error {
+    CODEC_E_FRAMING = 1,    /* not single-object encoding (magic, length) */
+    CODEC_E_UNKNOWN_SCHEMA, /* fingerprint of no schema this codec knows */
+    CODEC_E_NOT_INPUT,      /* a known schema, but not an input record */
+    CODEC_E_TRUNCATED,      /* body ends before the record does */
+    CODEC_E_INVALID,        /* body does not decode (bad enum, union index, trailing bytes) */
+    CODEC_E_LIMIT,          /* over max_record_bytes / max_field_bytes / max_tags */
+};
+
+/* Short stable name of an error class ("framing", "unknown_schema", ...). */
+const char *codec_error_name(int e);
+
+/* Builds a codec.  Returns 0 and sets *out, or -errno with a message in @err. */
+int codec_new(codec_t **out, const codec_opts_t *opts, char *err, size_t errsz);
+void codec_free(codec_t *c);
+
+/* Decodes one input record into @ev.  Strings in @ev belong to the codec and stay
+ * valid until the next decode.  traits.email is never set: the decoder fills
+ * email_domain and email_hash (HMAC-SHA256 under the codec's key, hex) instead.
+ * Returns 0, or a positive enum codec_error with the reason in @err. */
+int codec_decode_input(codec_t *c, const void *buf, size_t len, hf_event_t *ev, char *err,
+                       size_t errsz);
+
+/* The record kind a framed record claims, from its fingerprint alone, or -1. */
+int codec_peek_kind(codec_t *c, const void *buf, size_t len);
+
+/* Encoders: append one framed record (single-object Avro, or one JSON object when
+ * the codec was built with HF_OUTPUT_JSON) to @out.  Return 0 or -errno. */
+int codec_encode_input(codec_t *c, const hf_event_t *ev, hf_buf_t *out);
+int codec_encode_handoff(codec_t *c, const hf_handoff_t *h, hf_buf_t *out);
+int codec_encode_lifecycle(codec_t *c, const hf_lifecycle_t *lc, hf_buf_t *out);
+
+/* DeadLetter */
+typedef struct hf_dead_letter {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const void *key; /* NULL = absent */
+    size_t key_len;
+    const void *value; /* NULL = absent */
+    size_t value_len;
+    const char *error;
+    int64_t at_ms;
+} hf_dead_letter_t;
+
+int codec_encode_dead_letter(codec_t *c, const hf_dead_letter_t *dl, hf_buf_t *out);
+
+/* Any framed record of a known schema (input or output) as one line of JSON,
+ * appended to @json.  Returns 0, or a positive enum codec_error with @err. */
+int codec_record_to_json(codec_t *c, const void *buf, size_t len, hf_buf_t *json, char *err,
+                         size_t errsz);
+
+/* An unframed Avro binary body of the named schema (e.g. "ContactState", a state
+ * record) as JSON appended to @json.  Returns 0, or a positive enum codec_error. */
+int codec_body_to_json(codec_t *c, const char *record_name, const void *body, size_t len,
+                       hf_buf_t *json, char *err, size_t errsz);
+
+/* CRC-64-AVRO ("Rabin") fingerprint of @len bytes, as the Avro spec defines it. */
+uint64_t codec_crc64_avro(const void *data, size_t len);
+
+/* The fingerprint of the current schema of record @name ("WebVisit", ...), or 0. */
+uint64_t codec_schema_fingerprint(const char *name);

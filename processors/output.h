@@ -1,0 +1,124 @@
+/* Records processors emit, and the sink they emit them into.
+ *
+ * These mirror the output records of DESIGN §4 field for field.  Every pointer is
+ * borrowed: it is valid only during the sink callback that receives the record; a
+ * sink that keeps something copies it (the daemon encodes to Avro right away). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+typedef struct hf_reason {
+    const char *rule;
+    int32_t points;
+    int32_t count;
+    const char *detail;
+} hf_reason_t;
+
+typedef struct hf_page {
+    const char *url;
+    const char *title; /* NULL = absent */
+    int32_t views;
+} hf_page_t;
+
+typedef struct hf_download {
+    const char *asset_id;
+    const char *title;
+    const char *type;
+    int64_t at_ms;
+} hf_download_t;
+
+typedef struct hf_webinar {
+    const char *webinar_id;
+    const char *title;
+    const char *action; /* "attended", ... */
+    int32_t minutes;
+    int64_t at_ms;
+} hf_webinar_t;
+
+typedef struct hf_touch {
+    int64_t at_ms;
+    const char *type;   /* "web_visit", "download", "webinar", "email", "form", ... */
+    const char *title;
+    const char *detail; /* NULL = absent */
+} hf_touch_t;
+
+typedef struct hf_interest {
+    const char *topic;
+    float weight;
+} hf_interest_t;
+
+typedef struct hf_member {
+    const char *contact_id;
+    const char *role;
+    int32_t score;
+    int64_t last_active_ms;
+} hf_member_t;
+
+typedef struct hf_journey {
+    int64_t first_seen_ms;
+    bool has_known_since;
+    int64_t known_since_ms;
+    int32_t sessions;
+    int32_t page_views;
+    const hf_page_t *top_pages;
+    size_t top_page_count;
+    const hf_download_t *downloads;
+    size_t download_count;
+    const hf_webinar_t *webinars;
+    size_t webinar_count;
+    int32_t email_opens;
+    int32_t email_clicks;
+    const char *email_last_campaign; /* NULL = absent */
+    const hf_touch_t *recent;        /* newest first */
+    size_t recent_count;
+} hf_journey_t;
+
+/* ConversationReady */
+typedef struct hf_handoff {
+    const char *handoff_id;
+    hf_entity_type_t entity_type;
+    const char *entity_id;
+    const char *account_id; /* NULL = absent */
+    const char *rule;
+    int64_t qualified_at_ms; /* event time */
+    int64_t emitted_at_ms;   /* wall time */
+    int32_t score;
+    const char *fit_grade;
+    const char *stage_before;
+    const hf_reason_t *reasons;
+    size_t reason_count;
+    hf_journey_t journey;
+    const hf_interest_t *interests;
+    size_t interest_count;
+    const hf_member_t *buying_group;
+    size_t buying_group_count;
+    const char *const *roles_covered;
+    size_t roles_covered_count;
+    const char *routing_team;   /* NULL = absent */
+    const char *routing_region; /* NULL = absent */
+    int64_t sla_accept_by_ms;
+    int64_t sla_first_touch_by_ms;
+} hf_handoff_t;
+
+/* LifecycleChange */
+typedef struct hf_lifecycle {
+    hf_entity_type_t entity_type;
+    const char *entity_id;
+    const char *from_stage;
+    const char *to_stage;
+    int64_t at_ms;
+    const char *cause;
+} hf_lifecycle_t;
+
+/* Where processors put what they emit.  Callbacks return 0, or a negative errno
+ * that the processor passes straight back to its caller (the fold then stops; the
+ * caller treats it as fatal).  Unused callbacks may be NULL. */
+typedef struct hf_sink {
+    void *opaque;
+    int (*handoff)(void *opaque, const hf_handoff_t *h);
+    int (*lifecycle)(void *opaque, const hf_lifecycle_t *lc);
+} hf_sink_t;

@@ -1,0 +1,160 @@
+/* Compiled rules: what marketing and sales agreed on, in the form processors use.
+ *
+ * The config loader (config/) builds an hf_rules_t from the YAML file and owns it;
+ * processors only read it (const) and never keep pointers into it across calls, so a
+ * reload can swap in a new one between two events.  State refers to rules by name,
+ * never by index, for the same reason. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+/* A list of case-insensitive glob patterns (fnmatch syntax: *, ?, [..]).
+ * Empty list = no condition. */
+typedef struct hf_globs {
+    char **patterns;
+    size_t count;
+} hf_globs_t;
+
+/* True if @globs is empty, or @value is non-NULL and matches one of the patterns. */
+bool hf_globs_match(const hf_globs_t *globs, const char *value);
+
+/* Which events a scoring rule matches.  Every condition that is set must hold
+ * (AND); within one list any pattern may match (OR). */
+typedef struct hf_event_match {
+    uint32_t kinds;          /* bit (1u << hf_event_kind_t); 0 = any kind */
+    uint32_t form_types;     /* bit (1u << hf_form_type_t); 0 = any */
+    uint32_t webinar_actions;/* bit (1u << hf_webinar_action_t); 0 = any */
+    uint32_t email_actions;  /* bit (1u << hf_email_action_t); 0 = any */
+    hf_globs_t url;          /* WebVisit.url, FormSubmission.url */
+    hf_globs_t title;        /* WebVisit.title, asset_title, webinar_title */
+    hf_globs_t referrer;
+    hf_globs_t utm_source;
+    hf_globs_t utm_medium;
+    hf_globs_t utm_campaign;
+    hf_globs_t form_id;
+    hf_globs_t asset_id;
+    hf_globs_t asset_type;
+    hf_globs_t tags;         /* any tag matches any pattern */
+    hf_globs_t webinar_id;
+    hf_globs_t campaign;     /* download / webinar / e-mail campaign */
+    hf_globs_t link_url;
+    hf_globs_t source;       /* envelope source */
+    int32_t min_duration_ms; /* WebVisit.duration_ms >= this; 0 = no condition */
+    int32_t min_minutes;     /* WebinarEvent.minutes_attended >= this; 0 = none */
+} hf_event_match_t;
+
+/* True if @ev satisfies every condition of @m. */
+bool hf_event_match(const hf_event_match_t *m, const hf_event_t *ev);
+
+/* A behaviour-score rule: @points (may be negative) per matching event, at most
+ * @cap_count awards per @cap_period_ms of event time (cap_count 0 = no cap). */
+typedef struct hf_score_rule {
+    char *name;
+    hf_event_match_t match;
+    int32_t points;
+    uint32_t cap_count;
+    int64_t cap_period_ms;
+} hf_score_rule_t;
+
+/* Conditions on a contact's traits, for fit rules and exclusions. */
+typedef struct hf_trait_match {
+    hf_globs_t title;
+    hf_globs_t seniority;
+    hf_globs_t department;
+    hf_globs_t industry;
+    hf_globs_t company_name;
+    hf_globs_t country;
+    hf_globs_t region;
+    hf_globs_t email_domain;
+    bool has_employees_range;
+    int32_t employees_min; /* inclusive */
+    int32_t employees_max; /* inclusive */
+} hf_trait_match_t;
+
+typedef struct hf_fit_rule {
+    char *name;
+    hf_trait_match_t match;
+    int32_t points;
+} hf_fit_rule_t;
+
+typedef struct hf_fit_exclusion {
+    char *name;
+    hf_trait_match_t match;
+} hf_fit_exclusion_t;
+
+/* A grade letter awarded from @min_points fit points up.  Grades are sorted by
+ * min_points descending; the last one is the floor (usually "F" at 0) and is also
+ * given to excluded contacts. */
+typedef struct hf_grade {
+    char *letter;
+    int32_t min_points;
+} hf_grade_t;
+
+/* A contact conversation-ready rule.  All conditions that are set must hold. */
+typedef struct hf_contact_rule {
+    char *name;
+    int32_t min_score;       /* 0 = no condition */
+    int min_grade;           /* index into hf_rules_t.grades; -1 = no condition */
+    char **requires;         /* scoring-rule names, each matched within @within_ms */
+    size_t requires_count;
+    int64_t within_ms;       /* recency window for @requires; 0 = any time */
+} hf_contact_rule_t;
+
+typedef struct hf_rules {
+    /* score */
+    int64_t half_life_ms;    /* exponential decay on event time; 0 = no decay */
+    int32_t max_score;       /* overall cap */
+    int32_t min_score;       /* floor, usually 0 */
+    hf_score_rule_t *score_rules;
+    size_t score_rule_count;
+
+    /* fit */
+    hf_grade_t *grades;
+    size_t grade_count;
+    hf_fit_rule_t *fit_rules;
+    size_t fit_rule_count;
+    hf_fit_exclusion_t *exclusions;
+    size_t exclusion_count;
+
+    /* lifecycle */
+    int32_t engaged_score;   /* known -> engaged at this score */
+
+    /* qualification */
+    hf_contact_rule_t *contact_rules;
+    size_t contact_rule_count;
+    uint32_t hand_raiser_forms;      /* bit (1u << hf_form_type_t) */
+    char *hand_raiser_rule;          /* rule name reported for hand-raisers */
+    bool hand_raisers_respect_exclusions;
+    int64_t grace_ms;                /* a late event may qualify only this close to the newest */
+
+    /* stitching (stage 1) */
+    uint32_t stitch_max_events;      /* buffered anonymous events per anonymous id */
+    int64_t stitch_max_age_ms;       /* ... and their age relative to the newest */
+
+    /* journey bounds (stage 2) */
+    uint32_t dedupe_max_ids;         /* event ids remembered per contact */
+    int64_t dedupe_window_ms;        /* ... and for how long (event time) */
+    uint32_t journey_recent_max;     /* recent touches kept (newest first) */
+    uint32_t journey_pages_max;      /* distinct pages tracked */
+    uint32_t journey_top_pages;      /* top pages put in a handoff */
+    uint32_t journey_downloads_max;
+    uint32_t journey_webinars_max;
+    uint32_t journey_sessions_max;   /* distinct session ids remembered for counting */
+
+    /* SLA (issue 5 replaces these with business calendars) */
+    int64_t sla_accept_ms;
+    int64_t sla_first_touch_ms;
+} hf_rules_t;
+
+/* Index of the grade with @letter, or -1. */
+int hf_rules_grade_index(const hf_rules_t *r, const char *letter);
+
+/* Index of the scoring rule called @name, or -1. */
+int hf_rules_score_rule_index(const hf_rules_t *r, const char *name);
+
+/* Frees everything @r owns, and @r.  NULL is fine. */
+void hf_rules_free(hf_rules_t *r);
