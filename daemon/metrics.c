@@ -1,0 +1,181 @@
+#include "metrics.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const fixed_names[M__COUNT] = {
+    [M_CONSUMED] = "consumed", [M_FOLDED] = "folded",         [M_DUPLICATES] = "duplicates",
+    [M_DLQ] = "dlq",           [M_FORWARDED] = "forwarded",   [M_BUFFERED] = "buffered",
+    [M_EVICTED] = "evicted",   [M_IDENTIFIED] = "identified", [M_RELINKED] = "relinked",
+    [M_HANDOFFS] = "handoffs", [M_LIFECYCLE] = "lifecycle",   [M_DEFERRED] = "deferred",
+    [M_COMMITS] = "commits",
+};
+
+typedef struct named {
+    char *key; /* "group.name" */
+    uint64_t value;
+    uint64_t flushed;
+} named_t;
+
+struct metrics {
+    uint64_t counters[M__COUNT];
+    uint64_t flushed[M__COUNT];
+    named_t *named;
+    size_t named_count, named_cap;
+};
+
+const char *metrics_name(metric_t id)
+{
+    return (unsigned)id < M__COUNT ? fixed_names[id] : NULL;
+}
+
+metrics_t *metrics_new(void)
+{
+    return calloc(1, sizeof(metrics_t));
+}
+
+void metrics_free(metrics_t *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->named_count; i++)
+        free(m->named[i].key);
+    free(m->named);
+    free(m);
+}
+
+uint64_t *metrics_counters(metrics_t *m)
+{
+    return m->counters;
+}
+
+static named_t *named_find(const metrics_t *m, const char *key)
+{
+    for (size_t i = 0; i < m->named_count; i++)
+        if (strcmp(m->named[i].key, key) == 0)
+            return &m->named[i];
+    return NULL;
+}
+
+static named_t *named_get(metrics_t *m, const char *key)
+{
+    named_t *n = named_find(m, key);
+    if (n)
+        return n;
+    if (m->named_count == m->named_cap) {
+        size_t cap = m->named_cap ? m->named_cap * 2 : 16;
+        named_t *p = realloc(m->named, cap * sizeof(*p));
+        if (!p)
+            return NULL;
+        m->named = p;
+        m->named_cap = cap;
+    }
+    n = &m->named[m->named_count];
+    n->key = strdup(key);
+    if (!n->key)
+        return NULL;
+    n->value = n->flushed = 0;
+    m->named_count++;
+    return n;
+}
+
+int metrics_add_named(metrics_t *m, const char *group, const char *name, uint64_t n)
+{
+    char key[256];
+    snprintf(key, sizeof(key), "%s.%s", group, name);
+    named_t *c = named_get(m, key);
+    if (!c)
+        return -ENOMEM;
+    c->value += n;
+    return 0;
+}
+
+uint64_t metrics_named(const metrics_t *m, const char *group, const char *name)
+{
+    char key[256];
+    snprintf(key, sizeof(key), "%s.%s", group, name);
+    const named_t *c = named_find(m, key);
+    return c ? c->value : 0;
+}
+
+typedef struct load_ctx {
+    metrics_t *m;
+    int err;
+} load_ctx_t;
+
+static int load_one(void *opaque, const void *key, size_t key_len, const void *val, size_t val_len)
+{
+    load_ctx_t *ctx = opaque;
+    if (val_len != 8 || key_len == 0 || key_len > 250)
+        return 0; /* not ours; ignore */
+    char name[256];
+    memcpy(name, key, key_len);
+    name[key_len] = 0;
+    uint64_t v = store_get_be64(val);
+    for (int i = 0; i < M__COUNT; i++) {
+        if (strcmp(fixed_names[i], name) == 0) {
+            ctx->m->counters[i] = ctx->m->flushed[i] = v;
+            return 0;
+        }
+    }
+    named_t *n = named_get(ctx->m, name);
+    if (!n) {
+        ctx->err = -ENOMEM;
+        return 1;
+    }
+    n->value = n->flushed = v;
+    return 0;
+}
+
+int metrics_load(metrics_t *m, store_t *s, char *err, size_t errsz)
+{
+    load_ctx_t ctx = {m, 0};
+    int r = store_scan(s, STORE_CF_METRICS, load_one, &ctx, err, errsz);
+    if (ctx.err) {
+        snprintf(err, errsz, "out of memory");
+        return ctx.err;
+    }
+    return r < 0 ? r : 0;
+}
+
+void metrics_flush(metrics_t *m, store_batch_t *b)
+{
+    uint8_t v[8];
+    for (int i = 0; i < M__COUNT; i++) {
+        if (m->counters[i] == m->flushed[i])
+            continue;
+        store_put_be64(v, m->counters[i]);
+        store_batch_put(b, STORE_CF_METRICS, fixed_names[i], strlen(fixed_names[i]), v, 8);
+        m->flushed[i] = m->counters[i];
+    }
+    for (size_t i = 0; i < m->named_count; i++) {
+        named_t *n = &m->named[i];
+        if (n->value == n->flushed)
+            continue;
+        store_put_be64(v, n->value);
+        store_batch_put(b, STORE_CF_METRICS, n->key, strlen(n->key), v, 8);
+        n->flushed = n->value;
+    }
+}
+
+uint64_t metrics_group_text(const metrics_t *m, const char *group, char *out, size_t outsz)
+{
+    size_t glen = strlen(group), used = 0;
+    uint64_t sum = 0;
+    if (outsz)
+        out[0] = 0;
+    for (size_t i = 0; i < m->named_count; i++) {
+        const named_t *n = &m->named[i];
+        if (strncmp(n->key, group, glen) != 0 || n->key[glen] != '.')
+            continue;
+        sum += n->value;
+        int w = snprintf(out + used, used < outsz ? outsz - used : 0, "%s%s=%llu", used ? ", " : "",
+                         n->key + glen + 1, (unsigned long long)n->value);
+        if (w > 0)
+            used += (size_t)w;
+        if (used >= outsz)
+            used = outsz ? outsz - 1 : 0;
+    }
+    return sum;
+}

@@ -1,0 +1,60 @@
+/* Counters of the pipeline.  Kept in the state store (written in the same batch as
+ * the state they describe), so totals survive restarts and agree with the state
+ * after a crash.  Fixed counters are indexed; counters per rule or per DLQ reason
+ * are named.
+ *
+ * Thread: the pipeline thread only. */
+#pragma once
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "store.h"
+
+typedef enum metric {
+    M_CONSUMED = 0, /* records read from any topic */
+    M_FOLDED,       /* events folded into a journey */
+    M_DUPLICATES,   /* repeated event ids dropped */
+    M_DLQ,          /* dead letters */
+    M_FORWARDED,    /* records re-keyed to an internal topic */
+    M_BUFFERED,     /* anonymous records buffered in stage 1 */
+    M_EVICTED,      /* buffered anonymous records dropped by the bounds */
+    M_IDENTIFIED,   /* anonymous ids resolved to a contact */
+    M_RELINKED,     /* anonymous ids moved to another contact */
+    M_HANDOFFS,     /* ConversationReady emitted */
+    M_LIFECYCLE,    /* LifecycleChange emitted */
+    M_DEFERRED,     /* records for a stage this version does not run yet */
+    M_COMMITS,      /* state batches written */
+    M__COUNT
+} metric_t;
+
+typedef struct metrics metrics_t;
+
+metrics_t *metrics_new(void);
+void metrics_free(metrics_t *m);
+
+const char *metrics_name(metric_t id);
+
+static inline void metrics_inc(uint64_t *counters, metric_t id, uint64_t n)
+{
+    counters[id] += n;
+}
+
+/* The fixed counters (index with metric_t). */
+uint64_t *metrics_counters(metrics_t *m);
+
+/* Adds @n to the named counter "@group.@name" (created at 0).  0 or -ENOMEM. */
+int metrics_add_named(metrics_t *m, const char *group, const char *name, uint64_t n);
+
+/* Loads persisted totals.  0 or -EIO with @err. */
+int metrics_load(metrics_t *m, store_t *s, char *err, size_t errsz);
+
+/* Puts every counter changed since the last call into @b. */
+void metrics_flush(metrics_t *m, store_batch_t *b);
+
+/* Writes the totals of a group ("handoffs", "dlq"...) as "name=value, ..." into @out.
+ * Returns the sum. */
+uint64_t metrics_group_text(const metrics_t *m, const char *group, char *out, size_t outsz);
+
+/* Value of a named counter, or 0. */
+uint64_t metrics_named(const metrics_t *m, const char *group, const char *name);

@@ -1,0 +1,249 @@
+#include "store.h"
+
+#include <errno.h>
+#include <rocksdb/c.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const cf_names[STORE_CF__COUNT] = {
+    [STORE_CF_META] = "default",    [STORE_CF_IDENTITY] = "identity",
+    [STORE_CF_CONTACT] = "contact", [STORE_CF_ACCOUNT] = "account",
+    [STORE_CF_TIMERS] = "timers",   [STORE_CF_DEDUPE] = "dedupe",
+    [STORE_CF_OFFSETS] = "offsets", [STORE_CF_METRICS] = "metrics",
+};
+
+struct store {
+    rocksdb_t *db;
+    rocksdb_options_t *options;
+    rocksdb_block_based_table_options_t *table_options;
+    rocksdb_cache_t *block_cache;
+    rocksdb_filterpolicy_t *filter; /* owned by table_options once set */
+    rocksdb_readoptions_t *read_options;
+    rocksdb_writeoptions_t *write_options;
+    rocksdb_column_family_handle_t *cf[STORE_CF__COUNT];
+};
+
+struct store_batch {
+    rocksdb_writebatch_t *wb;
+    store_t *store; /* column family handles belong to the store */
+};
+
+const char *store_cf_name(store_cf_t cf)
+{
+    return (unsigned)cf < STORE_CF__COUNT ? cf_names[cf] : NULL;
+}
+
+/* Takes ownership of the RocksDB error string @rerr. */
+static int store_fail(char *rerr, const char *what, char *err, size_t errsz)
+{
+    snprintf(err, errsz, "%s: %s", what, rerr ? rerr : "unknown RocksDB error");
+    rocksdb_free(rerr);
+    return -EIO;
+}
+
+int store_open(store_t **out, const char *dir, bool read_only, char *err, size_t errsz)
+{
+    store_t *s = calloc(1, sizeof(*s));
+    if (!s) {
+        snprintf(err, errsz, "out of memory");
+        return -ENOMEM;
+    }
+    s->options = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(s->options, !read_only);
+    rocksdb_options_set_create_missing_column_families(s->options, !read_only);
+    rocksdb_options_increase_parallelism(s->options, 2);
+    rocksdb_options_set_compression(s->options, rocksdb_lz4_compression);
+    rocksdb_options_set_max_open_files(s->options, 512);
+    /* Most lookups are for entities seen for the first time: bloom filters make
+     * those misses cheap. */
+    s->table_options = rocksdb_block_based_options_create();
+    s->block_cache = rocksdb_cache_create_lru(64u << 20);
+    rocksdb_block_based_options_set_block_cache(s->table_options, s->block_cache);
+    s->filter = rocksdb_filterpolicy_create_bloom_full(10);
+    rocksdb_block_based_options_set_filter_policy(s->table_options, s->filter);
+    rocksdb_options_set_block_based_table_factory(s->options, s->table_options);
+
+    const rocksdb_options_t *cf_opts[STORE_CF__COUNT];
+    for (int i = 0; i < STORE_CF__COUNT; i++)
+        cf_opts[i] = s->options;
+    char *rerr = NULL;
+    if (read_only)
+        s->db = rocksdb_open_for_read_only_column_families(s->options, dir, STORE_CF__COUNT,
+                                                           cf_names, cf_opts, s->cf, 0, &rerr);
+    else
+        s->db = rocksdb_open_column_families(s->options, dir, STORE_CF__COUNT, cf_names, cf_opts,
+                                             s->cf, &rerr);
+    if (rerr || !s->db) {
+        int r = store_fail(rerr, dir, err, errsz);
+        store_close(s);
+        return r;
+    }
+    s->read_options = rocksdb_readoptions_create();
+    s->write_options = rocksdb_writeoptions_create();
+    /* Process crashes (kill -9) keep everything in the WAL written by the OS; an
+     * fsync per commit interval would only guard against power loss. */
+    rocksdb_writeoptions_set_sync(s->write_options, 0);
+    *out = s;
+    return 0;
+}
+
+void store_close(store_t *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < STORE_CF__COUNT; i++)
+        if (s->cf[i])
+            rocksdb_column_family_handle_destroy(s->cf[i]);
+    if (s->db)
+        rocksdb_close(s->db);
+    if (s->read_options)
+        rocksdb_readoptions_destroy(s->read_options);
+    if (s->write_options)
+        rocksdb_writeoptions_destroy(s->write_options);
+    if (s->table_options)
+        rocksdb_block_based_options_destroy(s->table_options); /* also the filter */
+    if (s->block_cache)
+        rocksdb_cache_destroy(s->block_cache);
+    if (s->options)
+        rocksdb_options_destroy(s->options);
+    free(s);
+}
+
+int store_get(store_t *s, store_cf_t cf, const void *key, size_t key_len, hf_buf_t *val, char *err,
+              size_t errsz)
+{
+    char *rerr = NULL;
+    size_t len = 0;
+    char *v = rocksdb_get_cf(s->db, s->read_options, s->cf[cf], key, key_len, &len, &rerr);
+    if (rerr)
+        return store_fail(rerr, "get", err, errsz);
+    if (!v)
+        return STORE_NOT_FOUND;
+    hf_buf_reset(val);
+    int r = hf_buf_append(val, v, len);
+    rocksdb_free(v);
+    if (r < 0) {
+        snprintf(err, errsz, "out of memory");
+        return r;
+    }
+    return 0;
+}
+
+store_batch_t *store_batch_new(store_t *s)
+{
+    store_batch_t *b = calloc(1, sizeof(*b));
+    if (!b)
+        return NULL;
+    b->wb = rocksdb_writebatch_create();
+    b->store = s;
+    return b;
+}
+
+void store_batch_free(store_batch_t *b)
+{
+    if (!b)
+        return;
+    rocksdb_writebatch_destroy(b->wb);
+    free(b);
+}
+
+void store_batch_put(store_batch_t *b, store_cf_t cf, const void *key, size_t key_len,
+                     const void *val, size_t val_len)
+{
+    rocksdb_writebatch_put_cf(b->wb, b->store->cf[cf], key, key_len, val, val_len);
+}
+
+void store_batch_delete(store_batch_t *b, store_cf_t cf, const void *key, size_t key_len)
+{
+    rocksdb_writebatch_delete_cf(b->wb, b->store->cf[cf], key, key_len);
+}
+
+size_t store_batch_count(const store_batch_t *b)
+{
+    return (size_t)rocksdb_writebatch_count(b->wb);
+}
+
+void store_batch_clear(store_batch_t *b)
+{
+    rocksdb_writebatch_clear(b->wb);
+}
+
+int store_write(store_t *s, store_batch_t *b, char *err, size_t errsz)
+{
+    char *rerr = NULL;
+    rocksdb_write(s->db, s->write_options, b->wb, &rerr);
+    if (rerr)
+        return store_fail(rerr, "write", err, errsz);
+    rocksdb_writebatch_clear(b->wb);
+    return 0;
+}
+
+void store_put_be64(uint8_t out[8], uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+uint64_t store_get_be64(const uint8_t in[8])
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | in[i];
+    return v;
+}
+
+void store_offset_key(hf_buf_t *key, const char *topic, int32_t partition)
+{
+    hf_buf_reset(key);
+    uint8_t p[5] = {0, (uint8_t)((uint32_t)partition >> 24), (uint8_t)((uint32_t)partition >> 16),
+                    (uint8_t)((uint32_t)partition >> 8), (uint8_t)partition};
+    /* Out of memory here leaves the key short; the get then finds nothing and the
+     * write fails loudly, which is the right outcome for a process out of memory. */
+    (void)hf_buf_append_str(key, topic);
+    (void)hf_buf_append(key, p, sizeof(p));
+}
+
+int store_offset_get(store_t *s, const char *topic, int32_t partition, int64_t *next_offset,
+                     char *err, size_t errsz)
+{
+    hf_buf_t key = HF_BUF_INIT, val = HF_BUF_INIT;
+    store_offset_key(&key, topic, partition);
+    int r = store_get(s, STORE_CF_OFFSETS, key.data, key.len, &val, err, errsz);
+    if (r == 0) {
+        if (val.len != 8) {
+            snprintf(err, errsz, "offsets of %s/%d: %zu bytes, expected 8", topic, partition,
+                     val.len);
+            r = -EIO;
+        } else {
+            *next_offset = (int64_t)store_get_be64(val.data);
+        }
+    }
+    hf_buf_free(&key);
+    hf_buf_free(&val);
+    return r;
+}
+
+int store_scan(store_t *s, store_cf_t cf, store_visit_fn fn, void *opaque, char *err, size_t errsz)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->read_options, s->cf[cf]);
+    int r = 0;
+    for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        const char *v = rocksdb_iter_value(it, &vl);
+        r = fn(opaque, k, kl, v, vl);
+        if (r)
+            break;
+    }
+    if (r == 0) {
+        char *rerr = NULL;
+        rocksdb_iter_get_error(it, &rerr);
+        if (rerr)
+            r = store_fail(rerr, "scan", err, errsz);
+    }
+    rocksdb_iter_destroy(it);
+    return r;
+}

@@ -1,0 +1,75 @@
+/* The state store: RocksDB, one column family per store (DESIGN §2 "State").
+ *
+ * Entity state and the input offsets it reflects are written together in one atomic
+ * batch per commit interval (store_write), so after any crash the offsets in the store
+ * say exactly which inputs the state has folded.
+ *
+ * Thread: a store handle is used by one thread at a time. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../processors/buf.h"
+
+typedef enum store_cf {
+    STORE_CF_META = 0, /* RocksDB's "default": format version, topology */
+    STORE_CF_IDENTITY, /* stage 1: anonymous id -> AnonState */
+    STORE_CF_CONTACT,  /* stage 2: contact id -> ContactState */
+    STORE_CF_ACCOUNT,  /* stage 3: account id -> AccountState */
+    STORE_CF_TIMERS,   /* SLA clocks by deadline */
+    STORE_CF_DEDUPE,   /* reserved: dedupe memory lives inside entity state */
+    STORE_CF_OFFSETS,  /* topic \0 partition(be32) -> next offset (be64) */
+    STORE_CF_METRICS,  /* counter name -> value (be64) */
+    STORE_CF__COUNT
+} store_cf_t;
+
+/* Positive result of store_get(). */
+#define STORE_NOT_FOUND 1
+
+typedef struct store store_t;
+typedef struct store_batch store_batch_t;
+
+/* Name of a column family ("identity", ...). */
+const char *store_cf_name(store_cf_t cf);
+
+/* Opens (creating if needed, unless @read_only) the store in directory @dir.
+ * Returns 0 and sets *out, or -errno with RocksDB's message in @err. */
+int store_open(store_t **out, const char *dir, bool read_only, char *err, size_t errsz);
+void store_close(store_t *s);
+
+/* Reads @key of @cf into @val (replacing its contents).  Returns 0, STORE_NOT_FOUND,
+ * or -EIO with the message in @err. */
+int store_get(store_t *s, store_cf_t cf, const void *key, size_t key_len, hf_buf_t *val, char *err,
+              size_t errsz);
+
+/* A batch for @s (column family handles are per store).  NULL on out of memory. */
+store_batch_t *store_batch_new(store_t *s);
+void store_batch_free(store_batch_t *b);
+void store_batch_put(store_batch_t *b, store_cf_t cf, const void *key, size_t key_len,
+                     const void *val, size_t val_len);
+void store_batch_delete(store_batch_t *b, store_cf_t cf, const void *key, size_t key_len);
+size_t store_batch_count(const store_batch_t *b);
+void store_batch_clear(store_batch_t *b);
+
+/* Writes @b atomically (then clears it).  Returns 0 or -EIO with @err. */
+int store_write(store_t *s, store_batch_t *b, char *err, size_t errsz);
+
+/* Key of the offsets store for one topic-partition, into @key (replaced). */
+void store_offset_key(hf_buf_t *key, const char *topic, int32_t partition);
+
+/* The next offset to consume for @topic/@partition as last committed.  Returns 0,
+ * STORE_NOT_FOUND, or -EIO. */
+int store_offset_get(store_t *s, const char *topic, int32_t partition, int64_t *next_offset,
+                     char *err, size_t errsz);
+
+/* Calls @fn for every key of @cf in key order until it returns non-zero (which is
+ * then returned).  Returns 0, @fn's value, or -EIO. */
+typedef int (*store_visit_fn)(void *opaque, const void *key, size_t key_len, const void *val,
+                              size_t val_len);
+int store_scan(store_t *s, store_cf_t cf, store_visit_fn fn, void *opaque, char *err, size_t errsz);
+
+/* Big-endian helpers for fixed-width values in keys and counters. */
+void store_put_be64(uint8_t out[8], uint64_t v);
+uint64_t store_get_be64(const uint8_t in[8]);
