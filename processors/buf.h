@@ -10,7 +10,10 @@ typedef struct hf_buf {
     size_t cap;
 } hf_buf_t;
 
-#define HF_BUF_INIT {NULL, 0, 0}
+#define HF_BUF_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 /* Makes room for @extra more bytes.  Returns 0 or -ENOMEM (the buffer is unchanged). */
 int hf_buf_reserve(hf_buf_t *b, size_t extra);

@@ -54,5 +54,5 @@ typedef enum contact_fold_result {
  * else runs on ev->occurred_at_ms.  Emits lifecycle changes and at most one handoff
  * into @sink.  Returns CONTACT_FOLD_APPLIED, CONTACT_FOLD_DUPLICATE, -ENOMEM, or the
  * sink's negative errno. */
-int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
-                 int64_t now_ms, const hf_sink_t *sink);
+int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules, int64_t now_ms,
+                 const hf_sink_t *sink);

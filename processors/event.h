@@ -174,7 +174,9 @@ const char *hf_email_action_name(hf_email_action_t a);
 const char *hf_entity_type_name(hf_entity_type_t t);
 const char *hf_sales_action_name(hf_sales_action_t a);
 
-/* Reverse lookups: the value for @name, or -1 if no value has that name. */
+/* Reverse lookups: the value for @name, or -1 if no value has that name.
+ * hf_event_kind_parse() also takes the record names in snake case
+ * ("form_submission", "content_download", ...) and "sales". */
 int hf_event_kind_parse(const char *name);
 int hf_form_type_parse(const char *name);
 int hf_webinar_action_parse(const char *name);
@@ -187,5 +189,6 @@ int hf_sales_action_parse(const char *name);
 bool hf_id_blocked(const char *id);
 
 /* The id that keys the event's journey in stage 2: contact_id, or entity_id for a
- * SalesActivity on a contact.  NULL if it has none. */
+ * SalesActivity on a contact.  NULL if it has none, or only a blocked one
+ * (hf_id_blocked()). */
 const char *hf_event_contact_key(const hf_event_t *ev);

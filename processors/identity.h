@@ -43,17 +43,17 @@ typedef struct identity_sink {
 } identity_sink_t;
 
 typedef struct identity_result {
-    bool identified;       /* this event linked the anonymous id to a contact */
-    uint32_t forwarded;    /* records sent to the sink (replayed + this one) */
-    uint32_t buffered;     /* 1 if this event was buffered */
-    uint32_t evicted;      /* buffered records dropped by the count/age bounds */
-    uint32_t relinked;     /* 1 if an identify named a different contact than before */
+    bool identified;    /* this event linked the anonymous id to a contact */
+    uint32_t forwarded; /* records sent to the sink (replayed + this one) */
+    uint32_t buffered;  /* 1 if this event was buffered */
+    uint32_t evicted;   /* buffered records dropped by the count/age bounds */
+    uint32_t relinked;  /* 1 if an identify named a different contact than before */
 } identity_result_t;
 
 /* Folds @ev (whose original bytes are @raw) into the state of its anonymous id.
  * The event must carry a non-blocked anonymous_id.  An event that also names a
- * contact (form, identity, or a visit with contact_id) identifies.  Returns 0 or the
- * sink's negative errno. */
+ * contact (form, identity, or a visit with contact_id) identifies.  Returns 0, the
+ * sink's negative errno, -ENOMEM, or -EINVAL for a blocked anonymous id.  @result may
+ * be NULL; otherwise it is always written. */
 int identity_fold(anon_state_t *s, const hf_event_t *ev, const void *raw, size_t raw_len,
-                  const hf_rules_t *rules, const identity_sink_t *sink,
-                  identity_result_t *result);
+                  const hf_rules_t *rules, const identity_sink_t *sink, identity_result_t *result);

@@ -41,7 +41,7 @@ typedef struct hf_webinar {
 
 typedef struct hf_touch {
     int64_t at_ms;
-    const char *type;   /* "web_visit", "download", "webinar", "email", "form", ... */
+    const char *type; /* "web_visit", "download", "webinar", "email", "form", ... */
     const char *title;
     const char *detail; /* NULL = absent */
 } hf_touch_t;
@@ -122,3 +122,14 @@ typedef struct hf_sink {
     int (*handoff)(void *opaque, const hf_handoff_t *h);
     int (*lifecycle)(void *opaque, const hf_lifecycle_t *lc);
 } hf_sink_t;
+
+/* The deterministic handoff id of an entity's qualification @cycle: "ho_" and 16
+ * lower-case hex digits of FNV-1a-64 over
+ * "<entity type name>" 0x1f "<entity id>" 0x1f "<cycle in decimal>".
+ * Written NUL-terminated into @out (HF_HANDOFF_ID_SIZE bytes suffice).  Returns the
+ * id's length, -EINVAL for an unknown @type or a NULL @entity_id, or -ENOSPC when
+ * @outsz is too small (in both cases @out is an empty string
+ * if @outsz > 0). */
+#define HF_HANDOFF_ID_SIZE 20
+int hf_handoff_id(char *out, size_t outsz, hf_entity_type_t type, const char *entity_id,
+                  uint32_t cycle);

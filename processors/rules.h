@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "event.h"
 
 /* A list of case-insensitive glob patterns (fnmatch syntax: *, ?, [..]).
@@ -25,12 +26,12 @@ bool hf_globs_match(const hf_globs_t *globs, const char *value);
 /* Which events a scoring rule matches.  Every condition that is set must hold
  * (AND); within one list any pattern may match (OR). */
 typedef struct hf_event_match {
-    uint32_t kinds;          /* bit (1u << hf_event_kind_t); 0 = any kind */
-    uint32_t form_types;     /* bit (1u << hf_form_type_t); 0 = any */
-    uint32_t webinar_actions;/* bit (1u << hf_webinar_action_t); 0 = any */
-    uint32_t email_actions;  /* bit (1u << hf_email_action_t); 0 = any */
-    hf_globs_t url;          /* WebVisit.url, FormSubmission.url */
-    hf_globs_t title;        /* WebVisit.title, asset_title, webinar_title */
+    uint32_t kinds;           /* bit (1u << hf_event_kind_t); 0 = any kind */
+    uint32_t form_types;      /* bit (1u << hf_form_type_t); 0 = any */
+    uint32_t webinar_actions; /* bit (1u << hf_webinar_action_t); 0 = any */
+    uint32_t email_actions;   /* bit (1u << hf_email_action_t); 0 = any */
+    hf_globs_t url;           /* WebVisit.url, FormSubmission.url */
+    hf_globs_t title;         /* WebVisit.title, asset_title, webinar_title */
     hf_globs_t referrer;
     hf_globs_t utm_source;
     hf_globs_t utm_medium;
@@ -38,9 +39,9 @@ typedef struct hf_event_match {
     hf_globs_t form_id;
     hf_globs_t asset_id;
     hf_globs_t asset_type;
-    hf_globs_t tags;         /* any tag matches any pattern */
+    hf_globs_t tags; /* any tag matches any pattern */
     hf_globs_t webinar_id;
-    hf_globs_t campaign;     /* download / webinar / e-mail campaign */
+    hf_globs_t campaign; /* download / webinar / e-mail campaign */
     hf_globs_t link_url;
     hf_globs_t source;       /* envelope source */
     int32_t min_duration_ms; /* WebVisit.duration_ms >= this; 0 = no condition */
@@ -75,6 +76,16 @@ typedef struct hf_trait_match {
     int32_t employees_max; /* inclusive */
 } hf_trait_match_t;
 
+/* True if the traits @t satisfy every condition of @m (an empty @m matches anyone).
+ * Reads title, seniority, department, industry, company_name, country, region,
+ * email_domain and employees of @t. */
+bool hf_trait_match(const hf_trait_match_t *m, const hf_traits_t *t);
+
+/* Appends to @out which traits of @t the conditions of @m looked at, e.g.
+ * "title VP Marketing, employees 250" (never a raw e-mail address: e-mail conditions
+ * read the domain).  Returns 0 or -ENOMEM. */
+int hf_trait_match_describe(const hf_trait_match_t *m, const hf_traits_t *t, hf_buf_t *out);
+
 typedef struct hf_fit_rule {
     char *name;
     hf_trait_match_t match;
@@ -97,18 +108,18 @@ typedef struct hf_grade {
 /* A contact conversation-ready rule.  All conditions that are set must hold. */
 typedef struct hf_contact_rule {
     char *name;
-    int32_t min_score;       /* 0 = no condition */
-    int min_grade;           /* index into hf_rules_t.grades; -1 = no condition */
-    char **requires;         /* scoring-rule names, each matched within @within_ms */
+    int32_t min_score; /* 0 = no condition */
+    int min_grade;     /* index into hf_rules_t.grades; -1 = no condition */
+    char **requires;   /* scoring-rule names, each matched within @within_ms */
     size_t requires_count;
-    int64_t within_ms;       /* recency window for @requires; 0 = any time */
+    int64_t within_ms; /* recency window for @requires; 0 = any time */
 } hf_contact_rule_t;
 
 typedef struct hf_rules {
     /* score */
-    int64_t half_life_ms;    /* exponential decay on event time; 0 = no decay */
-    int32_t max_score;       /* overall cap */
-    int32_t min_score;       /* floor, usually 0 */
+    int64_t half_life_ms; /* exponential decay on event time; 0 = no decay */
+    int32_t max_score;    /* overall cap; <= min_score means no upper cap */
+    int32_t min_score;    /* floor, usually 0 */
     hf_score_rule_t *score_rules;
     size_t score_rule_count;
 
@@ -121,29 +132,29 @@ typedef struct hf_rules {
     size_t exclusion_count;
 
     /* lifecycle */
-    int32_t engaged_score;   /* known -> engaged at this score */
+    int32_t engaged_score; /* known -> engaged at this score; 0 = never */
 
     /* qualification */
     hf_contact_rule_t *contact_rules;
     size_t contact_rule_count;
-    uint32_t hand_raiser_forms;      /* bit (1u << hf_form_type_t) */
-    char *hand_raiser_rule;          /* rule name reported for hand-raisers */
+    uint32_t hand_raiser_forms; /* bit (1u << hf_form_type_t) */
+    char *hand_raiser_rule;     /* rule name reported for hand-raisers */
     bool hand_raisers_respect_exclusions;
-    int64_t grace_ms;                /* a late event may qualify only this close to the newest */
+    int64_t grace_ms; /* a late event may qualify only this close to the newest */
 
     /* stitching (stage 1) */
-    uint32_t stitch_max_events;      /* buffered anonymous events per anonymous id */
-    int64_t stitch_max_age_ms;       /* ... and their age relative to the newest */
+    uint32_t stitch_max_events; /* buffered anonymous events per anonymous id */
+    int64_t stitch_max_age_ms;  /* ... and their age relative to the newest; 0 = no age bound */
 
     /* journey bounds (stage 2) */
-    uint32_t dedupe_max_ids;         /* event ids remembered per contact */
-    int64_t dedupe_window_ms;        /* ... and for how long (event time) */
-    uint32_t journey_recent_max;     /* recent touches kept (newest first) */
-    uint32_t journey_pages_max;      /* distinct pages tracked */
-    uint32_t journey_top_pages;      /* top pages put in a handoff */
+    uint32_t dedupe_max_ids;     /* event ids remembered per contact */
+    int64_t dedupe_window_ms;    /* ... and for how long (event time); 0 = no time bound */
+    uint32_t journey_recent_max; /* recent touches kept (newest first) */
+    uint32_t journey_pages_max;  /* distinct pages tracked */
+    uint32_t journey_top_pages;  /* top pages put in a handoff */
     uint32_t journey_downloads_max;
     uint32_t journey_webinars_max;
-    uint32_t journey_sessions_max;   /* distinct session ids remembered for counting */
+    uint32_t journey_sessions_max; /* distinct session ids remembered for counting */
 
     /* SLA (issue 5 replaces these with business calendars) */
     int64_t sla_accept_ms;

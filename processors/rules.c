@@ -1,0 +1,235 @@
+#include "rules.h"
+
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool hf_globs_match(const hf_globs_t *globs, const char *value)
+{
+    if (!globs->count)
+        return true;
+    if (!value)
+        return false;
+    for (size_t i = 0; i < globs->count; i++)
+        if (globs->patterns[i] && fnmatch(globs->patterns[i], value, FNM_CASEFOLD) == 0)
+            return true;
+    return false;
+}
+
+static bool bit_match(uint32_t set, bool applies, unsigned value)
+{
+    if (!set)
+        return true;
+    return applies && value < 32 && (set & (1u << value));
+}
+
+/* The title-like field of the event: page title, asset title or webinar title. */
+static const char *event_title(const hf_event_t *ev)
+{
+    switch (ev->kind) {
+    case HF_EV_WEB_VISIT:
+        return ev->title;
+    case HF_EV_DOWNLOAD:
+        return ev->asset_title;
+    case HF_EV_WEBINAR:
+        return ev->webinar_title;
+    default:
+        return NULL;
+    }
+}
+
+static bool tags_match(const hf_globs_t *globs, const hf_event_t *ev)
+{
+    if (!globs->count)
+        return true;
+    for (size_t i = 0; i < ev->tag_count; i++)
+        if (ev->tags[i] && hf_globs_match(globs, ev->tags[i]))
+            return true;
+    return false;
+}
+
+bool hf_event_match(const hf_event_match_t *m, const hf_event_t *ev)
+{
+    if (!bit_match(m->kinds, true, (unsigned)ev->kind))
+        return false;
+    if (!bit_match(m->form_types, ev->kind == HF_EV_FORM, (unsigned)ev->form_type))
+        return false;
+    if (!bit_match(m->webinar_actions, ev->kind == HF_EV_WEBINAR, (unsigned)ev->webinar_action))
+        return false;
+    if (!bit_match(m->email_actions, ev->kind == HF_EV_EMAIL, (unsigned)ev->email_action))
+        return false;
+
+    /* Declarative: each glob condition and the event field it reads. */
+    const struct {
+        const hf_globs_t *globs;
+        const char *value;
+    } conds[] = {
+        {&m->url, ev->url},
+        {&m->title, event_title(ev)},
+        {&m->referrer, ev->referrer},
+        {&m->utm_source, ev->utm_source},
+        {&m->utm_medium, ev->utm_medium},
+        {&m->utm_campaign, ev->utm_campaign},
+        {&m->form_id, ev->form_id},
+        {&m->asset_id, ev->asset_id},
+        {&m->asset_type, ev->asset_type},
+        {&m->webinar_id, ev->webinar_id},
+        {&m->campaign, ev->campaign},
+        {&m->link_url, ev->link_url},
+        {&m->source, ev->source},
+    };
+    for (size_t i = 0; i < sizeof conds / sizeof conds[0]; i++)
+        if (!hf_globs_match(conds[i].globs, conds[i].value))
+            return false;
+    if (!tags_match(&m->tags, ev))
+        return false;
+    if (m->min_duration_ms > 0 &&
+        !(ev->kind == HF_EV_WEB_VISIT && ev->duration_ms >= m->min_duration_ms))
+        return false;
+    if (m->min_minutes > 0 &&
+        !(ev->kind == HF_EV_WEBINAR && ev->minutes_attended >= m->min_minutes))
+        return false;
+    return true;
+}
+
+/* The trait conditions of @m with the stored value each reads, in a fixed order
+ * (also the order hf_trait_match_describe() names them in). */
+#define TRAIT_GLOB_COUNT 8
+static void trait_globs(const hf_trait_match_t *m, const hf_traits_t *t,
+                        const hf_globs_t *globs[TRAIT_GLOB_COUNT],
+                        const char *values[TRAIT_GLOB_COUNT], const char *names[TRAIT_GLOB_COUNT])
+{
+    const hf_globs_t *g[TRAIT_GLOB_COUNT] = {&m->title,    &m->seniority,    &m->department,
+                                             &m->industry, &m->company_name, &m->country,
+                                             &m->region,   &m->email_domain};
+    const char *v[TRAIT_GLOB_COUNT] = {t->title,    t->seniority,    t->department,
+                                       t->industry, t->company_name, t->country,
+                                       t->region,   t->email_domain};
+    static const char *const n[TRAIT_GLOB_COUNT] = {"title",    "seniority",    "department",
+                                                    "industry", "company_name", "country",
+                                                    "region",   "email_domain"};
+    for (int i = 0; i < TRAIT_GLOB_COUNT; i++) {
+        globs[i] = g[i];
+        values[i] = v[i];
+        names[i] = n[i];
+    }
+}
+
+bool hf_trait_match(const hf_trait_match_t *m, const hf_traits_t *t)
+{
+    const hf_globs_t *globs[TRAIT_GLOB_COUNT];
+    const char *values[TRAIT_GLOB_COUNT];
+    const char *names[TRAIT_GLOB_COUNT];
+    trait_globs(m, t, globs, values, names);
+    for (int i = 0; i < TRAIT_GLOB_COUNT; i++)
+        if (!hf_globs_match(globs[i], values[i]))
+            return false;
+    if (m->has_employees_range &&
+        !(t->has_employees && t->employees >= m->employees_min && t->employees <= m->employees_max))
+        return false;
+    return true;
+}
+
+int hf_trait_match_describe(const hf_trait_match_t *m, const hf_traits_t *t, hf_buf_t *out)
+{
+    const hf_globs_t *globs[TRAIT_GLOB_COUNT];
+    const char *values[TRAIT_GLOB_COUNT];
+    const char *names[TRAIT_GLOB_COUNT];
+    trait_globs(m, t, globs, values, names);
+    const char *sep = "";
+    int r = 0;
+    for (int i = 0; i < TRAIT_GLOB_COUNT && r == 0; i++) {
+        if (!globs[i]->count || !values[i])
+            continue;
+        r = hf_buf_printf(out, "%s%s %s", sep, names[i], values[i]);
+        sep = ", ";
+    }
+    if (r == 0 && m->has_employees_range && t->has_employees) {
+        r = hf_buf_printf(out, "%semployees %d", sep, (int)t->employees);
+        sep = ", ";
+    }
+    if (r == 0 && !*sep)
+        r = hf_buf_append_str(out, "any contact");
+    return r;
+}
+
+int hf_rules_grade_index(const hf_rules_t *r, const char *letter)
+{
+    if (!letter)
+        return -1;
+    for (size_t i = 0; i < r->grade_count; i++)
+        if (r->grades[i].letter && strcmp(r->grades[i].letter, letter) == 0)
+            return (int)i;
+    return -1;
+}
+
+int hf_rules_score_rule_index(const hf_rules_t *r, const char *name)
+{
+    if (!name)
+        return -1;
+    for (size_t i = 0; i < r->score_rule_count; i++)
+        if (r->score_rules[i].name && strcmp(r->score_rules[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void globs_free(hf_globs_t *g)
+{
+    for (size_t i = 0; i < g->count; i++)
+        free(g->patterns[i]);
+    free(g->patterns);
+    g->patterns = NULL;
+    g->count = 0;
+}
+
+static void event_match_free(hf_event_match_t *m)
+{
+    hf_globs_t *all[] = {&m->url,        &m->title,        &m->referrer,   &m->utm_source,
+                         &m->utm_medium, &m->utm_campaign, &m->form_id,    &m->asset_id,
+                         &m->asset_type, &m->tags,         &m->webinar_id, &m->campaign,
+                         &m->link_url,   &m->source};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        globs_free(all[i]);
+}
+
+static void trait_match_free(hf_trait_match_t *m)
+{
+    hf_globs_t *all[] = {&m->title,        &m->seniority, &m->department, &m->industry,
+                         &m->company_name, &m->country,   &m->region,     &m->email_domain};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        globs_free(all[i]);
+}
+
+void hf_rules_free(hf_rules_t *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->score_rule_count; i++) {
+        free(r->score_rules[i].name);
+        event_match_free(&r->score_rules[i].match);
+    }
+    free(r->score_rules);
+    for (size_t i = 0; i < r->grade_count; i++)
+        free(r->grades[i].letter);
+    free(r->grades);
+    for (size_t i = 0; i < r->fit_rule_count; i++) {
+        free(r->fit_rules[i].name);
+        trait_match_free(&r->fit_rules[i].match);
+    }
+    free(r->fit_rules);
+    for (size_t i = 0; i < r->exclusion_count; i++) {
+        free(r->exclusions[i].name);
+        trait_match_free(&r->exclusions[i].match);
+    }
+    free(r->exclusions);
+    for (size_t i = 0; i < r->contact_rule_count; i++) {
+        hf_contact_rule_t *c = &r->contact_rules[i];
+        free(c->name);
+        for (size_t j = 0; j < c->requires_count; j++)
+            free(c->requires[j]);
+        free(c->requires);
+    }
+    free(r->contact_rules);
+    free(r->hand_raiser_rule);
+    free(r);
+}
