@@ -2,7 +2,7 @@
  *
  * Inputs arrive as `C3 01`, the 8-byte little-endian CRC-64-AVRO fingerprint of the
  * writer schema's Parsing Canonical Form, then the Avro binary body.  The codec knows
- * the current schema of every record (schemas/*.avsc, embedded at build time) and
+ * the current schema of every record (schemas/<record>.avsc, embedded at build time) and
  * the older versions kept in schemas/history/; a body written with an older schema
  * is resolved to the current reader schema (new fields take their defaults).
  *
