@@ -88,8 +88,9 @@ void binenc_put_array_end(binenc_writer_t *w)
 
 void binenc_reader_init(binenc_reader_t *r, const void *buf, size_t len)
 {
+    /* no arithmetic on a NULL buffer (len is 0 then) */
     r->pos = buf;
-    r->end = r->pos + len;
+    r->end = buf ? r->pos + len : r->pos;
     r->err = 0;
 }
 

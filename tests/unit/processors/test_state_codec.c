@@ -1,0 +1,307 @@
+/* State serialisers: round trips, truncation, corruption, random input. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "processors/contact.h"
+#include "processors/identity.h"
+#include "processors/state.h"
+#include "samples.h"
+#include "testkit.h"
+
+static uint32_t prng_next(uint32_t *x)
+{
+    /* xorshift32: deterministic, so a failure replays */
+    *x ^= *x << 13;
+    *x ^= *x >> 17;
+    *x ^= *x << 5;
+    return *x;
+}
+
+static hf_buf_t encode_contact(const contact_state_t *s)
+{
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(contact_state_encode(s, &b), 0);
+    return b;
+}
+
+static hf_buf_t encode_anon(const anon_state_t *s)
+{
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(anon_state_encode(s, &b), 0);
+    return b;
+}
+
+static void test_contact_round_trip(void **state)
+{
+    (void)state;
+    hf_rules_t *rules = samples_rules_new();
+    tk_rec_t rec = {0};
+    contact_state_t *s = samples_contact_new(rules, &rec);
+    hf_buf_t a = encode_contact(s);
+
+    contact_state_t *d = NULL;
+    assert_int_equal(contact_state_decode(&d, a.data, a.len), 0);
+    hf_buf_t b = encode_contact(d);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+
+    assert_string_equal(contact_state_id(d), "c-1");
+    assert_int_equal(contact_state_stage(d), contact_state_stage(s));
+    assert_int_equal(contact_state_cycle(d), 1);
+    assert_int_equal(contact_state_handed_off(d), contact_state_handed_off(s));
+    assert_int_equal(contact_state_last_event_ms(d), contact_state_last_event_ms(s));
+    assert_float_equal(contact_state_score(d, rules, TK_T0 + 40 * TK_DAY_MS),
+                       contact_state_score(s, rules, TK_T0 + 40 * TK_DAY_MS), 0);
+    assert_string_equal(contact_state_grade(d, rules), contact_state_grade(s, rules));
+
+    /* the decoded state goes on exactly like the original (dedupe included) */
+    hf_sink_t sink = tk_sink(&rec);
+    hf_event_t next = tk_visit("next", TK_T0 + 3 * TK_DAY_MS, NULL, "c-1", "s-9", "/pricing", NULL);
+    hf_event_t old = tk_visit("v-0", TK_T0, NULL, "c-1", "s", "/", NULL);
+    assert_int_equal(contact_fold(s, &next, rules, 0, &sink), CONTACT_FOLD_APPLIED);
+    assert_int_equal(contact_fold(d, &next, rules, 0, &sink), CONTACT_FOLD_APPLIED);
+    assert_int_equal(contact_fold(d, &old, rules, 0, &sink), CONTACT_FOLD_DUPLICATE);
+    hf_buf_reset(&a);
+    hf_buf_reset(&b);
+    assert_int_equal(contact_state_encode(s, &a), 0);
+    assert_int_equal(contact_state_encode(d, &b), 0);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+
+    /* encode appends */
+    size_t len = a.len;
+    assert_int_equal(contact_state_encode(s, &a), 0);
+    assert_int_equal(a.len, 2 * len);
+    assert_memory_equal(a.data, a.data + len, len);
+
+    /* a fresh state round-trips too */
+    contact_state_t *fresh = contact_state_new("c-2");
+    hf_buf_t c = encode_contact(fresh);
+    contact_state_t *fd = NULL;
+    assert_int_equal(contact_state_decode(&fd, c.data, c.len), 0);
+    assert_string_equal(contact_state_id(fd), "c-2");
+    assert_int_equal(contact_state_stage(fd), HF_STAGE_KNOWN);
+    assert_int_equal(contact_state_cycle(fd), 1);
+    contact_state_free(fresh);
+    contact_state_free(fd);
+    hf_buf_free(&c);
+
+    contact_state_free(s);
+    contact_state_free(d);
+    hf_buf_free(&a);
+    hf_buf_free(&b);
+    tk_rec_clear(&rec);
+    hf_rules_free(rules);
+}
+
+static void test_anon_round_trip(void **state)
+{
+    (void)state;
+    hf_rules_t *rules = samples_rules_new();
+    tk_rec_t rec = {0};
+    anon_state_t *s = samples_anon_new(rules, &rec, false);
+    hf_buf_t a = encode_anon(s);
+    anon_state_t *d = NULL;
+    assert_int_equal(anon_state_decode(&d, a.data, a.len), 0);
+    hf_buf_t b = encode_anon(d);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_int_equal(anon_state_buffered(d), anon_state_buffered(s));
+    assert_null(anon_state_contact(d));
+
+    /* the decoded buffer replays the same records in the same order */
+    identity_sink_t sink = tk_identity_sink(&rec);
+    hf_event_t id = tk_identify("i", TK_T0 + TK_DAY_MS, "a-1", "c-1");
+    assert_int_equal(identity_fold(s, &id, "id", 2, rules, &sink, NULL), 0);
+    size_t first = rec.forward_count;
+    assert_int_equal(identity_fold(d, &id, "id", 2, rules, &sink, NULL), 0);
+    assert_int_equal(rec.forward_count, 2 * first);
+    for (size_t i = 0; i < first; i++) {
+        assert_int_equal(rec.forwards[i].raw_len, rec.forwards[first + i].raw_len);
+        assert_memory_equal(rec.forwards[i].raw, rec.forwards[first + i].raw,
+                            rec.forwards[i].raw_len);
+    }
+    /* identified state round trip */
+    hf_buf_reset(&a);
+    hf_buf_reset(&b);
+    assert_int_equal(anon_state_encode(s, &a), 0);
+    anon_state_t *d2 = NULL;
+    assert_int_equal(anon_state_decode(&d2, a.data, a.len), 0);
+    assert_string_equal(anon_state_contact(d2), "c-1");
+    assert_int_equal(anon_state_encode(d2, &b), 0);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+
+    anon_state_t *fresh = anon_state_new();
+    hf_buf_t c = encode_anon(fresh);
+    anon_state_t *fd = NULL;
+    assert_int_equal(anon_state_decode(&fd, c.data, c.len), 0);
+    assert_int_equal(anon_state_buffered(fd), 0);
+    anon_state_free(fresh);
+    anon_state_free(fd);
+    hf_buf_free(&c);
+
+    anon_state_free(s);
+    anon_state_free(d);
+    anon_state_free(d2);
+    hf_buf_free(&a);
+    hf_buf_free(&b);
+    tk_rec_clear(&rec);
+    hf_rules_free(rules);
+}
+
+typedef int (*decode_fn)(const void *buf, size_t len);
+
+static int decode_contact(const void *buf, size_t len)
+{
+    contact_state_t *s = NULL;
+    int r = contact_state_decode(&s, buf, len);
+    if (r == 0) {
+        /* whatever decodes must also be usable */
+        hf_buf_t b = HF_BUF_INIT;
+        assert_int_equal(contact_state_encode(s, &b), 0);
+        hf_buf_free(&b);
+        contact_state_free(s);
+    } else {
+        assert_null(s);
+    }
+    return r;
+}
+
+static int decode_anon(const void *buf, size_t len)
+{
+    anon_state_t *s = NULL;
+    int r = anon_state_decode(&s, buf, len);
+    if (r == 0) {
+        hf_buf_t b = HF_BUF_INIT;
+        assert_int_equal(anon_state_encode(s, &b), 0);
+        hf_buf_free(&b);
+        anon_state_free(s);
+    } else {
+        assert_null(s);
+    }
+    return r;
+}
+
+static void check_corruption(const hf_buf_t *valid, decode_fn decode)
+{
+    /* every strict prefix runs out of bytes somewhere */
+    for (size_t n = 0; n < valid->len; n++) {
+        uint8_t *copy = malloc(n ? n : 1); /* exact size: ASan sees any over-read */
+        assert_non_null(copy);
+        memcpy(copy, valid->data, n);
+        assert_int_equal(decode(copy, n), HF_STATE_CORRUPT);
+        free(copy);
+    }
+    /* trailing garbage */
+    uint8_t *longer = malloc(valid->len + 1);
+    assert_non_null(longer);
+    memcpy(longer, valid->data, valid->len);
+    longer[valid->len] = 0;
+    assert_int_equal(decode(longer, valid->len + 1), HF_STATE_CORRUPT);
+    /* an unknown schema_version (zig-zag 2 = 0x04) */
+    memcpy(longer, valid->data, valid->len);
+    longer[0] = 0x04;
+    assert_int_equal(decode(longer, valid->len), HF_STATE_CORRUPT);
+    free(longer);
+
+    /* single-byte mutations: decode or reject, never crash */
+    uint32_t x = 0x9e3779b9;
+    uint8_t *m = malloc(valid->len);
+    assert_non_null(m);
+    for (int i = 0; i < 4000; i++) {
+        memcpy(m, valid->data, valid->len);
+        size_t pos = prng_next(&x) % valid->len;
+        m[pos] = (uint8_t)prng_next(&x);
+        int r = decode(m, valid->len);
+        assert_true(r == 0 || r == HF_STATE_CORRUPT);
+    }
+    free(m);
+}
+
+static void test_contact_corruption(void **state)
+{
+    (void)state;
+    hf_rules_t *rules = samples_rules_new();
+    tk_rec_t rec = {0};
+    contact_state_t *s = samples_contact_new(rules, &rec);
+    hf_buf_t a = encode_contact(s);
+    check_corruption(&a, decode_contact);
+    contact_state_free(s);
+    hf_buf_free(&a);
+    tk_rec_clear(&rec);
+    hf_rules_free(rules);
+}
+
+static void test_anon_corruption(void **state)
+{
+    (void)state;
+    hf_rules_t *rules = samples_rules_new();
+    tk_rec_t rec = {0};
+    anon_state_t *s = samples_anon_new(rules, &rec, false);
+    hf_buf_t a = encode_anon(s);
+    check_corruption(&a, decode_anon);
+    anon_state_free(s);
+    hf_buf_free(&a);
+    tk_rec_clear(&rec);
+    hf_rules_free(rules);
+}
+
+static void test_random_bytes(void **state)
+{
+    (void)state;
+    uint32_t x = 2463534242u;
+    uint8_t buf[256];
+    int decoded = 0;
+    for (int i = 0; i < 20000; i++) {
+        size_t len = prng_next(&x) % sizeof buf;
+        for (size_t j = 0; j < len; j++)
+            buf[j] = (uint8_t)prng_next(&x);
+        /* half of them start like a real state, to get past the version check */
+        if (len && (i & 1))
+            buf[0] = 0x02;
+        int r = decode_contact(buf, len);
+        assert_true(r == 0 || r == HF_STATE_CORRUPT);
+        decoded += r == 0;
+        r = decode_anon(buf, len);
+        assert_true(r == 0 || r == HF_STATE_CORRUPT);
+        decoded += r == 0;
+    }
+    (void)decoded;
+}
+
+static void test_huge_counts_rejected(void **state)
+{
+    (void)state;
+    /* AnonState: version 1, no contact, no first/last seen, then an array count of
+     * 2^62 items in a 14-byte input: rejected before anything is allocated for it */
+    const uint8_t anon[] = {0x02, 0x00, 0x00, 0x00, 0x80, 0x80, 0x80,
+                            0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01};
+    assert_int_equal(decode_anon(anon, sizeof anon), HF_STATE_CORRUPT);
+    /* a string length beyond the input */
+    const uint8_t contact[] = {0x02, 0xfe, 0xff, 0xff, 0xff, 0x0f, 'c'};
+    assert_int_equal(decode_contact(contact, sizeof contact), HF_STATE_CORRUPT);
+    /* an over-long varint */
+    const uint8_t varint[] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
+    assert_int_equal(decode_contact(varint, sizeof varint), HF_STATE_CORRUPT);
+    assert_int_equal(decode_contact(NULL, 0), HF_STATE_CORRUPT);
+    assert_int_equal(decode_anon(NULL, 0), HF_STATE_CORRUPT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_contact_round_trip), cmocka_unit_test(test_anon_round_trip),
+        cmocka_unit_test(test_contact_corruption), cmocka_unit_test(test_anon_corruption),
+        cmocka_unit_test(test_random_bytes),       cmocka_unit_test(test_huge_counts_rejected),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,117 @@
+/* Test helpers for processors/: rules built as heap hf_rules_t (freed by
+ * hf_rules_free(), exactly as the config loader allocates them), events, and a sink
+ * that records deep copies of what processors emit. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "processors/contact.h"
+#include "processors/identity.h"
+#include "processors/output.h"
+#include "processors/rules.h"
+
+#define TK_MINUTE_MS INT64_C(60000)
+#define TK_HOUR_MS (60 * TK_MINUTE_MS)
+#define TK_DAY_MS (24 * TK_HOUR_MS)
+/* 2026-03-01T00:00:00Z */
+#define TK_T0 INT64_C(1772323200000)
+
+/* Rules with no score/fit/contact rules and roomy bounds: no decay, scores in
+ * [0, 1000], no grades, no hand-raisers, grace 0, stitch 100 events / no age bound,
+ * dedupe 1000 ids / no window, journey bounds 10, top pages 3, SLA 4h / 24h. */
+hf_rules_t *tk_rules_new(void);
+
+/* Sets @g to the NULL-terminated list of patterns (copied). */
+void tk_globs(hf_globs_t *g, ...);
+
+/* Appends a scoring rule matching any event; returns it (valid until the next append). */
+hf_score_rule_t *tk_score_rule(hf_rules_t *r, const char *name, int32_t points);
+
+/* Appends grades: NULL-terminated pairs (const char *letter, int min_points). */
+void tk_grades(hf_rules_t *r, ...);
+
+hf_fit_rule_t *tk_fit_rule(hf_rules_t *r, const char *name, int32_t points);
+hf_fit_exclusion_t *tk_exclusion(hf_rules_t *r, const char *name);
+
+/* Appends a contact rule; @min_grade is a letter or NULL; then a NULL-terminated list
+ * of required scoring-rule names. */
+hf_contact_rule_t *tk_contact_rule(hf_rules_t *r, const char *name, int32_t min_score,
+                                   const char *min_grade, int64_t within_ms, ...);
+
+void tk_hand_raisers(hf_rules_t *r, const char *rule, uint32_t form_mask, bool respect_exclusions);
+
+/* Events (all strings borrowed; ids as given, NULL = absent). */
+hf_event_t tk_visit(const char *event_id, int64_t at_ms, const char *anonymous_id,
+                    const char *contact_id, const char *session_id, const char *url,
+                    const char *title);
+hf_event_t tk_form(const char *event_id, int64_t at_ms, const char *anonymous_id,
+                   const char *contact_id, hf_form_type_t type);
+hf_event_t tk_identify(const char *event_id, int64_t at_ms, const char *anonymous_id,
+                       const char *contact_id);
+hf_event_t tk_download(const char *event_id, int64_t at_ms, const char *contact_id,
+                       const char *asset_id, const char *title);
+hf_event_t tk_webinar(const char *event_id, int64_t at_ms, const char *contact_id,
+                      hf_webinar_action_t action, int32_t minutes);
+hf_event_t tk_email(const char *event_id, int64_t at_ms, const char *contact_id,
+                    hf_email_action_t action, const char *campaign);
+
+/* What a recording sink saw (deep copies). */
+typedef struct tk_reason {
+    char *rule;
+    int32_t points, count;
+    char *detail;
+} tk_reason_t;
+
+typedef struct tk_touch {
+    int64_t at_ms;
+    char *type, *title, *detail;
+} tk_touch_t;
+
+typedef struct tk_handoff {
+    char *handoff_id, *entity_id, *account_id, *rule, *fit_grade, *stage_before, *region;
+    int64_t qualified_at_ms, emitted_at_ms, accept_by_ms, first_touch_by_ms;
+    int32_t score;
+    tk_reason_t *reasons;
+    size_t reason_count;
+    int64_t first_seen_ms;
+    bool has_known_since;
+    int64_t known_since_ms;
+    int32_t sessions, page_views, email_opens, email_clicks;
+    char *email_last_campaign;
+    char **top_page_urls;
+    int32_t *top_page_views;
+    size_t top_page_count;
+    size_t download_count, webinar_count;
+    tk_touch_t *recent;
+    size_t recent_count;
+} tk_handoff_t;
+
+typedef struct tk_lifecycle {
+    char *entity_id, *from, *to, *cause;
+    int64_t at_ms;
+} tk_lifecycle_t;
+
+typedef struct tk_forward {
+    char *contact_id;
+    uint8_t *raw;
+    size_t raw_len;
+} tk_forward_t;
+
+typedef struct tk_rec {
+    tk_handoff_t handoffs[8];
+    size_t handoff_count;
+    tk_lifecycle_t changes[16];
+    size_t change_count;
+    tk_forward_t forwards[64];
+    size_t forward_count;
+    int fail_with; /* a negative errno the callbacks return, or 0 */
+} tk_rec_t;
+
+hf_sink_t tk_sink(tk_rec_t *rec);
+identity_sink_t tk_identity_sink(tk_rec_t *rec);
+void tk_rec_clear(tk_rec_t *rec);
+
+/* The reason of @h for @rule whose detail contains @detail_part (NULL = any), or NULL. */
+const tk_reason_t *tk_find_reason(const tk_handoff_t *h, const char *rule, const char *detail_part);
