@@ -273,6 +273,21 @@ static void test_qualify_requires_within(void **state)
     assert_string_equal(p->detail, "2 matches, 1 over cap, last 2026-03-11T00:00:00Z");
 }
 
+static void test_excluded_never_qualifies_by_rule(void **state)
+{
+    fixture_t *f = *state;
+    tk_score_rule(f->rules, "visit", 10);
+    tk_globs(&tk_exclusion(f->rules, "competitor")->match.email_domain, "rival.com", NULL);
+    tk_contact_rule(f->rules, "mql", 20, NULL, 0, NULL);
+    hf_event_t form = tk_form("f", TK_T0, "a", "c-1", HF_FORM_NEWSLETTER);
+    form.traits.email_domain = "rival.com";
+    assert_int_equal(fold(f, &form), CONTACT_FOLD_APPLIED);
+    for (int i = 1; i <= 5; i++)
+        visit(f, TK_T0 + i);
+    assert_float_equal(contact_state_score(f->s, f->rules, 0), 60, 1e-12);
+    assert_int_equal(f->rec.handoff_count, 0);
+}
+
 static void test_requires_unknown_rule_never_holds(void **state)
 {
     fixture_t *f = *state;
@@ -357,6 +372,77 @@ static void test_hand_raiser_not_excluded(void **state)
     assert_string_equal(f->rec.handoffs[0].reasons[0].detail, "demo_request form");
 }
 
+static void test_recent_ties_later_fold_first(void **state)
+{
+    fixture_t *f = *state;
+    tk_hand_raisers(f->rules, "hr", 1u << HF_FORM_DEMO_REQUEST, false);
+    f->rules->journey_recent_max = 3;
+    visit_url(f, TK_T0 + 5, "/first");
+    visit_url(f, TK_T0 + 5, "/second");
+    visit_url(f, TK_T0 + 1, "/older"); /* falls off the full list at once */
+    visit_url(f, TK_T0 + 5, "/third"); /* pushes out /first, the oldest of the ties */
+    hf_event_t demo = tk_form("d", TK_T0 + 5, "a", "c-1", HF_FORM_DEMO_REQUEST);
+    assert_int_equal(fold(f, &demo), CONTACT_FOLD_APPLIED);
+    assert_int_equal(f->rec.handoff_count, 1);
+    const tk_handoff_t *h = &f->rec.handoffs[0];
+    assert_int_equal(h->recent_count, 3);
+    assert_string_equal(h->recent[0].type, "form");
+    assert_string_equal(h->recent[1].title, "/third");
+    assert_string_equal(h->recent[2].title, "/second");
+}
+
+static void test_before_known_only_before_identify(void **state)
+{
+    fixture_t *f = *state;
+    tk_hand_raisers(f->rules, "hr", 1u << HF_FORM_DEMO_REQUEST, false);
+    hf_event_t anon1 = tk_visit("a1", TK_T0, "anon", NULL, "s", "/early", NULL);
+    hf_event_t anon0 = tk_visit("a0", TK_T0 - 100, "anon", NULL, "s", "/earliest", NULL);
+    hf_event_t ident = tk_identify("i", TK_T0 + 10, "anon", "c-1");
+    /* anonymous records that arrive after the identify: one dated before it (history)
+     * and one after it (the same person, already known) */
+    hf_event_t anon2 = tk_visit("a2", TK_T0 + 5, "anon", NULL, "s", "/late-history", NULL);
+    hf_event_t anon3 = tk_visit("a3", TK_T0 + 20, "anon", NULL, "s", "/after", NULL);
+    hf_event_t demo = tk_form("d", TK_T0 + 30, "anon", "c-1", HF_FORM_DEMO_REQUEST);
+    const hf_event_t *all[] = {&anon1, &anon0, &ident, &anon2, &anon3, &demo};
+    for (size_t i = 0; i < 6; i++)
+        assert_int_equal(fold(f, all[i]), CONTACT_FOLD_APPLIED);
+    assert_int_equal(f->rec.handoff_count, 1);
+    const tk_handoff_t *h = &f->rec.handoffs[0];
+    assert_int_equal(h->known_since_ms, TK_T0 + 10);
+    assert_int_equal(h->first_seen_ms, TK_T0 - 100); /* the oldest, though folded late */
+    assert_int_equal(h->recent_count, 5);            /* identity records are not touches */
+    assert_string_equal(h->recent[1].title, "/after");
+    assert_string_equal(h->recent[1].detail, "/after");
+    assert_string_equal(h->recent[2].title, "/late-history");
+    assert_string_equal(h->recent[2].detail, "before known");
+    assert_string_equal(h->recent[3].detail, "before known");
+    assert_string_equal(h->recent[4].title, "/earliest");
+    assert_string_equal(h->recent[4].detail, "before known");
+}
+
+static void test_pages_bounded(void **state)
+{
+    fixture_t *f = *state;
+    tk_hand_raisers(f->rules, "hr", 1u << HF_FORM_DEMO_REQUEST, false);
+    f->rules->journey_pages_max = 3;
+    f->rules->journey_top_pages = 5;
+    visit_url(f, TK_T0 + 10, "/x");
+    visit_url(f, TK_T0 + 15, "/x"); /* 2 views, but the oldest */
+    visit_url(f, TK_T0 + 40, "/y");
+    visit_url(f, TK_T0 + 30, "/v"); /* 1 view like /y, and older */
+    visit_url(f, TK_T0 + 60, "/z"); /* evicts /v: fewest views, then least recent */
+    hf_event_t demo = tk_form("d", TK_T0 + 90, "a", "c-1", HF_FORM_DEMO_REQUEST);
+    assert_int_equal(fold(f, &demo), CONTACT_FOLD_APPLIED);
+    const tk_handoff_t *h = &f->rec.handoffs[0];
+    assert_int_equal(h->page_views, 5);
+    assert_int_equal(h->top_page_count, 3);
+    /* most viewed first, then the most recently viewed */
+    assert_string_equal(h->top_page_urls[0], "/x");
+    assert_int_equal(h->top_page_views[0], 2);
+    assert_string_equal(h->top_page_urls[1], "/z");
+    assert_string_equal(h->top_page_urls[2], "/y");
+}
+
 static void test_sink_errors_propagate(void **state)
 {
     fixture_t *f = *state;
@@ -416,14 +502,15 @@ static void test_handoff_payload(void **state)
     hf_event_t open = tk_email("m1", TK_T0 + d + 3000, "c-1", HF_EMAIL_OPENED, "spring");
     hf_event_t click = tk_email("m2", TK_T0 + d + 4000, "c-1", HF_EMAIL_CLICKED, "spring");
     hf_event_t unsub_ev = tk_email("m3", TK_T0 + d + 5000, "c-1", HF_EMAIL_UNSUBSCRIBED, "weekly");
+    hf_event_t del2 = tk_email("m4", TK_T0 + d + 5500, "c-1", HF_EMAIL_DELIVERED, "promo");
     hf_event_t web1 = tk_webinar("w1", TK_T0 + d + 6000, "c-1", HF_WEBINAR_ATTENDED, 45);
     /* a late anonymous visit: forwarded after the identify, dated before it */
     hf_event_t late =
         tk_visit("a4", TK_T0 + 3000, "anon-1", NULL, "s-1", "https://x.io/docs", "Docs");
     hf_event_t down = tk_download("dl1", TK_T0 + d + 7000, "c-1", "wp-1", "Churn playbook");
 
-    const hf_event_t *all[] = {&a1,   &a2,    &a3,       &form, &k1,   &del,
-                               &open, &click, &unsub_ev, &web1, &late, &down};
+    const hf_event_t *all[] = {&a1,    &a2,       &a3,   &form, &k1,   &del, &open,
+                               &click, &unsub_ev, &del2, &web1, &late, &down};
     size_t n = sizeof all / sizeof all[0];
     for (size_t i = 0; i < n; i++) {
         assert_int_equal(fold(f, all[i]), CONTACT_FOLD_APPLIED);
@@ -524,11 +611,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_qualify_by_score_once_per_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qualify_by_grade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qualify_requires_within, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_excluded_never_qualifies_by_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requires_unknown_rule_never_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grace_for_late_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grace_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hand_raisers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hand_raiser_not_excluded, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recent_ties_later_fold_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_before_known_only_before_identify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pages_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink_errors_propagate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_handoff_payload, setup, teardown),
     };

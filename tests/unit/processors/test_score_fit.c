@@ -147,6 +147,21 @@ static void test_frequency_cap(void **state)
     assert_float_equal(contact_state_score(f->s, f->rules, 0), 48, 1e-12);
 }
 
+static void test_cap_window_is_open_at_its_start(void **state)
+{
+    fixture_t *f = *state;
+    hf_score_rule_t *r = tk_score_rule(f->rules, "daily", 10);
+    r->cap_count = 1;
+    r->cap_period_ms = TK_DAY_MS;
+    visit(f, TK_T0);                 /* award */
+    visit(f, TK_T0 + TK_DAY_MS - 1); /* capped: the award lies in (t - 1d, t] */
+    assert_float_equal(contact_state_score(f->s, f->rules, 0), 10, 1e-12);
+    visit(f, TK_T0 + TK_DAY_MS); /* the award at T0 is exactly one period back: out */
+    assert_float_equal(contact_state_score(f->s, f->rules, 0), 20, 1e-12);
+    visit(f, TK_T0 + 2 * TK_DAY_MS - 1); /* capped again */
+    assert_float_equal(contact_state_score(f->s, f->rules, 0), 20, 1e-12);
+}
+
 static void test_lifetime_cap(void **state)
 {
     fixture_t *f = *state;
@@ -307,6 +322,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_decay_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_decay_hand_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_frequency_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cap_window_is_open_at_its_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifetime_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_negative_points_and_floor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overall_cap_and_every_rule, setup, teardown),
