@@ -426,9 +426,9 @@ static void test_pages_bounded(void **state)
     tk_hand_raisers(f->rules, "hr", 1u << HF_FORM_DEMO_REQUEST, false);
     f->rules->journey_pages_max = 3;
     f->rules->journey_top_pages = 5;
+    visit_url(f, TK_T0 + 40, "/y");
     visit_url(f, TK_T0 + 10, "/x");
     visit_url(f, TK_T0 + 15, "/x"); /* 2 views, but the oldest */
-    visit_url(f, TK_T0 + 40, "/y");
     visit_url(f, TK_T0 + 30, "/v"); /* 1 view like /y, and older */
     visit_url(f, TK_T0 + 60, "/z"); /* evicts /v: fewest views, then least recent */
     hf_event_t demo = tk_form("d", TK_T0 + 90, "a", "c-1", HF_FORM_DEMO_REQUEST);
