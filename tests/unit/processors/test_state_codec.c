@@ -62,19 +62,35 @@ static void test_contact_round_trip(void **state)
                        contact_state_score(s, rules, TK_T0 + 40 * TK_DAY_MS), 0);
     assert_string_equal(contact_state_grade(d, rules), contact_state_grade(s, rules));
 
-    /* the decoded state goes on exactly like the original (dedupe included) */
+    /* the decoded state goes on exactly like the original: dedupe, newest-wins times
+     * of traits and titles, caps, ordering of the bounded lists */
     hf_sink_t sink = tk_sink(&rec);
-    hf_event_t next = tk_visit("next", TK_T0 + 3 * TK_DAY_MS, NULL, "c-1", "s-9", "/pricing", NULL);
-    hf_event_t old = tk_visit("v-0", TK_T0, NULL, "c-1", "s", "/", NULL);
-    assert_int_equal(contact_fold(s, &next, rules, 0, &sink), CONTACT_FOLD_APPLIED);
-    assert_int_equal(contact_fold(d, &next, rules, 0, &sink), CONTACT_FOLD_APPLIED);
-    assert_int_equal(contact_fold(d, &old, rules, 0, &sink), CONTACT_FOLD_DUPLICATE);
-    hf_buf_reset(&a);
-    hf_buf_reset(&b);
-    assert_int_equal(contact_state_encode(s, &a), 0);
-    assert_int_equal(contact_state_encode(d, &b), 0);
-    assert_int_equal(a.len, b.len);
-    assert_memory_equal(a.data, b.data, a.len);
+    hf_event_t next[8];
+    /* pricing awards at 48h (in the sample) and 49h: the one at 50h is capped */
+    next[6] = tk_visit("cap1", TK_T0 + 49 * TK_HOUR_MS, NULL, "c-1", "s-9", "/pricing", NULL);
+    next[7] = tk_visit("cap2", TK_T0 + 50 * TK_HOUR_MS, NULL, "c-1", "s-9", "/pricing", NULL);
+    next[0] = tk_visit("next", TK_T0 + 3 * TK_DAY_MS, NULL, "c-1", "s-9", "/pricing", NULL);
+    next[1] = tk_visit("late", TK_T0 + TK_HOUR_MS, NULL, "c-1", "s-1", "/pricing", "Old title");
+    next[2] = tk_form("old-form", TK_T0 + 2, "a-1", "c-1", HF_FORM_OTHER);
+    next[2].traits.title = "Old title";
+    next[2].traits.has_employees = true;
+    next[2].traits.employees = 3;
+    next[3] = tk_email("old-mail", TK_T0 + 3, "c-1", HF_EMAIL_OPENED, "old-campaign");
+    next[4] = tk_download("old-dl", TK_T0 + 4, "c-1", "wp-0", "Old");
+    next[5] = tk_visit("v-0", TK_T0, NULL, "c-1", "s", "/", NULL); /* a repeat */
+    const size_t order[] = {6, 7, 0, 1, 2, 3, 4, 5};
+    for (size_t k = 0; k < 8; k++) {
+        size_t i = order[k];
+        int want = i == 5 ? CONTACT_FOLD_DUPLICATE : CONTACT_FOLD_APPLIED;
+        assert_int_equal(contact_fold(s, &next[i], rules, 0, &sink), want);
+        assert_int_equal(contact_fold(d, &next[i], rules, 0, &sink), want);
+        hf_buf_reset(&a);
+        hf_buf_reset(&b);
+        assert_int_equal(contact_state_encode(s, &a), 0);
+        assert_int_equal(contact_state_encode(d, &b), 0);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
+    }
 
     /* encode appends */
     size_t len = a.len;
