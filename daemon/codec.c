@@ -7,10 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
+/* The e-mail hash uses OpenSSL's SHA256_* functions, deprecated in 3.0 in favour of
+ * EVP.  OpenSSL 3.0's EVP allocates on every digest or MAC initialisation, and the
+ * decoder allocates nothing once warm; the plain SHA256_CTX states can be copied.
+ * Asking for the 1.1.1 API keeps them without deprecation warnings. */
+#define OPENSSL_API_COMPAT 10101
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
+#include <openssl/sha.h>
 
 #include "codec_internal.h"
 
@@ -34,8 +37,10 @@ struct codec {
     uint32_t max_tags;
     hf_output_format_t output_format;
 
-    EVP_MAC *mac;
-    EVP_MAC_CTX *mac_ctx; /* HMAC-SHA256 keyed with the e-mail key */
+    /* HMAC-SHA256 under the e-mail key: SHA-256 states after the key block XOR
+     * ipad and XOR opad (RFC 2104), copied for each address. */
+    SHA256_CTX mac_inner;
+    SHA256_CTX mac_outer;
 
     codec_schema_t *schemas;
     size_t schema_count;
@@ -231,36 +236,41 @@ static int schema_value(codec_schema_t *s, avro_value_t **out)
 
 /* --- e-mail hash ------------------------------------------------------------------ */
 
-static int mac_init(codec_t *c, const uint8_t *key, size_t key_len, char *err, size_t errsz)
+static void mac_init(codec_t *c, const uint8_t *key, size_t key_len)
 {
-    static const uint8_t no_key[1];
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    c->mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    if (c->mac)
-        c->mac_ctx = EVP_MAC_CTX_new(c->mac);
-    if (!c->mac_ctx || !EVP_MAC_init(c->mac_ctx, key ? key : no_key, key ? key_len : 0, params)) {
-        snprintf(err, errsz, "OpenSSL: cannot set up HMAC-SHA256");
-        return -EIO;
-    }
-    return 0;
+    uint8_t block[SHA256_CBLOCK] = {0};
+    if (key_len > sizeof block)
+        SHA256(key, key_len, block); /* long keys are hashed first */
+    else if (key_len)
+        memcpy(block, key, key_len);
+    uint8_t pad[SHA256_CBLOCK];
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = block[i] ^ 0x36;
+    SHA256_Init(&c->mac_inner);
+    SHA256_Update(&c->mac_inner, pad, sizeof pad);
+    for (size_t i = 0; i < sizeof pad; i++)
+        pad[i] = block[i] ^ 0x5c;
+    SHA256_Init(&c->mac_outer);
+    SHA256_Update(&c->mac_outer, pad, sizeof pad);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
 }
 
 static int email_hash(void *opaque, const uint8_t *addr, size_t len, char *hex)
 {
     static const char digits[] = "0123456789abcdef";
-    codec_t *c = opaque;
-    uint8_t mac[32];
-    size_t mac_len = 0;
-    /* A NULL key re-initialises with the key given in mac_init(). */
-    if (!EVP_MAC_init(c->mac_ctx, NULL, 0, NULL) || !EVP_MAC_update(c->mac_ctx, addr, len) ||
-        !EVP_MAC_final(c->mac_ctx, mac, &mac_len, sizeof mac) || mac_len != sizeof mac)
-        return -EIO;
+    const codec_t *c = opaque;
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256_CTX ctx = c->mac_inner;
+    SHA256_Update(&ctx, addr, len);
+    SHA256_Final(digest, &ctx);
+    ctx = c->mac_outer;
+    SHA256_Update(&ctx, digest, sizeof digest);
+    SHA256_Final(digest, &ctx);
+    OPENSSL_cleanse(&ctx, sizeof ctx);
     for (size_t i = 0; i < 16; i++) {
-        hex[2 * i] = digits[mac[i] >> 4];
-        hex[2 * i + 1] = digits[mac[i] & 0xf];
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 0xf];
     }
     hex[32] = 0;
     return 0;
@@ -284,8 +294,8 @@ void codec_free(codec_t *c)
     free(c->schemas);
     if (c->writer)
         avro_writer_free(c->writer);
-    EVP_MAC_CTX_free(c->mac_ctx);
-    EVP_MAC_free(c->mac);
+    OPENSSL_cleanse(&c->mac_inner, sizeof c->mac_inner);
+    OPENSSL_cleanse(&c->mac_outer, sizeof c->mac_outer);
     hf_buf_free(&c->strings);
     free(c->tags);
     if (c->scratch.data)
@@ -311,8 +321,7 @@ int codec_new(codec_t **out, const codec_opts_t *opts, char *err, size_t errsz)
         r = -EINVAL;
         goto fail;
     }
-    if ((r = mac_init(c, opts->email_key, opts->email_key_len, err, errsz)))
-        goto fail;
+    mac_init(c, opts->email_key, opts->email_key_len);
     if ((r = load_schemas(c, err, errsz))) {
         if (r == -ENOMEM)
             snprintf(err, errsz, "out of memory");
@@ -441,14 +450,8 @@ int codec_decode_input(codec_t *c, const void *buf, size_t len, hf_event_t *ev, 
 static int emit(codec_t *c, codec_schema_t *s, hf_buf_t *out)
 {
     int r;
-    if (c->output_format == HF_OUTPUT_JSON) {
-        char *json = NULL;
-        if (avro_value_to_json(&s->value, 1, &json) || !json)
-            return -EINVAL;
-        r = hf_buf_append_str(out, json);
-        free(json);
-        return r;
-    }
+    if (c->output_format == HF_OUTPUT_JSON)
+        return codec_value_to_json(&s->value, out);
     size_t size;
     if (avro_value_sizeof(&s->value, &size))
         return -EINVAL;
@@ -543,13 +546,10 @@ static int body_to_json(codec_schema_t *s, const uint8_t *body, size_t len, hf_b
     if (cur.p != cur.end)
         return codec_fail(CODEC_E_INVALID, err, errsz, "%zu trailing bytes after the %s record",
                           codec_cursor_left(&cur), s->src->name);
-    char *text = NULL;
-    if (avro_value_to_json(value, 1, &text) || !text)
-        return codec_fail(CODEC_E_INVALID, err, errsz, "cannot render %s as JSON: %s", s->src->name,
-                          avro_strerror());
-    r = hf_buf_append_str(json, text);
-    free(text);
-    return r < 0 ? codec_fail(r, err, errsz, "out of memory") : 0;
+    if ((r = codec_value_to_json(value, json)))
+        return codec_fail(r == -ENOMEM ? r : CODEC_E_INVALID, err, errsz,
+                          "cannot render %s as JSON", s->src->name);
+    return 0;
 }
 
 int codec_record_to_json(codec_t *c, const void *buf, size_t len, hf_buf_t *json, char *err,

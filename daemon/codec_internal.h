@@ -180,6 +180,10 @@ int codec_plan_run(const codec_plan_t *plan, codec_cursor_t *cur, const codec_de
  * UTF-8 without NUL.  Returns 0 or a positive codec error with @err. */
 int codec_value_read(codec_cursor_t *cur, avro_value_t *value, char *err, size_t errsz);
 
+/* Appends @value in Avro's JSON encoding, on one line.  Returns 0 or -EINVAL /
+ * -ENOMEM; on failure @out is as it was. */
+int codec_value_to_json(const avro_value_t *value, hf_buf_t *out);
+
 /* Encoders' fill functions: write the record into @value (of the record's current
  * schema), which they reset first.  Return 0 or -EINVAL (a required field is NULL,
  * an enum out of range, a string that is not UTF-8) / -ENOMEM. */

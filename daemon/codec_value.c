@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec_internal.h"
@@ -247,7 +248,7 @@ int codec_skip_value(codec_cursor_t *cur, avro_schema_t schema, int depth, const
 
 typedef struct value_reader {
     codec_cursor_t *cur;
-    hf_buf_t key; /* NUL-terminated map key */
+    hf_buf_t text; /* a NUL-terminated copy of the string or map key being read */
     char *err;
     size_t errsz;
 } value_reader_t;
@@ -332,8 +333,13 @@ static int read_value(value_reader_t *vr, avro_value_t *value, int depth)
         r = read_text(vr, &s, &len, "string");
         if (r)
             return r;
-        /* The length given to Avro-C counts a NUL it adds itself. */
-        return avro_value_set_string_len(value, (const char *)s, len + 1) ? avro_fail(vr) : 0;
+        /* Avro-C copies size bytes, the NUL included, so the source needs one. */
+        hf_buf_reset(&vr->text);
+        if (hf_buf_append(&vr->text, s, len) < 0)
+            return codec_fail(CODEC_E_INVALID, vr->err, vr->errsz, "out of memory");
+        return avro_value_set_string_len(value, (const char *)vr->text.data, len + 1)
+                   ? avro_fail(vr)
+                   : 0;
     case AVRO_BYTES:
         r = codec_read_length(cur, &len);
         if (r)
@@ -403,10 +409,10 @@ static int read_value(value_reader_t *vr, avro_value_t *value, int depth)
                     r = read_text(vr, &s, &len, "map key");
                     if (r)
                         return r;
-                    hf_buf_reset(&vr->key);
-                    if (hf_buf_append(&vr->key, s, len) < 0)
+                    hf_buf_reset(&vr->text);
+                    if (hf_buf_append(&vr->text, s, len) < 0)
                         return codec_fail(CODEC_E_INVALID, vr->err, vr->errsz, "out of memory");
-                    if (avro_value_add(value, (const char *)vr->key.data, &child, NULL, NULL))
+                    if (avro_value_add(value, (const char *)vr->text.data, &child, NULL, NULL))
                         return avro_fail(vr);
                 } else if (avro_value_append(value, &child, NULL)) {
                     return avro_fail(vr);
@@ -424,9 +430,9 @@ static int read_value(value_reader_t *vr, avro_value_t *value, int depth)
 
 int codec_value_read(codec_cursor_t *cur, avro_value_t *value, char *err, size_t errsz)
 {
-    value_reader_t vr = {.cur = cur, .key = HF_BUF_INIT, .err = err, .errsz = errsz};
+    value_reader_t vr = {.cur = cur, .text = HF_BUF_INIT, .err = err, .errsz = errsz};
     int r = avro_value_reset(value) ? avro_fail(&vr) : read_value(&vr, value, 0);
-    hf_buf_free(&vr.key);
+    hf_buf_free(&vr.text);
     return r;
 }
 
@@ -867,5 +873,233 @@ int codec_value_fill_handoff(avro_value_t *value, const hf_handoff_t *h)
         r = put_long(&sla, "accept_by", h->sla_accept_by_ms);
     if (!r)
         r = put_long(&sla, "first_touch_by", h->sla_first_touch_by_ms);
+    return r;
+}
+
+/* --- JSON ------------------------------------------------------------------------ */
+
+/* Avro's JSON encoding, written here rather than with avro_value_to_json(): Avro-C
+ * 1.11 renders bytes through a NUL-terminated string and cuts them at the first zero
+ * byte (a dead letter's original record would lose everything after its header),
+ * and it names union branches of named types without their namespace.  The layout
+ * is Avro-C's ({"a": 1, "b": [2, 3]}, ASCII only), so output looks the same. */
+
+static int json_codepoint(hf_buf_t *out, uint32_t cp)
+{
+    if (cp < 0x10000)
+        return hf_buf_printf(out, "\\u%04x", cp);
+    cp -= 0x10000;
+    return hf_buf_printf(out, "\\u%04x\\u%04x", 0xd800 + (cp >> 10), 0xdc00 + (cp & 0x3ff));
+}
+
+/* A UTF-8 string (checked on the way in) as an ASCII JSON string. */
+static int json_string(hf_buf_t *out, const char *s, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)s;
+    int r = hf_buf_append(out, "\"", 1);
+    size_t i = 0;
+    while (!r && i < len) {
+        size_t run = i;
+        while (run < len && p[run] >= 0x20 && p[run] < 0x7f && p[run] != '"' && p[run] != '\\')
+            run++;
+        if (run > i) {
+            r = hf_buf_append(out, p + i, run - i);
+            i = run;
+            continue;
+        }
+        uint8_t ch = p[i];
+        if (ch == '"' || ch == '\\') {
+            r = hf_buf_printf(out, "\\%c", ch);
+            i++;
+        } else if (ch == '\n') {
+            r = hf_buf_append(out, "\\n", 2);
+            i++;
+        } else if (ch == '\t') {
+            r = hf_buf_append(out, "\\t", 2);
+            i++;
+        } else if (ch == '\r') {
+            r = hf_buf_append(out, "\\r", 2);
+            i++;
+        } else if (ch < 0x80) {
+            r = json_codepoint(out, ch);
+            i++;
+        } else {
+            size_t more = ch >= 0xf0 ? 3 : ch >= 0xe0 ? 2 : 1;
+            if (len - i - 1 < more)
+                return -EINVAL;
+            uint32_t cp = ch & (0x3f >> more);
+            for (size_t k = 1; k <= more; k++)
+                cp = cp << 6 | (p[i + k] & 0x3f);
+            r = json_codepoint(out, cp);
+            i += more + 1;
+        }
+    }
+    return r ? r : hf_buf_append(out, "\"", 1);
+}
+
+/* Bytes and fixed: each byte is the code point of the same value (Avro spec). */
+static int json_bytes(hf_buf_t *out, const uint8_t *p, size_t len)
+{
+    int r = hf_buf_append(out, "\"", 1);
+    for (size_t i = 0; !r && i < len; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' && p[i] != '\\')
+            r = hf_buf_append(out, p + i, 1);
+        else
+            r = json_codepoint(out, p[i]);
+    }
+    return r ? r : hf_buf_append(out, "\"", 1);
+}
+
+/* The shortest decimal that reads back as the same float or double; JSON has no
+ * NaN or infinity, so those are written as null. */
+static int json_real(hf_buf_t *out, double v, bool single)
+{
+    if (v != v || v - v != 0)
+        return hf_buf_append_str(out, "null");
+    char text[40];
+    for (int digits = 1; digits <= 17; digits++) {
+        snprintf(text, sizeof text, "%.*g", digits, v);
+        if (single ? strtof(text, NULL) == (float)v : strtod(text, NULL) == v)
+            break;
+    }
+    int r = hf_buf_append_str(out, text);
+    if (!r && !strpbrk(text, ".eE"))
+        r = hf_buf_append_str(out, ".0");
+    return r;
+}
+
+/* The name a union branch goes by: a primitive's type name or a full name. */
+static int json_branch_name(hf_buf_t *out, avro_schema_t schema)
+{
+    schema = deref(schema);
+    avro_type_t t = avro_typeof(schema);
+    if (t != AVRO_RECORD && t != AVRO_ENUM && t != AVRO_FIXED)
+        return hf_buf_printf(out, "{\"%s\": ", avro_schema_type_name(schema));
+    const char *ns = avro_schema_namespace(schema);
+    return hf_buf_printf(out, "{\"%s%s%s\": ", ns && *ns ? ns : "", ns && *ns ? "." : "",
+                         avro_schema_name(schema));
+}
+
+static int json_value(hf_buf_t *out, const avro_value_t *value, int depth)
+{
+    if (depth > CODEC_MAX_DEPTH)
+        return -EINVAL;
+    int r = 0;
+    switch (avro_value_get_type(value)) {
+    case AVRO_NULL:
+        return hf_buf_append_str(out, "null");
+    case AVRO_BOOLEAN: {
+        int b;
+        if (avro_value_get_boolean(value, &b))
+            return -EINVAL;
+        return hf_buf_append_str(out, b ? "true" : "false");
+    }
+    case AVRO_INT32: {
+        int32_t v;
+        if (avro_value_get_int(value, &v))
+            return -EINVAL;
+        return hf_buf_printf(out, "%" PRId32, v);
+    }
+    case AVRO_INT64: {
+        int64_t v;
+        if (avro_value_get_long(value, &v))
+            return -EINVAL;
+        return hf_buf_printf(out, "%" PRId64, v);
+    }
+    case AVRO_FLOAT: {
+        float v;
+        if (avro_value_get_float(value, &v))
+            return -EINVAL;
+        return json_real(out, v, true);
+    }
+    case AVRO_DOUBLE: {
+        double v;
+        if (avro_value_get_double(value, &v))
+            return -EINVAL;
+        return json_real(out, v, false);
+    }
+    case AVRO_STRING: {
+        const char *s;
+        size_t size;
+        if (avro_value_get_string(value, &s, &size))
+            return -EINVAL;
+        return json_string(out, s, size ? size - 1 : 0); /* size counts the NUL */
+    }
+    case AVRO_BYTES: {
+        const void *p;
+        size_t len;
+        if (avro_value_get_bytes(value, &p, &len))
+            return -EINVAL;
+        return json_bytes(out, p, len);
+    }
+    case AVRO_FIXED: {
+        const void *p;
+        size_t len;
+        if (avro_value_get_fixed(value, &p, &len))
+            return -EINVAL;
+        return json_bytes(out, p, len);
+    }
+    case AVRO_ENUM: {
+        int v;
+        avro_schema_t schema = avro_value_get_schema(value);
+        if (avro_value_get_enum(value, &v) || v < 0 ||
+            v >= avro_schema_enum_number_of_symbols(schema))
+            return -EINVAL;
+        const char *symbol = avro_schema_enum_get(schema, v);
+        return json_string(out, symbol, strlen(symbol));
+    }
+    case AVRO_UNION: {
+        avro_value_t branch;
+        int index;
+        if (avro_value_get_discriminant(value, &index) || index < 0 ||
+            avro_value_get_current_branch(value, &branch))
+            return -EINVAL;
+        if (avro_value_get_type(&branch) == AVRO_NULL)
+            return hf_buf_append_str(out, "null");
+        r = json_branch_name(out, avro_schema_union_branch(avro_value_get_schema(value), index));
+        if (!r)
+            r = json_value(out, &branch, depth + 1);
+        return r ? r : hf_buf_append(out, "}", 1);
+    }
+    case AVRO_RECORD:
+    case AVRO_MAP:
+    case AVRO_ARRAY: {
+        avro_type_t t = avro_value_get_type(value);
+        bool is_array = t == AVRO_ARRAY;
+        size_t n;
+        if (avro_value_get_size(value, &n))
+            return -EINVAL;
+        r = hf_buf_append(out, is_array ? "[" : "{", 1);
+        for (size_t i = 0; !r && i < n; i++) {
+            avro_value_t child;
+            const char *name = NULL;
+            if (avro_value_get_by_index(value, i, &child, &name))
+                return -EINVAL;
+            if (i)
+                r = hf_buf_append(out, ", ", 2);
+            if (!r && !is_array) {
+                r = name ? json_string(out, name, strlen(name)) : -EINVAL;
+                if (!r)
+                    r = hf_buf_append(out, ": ", 2);
+            }
+            if (!r)
+                r = json_value(out, &child, depth + 1);
+        }
+        return r ? r : hf_buf_append(out, is_array ? "]" : "}", 1);
+    }
+    default:
+        return -EINVAL;
+    }
+}
+
+int codec_value_to_json(const avro_value_t *value, hf_buf_t *out)
+{
+    size_t start = out->len;
+    int r = json_value(out, value, 0);
+    if (r) {
+        out->len = start; /* nothing half-written */
+        if (out->data)
+            out->data[start] = 0;
+    }
     return r;
 }
