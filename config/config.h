@@ -107,6 +107,14 @@ int config_load_string(hf_config_t **out, const char *name, const char *text, si
 
 void config_free(hf_config_t *cfg);
 
-/* Every topic of the config (inputs, outputs, internal) in a fixed order; @count
- * receives their number.  The pointers belong to @cfg. */
+/* Number of topics config_topics() knows: 7 inputs, 4 outputs, 3 internal. */
+#define CONFIG_TOPIC_COUNT 14
+
+/* Every topic of the config (inputs, outputs, internal) in a fixed order, written to
+ * @names (at most @max of them).  Returns the number written.  The pointers belong
+ * to @cfg. */
 size_t config_topics(const hf_config_t *cfg, const char **names, size_t max);
+
+/* Appends the Markdown reference of every key (type, default, bounds, meaning),
+ * generated from the loader's tables; docs/CONFIG.md embeds it. */
+void config_describe(hf_buf_t *out);

@@ -1,0 +1,236 @@
+/* Declarative config maps over a libyaml document (internal to config/).
+ *
+ * A section of the file is described by a table of entries {key, type, default,
+ * bounds, offset of the target field, help}, in the manner of Fluent Bit's
+ * config_map.  cfgmap_apply() walks one YAML map against a table: it fills defaults,
+ * rejects unknown and repeated keys, converts and bounds-checks every value, recurses
+ * into nested maps and lists of maps, then runs the table's cross-field check.
+ * Every problem is recorded in the context (never only the first) with its source
+ * position; cfgmap_render() formats them all, sorted by position, each with the
+ * offending line and a caret.
+ *
+ * Nothing here allocates on behalf of the caller except the target fields the tables
+ * name (strings, arrays): those are malloc'd so the owner frees them with free(). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <yaml.h>
+
+#include "../processors/buf.h"
+#include "../processors/rules.h"
+
+/* Problems rendered by cfgmap_render(); the rest are counted and summarised. */
+#define CFGMAP_MAX_RENDERED 100
+
+/* Work allowed per document, in node visits and name comparisons.  Aliases let a
+ * small file reference one subtree many times, and some checks compare names
+ * pairwise; this bounds what a hostile file can cost (well under a second). */
+#define CFGMAP_MAX_WORK 5000000
+
+/* A node visit may allocate (a pattern, a name); it costs this much work, which
+ * also bounds memory to some 200000 allocations. */
+#define CFGMAP_VISIT_COST 25
+
+typedef struct cfgmap_diag cfgmap_diag_t;
+
+/* A region of the source that must never be echoed (kafka.properties values). */
+typedef struct cfgmap_span {
+    size_t line0, col0; /* first character, 0-based as libyaml marks */
+    size_t line1, col1; /* one past the last character */
+} cfgmap_span_t;
+
+typedef struct cfgmap_ctx {
+    const char *name; /* file name used in messages */
+    const char *text; /* the source, for quoting lines; not NUL-terminated */
+    size_t len;
+    yaml_document_t *doc; /* NULL when the text did not parse */
+    void *user;           /* the object being built, for custom parsers */
+
+    cfgmap_diag_t *diags;
+    size_t diag_count, diag_cap;
+    cfgmap_span_t *hidden;
+    size_t hidden_count, hidden_cap;
+    int problems;
+    bool oom;
+    size_t work;
+    bool work_exceeded;
+} cfgmap_ctx_t;
+
+/* One step of a key path: a map key, or (key == NULL) a list index. */
+typedef struct cfgmap_path {
+    const struct cfgmap_path *parent;
+    const char *key;
+    size_t index;
+} cfgmap_path_t;
+
+typedef enum cfgmap_type {
+    CFGMAP_STRING,     /* char *, malloc'd; empty strings rejected */
+    CFGMAP_INT32,      /* int32_t in [min, max] */
+    CFGMAP_UINT32,     /* uint32_t in [min, max] */
+    CFGMAP_BOOL,       /* bool: true/false (also yes/no, on/off) */
+    CFGMAP_DURATION,   /* int64_t milliseconds in [min, max]: "500ms", "4h", "1h30m", 250 */
+    CFGMAP_DURATION32, /* int32_t milliseconds, same syntax */
+    CFGMAP_ENUM,       /* int: index of the value in .names */
+    CFGMAP_GLOBS,      /* hf_globs_t: one pattern or a list of patterns */
+    CFGMAP_SYMBOLS,    /* uint32_t bit mask (1u << value) of .symbols: one or a list */
+    CFGMAP_MAP,        /* nested map described by .table; target at base + offset */
+    CFGMAP_LIST,       /* list of maps described by .table: array at offset, size_t count
+                          at count_offset, elements of elem_size bytes */
+    CFGMAP_CUSTOM,     /* converted by .parse */
+} cfgmap_type_t;
+
+enum {
+    CFGMAP_REQUIRED = 1u << 0,    /* missing key is an error */
+    CFGMAP_DEREF = 1u << 1,       /* MAP: the field at offset is a pointer to the target */
+    CFGMAP_ALLOW_EMPTY = 1u << 2, /* GLOBS/SYMBOLS/LIST: an empty list is fine */
+};
+
+/* A closed set of names (event kinds, form types, ...) with its parse function. */
+typedef struct cfgmap_symbols {
+    const char *noun; /* "event kind", used in messages */
+    int (*parse)(const char *name);
+    const char *(*name)(int value);
+    int count;
+} cfgmap_symbols_t;
+
+typedef struct cfgmap_table cfgmap_table_t;
+
+/* Converts @node into @field (base + offset); reports problems through @ctx. */
+typedef void (*cfgmap_parse_fn)(cfgmap_ctx_t *ctx, const yaml_node_t *node,
+                                const cfgmap_path_t *path, void *field);
+
+/* Runs after a map was applied (also when it was absent: @map NULL); checks what
+ * involves several keys and fills derived values. */
+typedef void (*cfgmap_check_fn)(cfgmap_ctx_t *ctx, const yaml_node_t *map,
+                                const cfgmap_path_t *path, void *base);
+
+/* Returns NULL if @value is acceptable, else a message without the value. */
+typedef const char *(*cfgmap_valid_fn)(const char *value);
+
+typedef struct cfgmap_entry {
+    const char *key;
+    cfgmap_type_t type;
+    unsigned flags;
+    const char *def; /* default, in the syntax of the file; NULL = zero / none */
+    int64_t min, max;
+    size_t offset;
+    size_t count_offset;             /* LIST */
+    size_t elem_size;                /* LIST */
+    const char *const *names;        /* ENUM, NULL-terminated */
+    const cfgmap_symbols_t *symbols; /* SYMBOLS */
+    const cfgmap_table_t *table;     /* MAP, LIST */
+    cfgmap_parse_fn parse;           /* CUSTOM */
+    cfgmap_valid_fn valid;           /* STRING: extra validation */
+    const char *doc_type;            /* CUSTOM (or override): type shown in the reference */
+    uint32_t event_kinds;            /* scoring conditions: kinds they apply to (0 = all) */
+    const char *help;
+} cfgmap_entry_t;
+
+struct cfgmap_table {
+    const cfgmap_entry_t *entries;
+    size_t count;
+    cfgmap_check_fn check; /* optional */
+    const char *help;      /* one line for the reference; optional */
+};
+
+#define CFGMAP_TABLE(entries_, check_, help_)                                                      \
+    {                                                                                              \
+        (entries_), sizeof(entries_) / sizeof((entries_)[0]), (check_), (help_)                    \
+    }
+
+/* ---- context and diagnostics (cfgmap_diag.c) ---- */
+
+void cfgmap_ctx_init(cfgmap_ctx_t *ctx, const char *name, const char *text, size_t len);
+void cfgmap_ctx_fini(cfgmap_ctx_t *ctx);
+
+/* Records a problem at @mark (0-based line/column; NULL = no position). */
+void cfgmap_error_at(cfgmap_ctx_t *ctx, const yaml_mark_t *mark, const cfgmap_path_t *path,
+                     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Records "<message>, got <value>" at @node: the scalar quoted (cut short), or what
+ * the node is ("a list", "null").  Never use it where values are secret. */
+void cfgmap_error_got(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Records a problem at the start of @node (NULL = no position). */
+void cfgmap_error(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Marks the source from @start to @end as secret: quoted lines stop before it. */
+void cfgmap_hide(cfgmap_ctx_t *ctx, const yaml_mark_t *start, const yaml_mark_t *end);
+
+/* Marks a whole line as secret. */
+void cfgmap_hide_line(cfgmap_ctx_t *ctx, size_t line);
+
+/* The mark (0-based line and column in characters) of byte @offset of the source. */
+yaml_mark_t cfgmap_mark_at_offset(const cfgmap_ctx_t *ctx, size_t offset);
+
+/* Appends every recorded problem to @out, sorted by position, each followed by its
+ * source line and a caret.  Returns 0 or -ENOMEM. */
+int cfgmap_render(cfgmap_ctx_t *ctx, hf_buf_t *out);
+
+/* Writes @s into @out quoted and escaped, cut after @max bytes ("..." added). */
+void cfgmap_quote(hf_buf_t *out, const char *s, size_t max);
+
+/* Writes the dotted path ("scoring.rules[3].points") into @out. */
+void cfgmap_path_format(hf_buf_t *out, const cfgmap_path_t *path);
+
+/* ---- tables (cfgmap.c) ---- */
+
+/* Applies @table to @map (a mapping node, or NULL when the key is absent) into @base:
+ * defaults first, then every key present, then table->check. */
+void cfgmap_apply(cfgmap_ctx_t *ctx, const cfgmap_table_t *table, const yaml_node_t *map,
+                  const cfgmap_path_t *path, void *base);
+
+/* Counts @units of work; false (and one problem, once) when the budget is spent. */
+bool cfgmap_spend(cfgmap_ctx_t *ctx, size_t units);
+
+/* Counts one node visit (CFGMAP_VISIT_COST units). */
+static inline bool cfgmap_visit(cfgmap_ctx_t *ctx)
+{
+    return cfgmap_spend(ctx, CFGMAP_VISIT_COST);
+}
+
+/* The node of @doc with @index, or NULL. */
+const yaml_node_t *cfgmap_node(const cfgmap_ctx_t *ctx, int index);
+
+/* The value node of @key in mapping @map (first occurrence), or NULL.  @key_node
+ * (optional) receives the key node. */
+const yaml_node_t *cfgmap_lookup(const cfgmap_ctx_t *ctx, const yaml_node_t *map, const char *key,
+                                 const yaml_node_t **key_node);
+
+/* Item @i of sequence @seq, or NULL. */
+const yaml_node_t *cfgmap_item(const cfgmap_ctx_t *ctx, const yaml_node_t *seq, size_t i);
+
+/* The scalar's text (NUL-terminated by libyaml), or NULL if @node is not a scalar. */
+const char *cfgmap_scalar(const yaml_node_t *node);
+
+/* True for an empty plain scalar, "~" or "null" (any case) written plain. */
+bool cfgmap_is_null(const yaml_node_t *node);
+
+/* "a map", "a list", "null", "a string": what a node is, for messages. */
+const char *cfgmap_kind_name(const yaml_node_t *node);
+
+/* Copies @node's text into a new string; NULL (and a problem) if it is not a non-empty
+ * scalar.  Sets ctx->oom on allocation failure. */
+char *cfgmap_strdup_scalar(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path);
+
+/* malloc/calloc/strdup that set ctx->oom on failure. */
+void *cfgmap_calloc(cfgmap_ctx_t *ctx, size_t n, size_t size);
+char *cfgmap_strdup(cfgmap_ctx_t *ctx, const char *s);
+
+/* Parses a duration: "0", "250" (ms), "500ms", "30s", "15m", "4h", "14d", "2w" or a
+ * sequence of them ("1h30m").  Returns 0 or -EINVAL (bad syntax) / -ERANGE. */
+int cfgmap_duration_parse(const char *s, int64_t *out_ms);
+
+/* Formats @ms with the largest unit that divides it ("90m", "2w", "0"). */
+void cfgmap_duration_format(hf_buf_t *out, int64_t ms);
+
+/* Parses a decimal integer with optional sign.  Returns 0, -EINVAL or -ERANGE. */
+int cfgmap_int_parse(const char *s, int64_t *out);
+
+/* Writes a Markdown reference of @table (and nested tables) under @prefix. */
+void cfgmap_describe(hf_buf_t *out, const cfgmap_table_t *table, const char *prefix);

@@ -1,0 +1,981 @@
+/* Unit tests of the configuration loader (config/).
+ *
+ * Environment (set by meson): HF_CONFIG_DEFAULT = config/handoff.yaml,
+ * HF_CONFIG_DOC = docs/CONFIG.md.  Run with --describe to print the generated
+ * reference that docs/CONFIG.md embeds. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/cfgmap.h"
+#include "config/config.h"
+
+/* ---- helpers ---- */
+
+typedef struct loaded {
+    hf_config_t *cfg;
+    hf_buf_t errors;
+    int r;
+} loaded_t;
+
+static loaded_t load(const char *text)
+{
+    loaded_t l = {NULL, HF_BUF_INIT, 0};
+    l.r = config_load_string(&l.cfg, "t.yaml", text, strlen(text), &l.errors);
+    return l;
+}
+
+static const char *errs(const loaded_t *l)
+{
+    return l->errors.data ? (const char *)l->errors.data : "";
+}
+
+static void drop(loaded_t *l)
+{
+    config_free(l->cfg);
+    hf_buf_free(&l->errors);
+}
+
+/* Loads @text, which must fail with exactly @expected as the error text. */
+static void expect_errors(const char *text, int problems, const char *expected)
+{
+    loaded_t l = load(text);
+    if (strcmp(errs(&l), expected) != 0 || l.r != problems)
+        print_error("got r=%d:\n%s\nexpected r=%d:\n%s\n", l.r, errs(&l), problems, expected);
+    assert_int_equal(l.r, problems);
+    assert_null(l.cfg);
+    assert_string_equal(errs(&l), expected);
+    drop(&l);
+}
+
+/* Loads @text, which must be valid. */
+static loaded_t load_ok(const char *text)
+{
+    loaded_t l = load(text);
+    if (l.r != 0)
+        print_error("unexpected problems:\n%s\n", errs(&l));
+    assert_int_equal(l.r, 0);
+    assert_non_null(l.cfg);
+    return l;
+}
+
+/* Loads @text, which must fail; its errors must contain every @needle. */
+static void expect_containing(const char *text, int problems, const char *needle, ...)
+{
+    loaded_t l = load(text);
+    if (l.r != problems)
+        print_error("got r=%d:\n%s\n", l.r, errs(&l));
+    assert_int_equal(l.r, problems);
+    va_list ap;
+    va_start(ap, needle);
+    for (const char *n = needle; n; n = va_arg(ap, const char *)) {
+        if (!strstr(errs(&l), n))
+            print_error("missing \"%s\" in:\n%s\n", n, errs(&l));
+        assert_non_null(strstr(errs(&l), n));
+    }
+    va_end(ap);
+    drop(&l);
+}
+
+static size_t count_lines_starting(const char *text, const char *prefix)
+{
+    size_t n = 0;
+    size_t plen = strlen(prefix);
+    for (const char *p = text; *p;) {
+        if (strncmp(p, prefix, plen) == 0)
+            n++;
+        const char *nl = strchr(p, '\n');
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    return n;
+}
+
+/* ---- defaults ---- */
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    static const char *const empties[] = {"", "{}", "# only a comment\n", "~\n",
+                                          "kafka:\nscoring:\n"};
+    for (size_t i = 0; i < sizeof(empties) / sizeof(empties[0]); i++) {
+        loaded_t l = load_ok(empties[i]);
+        const hf_config_t *c = l.cfg;
+        assert_string_equal(c->path, "t.yaml");
+        assert_string_equal(c->app_id, "handoff");
+        assert_string_equal(c->brokers, "127.0.0.1:9092");
+        assert_int_equal(c->partitions, 6);
+        assert_int_equal(c->guarantee, HF_GUARANTEE_AT_LEAST_ONCE);
+        assert_int_equal(c->kafka_prop_count, 0);
+        assert_string_equal(c->topics.web_visits, "mkt.web.visits");
+        assert_string_equal(c->topics.form_submissions, "mkt.form.submissions");
+        assert_string_equal(c->topics.content_downloads, "mkt.content.downloads");
+        assert_string_equal(c->topics.webinar_attendance, "mkt.webinar.attendance");
+        assert_string_equal(c->topics.email_engagement, "mkt.email.engagement");
+        assert_string_equal(c->topics.identity, "mkt.identity");
+        assert_string_equal(c->topics.sales_activity, "sales.activity");
+        assert_string_equal(c->topics.conversation_ready, "handoff.conversation-ready");
+        assert_string_equal(c->topics.sla_breach, "handoff.sla-breach");
+        assert_string_equal(c->topics.lifecycle, "handoff.lifecycle");
+        assert_string_equal(c->topics.dlq, "handoff.dlq");
+        assert_string_equal(c->topics.by_anonymous, "handoff.by-anonymous");
+        assert_string_equal(c->topics.by_contact, "handoff.by-contact");
+        assert_string_equal(c->topics.by_account, "handoff.by-account");
+        assert_string_equal(c->state_dir, "./handoff-state");
+        assert_int_equal(c->commit_interval_ms, 1000);
+        assert_int_equal(c->cache_max_entries, 200000);
+        assert_string_equal(c->email_hash_key_file, "./handoff-state/email-hash.key");
+        assert_int_equal(c->output_format, HF_OUTPUT_AVRO);
+        assert_int_equal(c->max_record_bytes, 65536);
+        assert_int_equal(c->max_field_bytes, 2048);
+        assert_int_equal(c->max_tags, 32);
+        assert_int_equal(c->log_level, 1);
+        assert_int_equal(c->log_format, HF_LOG_TEXT);
+
+        const hf_rules_t *r = c->rules;
+        assert_non_null(r);
+        assert_int_equal(r->stitch_max_events, 200);
+        assert_int_equal(r->stitch_max_age_ms, 30LL * 86400000);
+        assert_int_equal(r->dedupe_max_ids, 256);
+        assert_int_equal(r->dedupe_window_ms, 7LL * 86400000);
+        assert_int_equal(r->journey_recent_max, 20);
+        assert_int_equal(r->journey_pages_max, 50);
+        assert_int_equal(r->journey_top_pages, 5);
+        assert_int_equal(r->journey_downloads_max, 10);
+        assert_int_equal(r->journey_webinars_max, 10);
+        assert_int_equal(r->journey_sessions_max, 64);
+        assert_int_equal(r->half_life_ms, 30LL * 86400000);
+        assert_int_equal(r->max_score, 200);
+        assert_int_equal(r->min_score, 0);
+        assert_int_equal(r->score_rule_count, 0);
+        assert_int_equal(r->grade_count, 5);
+        static const char *const letters[] = {"A", "B", "C", "D", "F"};
+        static const int mins[] = {80, 60, 40, 20, 0};
+        for (size_t g = 0; g < 5; g++) {
+            assert_string_equal(r->grades[g].letter, letters[g]);
+            assert_int_equal(r->grades[g].min_points, mins[g]);
+        }
+        assert_int_equal(r->fit_rule_count, 0);
+        assert_int_equal(r->exclusion_count, 0);
+        assert_int_equal(r->engaged_score, 30);
+        assert_int_equal(r->contact_rule_count, 0);
+        assert_int_equal(r->hand_raiser_forms,
+                         (1u << HF_FORM_DEMO_REQUEST) | (1u << HF_FORM_CONTACT_SALES));
+        assert_string_equal(r->hand_raiser_rule, "hand_raiser");
+        assert_true(r->hand_raisers_respect_exclusions);
+        assert_int_equal(r->grace_ms, 3600000);
+        assert_int_equal(r->sla_accept_ms, 4LL * 3600000);
+        assert_int_equal(r->sla_first_touch_ms, 86400000);
+        assert_int_equal(errs(&l)[0], 0);
+        drop(&l);
+    }
+}
+
+static void test_topics(void **state)
+{
+    (void)state;
+    loaded_t l = load_ok("app: { id: acme-prod }\n"
+                         "topics: { dlq: acme.dead, web_visits: web }\n");
+    const char *names[CONFIG_TOPIC_COUNT + 2];
+    size_t n = config_topics(l.cfg, names, CONFIG_TOPIC_COUNT + 2);
+    assert_int_equal(n, CONFIG_TOPIC_COUNT);
+    assert_string_equal(names[0], "web");
+    assert_string_equal(names[6], "sales.activity");
+    assert_string_equal(names[7], "handoff.conversation-ready");
+    assert_string_equal(names[10], "acme.dead");
+    assert_string_equal(names[11], "acme-prod.by-anonymous");
+    assert_string_equal(names[12], "acme-prod.by-contact");
+    assert_string_equal(names[13], "acme-prod.by-account");
+    /* a short array gets a prefix */
+    assert_int_equal(config_topics(l.cfg, names, 3), 3);
+    assert_string_equal(names[2], "mkt.content.downloads");
+    drop(&l);
+
+    expect_errors("topics:\n"
+                  "  dlq: mkt.identity\n",
+                  1,
+                  "t.yaml:2:8: topics.dlq: topic \"mkt.identity\" is also the topic of "
+                  "topics.identity\n"
+                  "    dlq: mkt.identity\n"
+                  "         ^\n");
+    expect_errors("app:\n"
+                  "  id: x\n"
+                  "topics:\n"
+                  "  lifecycle: x.by-contact\n",
+                  1,
+                  "t.yaml:4:14: topics.lifecycle: topic \"x.by-contact\" is also the topic of "
+                  "app.id (an internal topic)\n"
+                  "    lifecycle: x.by-contact\n"
+                  "               ^\n");
+    expect_containing("topics: { dlq: \"bad topic\" }\n", 1,
+                      "t.yaml:1:16: topics.dlq: expected a Kafka topic name (letters, digits, "
+                      "'.', '_' and '-'), got \"bad topic\"",
+                      NULL);
+}
+
+static void test_values(void **state)
+{
+    (void)state;
+    loaded_t l =
+        load_ok("kafka:\n"
+                "  partitions: 12\n"
+                "  processing_guarantee: exactly_once\n"
+                "state: { path: /var/lib/h, commit_interval: 250 }\n"
+                "output: { format: json }\n"
+                "log: { level: error, format: json }\n"
+                "scoring:\n"
+                "  half_life: 0\n"
+                "  rules:\n"
+                "    - name: p\n"
+                "      points: -7\n"
+                "      max_per: { count: 3, period: 1d }\n"
+                "      when:\n"
+                "        url: [\"*/pricing*\", \"*/plans*\"]\n"
+                "        min_duration: 1m30s\n"
+                "    - name: f\n"
+                "      points: 4\n"
+                "      when: { form_type: [demo_request, newsletter] }\n"
+                "    - name: e\n"
+                "      points: 1\n"
+                "      when: { event: [email, webinar], campaign: spring* }\n"
+                "    - name: s\n"
+                "      points: 2\n"
+                "      when: { source: salesforce }\n"
+                "fit:\n"
+                "  grades: [{grade: Z, min: 0}, {grade: A+, min: 90}, {grade: M, min: 50}]\n"
+                "  rules:\n"
+                "    - name: size\n"
+                "      points: 20\n"
+                "      when: { employees: { min: 200 }, country: [US, CA] }\n"
+                "  exclude:\n"
+                "    - { name: rivals, when: { email_domain: rival.example } }\n"
+                "qualify:\n"
+                "  hand_raisers: { forms: [], respect_exclusions: no }\n"
+                "  contact_rules:\n"
+                "    - { name: mql, min_score: 50, min_grade: M, requires: p, within: 2w }\n"
+                "    - { name: any, min_score: 10 }\n");
+    const hf_config_t *c = l.cfg;
+    assert_int_equal(c->partitions, 12);
+    assert_int_equal(c->guarantee, HF_GUARANTEE_EXACTLY_ONCE);
+    assert_string_equal(c->state_dir, "/var/lib/h");
+    assert_string_equal(c->email_hash_key_file, "/var/lib/h/email-hash.key");
+    assert_int_equal(c->commit_interval_ms, 250);
+    assert_int_equal(c->output_format, HF_OUTPUT_JSON);
+    assert_int_equal(c->log_level, 3);
+    assert_int_equal(c->log_format, HF_LOG_JSON);
+
+    const hf_rules_t *r = c->rules;
+    assert_int_equal(r->half_life_ms, 0);
+    assert_int_equal(r->score_rule_count, 4);
+    const hf_score_rule_t *p = &r->score_rules[0];
+    assert_string_equal(p->name, "p");
+    assert_int_equal(p->points, -7);
+    assert_int_equal(p->cap_count, 3);
+    assert_int_equal(p->cap_period_ms, 86400000);
+    assert_int_equal(p->match.url.count, 2);
+    assert_string_equal(p->match.url.patterns[0], "*/pricing*");
+    assert_string_equal(p->match.url.patterns[1], "*/plans*");
+    assert_int_equal(p->match.min_duration_ms, 90000);
+    /* kinds implied by the conditions: url and min_duration -> web visits */
+    assert_int_equal(p->match.kinds, 1u << HF_EV_WEB_VISIT);
+    const hf_score_rule_t *f = &r->score_rules[1];
+    assert_int_equal(f->cap_count, 0);
+    assert_int_equal(f->match.form_types,
+                     (1u << HF_FORM_DEMO_REQUEST) | (1u << HF_FORM_NEWSLETTER));
+    assert_int_equal(f->match.kinds, 1u << HF_EV_FORM);
+    const hf_score_rule_t *e = &r->score_rules[2];
+    assert_int_equal(e->match.kinds, (1u << HF_EV_EMAIL) | (1u << HF_EV_WEBINAR));
+    assert_int_equal(e->match.campaign.count, 1);
+    assert_string_equal(e->match.campaign.patterns[0], "spring*");
+    assert_int_equal(r->score_rules[3].match.kinds, 0); /* source: any kind */
+
+    /* grades sorted by min, highest first */
+    assert_int_equal(r->grade_count, 3);
+    assert_string_equal(r->grades[0].letter, "A+");
+    assert_string_equal(r->grades[1].letter, "M");
+    assert_string_equal(r->grades[2].letter, "Z");
+    assert_int_equal(r->fit_rule_count, 1);
+    assert_true(r->fit_rules[0].match.has_employees_range);
+    assert_int_equal(r->fit_rules[0].match.employees_min, 200);
+    assert_int_equal(r->fit_rules[0].match.employees_max, INT32_MAX);
+    assert_int_equal(r->fit_rules[0].match.country.count, 2);
+    assert_int_equal(r->exclusion_count, 1);
+    assert_false(r->exclusions[0].match.has_employees_range);
+    assert_string_equal(r->exclusions[0].match.email_domain.patterns[0], "rival.example");
+
+    assert_int_equal(r->hand_raiser_forms, 0);
+    assert_false(r->hand_raisers_respect_exclusions);
+    assert_int_equal(r->contact_rule_count, 2);
+    const hf_contact_rule_t *mql = &r->contact_rules[0];
+    assert_string_equal(mql->name, "mql");
+    assert_int_equal(mql->min_score, 50);
+    assert_int_equal(mql->min_grade, 1); /* index of M after sorting */
+    assert_int_equal(mql->requires_count, 1);
+    assert_string_equal(mql->requires[0], "p");
+    assert_int_equal(mql->within_ms, 14LL * 86400000);
+    assert_int_equal(r->contact_rules[1].min_grade, -1);
+    assert_int_equal(r->contact_rules[1].requires_count, 0);
+    drop(&l);
+}
+
+/* ---- type errors: exact position, message, line and caret ---- */
+
+static void test_type_errors(void **state)
+{
+    (void)state;
+    expect_errors("scoring:\n"
+                  "  rules:\n"
+                  "    - name: a\n"
+                  "      when: { event: web_visit }\n"
+                  "      points: 1O\n",
+                  1,
+                  "t.yaml:5:15: scoring.rules[0].points: expected integer in [-1000, 1000], "
+                  "got \"1O\"\n"
+                  "    points: 1O\n"
+                  "            ^\n");
+    expect_errors("kafka:\n  partitions: 2000\n", 1,
+                  "t.yaml:2:15: kafka.partitions: expected integer in [1, 1024], got \"2000\"\n"
+                  "    partitions: 2000\n"
+                  "                ^\n");
+    expect_errors("state:\n  cache_entries: -1\n", 1,
+                  "t.yaml:2:18: state.cache_entries: expected integer in [1, 100000000], got "
+                  "\"-1\"\n"
+                  "    cache_entries: -1\n"
+                  "                   ^\n");
+    expect_errors("qualify:\n  hand_raisers:\n    respect_exclusions: maybe\n", 1,
+                  "t.yaml:3:25: qualify.hand_raisers.respect_exclusions: expected true or false, "
+                  "got \"maybe\"\n"
+                  "    respect_exclusions: maybe\n"
+                  "                        ^\n");
+    expect_errors("state: { commit_interval: 1h }\n", 1,
+                  "t.yaml:1:27: state.commit_interval: expected duration (500ms, 30s, 15m, 4h, "
+                  "14d, 2w) in [10ms, 10m], got \"1h\"\n"
+                  "    state: { commit_interval: 1h }\n"
+                  "                              ^\n");
+    expect_errors("log:\n  level: verbose\n", 1,
+                  "t.yaml:2:10: log.level: expected debug, info, warn or error, got \"verbose\"\n"
+                  "    level: verbose\n"
+                  "           ^\n");
+    expect_errors("app:\n  id: [a, b]\n", 1,
+                  "t.yaml:2:7: app.id: expected a non-empty string, got a list\n"
+                  "    id: [a, b]\n"
+                  "        ^\n");
+    expect_errors("app:\n  id:\n", 1,
+                  "t.yaml:2:6: app.id: expected a non-empty string, got null\n"
+                  "    id:\n"
+                  "       ^\n");
+    expect_errors("kafka: 5\n", 1,
+                  "t.yaml:1:8: kafka: expected a map, got \"5\"\n"
+                  "    kafka: 5\n"
+                  "           ^\n");
+    expect_errors("scoring:\n  rules: { name: a }\n", 1,
+                  "t.yaml:2:10: scoring.rules: expected a list, got a map\n"
+                  "    rules: { name: a }\n"
+                  "           ^\n");
+    expect_errors("scoring:\n  rules:\n    - pricing\n", 1,
+                  "t.yaml:3:7: scoring.rules[0]: expected a map, got \"pricing\"\n"
+                  "    - pricing\n"
+                  "      ^\n");
+    expect_errors("fit:\n  rules:\n    - name: t\n      points: 1\n"
+                  "      when: { title: [\"*vp*\", {x: 1}] }\n",
+                  1,
+                  "t.yaml:5:31: fit.rules[0].when.title[1]: expected a pattern (a non-empty "
+                  "string), got a map\n"
+                  "    when: { title: [\"*vp*\", {x: 1}] }\n"
+                  "                            ^\n");
+    expect_errors("scoring:\n  rules:\n    - name: w\n      points: 1\n"
+                  "      when:\n        webinar_action: [attended, slept]\n",
+                  1,
+                  "t.yaml:6:36: scoring.rules[0].when.webinar_action[1]: unknown webinar action "
+                  "\"slept\"; allowed: registered, attended, no_show, watched_recording\n"
+                  "    webinar_action: [attended, slept]\n"
+                  "                               ^\n");
+    expect_errors("[1, 2]\n", 1,
+                  "t.yaml:1:1: expected a map at the top level, got a list\n"
+                  "    [1, 2]\n"
+                  "    ^\n");
+    expect_errors("scoring:\n  rules:\n    - name: \"has space\"\n      points: 1\n"
+                  "      when: { event: email }\n",
+                  1,
+                  "t.yaml:3:13: scoring.rules[0].name: expected a name of letters, digits, '_', "
+                  "'-' and '.', got \"has space\"\n"
+                  "    - name: \"has space\"\n"
+                  "            ^\n");
+    /* columns count characters, not bytes */
+    expect_errors("app: { id: \"é\" }\nlog: { level: \"é\" }\n", 2,
+                  "t.yaml:1:12: app.id: expected a Kafka topic name (letters, digits, '.', '_' "
+                  "and '-'), got \"é\"\n"
+                  "    app: { id: \"é\" }\n"
+                  "               ^\n"
+                  "t.yaml:2:15: log.level: expected debug, info, warn or error, got \"é\"\n"
+                  "    log: { level: \"é\" }\n"
+                  "                  ^\n");
+}
+
+static void test_unknown_and_duplicate_keys(void **state)
+{
+    (void)state;
+    expect_errors("log:\n  level: info\n  colour: true\n", 1,
+                  "t.yaml:3:3: log: unknown key \"colour\"; allowed: level, format\n"
+                  "    colour: true\n"
+                  "    ^\n");
+    expect_errors("sla:\n  accept_withn: 2h\n", 1,
+                  "t.yaml:2:3: sla: unknown key \"accept_withn\" (did you mean "
+                  "\"accept_within\"?); allowed: accept_within, first_touch_within\n"
+                  "    accept_withn: 2h\n"
+                  "    ^\n");
+    expect_errors("logs: {}\n", 1,
+                  "t.yaml:1:1: unknown key \"logs\" (did you mean \"log\"?); allowed: app, kafka, "
+                  "topics, state, output, limits, log, stitching, dedupe, journey, scoring, fit, "
+                  "lifecycle, qualify, sla\n"
+                  "    logs: {}\n"
+                  "    ^\n");
+    expect_errors("state:\n  path: /a\n  commit_interval: 2s\n  path: /b\n", 1,
+                  "t.yaml:4:3: state.path: duplicate key \"path\" (first at line 2)\n"
+                  "    path: /b\n"
+                  "    ^\n");
+    expect_errors("log: {}\nlog: {}\n", 1,
+                  "t.yaml:2:1: log: duplicate key \"log\" (first at line 1)\n"
+                  "    log: {}\n"
+                  "    ^\n");
+    expect_errors("kafka:\n  properties:\n    client.id: a\n    client.id: b\n", 1,
+                  "t.yaml:4:5: kafka.properties.client.id: duplicate key \"client.id\"\n"
+                  "    client.id:\n"
+                  "    ^\n");
+    expect_errors("scoring:\n  rules:\n    - points: 1\n      when: { event: email }\n", 1,
+                  "t.yaml:3:7: scoring.rules[0]: missing required key \"name\"\n"
+                  "    - points: 1\n"
+                  "      ^\n");
+}
+
+/* ---- YAML syntax errors ---- */
+
+static void test_syntax_errors(void **state)
+{
+    (void)state;
+    expect_errors("scoring:\n"
+                  "  rules:\n"
+                  "    - name: a\n"
+                  "      points: 1: 2\n",
+                  1,
+                  "t.yaml:4:16: scoring.rules[0]: mapping values are not allowed in this context\n"
+                  "    points: 1: 2\n"
+                  "             ^\n");
+    expect_errors("app:\n  id: \"open\n", 1,
+                  "t.yaml:3:1: app.id: found unexpected end of stream (while scanning a quoted "
+                  "scalar at line 2, column 7)\n");
+    expect_errors("log:\n  level: [info\nsla: {}\n", 1,
+                  "t.yaml:3:4: log.level[1]: did not find expected ',' or ']' (while parsing a "
+                  "flow sequence at line 2, column 10)\n"
+                  "    sla: {}\n"
+                  "       ^\n");
+    expect_errors("state:\n  path: *nowhere\n", 1,
+                  "t.yaml:2:9: state.path: found undefined alias\n"
+                  "    path: *nowhere\n"
+                  "          ^\n");
+    expect_errors("log: {}\n---\nlog: {}\n", 1,
+                  "t.yaml:2:1: expected one YAML document, found a second one\n"
+                  "    ---\n"
+                  "    ^\n");
+    expect_errors(
+        "log:\n\tlevel: info\n", 1,
+        "t.yaml:2:1: log: found character that cannot start any token (while scanning for "
+        "the next token at line 2, column 1)\n"
+        "    \tlevel: info\n"
+        "    ^\n");
+    /* broken UTF-8 is reported at its byte and never copied out raw */
+    expect_errors("app:\n  id: a\xff\n", 1,
+                  "t.yaml:2:8: invalid leading UTF-8 octet (#xFF)\n"
+                  "    id: a?\n"
+                  "         ^\n");
+}
+
+/* ---- durations ---- */
+
+static void test_duration_parse(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int64_t ms;
+    } good[] = {
+        {"0", 0},
+        {"250", 250},
+        {"500ms", 500},
+        {"30s", 30000},
+        {"15m", 900000},
+        {"4h", 14400000},
+        {"14d", 1209600000},
+        {"2w", 1209600000},
+        {"1h30m", 5400000},
+        {"1m1ms", 60001},
+        {"0s", 0},
+        {"9223372036854775807", INT64_MAX},
+    };
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+        int64_t ms = -1;
+        assert_int_equal(cfgmap_duration_parse(good[i].text, &ms), 0);
+        assert_int_equal(ms, good[i].ms);
+    }
+    static const char *const bad[] = {"",    "s",  "1x", "1.5h", "-1s", "-5", "1 h",
+                                      "1mo", "h1", "1H", "1hh",  "ms",  "1h-"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        int64_t ms = 42;
+        int r = cfgmap_duration_parse(bad[i], &ms);
+        if (r == 0)
+            print_error("\"%s\" parsed as %lld\n", bad[i], (long long)ms);
+        assert_true(r < 0);
+        assert_int_equal(ms, 42);
+    }
+    int64_t ms;
+    assert_int_equal(cfgmap_duration_parse("9223372036854775808", &ms), -ERANGE);
+    assert_int_equal(cfgmap_duration_parse("99999999999999999w", &ms), -ERANGE);
+    assert_int_equal(cfgmap_duration_parse("1000000000000d1000000000000d", &ms), -ERANGE);
+
+    static const struct {
+        int64_t ms;
+        const char *text;
+    } fmt[] = {{0, "0"},        {10, "10ms"},     {1000, "1s"},       {90000, "90s"},
+               {600000, "10m"}, {86400000, "1d"}, {1209600000, "2w"}, {1001, "1001ms"}};
+    for (size_t i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+        hf_buf_t b = HF_BUF_INIT;
+        cfgmap_duration_format(&b, fmt[i].ms);
+        assert_string_equal((char *)b.data, fmt[i].text);
+        hf_buf_free(&b);
+    }
+
+    /* through the file: bounds are checked in ms, whatever the unit */
+    loaded_t l = load_ok("state: { commit_interval: 10m }\nqualify: { grace: 90m }\n");
+    assert_int_equal(l.cfg->commit_interval_ms, 600000);
+    assert_int_equal(l.cfg->rules->grace_ms, 5400000);
+    drop(&l);
+    expect_containing("state: { commit_interval: 10m1ms }\n", 1,
+                      "state.commit_interval: expected duration (500ms, 30s, 15m, 4h, 14d, 2w) "
+                      "in [10ms, 10m], got \"10m1ms\"",
+                      NULL);
+    expect_containing("state: { commit_interval: 9ms }\n", 1, "got \"9ms\"", NULL);
+}
+
+/* ---- cross-checks ---- */
+
+static const char rules_prefix[] = "scoring:\n"
+                                   "  rules:\n"
+                                   "    - name: pricing\n"
+                                   "      points: 10\n"
+                                   "      when: { url: \"*/pricing*\" }\n"
+                                   "    - name: demo\n"
+                                   "      points: 5\n"
+                                   "      when: { url: \"*/demo*\" }\n";
+
+static void test_cross_checks(void **state)
+{
+    (void)state;
+    char text[2048];
+
+    snprintf(text, sizeof(text),
+             "%s    - name: pricing\n      points: 1\n      when: { event: email }\n",
+             rules_prefix);
+    expect_errors(text, 1,
+                  "t.yaml:9:13: scoring.rules[2].name: duplicate name \"pricing\" (also item "
+                  "[0])\n"
+                  "    - name: pricing\n"
+                  "            ^\n");
+
+    snprintf(text, sizeof(text),
+             "%squalify:\n"
+             "  contact_rules:\n"
+             "    - name: mql\n"
+             "      min_score: 50\n"
+             "      requires: [pricing, demo, webinar]\n",
+             rules_prefix);
+    expect_errors(text, 1,
+                  "t.yaml:13:33: qualify.contact_rules[0].requires[2]: unknown scoring rule "
+                  "\"webinar\"; scoring.rules has pricing, demo\n"
+                  "    requires: [pricing, demo, webinar]\n"
+                  "                              ^\n");
+
+    expect_errors("qualify:\n"
+                  "  contact_rules:\n"
+                  "    - name: mql\n"
+                  "      min_grade: Z\n",
+                  1,
+                  "t.yaml:4:18: qualify.contact_rules[0].min_grade: unknown grade \"Z\"; "
+                  "fit.grades has A, B, C, D, F\n"
+                  "    min_grade: Z\n"
+                  "               ^\n");
+
+    expect_errors("scoring:\n  min: 50\n  max: 50\n", 1,
+                  "t.yaml:3:8: scoring.max: must be greater than scoring.min (50)\n"
+                  "    max: 50\n"
+                  "         ^\n");
+
+    expect_errors("qualify:\n  hand_raisers:\n    forms: [demo_request, pricing]\n", 1,
+                  "t.yaml:3:27: qualify.hand_raisers.forms[1]: unknown form type \"pricing\"; "
+                  "allowed: demo_request, contact_sales, content_gate, webinar_registration, "
+                  "newsletter, other\n"
+                  "    forms: [demo_request, pricing]\n"
+                  "                          ^\n");
+
+    expect_errors("qualify:\n"
+                  "  hand_raisers: { rule: mql }\n"
+                  "  contact_rules:\n"
+                  "    - { name: mql, min_score: 10 }\n",
+                  1,
+                  "t.yaml:4:15: qualify.contact_rules[0].name: \"mql\" is also "
+                  "qualify.hand_raisers.rule\n"
+                  "    - { name: mql, min_score: 10 }\n"
+                  "              ^\n");
+
+    expect_errors("qualify:\n  contact_rules:\n    - { name: empty }\n", 1,
+                  "t.yaml:3:7: qualify.contact_rules[0]: expected at least one condition: "
+                  "min_score, min_grade or requires\n"
+                  "    - { name: empty }\n"
+                  "      ^\n");
+
+    expect_containing("qualify:\n  contact_rules:\n    - { name: w, min_score: 5, within: 1d }\n",
+                      1,
+                      "t.yaml:3:40: qualify.contact_rules[0].within: applies to \"requires\", "
+                      "which this rule does not have",
+                      NULL);
+    expect_containing("qualify:\n  contact_rules:\n    - { name: w, min_score: 500 }\n", 1,
+                      "qualify.contact_rules[0].min_score: is above scoring.max (200)", NULL);
+    expect_containing("scoring: { max: 20 }\n", 1,
+                      "t.yaml:1:17: scoring.max: is below lifecycle.engaged_score (30)", NULL);
+    expect_containing("lifecycle: { engaged_score: 300 }\n", 1,
+                      "t.yaml:1:29: lifecycle.engaged_score: is above scoring.max (200)", NULL);
+    expect_containing("journey: { pages_tracked: 3 }\n", 1,
+                      "t.yaml:1:10: journey.top_pages: must not exceed journey.pages_tracked (3)",
+                      NULL);
+    expect_containing("limits: { max_field_bytes: 100000 }\n", 1,
+                      "t.yaml:1:28: limits.max_field_bytes: must not exceed "
+                      "limits.max_record_bytes (65536)",
+                      NULL);
+
+    expect_errors("fit:\n"
+                  "  grades:\n"
+                  "    - { grade: A, min: 50 }\n"
+                  "    - { grade: B, min: 50 }\n"
+                  "    - { grade: A, min: 0 }\n",
+                  2,
+                  "t.yaml:4:24: fit.grades[1].min: grades A and B have the same min (50)\n"
+                  "    - { grade: B, min: 50 }\n"
+                  "                       ^\n"
+                  "t.yaml:5:16: fit.grades[2].grade: duplicate grade \"A\" (also item [0])\n"
+                  "    - { grade: A, min: 0 }\n"
+                  "               ^\n");
+    expect_containing("fit:\n  grades: []\n", 1,
+                      "t.yaml:2:11: fit.grades: expected at least one grade", NULL);
+
+    /* conditions that no single event can satisfy */
+    expect_errors("scoring:\n"
+                  "  rules:\n"
+                  "    - name: x\n"
+                  "      points: 1\n"
+                  "      when: { event: email, url: \"*/pricing\" }\n",
+                  1,
+                  "t.yaml:5:29: scoring.rules[0].when.url: \"url\" applies to web_visit, form "
+                  "events only, and \"event\" names none of them\n"
+                  "    when: { event: email, url: \"*/pricing\" }\n"
+                  "                          ^\n");
+    expect_containing("scoring:\n"
+                      "  rules:\n"
+                      "    - name: x\n"
+                      "      points: 1\n"
+                      "      when: { asset_type: ebook, email_action: opened }\n",
+                      1,
+                      "t.yaml:5:34: scoring.rules[0].when.email_action: \"email_action\" applies "
+                      "to email events only, \"asset_type\" to download: no event can match both",
+                      NULL);
+    expect_containing("scoring:\n  rules:\n    - { name: x, points: 1, when: {} }\n", 1,
+                      "t.yaml:3:35: scoring.rules[0].when: expected at least one condition; "
+                      "allowed: event, url, title,",
+                      NULL);
+    expect_containing(
+        "fit:\n  exclude:\n    - { name: x, when: { employees: { min: 9, max: 3 } } }\n", 1,
+        "fit.exclude[0].when.employees: min (9) is greater than max (3)", NULL);
+    expect_containing("scoring:\n  rules:\n    - { name: x, points: 1, when: { event: form },"
+                      " max_per: { count: 2 } }\n",
+                      1, "scoring.rules[0].max_per: missing required key \"period\"", NULL);
+}
+
+/* ---- kafka.properties and ${VAR} ---- */
+
+static void test_env_substitution(void **state)
+{
+    (void)state;
+    setenv("HF_TEST_USER", "svc-handoff", 1);
+    setenv("HF_TEST_PASSWORD", "s3cr3t-pw", 1);
+    unsetenv("HF_TEST_UNSET");
+    loaded_t l = load_ok("kafka:\n"
+                         "  properties:\n"
+                         "    security.protocol: SASL_SSL\n"
+                         "    sasl.username: ${HF_TEST_USER}\n"
+                         "    sasl.password: \"pre-${HF_TEST_PASSWORD}-${HF_TEST_USER}\"\n"
+                         "    literal: \"$${HF_TEST_USER} costs $5\"\n"
+                         "    linger.ms: 5\n");
+    const hf_config_t *c = l.cfg;
+    assert_int_equal(c->kafka_prop_count, 5);
+    assert_string_equal(c->kafka_props[0].name, "security.protocol");
+    assert_string_equal(c->kafka_props[0].value, "SASL_SSL");
+    assert_string_equal(c->kafka_props[1].value, "svc-handoff");
+    assert_string_equal(c->kafka_props[2].value, "pre-s3cr3t-pw-svc-handoff");
+    assert_string_equal(c->kafka_props[3].value, "${HF_TEST_USER} costs $5");
+    assert_string_equal(c->kafka_props[4].name, "linger.ms");
+    assert_string_equal(c->kafka_props[4].value, "5");
+    drop(&l);
+
+    expect_errors("kafka:\n  properties:\n    sasl.password: ${HF_TEST_UNSET}\n", 1,
+                  "t.yaml:3:20: kafka.properties.sasl.password: environment variable "
+                  "HF_TEST_UNSET is not set\n"
+                  "    sasl.password:\n"
+                  "                   ^\n");
+    expect_containing("kafka:\n  properties:\n    sasl.password: \"x${HF_TEST_USER\"\n", 1,
+                      "kafka.properties.sasl.password: unterminated ${ in the value", NULL);
+    expect_containing("kafka:\n  properties:\n    sasl.password: \"${1BAD}\"\n", 1,
+                      "kafka.properties.sasl.password: invalid variable name", NULL);
+    expect_containing("kafka:\n  properties:\n    group.id: mine\n", 1,
+                      "kafka.properties.group.id: not allowed here: it is app.id", NULL);
+    expect_containing("kafka:\n  properties:\n    bootstrap.servers: h:1\n", 1,
+                      "kafka.properties.bootstrap.servers: not allowed here: set kafka.brokers",
+                      NULL);
+    expect_containing("kafka:\n  properties: [a]\n", 1,
+                      "t.yaml:2:15: kafka.properties: expected a map of property names to "
+                      "values, got a list",
+                      NULL);
+}
+
+/* Values of kafka.properties never appear in messages, whatever goes wrong near them. */
+static void test_secrets_never_shown(void **state)
+{
+    (void)state;
+    static const char *const texts[] = {
+        /* an error elsewhere on the same line */
+        "kafka: { properties: { sasl.password: hunter2 }, partitions: 0 }\n",
+        /* a value of the wrong kind */
+        "kafka:\n  properties:\n    sasl.password: [hunter2]\n",
+        "kafka:\n  properties:\n    sasl.password: { x: hunter2 }\n",
+        "kafka:\n  properties: hunter2\n",
+        /* syntax errors inside and after a value */
+        "kafka:\n  properties:\n    sasl.password: \"hunter2\n",
+        "kafka:\n  properties:\n    sasl.password: hunter2: x\n",
+        "kafka:\n  properties:\n    sasl.password: 'hunter2' junk: [\n",
+        "kafka: { properties: { sasl.password: hunter2 }, x: [ }\n",
+        "kafka:\n  properties:\n    sasl.password: |\n      hunter2\n    bad: [\n",
+        /* a repeated key on the secret's line */
+        "kafka:\n  properties: { sasl.password: hunter2, sasl.password: hunter2 }\n",
+        "kafka:\n  properties:\n    sasl.password: hunter2\n  properties: {}\n",
+        /* the secret behind an alias */
+        "app: { id: &pw hunter2 }\nkafka:\n  properties: { sasl.password: *pw, group.id: a }\n",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        loaded_t l = load(texts[i]);
+        if (l.r <= 0 || strstr(errs(&l), "hunter2"))
+            print_error("case %zu: r=%d\n%s\n", i, l.r, errs(&l));
+        assert_true(l.r > 0);
+        assert_null(strstr(errs(&l), "hunter2"));
+        drop(&l);
+    }
+}
+
+/* ---- the shipped file ---- */
+
+static void test_shipped_config(void **state)
+{
+    (void)state;
+    const char *path = getenv("HF_CONFIG_DEFAULT");
+    assert_non_null(path);
+    hf_config_t *cfg = NULL;
+    hf_buf_t errors = HF_BUF_INIT;
+    int r = config_load(&cfg, path, &errors);
+    if (r != 0)
+        print_error("%s\n", errors.data ? (char *)errors.data : "");
+    assert_int_equal(r, 0);
+    assert_non_null(cfg);
+    const hf_rules_t *rules = cfg->rules;
+    /* what the file promises in its comments */
+    assert_in_range(rules->score_rule_count, 10, 30);
+    size_t negative = 0;
+    for (size_t i = 0; i < rules->score_rule_count; i++)
+        negative += rules->score_rules[i].points < 0;
+    assert_true(negative >= 3);
+    assert_true(rules->fit_rule_count >= 5);
+    assert_true(rules->exclusion_count >= 2);
+    assert_true(rules->contact_rule_count >= 2);
+    assert_true(rules->hand_raiser_forms & (1u << HF_FORM_DEMO_REQUEST));
+    assert_true(hf_rules_score_rule_index(rules, "pricing_page") >= 0);
+    assert_true(hf_rules_grade_index(rules, "F") == (int)rules->grade_count - 1);
+    config_free(cfg);
+    hf_buf_free(&errors);
+}
+
+/* ---- accumulation, files ---- */
+
+static void test_errors_accumulate(void **state)
+{
+    (void)state;
+    loaded_t l = load("kafka:\n"
+                      "  partitions: many\n"
+                      "log:\n"
+                      "  level: loud\n"
+                      "sla:\n"
+                      "  accept_within: soon\n");
+    assert_int_equal(l.r, 3);
+    assert_int_equal(count_lines_starting(errs(&l), "t.yaml:"), 3);
+    assert_non_null(strstr(errs(&l), "t.yaml:2:15: kafka.partitions:"));
+    assert_non_null(strstr(errs(&l), "t.yaml:4:10: log.level:"));
+    assert_non_null(strstr(errs(&l), "t.yaml:6:18: sla.accept_within:"));
+    /* sorted by position */
+    assert_true(strstr(errs(&l), "t.yaml:2:") < strstr(errs(&l), "t.yaml:4:"));
+    assert_true(strstr(errs(&l), "t.yaml:4:") < strstr(errs(&l), "t.yaml:6:"));
+    drop(&l);
+
+    /* many problems: all counted, the first CFGMAP_MAX_RENDERED shown */
+    hf_buf_t text = HF_BUF_INIT;
+    hf_buf_append_str(&text, "scoring:\n  rules:\n");
+    for (int i = 0; i < 150; i++)
+        hf_buf_printf(&text, "    - { name: r%d, points: 5000, when: { event: email } }\n", i);
+    l = load((const char *)text.data);
+    assert_int_equal(l.r, 150);
+    assert_int_equal(count_lines_starting(errs(&l), "t.yaml:"), CFGMAP_MAX_RENDERED + 1);
+    assert_non_null(strstr(errs(&l), "t.yaml: ... and 50 more problems\n"));
+    drop(&l);
+    hf_buf_free(&text);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    hf_config_t *cfg = (hf_config_t *)0x1; /* must stay untouched */
+    hf_buf_t errors = HF_BUF_INIT;
+    int r = config_load(&cfg, "/nonexistent/handoff.yaml", &errors);
+    assert_int_equal(r, -ENOENT);
+    assert_ptr_equal(cfg, (hf_config_t *)0x1);
+    assert_string_equal((char *)errors.data,
+                        "/nonexistent/handoff.yaml: cannot open: No such file or directory\n");
+    hf_buf_free(&errors);
+}
+
+/* Aliases can make a short file stand for a huge one; the loader bounds its work. */
+static void test_alias_expansion_bounded(void **state)
+{
+    (void)state;
+    hf_buf_t text = HF_BUF_INIT;
+    /* 500 patterns in each of 500 rules: 250000 nodes to visit from 1500 in the file */
+    hf_buf_append_str(&text, "scoring:\n  rules:\n    - &r { name: r, points: 1, when: { "
+                             "campaign: [x");
+    for (int i = 1; i < 500; i++)
+        hf_buf_append_str(&text, ", x");
+    hf_buf_append_str(&text, "] } }\n");
+    for (int i = 1; i < 500; i++)
+        hf_buf_append_str(&text, "    - *r\n");
+    loaded_t l = load((const char *)text.data);
+    assert_true(l.r > 0);
+    assert_non_null(strstr(errs(&l), "the document is too complex"));
+    drop(&l);
+    hf_buf_free(&text);
+}
+
+static void test_null_sections_and_lists(void **state)
+{
+    (void)state;
+    loaded_t l = load_ok("kafka:\n"
+                         "  properties:\n"
+                         "scoring:\n"
+                         "  rules:\n"
+                         "    # every rule commented out\n"
+                         "fit:\n"
+                         "  exclude: []\n");
+    assert_int_equal(l.cfg->kafka_prop_count, 0);
+    assert_int_equal(l.cfg->rules->score_rule_count, 0);
+    assert_int_equal(l.cfg->rules->grade_count, 5);
+    drop(&l);
+}
+
+/* ---- the reference in docs/CONFIG.md ---- */
+
+#define DOC_BEGIN "<!-- BEGIN config_describe() -->\n"
+#define DOC_END "<!-- END config_describe() -->"
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    hf_buf_t b = HF_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        hf_buf_append(&b, chunk, n);
+    fclose(f);
+    hf_buf_append(&b, "", 0);
+    return (char *)b.data;
+}
+
+static void test_reference_doc_in_step(void **state)
+{
+    (void)state;
+    const char *path = getenv("HF_CONFIG_DOC");
+    assert_non_null(path);
+    char *doc = read_file(path);
+    assert_non_null(doc);
+    char *begin = strstr(doc, DOC_BEGIN);
+    char *end = strstr(doc, DOC_END);
+    assert_non_null(begin);
+    assert_non_null(end);
+    begin += strlen(DOC_BEGIN);
+    assert_true(begin <= end);
+    hf_buf_t ref = HF_BUF_INIT;
+    config_describe(&ref);
+    hf_buf_append(&ref, "", 0);
+    size_t n = (size_t)(end - begin);
+    bool same = n == ref.len && memcmp(begin, ref.data, n) == 0;
+    if (!same)
+        print_error("docs/CONFIG.md is out of date; regenerate the block with "
+                    "test_config --describe\n");
+    assert_true(same);
+    /* and the reference names what the tables hold */
+    assert_non_null(strstr((char *)ref.data, "| `scoring.rules[].when.min_duration` |"));
+    assert_non_null(
+        strstr((char *)ref.data, "| `kafka.partitions` | integer in [1, 1024] | `6` |"));
+    hf_buf_free(&ref);
+    free(doc);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--describe") == 0) {
+        hf_buf_t ref = HF_BUF_INIT;
+        config_describe(&ref);
+        fwrite(ref.data, 1, ref.len, stdout);
+        hf_buf_free(&ref);
+        return 0;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_topics),
+        cmocka_unit_test(test_values),
+        cmocka_unit_test(test_type_errors),
+        cmocka_unit_test(test_unknown_and_duplicate_keys),
+        cmocka_unit_test(test_syntax_errors),
+        cmocka_unit_test(test_duration_parse),
+        cmocka_unit_test(test_cross_checks),
+        cmocka_unit_test(test_env_substitution),
+        cmocka_unit_test(test_secrets_never_shown),
+        cmocka_unit_test(test_shipped_config),
+        cmocka_unit_test(test_errors_accumulate),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_alias_expansion_bounded),
+        cmocka_unit_test(test_null_sections_and_lists),
+        cmocka_unit_test(test_reference_doc_in_step),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
