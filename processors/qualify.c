@@ -152,9 +152,9 @@ static int add_reason(handoff_build_t *b, const char *rule, int32_t points, int3
 }
 
 /* The conditions that made the rule fire, as reasons with no points. */
-static int condition_reasons(handoff_build_t *b, const contact_state_t *s, const hf_event_t *ev,
-                             const hf_contact_rule_t *cr, const char *rule_name,
-                             const hf_rules_t *rules, const qualify_view_t *v)
+static int condition_reasons(handoff_build_t *b, const hf_event_t *ev, const hf_contact_rule_t *cr,
+                             const char *rule_name, const hf_rules_t *rules,
+                             const qualify_view_t *v)
 {
     int r = 0;
     if (!cr) {
@@ -179,7 +179,6 @@ static int condition_reasons(handoff_build_t *b, const contact_state_t *s, const
                                  : strpool_printf(&b->pool, "%s matched", cr->requires[i]);
         r = add_reason(b, rule_name, 0, 0, detail);
     }
-    (void)s;
     return r;
 }
 
@@ -341,7 +340,7 @@ static int emit_handoff(contact_state_t *s, const hf_event_t *ev, const hf_rules
         .sla_accept_by_ms = timespan_add_sat(now_ms, rules->sla_accept_ms),
         .sla_first_touch_by_ms = timespan_add_sat(now_ms, rules->sla_first_touch_ms),
     };
-    r = condition_reasons(&b, s, ev, cr, rule_name, rules, v);
+    r = condition_reasons(&b, ev, cr, rule_name, rules, v);
     if (r == 0)
         r = score_reasons(&b, s, rules);
     if (r == 0)
