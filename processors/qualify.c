@@ -89,9 +89,9 @@ static bool requirement_holds(const contact_state_t *s, const char *rule, int64_
         return false;
     if (within_ms <= 0)
         return true;
+    /* "within the last within_ms": a match after a late event's time is recent too */
     int64_t a = st->last_matched_ms;
-    uint64_t dist = a <= t ? timespan_ms(t, a) : timespan_ms(a, t);
-    return dist <= (uint64_t)within_ms;
+    return a >= t || timespan_ms(t, a) <= (uint64_t)within_ms;
 }
 
 static bool contact_rule_holds(const contact_state_t *s, const hf_contact_rule_t *cr,

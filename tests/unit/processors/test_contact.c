@@ -288,6 +288,42 @@ static void test_excluded_never_qualifies_by_rule(void **state)
     assert_int_equal(f->rec.handoff_count, 0);
 }
 
+static void test_requires_window_looks_back_from_the_event(void **state)
+{
+    fixture_t *f = *state;
+    tk_globs(&tk_score_rule(f->rules, "pricing", 1)->match.url, "*/pricing", NULL);
+    tk_score_rule(f->rules, "visit", 10);
+    tk_contact_rule(f->rules, "hot", 40, NULL, TK_HOUR_MS, "pricing", NULL);
+    visit_url(f, TK_T0, "/pricing");  /* 11 */
+    visit(f, TK_T0 + 2 * TK_HOUR_MS); /* 21 */
+    visit(f, TK_T0 + 3 * TK_HOUR_MS); /* 31 */
+    visit(f, TK_T0 + 4 * TK_HOUR_MS); /* 41, but pricing was 4h before */
+    assert_int_equal(f->rec.handoff_count, 0);
+    visit(f, TK_T0 + TK_HOUR_MS); /* late, and out of grace: cannot qualify */
+    assert_int_equal(f->rec.handoff_count, 0);
+    visit_url(f, TK_T0 + 5 * TK_HOUR_MS, "/pricing"); /* 62 */
+    assert_int_equal(f->rec.handoff_count, 1);
+    assert_int_equal(f->rec.handoffs[0].qualified_at_ms, TK_T0 + 5 * TK_HOUR_MS);
+    assert_non_null(tk_find_reason(&f->rec.handoffs[0], "hot", "pricing within 1h"));
+}
+
+static void test_requires_holds_for_late_event(void **state)
+{
+    fixture_t *f = *state;
+    f->rules->grace_ms = 2 * TK_DAY_MS;
+    tk_globs(&tk_score_rule(f->rules, "pricing", 1)->match.url, "*/pricing", NULL);
+    tk_score_rule(f->rules, "visit", 10);
+    tk_contact_rule(f->rules, "hot", 40, NULL, TK_HOUR_MS, "pricing", NULL);
+    visit(f, TK_T0);
+    visit(f, TK_T0 + 1);
+    visit_url(f, TK_T0 + 10 * TK_HOUR_MS, "/pricing"); /* 31 */
+    assert_int_equal(f->rec.handoff_count, 0);
+    /* late (within grace); pricing matched after its time: recent enough */
+    visit(f, TK_T0 + 8 * TK_HOUR_MS); /* 41 */
+    assert_int_equal(f->rec.handoff_count, 1);
+    assert_int_equal(f->rec.handoffs[0].qualified_at_ms, TK_T0 + 8 * TK_HOUR_MS);
+}
+
 static void test_requires_unknown_rule_never_holds(void **state)
 {
     fixture_t *f = *state;
@@ -612,6 +648,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_qualify_by_grade, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qualify_requires_within, setup, teardown),
         cmocka_unit_test_setup_teardown(test_excluded_never_qualifies_by_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_requires_window_looks_back_from_the_event, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_requires_holds_for_late_event, setup, teardown),
         cmocka_unit_test_setup_teardown(test_requires_unknown_rule_never_holds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grace_for_late_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grace_zero, setup, teardown),
