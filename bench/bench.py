@@ -1,0 +1,505 @@
+#!/usr/bin/python3
+"""End-to-end benchmark of handoffd: how close does it come to a bare consumer?
+
+Run by `meson test --benchmark` (or `ninja benchmark`), or by hand:
+
+    /usr/bin/python3 bench/bench.py --broker BUILD/tools/hf-broker \\
+        --daemon BUILD/daemon/handoffd --gen BUILD/tools/hf-gen \\
+        --bare BUILD/bench/hf-bare-consumer --config bench/bench.yaml --schemas schemas
+
+Phases (see bench/README.md for the method):
+  0. hf-broker with many partitions; hf-gen pre-produces the traffic of N contacts
+     (HF_BENCH_CONTACTS, default 100000) to the seven input topics;
+  a. hf-bare-consumer reads all of it: records/s from its first record to its last;
+  b. handoffd reads the same input from the start with --exit-when-idle: input
+     events/s over the same first-to-last window (from its summary);
+  c. the ratio b / a;
+  d. a second broker and a fresh daemon; hf-gen --live at a fixed rate; the
+     handoffs are read back with python3-kafka, decoded with python3-avro, and
+     emitted_at - qualified_at gives the event -> handoff latency;
+  e. the daemon's peak RSS from its summary.
+Completeness is checked, not assumed: the bare consumer must see every record,
+the daemon must consume every input record plus every record it re-keyed, with
+no offset gaps.  Exit status 1 if a check fails; the figures are printed anyway.
+
+Environment: HF_BENCH_CONTACTS (people to pre-produce), HF_BENCH_LIVE_RATE
+(events/s of the live phase, default 2000), HF_BENCH_LIVE_CONTACTS (default
+4000), HF_BENCH_PERF=1 (record phase b with `perf record -g`), HF_BENCH_KEEP=1
+(keep the work directory).
+"""
+
+import argparse
+import io
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+INPUT_KEYS = ["web_visits", "form_submissions", "identity", "content_downloads",
+              "webinar_attendance", "email_engagement", "sales_activity"]
+DEFAULT_TOPICS = {
+    "web_visits": "mkt.web.visits", "form_submissions": "mkt.form.submissions",
+    "identity": "mkt.identity", "content_downloads": "mkt.content.downloads",
+    "webinar_attendance": "mkt.webinar.attendance", "email_engagement": "mkt.email.engagement",
+    "sales_activity": "sales.activity", "conversation_ready": "handoff.conversation-ready",
+}
+MOCK_PARTITION_BYTES = 5 * 1024 * 1024  # librdkafka mock: oldest records dropped beyond this
+RECORD_OVERHEAD_BYTES = 70              # key + record header, roughly, per record
+KAFKA_API_VERSION = (2, 3, 0)           # what the mock's ApiVersions reports; see tests/lib
+
+SEED = 42
+START_MS = 1700000000000  # 2023-11-14: deterministic event times for the backlog
+LIVE_PARTITIONS = 8
+
+
+class BenchError(Exception):
+    pass
+
+
+def log(msg):
+    print("bench: " + msg, file=sys.stderr, flush=True)
+
+
+class Procs:
+    """Every process the benchmark starts; all are stopped at the end."""
+
+    def __init__(self):
+        self.procs = []
+
+    def start(self, argv, stdout, stderr):
+        p = subprocess.Popen(argv, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, timeout=30):
+        """SIGTERM, then SIGKILL after @timeout s.  Returns the exit status."""
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=30)
+        return p.returncode
+
+    def stop_all(self):
+        for p in self.procs:
+            if p.poll() is None:
+                self.stop(p, timeout=10)
+
+
+def run(argv, timeout, what, stdout_path=None, stderr_path=None):
+    """Runs @argv to completion within @timeout s; returns its stdout text."""
+    out = open(stdout_path, "wb") if stdout_path else subprocess.PIPE
+    err = open(stderr_path, "wb") if stderr_path else None
+    try:
+        r = subprocess.run(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                           timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError("%s did not finish within %d s" % (what, timeout))
+    finally:
+        if stdout_path:
+            out.close()
+        if stderr_path:
+            err.close()
+    text = open(stdout_path).read() if stdout_path else r.stdout.decode()
+    if r.returncode != 0:
+        raise BenchError("%s exited with status %d%s" % (
+            what, r.returncode, " (see %s)" % stderr_path if stderr_path else ""))
+    return text
+
+
+def wait_for(predicate, timeout, what, step=0.1):
+    deadline = time.monotonic() + timeout
+    for _ in range(int(timeout / step) + 2):
+        v = predicate()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            break
+        time.sleep(step)
+    raise BenchError("timed out after %d s waiting for %s" % (timeout, what))
+
+
+def derive_config(template, path, state_dir, app_id=None, partitions=None):
+    """A copy of the bench config with this run's state dir (and for the live
+    phase another app id and partition count).  The state path goes into the file
+    because the e-mail key file's default is derived from it at load time."""
+    text = open(template).read()
+    text, n = re.subn(r"(?m)^(\s+path:).*$", r"\1 %s" % state_dir, text, count=1)
+    if n != 1:
+        raise BenchError("%s: no state.path line to replace" % template)
+    if app_id:
+        text, n = re.subn(r"(?m)^(\s+id:).*$", r"\1 %s" % app_id, text, count=1)
+        if n != 1:
+            raise BenchError("%s: no app.id line to replace" % template)
+    if partitions:
+        text, n = re.subn(r"(?m)^(\s+partitions:).*$", r"\1 %d" % partitions, text, count=1)
+        if n != 1:
+            raise BenchError("%s: no kafka.partitions line to replace" % template)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def config_topics(path):
+    """Input and handoff topic names: the defaults unless the file renames them."""
+    topics = dict(DEFAULT_TOPICS)
+    text = open(path).read()
+    m = re.search(r"(?m)^topics:\s*\n((?:[ \t]+.*\n?)+)", text)
+    if m:
+        for line in m.group(1).splitlines():
+            kv = re.match(r"\s+(\w+):\s*([^\s#]+)", line)
+            if kv and kv.group(1) in topics:
+                topics[kv.group(1)] = kv.group(2).strip("\"'")
+    return topics
+
+
+def config_partitions(path):
+    m = re.search(r"(?m)^\s+partitions:\s*(\d+)", open(path).read())
+    if not m:
+        raise BenchError("%s: no kafka.partitions" % path)
+    return int(m.group(1))
+
+
+def start_broker(procs, binary, config, partitions, workdir, name):
+    addr_file = os.path.join(workdir, name + ".addr")
+    p = procs.start([binary, "-c", config, "--partitions", str(partitions),
+                     "--address-file", addr_file],
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(os.path.join(workdir, name + ".log"), "wb"))
+
+    def ready():
+        if p.poll() is not None:
+            raise BenchError("hf-broker exited with status %d" % p.returncode)
+        if os.path.exists(addr_file):
+            return open(addr_file).read().strip()
+        return None
+
+    return p, wait_for(ready, 30, "hf-broker's address")
+
+
+def parse_summary(text):
+    """The figures of handoffd's exit summary."""
+    s = {}
+    m = re.search(r"this run: (\d+) records consumed, (\d+) events folded, (\d+) handoffs"
+                  r"(?: in ([\d.]+) s \((\d+) records/s\))?", text)
+    if not m:
+        raise BenchError("no 'this run:' line in the daemon's summary:\n" + text)
+    s["consumed"], s["folded"], s["handoffs"] = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    s["seconds"] = float(m.group(4)) if m.group(4) else 0.0
+    s["records_per_s"] = int(m.group(5)) if m.group(5) else 0
+    m = re.search(r"re-keyed (\d+)", text)
+    s["rekeyed"] = int(m.group(1)) if m else 0
+    m = re.search(r"duplicates dropped (\d+)", text)
+    s["duplicates"] = int(m.group(1)) if m else 0
+    m = re.search(r"peak RSS: ([\d.]+) MiB", text)
+    s["peak_rss_mib"] = float(m.group(1)) if m else None
+    m = re.search(r"dead letters: (\d+)(.*)", text)
+    s["dead_letters"] = int(m.group(1)) if m else 0
+    s["dead_letter_detail"] = m.group(2).strip() if m else ""
+    m = re.search(r"(?m)^handoffs: (\d+)(.*)$", text)
+    s["handoff_detail"] = m.group(2).strip() if m else ""
+    m = re.search(r"offset gaps[^:]*: (\d+)", text)
+    s["offset_gaps"] = int(m.group(1)) if m else 0
+    return s
+
+
+def percentile(sorted_values, q):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return None
+    k = max(0, min(len(sorted_values) - 1, int(-(-q * len(sorted_values) // 100)) - 1))
+    return sorted_values[k]
+
+
+def read_handoffs(address, topic, schema_path, expect, timeout):
+    """Every ConversationReady on @topic, decoded: [(qualified_at_ms, emitted_at_ms)]."""
+    import avro.io
+    import avro.schema
+    from kafka import KafkaConsumer, TopicPartition
+
+    schema = avro.schema.parse(open(schema_path).read())
+    reader = avro.io.DatumReader(schema)
+    c = KafkaConsumer(bootstrap_servers=address, group_id=None, enable_auto_commit=False,
+                      auto_offset_reset="earliest", api_version=KAFKA_API_VERSION,
+                      consumer_timeout_ms=1000, request_timeout_ms=20000)
+    try:
+        parts = wait_for(lambda: c.partitions_for_topic(topic) or c.topics() and None,
+                         30, "metadata of " + topic, step=0.5)
+        tps = [TopicPartition(topic, p) for p in sorted(parts)]
+        c.assign(tps)
+        c.seek_to_beginning(*tps)
+        ends = c.end_offsets(tps)
+        out = []
+        deadline = time.monotonic() + timeout
+        for _ in range(100000):
+            if len(out) >= expect and all(c.position(tp) >= ends[tp] for tp in tps):
+                break
+            if time.monotonic() > deadline:
+                break
+            for _tp, msgs in c.poll(timeout_ms=500, max_records=5000).items():
+                for m in msgs:
+                    v = m.value
+                    if v[:2] != b"\xc3\x01":
+                        raise BenchError("a handoff that is not single-object Avro")
+                    rec = reader.read(avro.io.BinaryDecoder(io.BytesIO(v[10:])))
+                    out.append((to_ms(rec["qualified_at"]), to_ms(rec["emitted_at"]),
+                                rec["rule"]))
+        return out
+    finally:
+        c.close()
+
+
+def to_ms(v):
+    """python3-avro turns timestamp-millis into an aware datetime; back to ms."""
+    if isinstance(v, int):
+        return v
+    return int(round(v.timestamp() * 1000))
+
+
+def fmt_int(n):
+    return "{:,}".format(int(n))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--broker", required=True)
+    ap.add_argument("--daemon", required=True)
+    ap.add_argument("--gen", required=True)
+    ap.add_argument("--bare", required=True)
+    ap.add_argument("--config", required=True)
+    ap.add_argument("--schemas", required=True)
+    ap.add_argument("--contacts", type=int,
+                    default=int(os.environ.get("HF_BENCH_CONTACTS", "100000")))
+    ap.add_argument("--live-rate", type=int,
+                    default=int(os.environ.get("HF_BENCH_LIVE_RATE", "2000")))
+    ap.add_argument("--live-contacts", type=int,
+                    default=int(os.environ.get("HF_BENCH_LIVE_CONTACTS", "4000")))
+    ap.add_argument("--results", help="also write the figures as JSON here")
+    args = ap.parse_args()
+
+    workdir = tempfile.mkdtemp(prefix="hf-bench-")
+    procs = Procs()
+    failures = []
+    results = {"contacts": args.contacts}
+    started = time.monotonic()
+    try:
+        bench(args, workdir, procs, failures, results)
+    except BenchError as e:
+        failures.append(str(e))
+    finally:
+        procs.stop_all()
+        results["wall_s"] = round(time.monotonic() - started, 1)
+        if results.get("phases_done"):
+            print_table(results, failures)
+        with open(os.path.join(workdir, "results.json"), "w") as f:
+            json.dump({"results": results, "failures": failures}, f, indent=2)
+        if args.results:
+            with open(args.results, "w") as f:
+                json.dump({"results": results, "failures": failures}, f, indent=2)
+        if os.environ.get("HF_BENCH_KEEP") or failures:
+            log("work directory kept: " + workdir)
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    for f in failures:
+        print("FAILED: " + f)
+    return 1 if failures else 0
+
+
+def bench(args, workdir, procs, failures, results):
+    topics = config_topics(args.config)
+    inputs = [topics[k] for k in INPUT_KEYS]
+    partitions = config_partitions(args.config)
+    results["partitions"] = partitions
+    results["phases_done"] = []
+
+    # ---- 0: broker and backlog --------------------------------------------------
+    cfg = derive_config(args.config, os.path.join(workdir, "bench.yaml"),
+                        os.path.join(workdir, "state"))
+    broker, address = start_broker(procs, args.broker, cfg, partitions, workdir, "broker")
+    log("broker at %s, %d partitions per topic" % (address, partitions))
+    report_path = os.path.join(workdir, "gen.json")
+    log("pre-producing the traffic of %d contacts" % args.contacts)
+    t0 = time.monotonic()
+    run([args.gen, "-c", cfg, "--brokers", address, "--seed", str(SEED),
+         "--contacts", str(args.contacts), "--start-ms", str(START_MS), "--days", "30",
+         "--report", report_path],
+        600, "hf-gen", stdout_path=os.path.join(workdir, "gen.out"),
+        stderr_path=os.path.join(workdir, "gen.log"))
+    gen = json.load(open(report_path))
+    expected = gen["records"]
+    results["input_records"] = expected
+    results["input_events"] = gen["events"]
+    results["input_value_bytes"] = gen["value_bytes"]
+    results["hand_raisers_generated"] = gen["hand_raisers"]
+    results["produce_s"] = round(time.monotonic() - t0, 1)
+    fullest = max((t["value_bytes"] + RECORD_OVERHEAD_BYTES * t["records"])
+                  for t in gen["topics"].values()) / partitions
+    results["fullest_partition_mib"] = round(fullest / 1048576, 2)
+    if fullest > 0.85 * MOCK_PARTITION_BYTES:
+        log("warning: ~%.1f MiB per partition is close to the mock's 5 MiB: raise "
+            "kafka.partitions in %s" % (fullest / 1048576, args.config))
+    results["phases_done"].append("produce")
+
+    # ---- a: bare consumer ---------------------------------------------------------
+    log("(a) bare consumer over %s records" % fmt_int(expected))
+    out = run([args.bare, "--brokers", address, "--expect", str(expected), "--idle", "10"]
+              + inputs, 300, "hf-bare-consumer",
+              stderr_path=os.path.join(workdir, "bare.log"))
+    m = re.search(r"records (\d+) bytes (\d+) seconds ([\d.]+) rate (\d+)", out)
+    if not m:
+        raise BenchError("unexpected hf-bare-consumer output: " + out)
+    bare_records, bare_s, bare_rate = int(m.group(1)), float(m.group(3)), int(m.group(4))
+    results["bare"] = {"records": bare_records, "seconds": bare_s, "records_per_s": bare_rate}
+    if bare_records != expected:
+        failures.append("bare consumer saw %d of %d records" % (bare_records, expected))
+    results["phases_done"].append("bare")
+
+    # ---- b: the daemon over the same input ---------------------------------------
+    log("(b) handoffd over the same input")
+    argv = [args.daemon, "-c", cfg, "--brokers", address, "--log-level", "warn",
+            "--exit-when-idle", "5"]
+    if os.environ.get("HF_BENCH_PERF"):
+        perf_data = os.path.join(workdir, "perf.data")
+        argv = ["perf", "record", "-g", "-o", perf_data, "--"] + argv
+        log("recording a profile to " + perf_data)
+    summary_text = run(argv, 900, "handoffd", stdout_path=os.path.join(workdir, "daemon.out"),
+                       stderr_path=os.path.join(workdir, "daemon.log"))
+    s = parse_summary(summary_text)
+    # The summary's seconds are rounded to 0.1 s; its records/s is exact.
+    secs = s["consumed"] / s["records_per_s"] if s["records_per_s"] else s["seconds"]
+    input_rate = expected / secs if secs > 0 else 0.0
+    results["daemon"] = dict(s, seconds=round(secs, 3), input_events_per_s=round(input_rate))
+    if s["consumed"] != expected + s["rekeyed"]:
+        failures.append("handoffd consumed %d records, expected %d input + %d re-keyed = %d" % (
+            s["consumed"], expected, s["rekeyed"], expected + s["rekeyed"]))
+    if s["offset_gaps"]:
+        failures.append("handoffd skipped %d records (offset gaps): the broker dropped them; "
+                        "raise kafka.partitions" % s["offset_gaps"])
+    results["ratio"] = round(input_rate / bare_rate, 4) if bare_rate else None
+    results["phases_done"].append("daemon")
+    procs.stop(broker)
+
+    # ---- d: live latency ------------------------------------------------------------
+    log("(d) live phase: %d events/s from %d contacts" % (args.live_rate, args.live_contacts))
+    live_cfg = derive_config(args.config, os.path.join(workdir, "live.yaml"),
+                             os.path.join(workdir, "live-state"),
+                             app_id="handoff-bench-live", partitions=LIVE_PARTITIONS)
+    broker2, address2 = start_broker(procs, args.broker, live_cfg, LIVE_PARTITIONS, workdir,
+                                     "broker-live")
+    daemon_log = os.path.join(workdir, "daemon-live.log")
+    daemon_out = os.path.join(workdir, "daemon-live.out")
+    daemon = procs.start([args.daemon, "-c", live_cfg, "--brokers", address2,
+                          "--log-level", "info", "--exit-when-idle", "5"],
+                         stdout=open(daemon_out, "wb"), stderr=open(daemon_log, "wb"))
+
+    def assigned():
+        if daemon.poll() is not None:
+            raise BenchError("live handoffd exited early with status %d" % daemon.returncode)
+        return " assigned " in open(daemon_log, errors="replace").read()
+
+    wait_for(assigned, 60, "the live daemon's partition assignment")
+    live_start_ms = int(time.time() * 1000)
+    live_report = os.path.join(workdir, "gen-live.json")
+    run([args.gen, "-c", live_cfg, "--brokers", address2, "--seed", str(SEED + 1), "--live",
+         "--rate", str(args.live_rate), "--contacts", str(args.live_contacts),
+         "--report", live_report],
+        300, "hf-gen --live", stderr_path=os.path.join(workdir, "gen-live.log"))
+    try:
+        daemon.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        raise BenchError("the live daemon did not go idle within 120 s")
+    if daemon.returncode != 0:
+        raise BenchError("live handoffd exited with status %d (see %s)" % (daemon.returncode,
+                                                                           daemon_log))
+    live = parse_summary(open(daemon_out).read())
+    live_gen = json.load(open(live_report))
+    if live["consumed"] != live_gen["records"] + live["rekeyed"]:
+        failures.append("live handoffd consumed %d records, expected %d + %d re-keyed" % (
+            live["consumed"], live_gen["records"], live["rekeyed"]))
+    handoffs = read_handoffs(address2, topics["conversation_ready"],
+                             os.path.join(args.schemas, "ConversationReady.avsc"),
+                             live["handoffs"], 60)
+    if len(handoffs) < live["handoffs"]:
+        failures.append("read %d handoffs back, the live daemon reported %d" % (
+            len(handoffs), live["handoffs"]))
+    lat = sorted(e - q for q, e, _rule in handoffs if q >= live_start_ms)
+    by_rule = {}
+    for _q, _e, rule in handoffs:
+        by_rule[rule] = by_rule.get(rule, 0) + 1
+    results["live"] = {
+        "rate": args.live_rate, "contacts": args.live_contacts, "records": live_gen["records"],
+        "handoffs": len(handoffs), "by_rule": by_rule, "measured": len(lat),
+        "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
+        "max_ms": lat[-1] if lat else None,
+        "peak_rss_mib": live["peak_rss_mib"],
+    }
+    if not lat:
+        failures.append("no live handoff to measure latency on")
+    results["phases_done"].append("live")
+    procs.stop(broker2)
+
+
+def print_table(r, failures):
+    d = r.get("daemon", {})
+    b = r.get("bare", {})
+    live = r.get("live", {})
+    rows = []
+    rows.append(("input", "%s contacts: %s records (%s events + duplicates), %.0f MB, "
+                 "7 topics x %d partitions, pre-produced in %.1f s" % (
+                     fmt_int(r["contacts"]), fmt_int(r.get("input_records", 0)),
+                     fmt_int(r.get("input_events", 0)), r.get("input_value_bytes", 0) / 1e6,
+                     r.get("partitions", 0), r.get("produce_s", 0))))
+    if b:
+        rows.append(("(a) bare consumer", "%s records/s  (%s records in %.2f s)" % (
+            fmt_int(b["records_per_s"]), fmt_int(b["records"]), b["seconds"])))
+    if d:
+        rows.append(("(b) handoffd", "%s input events/s  (%s input + %s re-keyed records in "
+                     "%.2f s; %s records/s incl. re-keyed)" % (
+                         fmt_int(d["input_events_per_s"]), fmt_int(r["input_records"]),
+                         fmt_int(d["rekeyed"]), d["seconds"], fmt_int(d["records_per_s"]))))
+        rows.append(("", "folded %s, duplicates dropped %s, handoffs %s (%s), dead letters %s %s"
+                     % (fmt_int(d["folded"]), fmt_int(d["duplicates"]), fmt_int(d["handoffs"]),
+                        d["handoff_detail"].strip("()"), fmt_int(d["dead_letters"]),
+                        d["dead_letter_detail"])))
+    if r.get("ratio") is not None:
+        rows.append(("(c) ratio b / a", "%.3f  (target >= 0.1: %s)" % (
+            r["ratio"], "met" if r["ratio"] >= 0.1 else "NOT met")))
+    if live:
+        p50 = live["p50_ms"]
+        p99 = live["p99_ms"]
+        rows.append(("(d) event -> handoff", "p50 %s ms, p99 %s ms, max %s ms  (%d handoffs at %s "
+                     "events/s live; %s)" % (p50, p99, live["max_ms"], live["measured"],
+                                             fmt_int(live["rate"]),
+                                             ", ".join("%s=%d" % kv for kv in
+                                                       sorted(live["by_rule"].items())))))
+    if d:
+        rows.append(("(e) peak RSS handoffd", "%.1f MiB (backlog run)%s" % (
+            d["peak_rss_mib"] or 0,
+            "; %.1f MiB (live run)" % live["peak_rss_mib"] if live.get("peak_rss_mib") else "")))
+    checks = []
+    if b:
+        checks.append("bare consumer saw %s of %s records" % (fmt_int(b["records"]),
+                                                                fmt_int(r["input_records"])))
+    if d:
+        checks.append("handoffd consumed %s = %s input + %s re-keyed, offset gaps %d" % (
+            fmt_int(d["consumed"]), fmt_int(r["input_records"]), fmt_int(d["rekeyed"]),
+            d["offset_gaps"]))
+    rows.append(("checks", "; ".join(checks) + ("; FAILED" if failures else "; all passed")))
+    rows.append(("wall time", "%.0f s" % r["wall_s"]))
+    width = max(len(k) for k, _ in rows)
+    print()
+    print("== handoff end-to-end benchmark ==")
+    for k, v in rows:
+        print("%-*s  %s" % (width, k, v))
+    print(flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
