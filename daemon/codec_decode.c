@@ -188,6 +188,7 @@ typedef struct plan_op {
     bool has_dst2;
     uint16_t dst;
     uint16_t dst2;
+    uint16_t src;        /* where codec_plan_encode() reads the value (the slot) */
     uint32_t body_ops;   /* OP_RECORD */
     uint32_t enum_count; /* OP_ENUM: symbols of the writer */
     int16_t *enum_map;   /* OP_ENUM: writer symbol -> reader value; -1 = unknown to reader */
@@ -300,6 +301,7 @@ static int compile_field(plan_builder_t *b, avro_schema_t wfield, avro_schema_t 
     }
     op.required = !rnullable;
     op.dst = (uint16_t)(base + slot->offset);
+    op.src = op.dst;
     avro_type_t wtype = avro_typeof(wt), rtype = avro_typeof(rt);
     bool ok = false;
 
@@ -309,6 +311,7 @@ static int compile_field(plan_builder_t *b, avro_schema_t wfield, avro_schema_t 
         ok = wtype == AVRO_STRING && rtype == AVRO_STRING;
         op.code = slot->type == CODEC_SLOT_STR ? OP_STR : OP_EMAIL;
         if (slot->type == CODEC_SLOT_EMAIL) {
+            op.src = (uint16_t)(base + slot->offset); /* the raw address, encode only */
             op.dst = (uint16_t)(base + TR(email_domain));
             op.dst2 = (uint16_t)(base + TR(email_hash));
             op.has_dst2 = true;
@@ -724,6 +727,118 @@ int codec_plan_run(const codec_plan_t *plan, codec_cursor_t *cur, const codec_de
             break;
         }
         }
+    }
+    return 0;
+}
+
+/* --- encoding with a plan -------------------------------------------------------- */
+
+static int put_long(hf_buf_t *out, int64_t v)
+{
+    uint8_t b[10];
+    size_t n = 0;
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    while (z > 0x7f) {
+        b[n++] = (uint8_t)(z | 0x80);
+        z >>= 7;
+    }
+    b[n++] = (uint8_t)z;
+    return hf_buf_append(out, b, n);
+}
+
+static int put_text(hf_buf_t *out, const char *s)
+{
+    if (!s)
+        return -EINVAL;
+    size_t len = strlen(s);
+    if (codec_text_check((const uint8_t *)s, len) != CODEC_TEXT_OK)
+        return -EINVAL;
+    int r = put_long(out, (int64_t)len);
+    return r ? r : hf_buf_append(out, s, len);
+}
+
+int codec_plan_encode(const codec_plan_t *plan, const hf_event_t *ev, hf_buf_t *out)
+{
+    const uint8_t *base = (const uint8_t *)ev;
+    for (size_t i = 0; i < plan->count; i++) {
+        const plan_op_t *op = &plan->ops[i];
+        const char *str = NULL;
+        bool present = true;
+        int r;
+        switch ((enum plan_code)op->code) {
+        case OP_STR:
+        case OP_EMAIL:
+            memcpy(&str, base + op->src, sizeof str);
+            present = str != NULL;
+            break;
+        case OP_INT:
+        case OP_RECORD:
+            if (op->has_dst2)
+                memcpy(&present, base + op->dst2, sizeof present);
+            break;
+        case OP_SKIP:
+            return -EINVAL; /* only plans of a current schema encode */
+        default:
+            break;
+        }
+        if (op->nullable) {
+            r = put_long(out, present ? 1 - op->null_branch : op->null_branch);
+            if (r)
+                return r;
+            if (!present) {
+                if (op->code == OP_RECORD)
+                    i += op->body_ops;
+                continue;
+            }
+        } else if (!present && op->code != OP_RECORD) {
+            return -EINVAL; /* a required field without a value */
+        }
+
+        switch ((enum plan_code)op->code) {
+        case OP_STR:
+        case OP_EMAIL:
+            r = put_text(out, str);
+            break;
+        case OP_INT: {
+            int32_t v;
+            memcpy(&v, base + op->src, sizeof v);
+            r = put_long(out, v);
+            break;
+        }
+        case OP_LONG: {
+            int64_t v;
+            memcpy(&v, base + op->src, sizeof v);
+            r = put_long(out, v);
+            break;
+        }
+        case OP_ENUM: {
+            int v;
+            memcpy(&v, base + op->src, sizeof v);
+            if (v < 0 || (uint32_t)v >= op->enum_count)
+                return -EINVAL;
+            r = put_long(out, v);
+            break;
+        }
+        case OP_STRS: {
+            const char *const *items;
+            size_t n;
+            memcpy(&items, base + op->src, sizeof items);
+            memcpy(&n, base + op->dst2, sizeof n);
+            if (n && !items)
+                return -EINVAL;
+            r = n ? put_long(out, (int64_t)n) : 0;
+            for (size_t k = 0; !r && k < n; k++)
+                r = put_text(out, items[k]);
+            if (!r)
+                r = put_long(out, 0);
+            break;
+        }
+        default:
+            r = 0;
+            break;
+        }
+        if (r)
+            return r;
     }
     return 0;
 }

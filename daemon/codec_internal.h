@@ -174,6 +174,12 @@ void codec_plan_free(codec_plan_t *plan);
 int codec_plan_run(const codec_plan_t *plan, codec_cursor_t *cur, const codec_decode_env_t *env,
                    hf_event_t *ev, char *err, size_t errsz);
 
+/* Appends the Avro binary body of @ev to @out with the plan of its current schema
+ * (writer = reader): the fast path of codec_encode_input().  Returns 0 or -EINVAL
+ * (a required field is NULL, an enum out of range, text not UTF-8) / -ENOMEM; on
+ * failure @out may hold part of the body (the caller cuts it off). */
+int codec_plan_encode(const codec_plan_t *plan, const hf_event_t *ev, hf_buf_t *out);
+
 /* --- codec_value.c: Avro generic values --------------------------------------- */
 
 /* Reads one body into @value (any schema), checking everything; strings must be

@@ -510,6 +510,46 @@ static void test_round_trip_extremes(void **state)
     codec_free(c);
 }
 
+/* The fast input encoder writes exactly what Avro-C writes from the same record. */
+static void test_encoder_matches_avro_c(void **state)
+{
+    (void)state;
+    codec_t *c = new_codec();
+    hf_buf_t rec = HF_BUF_INIT;
+    for (int k = 0; k < HF_EV__COUNT; k++) {
+        const codec_schema_src_t *src = NULL;
+        for (size_t i = 0; i < codec_schema_src_count; i++)
+            if (codec_schema_srcs[i].role == CODEC_ROLE_INPUT &&
+                !strcmp(codec_schema_srcs[i].name, codec_input_record_name((hf_event_kind_t)k)))
+                src = &codec_schema_srcs[i];
+        assert_non_null(src);
+        avro_schema_t schema;
+        assert_int_equal(avro_schema_from_json_length(src->json, strlen(src->json), &schema), 0);
+        avro_value_iface_t *iface = avro_generic_class_from_schema(schema);
+        avro_value_t value;
+        assert_int_equal(avro_generic_value_new(iface, &value), 0);
+        for (int o = 0; o < 2; o++) {
+            hf_event_t ev = sample((hf_event_kind_t)k, o);
+            ev.traits.email = o ? "x@y.z" : NULL;
+            hf_buf_reset(&rec);
+            assert_int_equal(codec_encode_input(c, &ev, &rec), 0);
+            assert_int_equal(codec_value_fill_event(&value, &ev), 0);
+            uint8_t body[4096];
+            avro_writer_t w = avro_writer_memory((char *)body, sizeof body);
+            assert_int_equal(avro_value_write(w, &value), 0);
+            size_t len = (size_t)avro_writer_tell(w);
+            avro_writer_free(w);
+            assert_int_equal(rec.len, 10 + len);
+            assert_memory_equal(rec.data + 10, body, len);
+        }
+        avro_value_decref(&value);
+        avro_value_iface_decref(iface);
+        avro_schema_decref(schema);
+    }
+    hf_buf_free(&rec);
+    codec_free(c);
+}
+
 static void test_encode_rejects_missing_required(void **state)
 {
     (void)state;
@@ -518,6 +558,7 @@ static void test_encode_rejects_missing_required(void **state)
     hf_event_t ev = sample(HF_EV_WEB_VISIT, false);
     ev.url = NULL;
     assert_int_equal(codec_encode_input(c, &ev, &rec), -EINVAL);
+    assert_int_equal(rec.len, 0); /* nothing half-written */
     ev = sample(HF_EV_FORM, false);
     ev.form_type = HF_FORM__COUNT;
     assert_int_equal(codec_encode_input(c, &ev, &rec), -EINVAL);
@@ -740,6 +781,15 @@ static void test_json_output_format(void **state)
     assert_int_equal(out.data[out.len - 1], '}');
     assert_null(memchr(out.data, '\n', out.len));
     assert_contains(&out, "\"handoff_id\": \"h-42\"");
+    json_decref(parse_json(&out));
+    for (int k = 0; k < HF_EV__COUNT; k++) {
+        hf_buf_reset(&out);
+        hf_event_t ev = sample((hf_event_kind_t)k, true);
+        assert_int_equal(codec_encode_input(c, &ev, &out), 0);
+        json_t *root = parse_json(&out);
+        assert_string_equal(json_string_value(json_object_get(root, "event_id")), "ev-1");
+        json_decref(root);
+    }
     hf_buf_reset(&out);
     hf_lifecycle_t lc = {HF_ENTITY_CONTACT, "c-1", "known", "engaged", 5, "score"};
     assert_int_equal(codec_encode_lifecycle(c, &lc, &out), 0);
@@ -1456,6 +1506,7 @@ int main(void)
         cmocka_unit_test(test_enum_symbols_match_event_names),
         cmocka_unit_test(test_round_trip_every_kind),
         cmocka_unit_test(test_round_trip_extremes),
+        cmocka_unit_test(test_encoder_matches_avro_c),
         cmocka_unit_test(test_encode_rejects_missing_required),
         cmocka_unit_test(test_outputs_to_json),
         cmocka_unit_test(test_json_output_format),
