@@ -52,7 +52,9 @@ void codec_free(codec_t *c);
 /* Decodes one input record into @ev.  Strings in @ev belong to the codec and stay
  * valid until the next decode.  traits.email is never set: the decoder fills
  * email_domain and email_hash (HMAC-SHA256 under the codec's key, hex) instead.
- * Returns 0, or a positive enum codec_error with the reason in @err. */
+ * Returns 0, or a positive enum codec_error with the reason in @err (the record
+ * goes to the DLQ), or -ENOMEM (also described in @err).  On any failure @ev is
+ * zeroed.  Messages name fields, never their contents. */
 int codec_decode_input(codec_t *c, const void *buf, size_t len, hf_event_t *ev, char *err,
                        size_t errsz);
 
@@ -60,7 +62,9 @@ int codec_decode_input(codec_t *c, const void *buf, size_t len, hf_event_t *ev, 
 int codec_peek_kind(codec_t *c, const void *buf, size_t len);
 
 /* Encoders: append one framed record (single-object Avro, or one JSON object when
- * the codec was built with HF_OUTPUT_JSON) to @out.  Return 0 or -errno. */
+ * the codec was built with HF_OUTPUT_JSON) to @out.  Return 0 or -errno: -EINVAL
+ * when a required field is NULL, an enum is out of range or text is not UTF-8; on
+ * failure @out keeps its length. */
 int codec_encode_input(codec_t *c, const hf_event_t *ev, hf_buf_t *out);
 int codec_encode_handoff(codec_t *c, const hf_handoff_t *h, hf_buf_t *out);
 int codec_encode_lifecycle(codec_t *c, const hf_lifecycle_t *lc, hf_buf_t *out);
@@ -81,7 +85,8 @@ typedef struct hf_dead_letter {
 int codec_encode_dead_letter(codec_t *c, const hf_dead_letter_t *dl, hf_buf_t *out);
 
 /* Any framed record of a known schema (input or output) as one line of JSON,
- * appended to @json.  Returns 0, or a positive enum codec_error with @err. */
+ * appended to @json.  Returns 0, or a positive enum codec_error with @err.
+ * The JSON is Avro's JSON encoding, ASCII only, without a trailing newline. */
 int codec_record_to_json(codec_t *c, const void *buf, size_t len, hf_buf_t *json, char *err,
                          size_t errsz);
 

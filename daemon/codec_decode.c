@@ -542,9 +542,9 @@ static int decode_email(const uint8_t *addr, size_t len, const plan_op_t *op,
     if (!len)
         return 0;
     hf_buf_reset(env->scratch);
-    if (hf_buf_reserve(env->scratch, len) < 0)
+    uint8_t *norm = hf_buf_reserve(env->scratch, len) < 0 ? NULL : env->scratch->data;
+    if (!norm)
         return -ENOMEM;
-    uint8_t *norm = env->scratch->data;
     size_t at = len; /* index of the last '@' */
     for (size_t i = 0; i < len; i++) {
         uint8_t ch = addr[i];
