@@ -576,19 +576,6 @@ static const geo_t *pick_geo(gen_rng_t *r)
     return &geos[k];
 }
 
-static const page_t *pick_page(gen_rng_t *r, intent_t intent)
-{
-    page_kind_t kind = (page_kind_t)pick_weighted(r, page_weights[intent], PG__COUNT);
-    size_t count = 0;
-    for (size_t i = 0; i < PAGE_COUNT; i++)
-        count += pages[i].kind == kind;
-    uint32_t nth = gen_rng_below(r, (uint32_t)count);
-    for (size_t i = 0; i < PAGE_COUNT; i++)
-        if (pages[i].kind == kind && nth-- == 0)
-            return &pages[i];
-    return &pages[0];
-}
-
 static const page_t *page_of_kind(gen_rng_t *r, page_kind_t kind)
 {
     size_t count = 0;
@@ -599,6 +586,12 @@ static const page_t *page_of_kind(gen_rng_t *r, page_kind_t kind)
         if (pages[i].kind == kind && nth-- == 0)
             return &pages[i];
     return &pages[0];
+}
+
+/* The next page a visitor with @intent opens. */
+static const page_t *pick_page(gen_rng_t *r, intent_t intent)
+{
+    return page_of_kind(r, (page_kind_t)pick_weighted(r, page_weights[intent], PG__COUNT));
 }
 
 /* A random identifier shaped like a UUID (trackers' event and cookie ids). */
