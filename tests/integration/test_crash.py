@@ -1,0 +1,234 @@
+"""kill -9 in the middle of a stream: the state stays exactly-once and no handoff
+is lost; outputs repeated after the crash carry the same handoff_id.
+
+A few thousand events over ~100 contacts are produced while the daemon runs; it is
+killed with SIGKILL right after it logged a handoff (so that outputs of the
+interval it never committed are likely), 15% more events are produced while it is
+down, it is restarted and the rest is produced.  Then the scores in the store
+(`handoffctl dump contacts`) must equal an independent Python computation
+(tests/lib/model.py), every contact the model hands off must have a handoff, all
+copies of one contact's handoff must carry the same id, and the persisted
+handoff count must equal the number of distinct handoffs.
+
+Why the model can fold the stream in event-time order although the daemon folds
+events of different topics in whatever order the consumer hands them out: each
+scoring rule's events of one contact travel one ordered path (one topic partition,
+then <app>.by-contact), so caps see them in order; contacts whose events travel
+several paths only earn positive points and stay below every bound, so neither
+clamp nor qualification depends on the interleaving (the floor is exercised by
+web-only contacts, whose events all travel one path); a hand-raise is the last
+event of its contact."""
+
+import os
+import random
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+
+import hftest as h  # noqa: E402
+import model as m  # noqa: E402
+from hftest import DAY, HOUR, MINUTE, T0  # noqa: E402
+
+SITE = "https://www.acme-analytics.example"
+SEED = 20260302
+
+TITLES = ["VP Marketing", "Head of RevOps", "Marketing Manager", "Software Engineer", "Chief Revenue Officer",
+          "Director of Sales", "Analyst", "Account Executive"]
+POINTS_BOUND = 90  # multi-path contacts stay under min_score of every rule
+
+
+def rule_points(ev):
+    """Upper bound of the points @ev can earn (caps ignored)."""
+    kind = m.KIND[ev.record]
+    return sum(r.points for r in m.SCORE_RULES if r.match(kind, ev.datum))
+
+
+class Traffic:
+    def __init__(self, seed=SEED):
+        self.rnd = random.Random(seed)
+        self.events = []
+        self.n = 0
+        self.kinds = {}
+
+    def eid(self, cid):
+        self.n += 1
+        return "%s-e%05d" % (cid, self.n)
+
+    def add(self, ev):
+        self.events.append(ev)
+
+    def buyer(self, i, hand_raise=None, exclusion=None):
+        """A contact met on several topics; positive points only, under POINTS_BOUND
+        before an optional hand-raise, which is their last event."""
+        rnd = self.rnd
+        cid, anon = "c-%03d" % i, "a-%03d" % i
+        t = T0 + rnd.randrange(0, 2 * DAY)
+        total = 0
+
+        def take(ev):
+            nonlocal total
+            p = rule_points(ev)
+            assert p >= 0
+            if total + p > POINTS_BOUND:
+                return False
+            total += p
+            self.add(ev)
+            return True
+
+        for k in range(rnd.randrange(0, 4)):
+            take(h.web_visit(self.eid(cid), t, anon, SITE + rnd.choice(["/", "/blog/churn", "/product"]),
+                             session="s-%s-0" % anon))
+            t += rnd.randrange(1, 10) * MINUTE
+        tr = dict(title=rnd.choice(TITLES), employees=rnd.choice([20, 150, 800, 12000]), region=rnd.choice(
+            ["EMEA", "NA", "APAC"]), email="p%d@%s" % (i, "acme-corp.example"))
+        if exclusion == "competitor":
+            tr["email"] = "spy%d@rival.example" % i
+        elif exclusion == "student":
+            tr["title"] = "Student"
+        t += 30 * MINUTE
+        take(h.form(self.eid(cid), t, anon, cid, form_id="gate-%d" % rnd.randrange(3), **tr))
+        for k in range(rnd.randrange(14, 24)):
+            t += rnd.randrange(20, 12 * 60) * MINUTE
+            c = rnd.random()
+            if c < 0.4:
+                ev = h.web_visit(self.eid(cid), t, anon, SITE + rnd.choice(["/product", "/docs", "/pricing", "/blog/x"]),
+                                 contact=cid, session="s-%s-%d" % (anon, k // 4))
+            elif c < 0.55:
+                ev = h.download(self.eid(cid), t, cid, "as-%d" % rnd.randrange(6), "Asset",
+                                asset_type=rnd.choice(["whitepaper", "case_study", "datasheet", "video"]))
+            elif c < 0.65:
+                ev = h.webinar(self.eid(cid), t, cid, "w-%d" % rnd.randrange(3), "Webinar",
+                               action=rnd.choice(["registered", "attended", "no_show"]), minutes=rnd.choice([0, 10, 40]))
+            else:
+                ev = h.email(self.eid(cid), t, cid, action=rnd.choice(["delivered", "opened", "opened", "clicked"]),
+                             campaign="camp-%d" % rnd.randrange(4))
+            take(ev)
+        if hand_raise:
+            t += HOUR
+            self.add(h.form(self.eid(cid), t, anon, cid, form_type=hand_raise, form_id="demo"))
+
+    def web_only(self, i, hot):
+        """A contact seen only on the web: one path, so order is exact and the floor
+        (careers pages) and caps can be checked; hot ones reach product_intent."""
+        rnd = self.rnd
+        cid, anon = "c-%03d" % i, "a-%03d" % i
+        t = T0 + rnd.randrange(0, DAY)
+        self.add(h.web_visit(self.eid(cid), t, anon, SITE + "/careers", session="s0"))
+        self.add(h.web_visit(self.eid(cid), t + MINUTE, anon, SITE + "/careers/jobs/17", session="s0"))
+        for day in range(1, 9):
+            offsets = sorted(rnd.randrange(0, 10 * 60) for _ in range(12))
+            for k in range(12):
+                t = T0 + day * DAY + offsets[k] * MINUTE + k
+                if hot:
+                    url = rnd.choice(["/pricing", "/pricing", "/product", "/docs", "/integrations"])
+                else:
+                    url = rnd.choice(["/careers", "/blog/x", "/docs", "/pricing", "/about"])
+                self.add(h.web_visit(self.eid(cid), t, anon, SITE + url, contact=cid, session="s%d" % day))
+
+    def build(self):
+        i = 0
+        for _ in range(58):
+            self.buyer(i)
+            i += 1
+        for k in range(22):
+            self.buyer(i, hand_raise="demo_request" if k % 3 else "contact_sales")
+            i += 1
+        for k in range(8):
+            self.buyer(i, hand_raise="demo_request", exclusion="competitor" if k % 2 else "student")
+            i += 1
+        for k in range(8):
+            self.web_only(i, hot=k < 4)
+            i += 1
+        self.events.sort(key=lambda e: e.at)
+        out = []
+        for ev in self.events:
+            out.append(ev)
+            if self.rnd.random() < 0.02:
+                out.append(ev)  # at-least-once delivery: the same record again
+        return out
+
+
+class CrashRestart(h.ClusterTestCase):
+    def test_kill9_mid_stream(self):
+        events = Traffic().build()
+        self.assertGreater(len(events), 2000)
+        model = m.PipelineModel()
+        for ev in events:
+            model.fold(ev.record, ev.datum)
+        contacts = model.contacts
+        self.assertGreaterEqual(len(contacts), 96)
+        want_handoffs = {cid: c.handoffs[0] for cid, c in contacts.items() if c.handoffs}
+        rules = sorted({w["rule"] for w in want_handoffs.values()})
+        self.assertEqual(rules, ["hand_raiser", "product_intent"], "test design: both kinds of handoff")
+        for cid, c in contacts.items():
+            if c.clamped:
+                self.assertTrue(all(ev.record == "WebVisit" for ev in events if ev.datum.get("contact_id") == cid
+                                    or ev.key == "a-" + cid[2:]),
+                                "test design: a clamp only on single-path contacts (%s)" % cid)
+        self.assertTrue(any(c.clamped for c in contacts.values()), "test design: the floor is exercised")
+
+        env = self.env()
+        d = env.daemon(log_level="debug").start()
+        batch = 100
+        killed_at = restarted_at = None
+        handoff_lines_seen = 0
+        for start in range(0, len(events), batch):
+            env.send_all(events[start:start + batch])
+            sent = start + batch
+            if killed_at is None:
+                n = len(d.handoff_lines())
+                if n > handoff_lines_seen and sent >= len(events) * 0.3:
+                    d.kill9()  # right after a handoff: its interval is likely uncommitted
+                    killed_at = sent
+                handoff_lines_seen = n
+            elif restarted_at is None and sent >= killed_at + len(events) * 0.15:
+                d.restart(wait_ready=False)
+                restarted_at = sent
+        self.assertIsNotNone(killed_at, "no handoff logged in time to kill the daemon after one")
+        self.assertIsNotNone(restarted_at)
+        d.wait_ready()
+        d.wait_caught_up(timeout=120)
+        s = d.stop()
+
+        # exactly-once state: every score equals the independent computation
+        rows = {r["contact_id"]: r for r in env.dump("contacts")}
+        self.assertEqual(set(rows), set(contacts))
+        wrong = {cid: (rows[cid]["score"], c.score) for cid, c in contacts.items() if rows[cid]["score"] != c.score}
+        self.assertEqual(wrong, {}, "contacts whose score differs (daemon, model)")
+        for cid, c in contacts.items():
+            with self.subTest(contact=cid):
+                self.assertEqual(rows[cid]["handed_off"], bool(c.handoffs))
+                self.assertEqual(rows[cid]["grade"], c.grade)
+                self.assertEqual(rows[cid]["last_event_ms"], c.last_event)
+
+        # no handoff lost; repeats carry the same id
+        got = [x for _, x in env.decoded("conversation_ready")]
+        by_contact = {}
+        for x in got:
+            by_contact.setdefault(x["entity_id"], []).append(x)
+        self.assertEqual(set(by_contact), set(want_handoffs))
+        for cid, copies in by_contact.items():
+            with self.subTest(contact=cid):
+                self.assertEqual({x["handoff_id"] for x in copies}, {h.handoff_id(cid)})
+                self.assertEqual({x["rule"] for x in copies}, {want_handoffs[cid]["rule"]})
+                self.assertEqual({x["qualified_at"] for x in copies}, {want_handoffs[cid]["qualified_at"]})
+        repeats = len(got) - len(by_contact)
+        sys.stderr.write("crash test: %d events, killed after %d, restarted after %d; %d handoffs, %d repeated "
+                         "after the crash\n" % (len(events), killed_at, restarted_at, len(by_contact), repeats))
+
+        # the counters are state too: exactly once, whatever was repeated
+        self.assertEqual(s.handoffs_total, len(want_handoffs))
+        self.assertEqual(s.handoffs_by_rule, {r: sum(1 for w in want_handoffs.values() if w["rule"] == r)
+                                              for r in rules})
+        self.assertEqual(s.dead_letters, 0)
+        self.assertFalse(s.gaps, s.text)
+        self.assertGreater(s.consumed, 0)
+        metrics = {x["name"]: x["value"] for x in env.dump("metrics")}
+        sys.stderr.write("crash test: metrics %r\n" % metrics)
+        self.assertEqual(metrics.get("folded"), sum(c.folded for c in contacts.values()))
+        self.assertEqual(metrics.get("lifecycle"), sum(len(c.lifecycle) for c in contacts.values()))
+        self.assertEqual(metrics.get("handoffs"), len(want_handoffs))
+
+
+if __name__ == "__main__":
+    h.main()
