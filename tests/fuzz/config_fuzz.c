@@ -1,0 +1,136 @@
+/* Fuzz target of the configuration loader: any bytes go to config_load_string().
+ *
+ * Built normally (as meson does) it has a replay main() that runs every file of the
+ * directories or files named on the command line, so the corpus is also an ordinary
+ * test (suite 'fuzz').  For a libFuzzer run:
+ *
+ *     clang -g -O1 -DHF_FUZZING -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
+ *         tests/fuzz/config_fuzz.c $(find config processors -name '*.c') -lyaml -lm \
+ *         -o config_fuzz
+ *     ./config_fuzz tests/fuzz/corpus/config
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "config/config.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    hf_config_t *cfg = NULL;
+    hf_buf_t errors = HF_BUF_INIT;
+    int r = config_load_string(&cfg, "fuzz.yaml", (const char *)data, size, &errors);
+
+    /* The loader's contract, whatever the input. */
+    if ((r == 0) != (cfg != NULL))
+        abort();
+    if (r < 0 && r != -ENOMEM)
+        abort();
+    if (r > 0 && (errors.len == 0 || strncmp((char *)errors.data, "fuzz.yaml:", 10) != 0))
+        abort();
+    if (r == 0 && errors.len != 0)
+        abort();
+    if (cfg) {
+        const char *topics[CONFIG_TOPIC_COUNT];
+        if (config_topics(cfg, topics, CONFIG_TOPIC_COUNT) != CONFIG_TOPIC_COUNT)
+            abort();
+        for (size_t i = 0; i < CONFIG_TOPIC_COUNT; i++)
+            if (!topics[i] || !*topics[i])
+                abort();
+        const hf_rules_t *rules = cfg->rules;
+        if (!rules || rules->grade_count == 0 || rules->max_score <= rules->min_score)
+            abort();
+        for (size_t i = 1; i < rules->grade_count; i++)
+            if (rules->grades[i - 1].min_points <= rules->grades[i].min_points)
+                abort();
+        for (size_t i = 0; i < rules->contact_rule_count; i++) {
+            const hf_contact_rule_t *c = &rules->contact_rules[i];
+            if (c->min_grade >= (int)rules->grade_count)
+                abort();
+            for (size_t k = 0; k < c->requires_count; k++)
+                if (hf_rules_score_rule_index(rules, c->requires[k]) < 0)
+                    abort();
+        }
+    }
+    config_free(cfg);
+    hf_buf_free(&errors);
+    return 0;
+}
+
+#ifndef HF_FUZZING
+
+/* Corpus files are small; a bigger one is not a fuzz input. */
+#define REPLAY_MAX_BYTES (1u << 20)
+
+static int replay_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    uint8_t *data = malloc(REPLAY_MAX_BYTES);
+    size_t n = data ? fread(data, 1, REPLAY_MAX_BYTES, f) : 0;
+    int bad = !data || ferror(f) || !feof(f);
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "%s: cannot read (or larger than %u bytes)\n", path, REPLAY_MAX_BYTES);
+        free(data);
+        return -1;
+    }
+    LLVMFuzzerTestOneInput(data, n);
+    free(data);
+    return 0;
+}
+
+/* Replays @path (a file, or every regular file of a directory); returns the count. */
+static int replay(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) < 0) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return replay_file(path) < 0 ? -1 : 1;
+    DIR *dir = opendir(path);
+    if (!dir) {
+        fprintf(stderr, "%s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    int count = 0;
+    struct dirent *de;
+    while (count >= 0 && (de = readdir(dir)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char file[4096];
+        snprintf(file, sizeof(file), "%s/%s", path, de->d_name);
+        if (stat(file, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        count = replay_file(file) < 0 ? -1 : count + 1;
+    }
+    closedir(dir);
+    return count;
+}
+
+int main(int argc, char **argv)
+{
+    int total = 0;
+    for (int i = 1; i < argc; i++) {
+        int n = replay(argv[i]);
+        if (n < 0)
+            return 1;
+        total += n;
+    }
+    printf("config_fuzz: %d inputs replayed\n", total);
+    /* an empty corpus would make this test pass without testing anything */
+    return total > 0 ? 0 : 1;
+}
+
+#endif
