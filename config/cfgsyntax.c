@@ -37,10 +37,16 @@ static bool frame_is(const walk_t *w, size_t i, const char *key)
     return f->is_map && f->in_value && strcmp(f->key, key) == 0;
 }
 
-/* Inside the value of kafka.properties (at any depth below it). */
+/* Inside the value of kafka.properties (at any depth below it), or of any other
+ * key of kafka but the three known scalars: a property indented one level too
+ * little (kafka.sasl.password) is as secret as one in its place. */
 static bool in_properties(const walk_t *w)
 {
-    return w->depth >= 2 && frame_is(w, 0, "kafka") && frame_is(w, 1, "properties");
+    if (w->depth < 2 || !frame_is(w, 0, "kafka") || !w->frames[1].is_map || !w->frames[1].in_value)
+        return false;
+    const char *key = w->frames[1].key;
+    return strcmp(key, "brokers") != 0 && strcmp(key, "partitions") != 0 &&
+           strcmp(key, "processing_guarantee") != 0;
 }
 
 /* A node of the parent collection ended: a key, a value or a list item. */

@@ -426,18 +426,18 @@ static void test_unknown_and_duplicate_keys(void **state)
     (void)state;
     expect_errors("log:\n  level: info\n  colour: true\n", 1,
                   "t.yaml:3:3: log: unknown key \"colour\"; allowed: level, format\n"
-                  "    colour: true\n"
+                  "    colour:\n"
                   "    ^\n");
     expect_errors("sla:\n  accept_withn: 2h\n", 1,
                   "t.yaml:2:3: sla: unknown key \"accept_withn\" (did you mean "
                   "\"accept_within\"?); allowed: accept_within, first_touch_within\n"
-                  "    accept_withn: 2h\n"
+                  "    accept_withn:\n"
                   "    ^\n");
     expect_errors("logs: {}\n", 1,
                   "t.yaml:1:1: unknown key \"logs\" (did you mean \"log\"?); allowed: app, kafka, "
                   "topics, state, output, limits, log, stitching, dedupe, journey, scoring, fit, "
                   "lifecycle, qualify, sla\n"
-                  "    logs: {}\n"
+                  "    logs:\n"
                   "    ^\n");
     expect_errors("state:\n  path: /a\n  commit_interval: 2s\n  path: /b\n", 1,
                   "t.yaml:4:3: state.path: duplicate key \"path\" (first at line 2)\n"
@@ -773,6 +773,11 @@ static void test_secrets_never_shown(void **state)
         /* a repeated key on the secret's line */
         "kafka:\n  properties: { sasl.password: hunter2, sasl.password: hunter2 }\n",
         "kafka:\n  properties:\n    sasl.password: hunter2\n  properties: {}\n",
+        /* a property indented one level too little, or misspelt "properties" */
+        "kafka:\n  properties:\n    client.id: a\n  sasl.password: hunter2\n",
+        "kafka:\n  properties:\n    client.id: a\n  sasl.password: \"hunter2\n",
+        "kafka:\n  properties:\n    client.id: a\n  sasl.password: hunter2 : x\n",
+        "kafka: { propertes: { sasl.password: hunter2 } }\n",
         /* the secret behind an alias */
         "app: { id: &pw hunter2 }\nkafka:\n  properties: { sasl.password: *pw, group.id: a }\n",
     };
