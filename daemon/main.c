@@ -151,6 +151,19 @@ int main(int argc, char **argv)
         return 0;
     }
     if (state_dir) {
+        /* The key file defaults to a path inside the state directory: move it along. */
+        char old_default[4096];
+        snprintf(old_default, sizeof(old_default), "%s/email-hash.key", cfg->state_dir);
+        if (strcmp(cfg->email_hash_key_file, old_default) == 0) {
+            char *key_file;
+            if (asprintf(&key_file, "%s/email-hash.key", state_dir) < 0) {
+                fprintf(stderr, "handoffd: out of memory\n");
+                config_free(cfg);
+                return 1;
+            }
+            free(cfg->email_hash_key_file);
+            cfg->email_hash_key_file = key_file;
+        }
         free(cfg->state_dir);
         cfg->state_dir = strdup(state_dir);
     }

@@ -219,7 +219,9 @@ static void log_handoff(const hf_handoff_t *h)
     for (int pick = 0; pick < 3; pick++) {
         size_t best = n;
         for (size_t i = 0; i < n; i++) {
-            if (taken[i] || h->reasons[i].points == 0)
+            /* Behaviour only: the grade is shown on its own. */
+            if (taken[i] || h->reasons[i].points == 0 ||
+                strncmp(h->reasons[i].rule, "fit:", 4) == 0)
                 continue;
             if (best == n || abs(h->reasons[i].points) > abs(h->reasons[best].points))
                 best = i;
@@ -338,8 +340,10 @@ static int stage_resolve(pipeline_t *p, const rd_kafka_message_t *m, const hf_ev
         const char *contact = ev->contact_id;
         if (contact && !hf_id_blocked(contact))
             return forward_to_contact(p, contact, m->payload, m->len);
-        return dead_letter(p, m, "blocked_id", "anonymous_id is missing or blocked (\"%s\")",
-                           ev->anonymous_id ? ev->anonymous_id : "null");
+        return dead_letter(p, m, "blocked_id", "anonymous_id is missing or blocked (%s%s%s)",
+                           ev->anonymous_id ? "\"" : "",
+                           ev->anonymous_id ? ev->anonymous_id : "null",
+                           ev->anonymous_id ? "\"" : "");
     }
     cache_entry_t *e;
     int r = cache_get(p->anon_cache, ev->anonymous_id, &e, p->errbuf, sizeof(p->errbuf));
@@ -376,17 +380,19 @@ static int stage_resolve(pipeline_t *p, const rd_kafka_message_t *m, const hf_ev
 static int stage_journey(pipeline_t *p, const rd_kafka_message_t *m, role_t role,
                          const hf_event_t *ev, const char *contact, bool direct)
 {
-    if (!contact || hf_id_blocked(contact))
-        return dead_letter(p, m, "blocked_id", "contact id is missing or blocked (\"%s\")",
-                           contact ? contact : "null");
-    if (direct &&
-        kafka_murmur2_partition(contact, strlen(contact), p->role_partitions[role]) != m->partition)
-        return forward_to_contact(p, contact, m->payload, m->len);
     if (ev->kind == HF_EV_SALES && ev->entity_type != HF_ENTITY_CONTACT) {
         /* Account feedback belongs to stage 3 (account journeys), not built yet. */
         p->ctr[M_DEFERRED]++;
         return 0;
     }
+    if (!contact || hf_id_blocked(contact)) {
+        const char *raw = ev->kind == HF_EV_SALES ? ev->entity_id : ev->contact_id;
+        return dead_letter(p, m, "blocked_id", "contact id is missing or blocked (%s%s%s)",
+                           raw ? "\"" : "", raw ? raw : "null", raw ? "\"" : "");
+    }
+    if (direct &&
+        kafka_murmur2_partition(contact, strlen(contact), p->role_partitions[role]) != m->partition)
+        return forward_to_contact(p, contact, m->payload, m->len);
 
     cache_entry_t *e;
     int r = cache_get(p->contact_cache, contact, &e, p->errbuf, sizeof(p->errbuf));
