@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 
 #define BATCH_MAX 4096
 #define MAX_TOPICS 64
+#define MAX_LATENCY_SAMPLES 10000000
 
 static volatile sig_atomic_t stop_requested;
 
@@ -48,6 +50,39 @@ static void usage(FILE *out)
                  "Prints: records N bytes B seconds S rate R (first to last record)\n");
 }
 
+/* Logs the assignment (bench.py waits for it before producing live traffic). */
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        rd_kafka_assign(rk, parts);
+        fprintf(stderr, "hf-bare-consumer: assigned %d partitions\n", parts->cnt);
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile @q of @n sorted values. */
+static int64_t percentile(const int64_t *v, size_t n, int q)
+{
+    size_t rank = ((size_t)q * n + 99) / 100;
+    return v[rank ? rank - 1 : 0];
+}
+
 static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *value)
 {
     char err[256];
@@ -65,12 +100,14 @@ int main(int argc, char **argv)
     double idle_s = 5;
     const char *extra[32];
     size_t extra_count = 0;
-    enum { OPT_BROKERS = 256, OPT_EXPECT, OPT_IDLE, OPT_GROUP };
+    bool latency = false;
+    enum { OPT_BROKERS = 256, OPT_EXPECT, OPT_IDLE, OPT_GROUP, OPT_LATENCY };
     static const struct option longopts[] = {
         {"brokers", required_argument, NULL, OPT_BROKERS},
         {"expect", required_argument, NULL, OPT_EXPECT},
         {"idle", required_argument, NULL, OPT_IDLE},
         {"group", required_argument, NULL, OPT_GROUP},
+        {"latency", no_argument, NULL, OPT_LATENCY},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -98,6 +135,9 @@ int main(int argc, char **argv)
             break;
         case OPT_GROUP:
             group = optarg;
+            break;
+        case OPT_LATENCY:
+            latency = true;
             break;
         case 'X':
             if (extra_count == sizeof(extra) / sizeof(extra[0]) || !strchr(optarg, '=')) {
@@ -145,6 +185,8 @@ int main(int argc, char **argv)
     int status = 2;
     rd_kafka_t *rk = NULL;
     rd_kafka_queue_t *queue = NULL;
+    int64_t *lat_ms = NULL; /* one sample per record, up to MAX_LATENCY_SAMPLES */
+    size_t lat_count = 0;
     if (conf_set(conf, "bootstrap.servers", brokers) || conf_set(conf, "group.id", group))
         goto fail_conf;
     for (size_t i = 0; i < sizeof(tuning) / sizeof(tuning[0]); i++)
@@ -157,6 +199,7 @@ int main(int argc, char **argv)
         if (conf_set(conf, name, eq + 1))
             goto fail_conf;
     }
+    rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
     char err[256];
     rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
     if (!rk) {
@@ -190,6 +233,11 @@ int main(int argc, char **argv)
     /* Before the first record the group join and first fetch take a while. */
     int64_t first_wait_us = 2 * idle_us + 30 * 1000000LL;
     rd_kafka_message_t *msgs[BATCH_MAX];
+    if (latency && !(lat_ms = malloc(MAX_LATENCY_SAMPLES * sizeof(*lat_ms)))) {
+        fprintf(stderr, "hf-bare-consumer: out of memory\n");
+        status = 1;
+        goto out;
+    }
     status = 0;
     while (!stop_requested && (expect == 0 || records < expect)) {
         ssize_t n = rd_kafka_consume_batch_queue(queue, 100, msgs, BATCH_MAX);
@@ -201,6 +249,11 @@ int main(int argc, char **argv)
             } else {
                 records++;
                 bytes += msgs[i]->len + msgs[i]->key_len;
+                rd_kafka_timestamp_type_t tstype;
+                int64_t ts = lat_ms ? rd_kafka_message_timestamp(msgs[i], &tstype) : -1;
+                if (ts >= 0 && tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME &&
+                    lat_count < MAX_LATENCY_SAMPLES)
+                    lat_ms[lat_count++] = wall_ms() - ts;
             }
             rd_kafka_message_destroy(msgs[i]);
         }
@@ -216,6 +269,12 @@ int main(int argc, char **argv)
     printf("records %" PRIu64 " bytes %" PRIu64 " seconds %.3f rate %.0f first_after_s %.1f\n",
            records, bytes, secs, secs > 0 ? (double)records / secs : 0.0,
            first_us ? (double)(first_us - started_us) / 1e6 : -1.0);
+    if (lat_count) {
+        qsort(lat_ms, lat_count, sizeof(*lat_ms), cmp_i64);
+        printf("latency_ms p50 %" PRId64 " p99 %" PRId64 " max %" PRId64 "\n",
+               percentile(lat_ms, lat_count, 50), percentile(lat_ms, lat_count, 99),
+               lat_ms[lat_count - 1]);
+    }
     fflush(stdout);
     if (expect && records < expect) {
         fprintf(stderr, "hf-bare-consumer: %" PRIu64 " of %" PRIu64 " expected records\n", records,
@@ -224,6 +283,7 @@ int main(int argc, char **argv)
     }
     rd_kafka_consumer_close(rk);
 out:
+    free(lat_ms);
     if (queue)
         rd_kafka_queue_destroy(queue);
     rd_kafka_destroy(rk);

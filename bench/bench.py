@@ -128,8 +128,8 @@ def wait_for(predicate, timeout, what, step=0.1):
 
 def derive_config(template, path, state_dir, app_id=None, partitions=None):
     """A copy of the bench config with this run's state dir (and for the live
-    phase another app id and partition count).  The state path goes into the file
-    because the e-mail key file's default is derived from it at load time."""
+    phase another app id and partition count), so that the state and the e-mail
+    hash key of a run stay in its work directory."""
     text = open(template).read()
     text, n = re.subn(r"(?m)^(\s+path:).*$", r"\1 %s" % state_dir, text, count=1)
     if n != 1:
@@ -205,6 +205,8 @@ def parse_summary(text):
     s["dead_letter_detail"] = m.group(2).strip() if m else ""
     m = re.search(r"(?m)^handoffs: (\d+)(.*)$", text)
     s["handoff_detail"] = m.group(2).strip() if m else ""
+    m = re.search(r"account feedback waiting for stage 3: (\d+)", text)
+    s["deferred"] = int(m.group(1)) if m else 0
     m = re.search(r"offset gaps[^:]*: (\d+)", text)
     s["offset_gaps"] = int(m.group(1)) if m else 0
     return s
@@ -405,6 +407,20 @@ def bench(args, workdir, procs, failures, results):
         return " assigned " in open(daemon_log, errors="replace").read()
 
     wait_for(assigned, 60, "the live daemon's partition assignment")
+    # The reference: the same live records read by a bare consumer with the daemon's
+    # fetch wait, latency = receipt - producer CreateTime.
+    bare_log = os.path.join(workdir, "bare-live.log")
+    bare_out = os.path.join(workdir, "bare-live.out")
+    bare = procs.start([args.bare, "--brokers", address2, "--latency", "--idle", "8",
+                        "-X", "fetch.wait.max.ms=10"] + inputs,
+                       stdout=open(bare_out, "wb"), stderr=open(bare_log, "wb"))
+
+    def bare_assigned():
+        if bare.poll() is not None:
+            raise BenchError("live hf-bare-consumer exited early with status %d" % bare.returncode)
+        return "assigned" in open(bare_log, errors="replace").read()
+
+    wait_for(bare_assigned, 60, "the live bare consumer's partition assignment")
     live_start_ms = int(time.time() * 1000)
     live_report = os.path.join(workdir, "gen-live.json")
     run([args.gen, "-c", live_cfg, "--brokers", address2, "--seed", str(SEED + 1), "--live",
@@ -418,8 +434,21 @@ def bench(args, workdir, procs, failures, results):
     if daemon.returncode != 0:
         raise BenchError("live handoffd exited with status %d (see %s)" % (daemon.returncode,
                                                                            daemon_log))
+    try:
+        bare.wait(timeout=120)
+    except subprocess.TimeoutExpired:
+        raise BenchError("the live bare consumer did not go idle within 120 s")
     live = parse_summary(open(daemon_out).read())
     live_gen = json.load(open(live_report))
+    m = re.search(r"records (\d+) .*\nlatency_ms p50 (\d+) p99 (\d+) max (\d+)",
+                  open(bare_out).read())
+    if not m:
+        raise BenchError("no latency from the live bare consumer (see %s)" % bare_log)
+    if int(m.group(1)) != live_gen["records"]:
+        failures.append("the live bare consumer saw %s of %d records" % (m.group(1),
+                                                                         live_gen["records"]))
+    bare_latency = {"p50_ms": int(m.group(2)), "p99_ms": int(m.group(3)),
+                    "max_ms": int(m.group(4))}
     if live["consumed"] != live_gen["records"] + live["rekeyed"]:
         failures.append("live handoffd consumed %d records, expected %d + %d re-keyed" % (
             live["consumed"], live_gen["records"], live["rekeyed"]))
@@ -439,6 +468,7 @@ def bench(args, workdir, procs, failures, results):
         "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
         "max_ms": lat[-1] if lat else None,
         "peak_rss_mib": live["peak_rss_mib"],
+        "broker_path": bare_latency,
     }
     if not lat:
         failures.append("no live handoff to measure latency on")
@@ -464,10 +494,12 @@ def print_table(r, failures):
                      "%.2f s; %s records/s incl. re-keyed)" % (
                          fmt_int(d["input_events_per_s"]), fmt_int(r["input_records"]),
                          fmt_int(d["rekeyed"]), d["seconds"], fmt_int(d["records_per_s"]))))
-        rows.append(("", "folded %s, duplicates dropped %s, handoffs %s (%s), dead letters %s %s"
-                     % (fmt_int(d["folded"]), fmt_int(d["duplicates"]), fmt_int(d["handoffs"]),
-                        d["handoff_detail"].strip("()"), fmt_int(d["dead_letters"]),
-                        d["dead_letter_detail"])))
+        rows.append(("", "folded %s, duplicates dropped %s, handoffs %s (%s), dead letters %s%s, "
+                     "account feedback deferred %s" % (
+                         fmt_int(d["folded"]), fmt_int(d["duplicates"]), fmt_int(d["handoffs"]),
+                         d["handoff_detail"].strip("()"), fmt_int(d["dead_letters"]),
+                         " " + d["dead_letter_detail"] if d["dead_letter_detail"] else "",
+                         fmt_int(d["deferred"]))))
     if r.get("ratio") is not None:
         rows.append(("(c) ratio b / a", "%.3f  (target >= 0.1: %s)" % (
             r["ratio"], "met" if r["ratio"] >= 0.1 else "NOT met")))
@@ -479,6 +511,10 @@ def print_table(r, failures):
                                              fmt_int(live["rate"]),
                                              ", ".join("%s=%d" % kv for kv in
                                                        sorted(live["by_rule"].items())))))
+        bp = live["broker_path"]
+        rows.append(("    reference", "producer -> bare consumer (same records, same fetch wait): "
+                     "p50 %d ms, p99 %d ms, max %d ms" % (bp["p50_ms"], bp["p99_ms"],
+                                                          bp["max_ms"])))
     if d:
         rows.append(("(e) peak RSS handoffd", "%.1f MiB (backlog run)%s" % (
             d["peak_rss_mib"] or 0,
