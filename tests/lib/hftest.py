@@ -867,6 +867,10 @@ class Summary:
         return out
 
 
+# The log line of a handoff: "<time> info  handoff  contact c-17  rule=..."
+HANDOFF_LINE = re.compile(r"^\S+\s+\w+\s+handoff\s")
+
+
 class Daemon:
     """handoffd for one TestEnv; start/stop/kill/restart, all bounded."""
 
@@ -916,7 +920,7 @@ class Daemon:
         return list(self.proc.err)
 
     def handoff_lines(self):
-        return [l for l in self.proc.err if re.search(r"\shandoff\s", l)]
+        return [l for l in self.proc.err if HANDOFF_LINE.search(l)]
 
     def wait_caught_up(self, timeout=60):
         """Until the store's offsets reach the end of every topic the daemon reads:
