@@ -6,6 +6,7 @@ import json
 import os
 import struct
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -118,6 +119,30 @@ class Ids(unittest.TestCase):
             self.assertEqual(h.murmur2_partition(key, 6), (murmur2(key) & 0x7FFFFFFF) % 6)
         # Java's reference: murmur2("21") -> -973932308
         self.assertEqual(murmur2(b"21") & 0xFFFFFFFF, (-973932308) & 0xFFFFFFFF)
+
+
+class Processes(unittest.TestCase):
+    def test_sanitizer_reports_fail_the_test(self):
+        h.assert_no_sanitizer_reports("x", ["2026-03-02T09:00:00Z info  main  fine"])
+        for line in ["../daemon/x.c:12:5: runtime error: signed integer overflow",
+                     "==123==ERROR: AddressSanitizer: heap-use-after-free on address 0x6020",
+                     "==123==ERROR: LeakSanitizer: detected memory leaks"]:
+            with self.assertRaises(AssertionError):
+                h.assert_no_sanitizer_reports("x", ["ok", line])
+
+    def test_wait_for_is_bounded(self):
+        d = h.scratch_dir("proc")
+        p = h.Proc("sh", ["/bin/sh", "-c", "echo one; echo two >&2; exec cat"], d)
+        try:
+            self.assertEqual(p.wait_for(r"^one$", timeout=10, stream="out")[0], 0)
+            self.assertEqual(p.wait_for(r"^two$", timeout=10)[0], 0)
+            t = time.monotonic()
+            with self.assertRaises(AssertionError):
+                p.wait_for(r"^three$", timeout=0.3)
+            self.assertLess(time.monotonic() - t, 5)
+        finally:
+            p.kill()
+        self.assertFalse(p.running())
 
 
 class YamlEdits(unittest.TestCase):

@@ -367,7 +367,7 @@ class Proc:
         self._log.write("=== %s\n" % " ".join(argv))
         self._log.flush()
         self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                      stderr=subprocess.PIPE, env=env, start_new_session=True)
+                                      stderr=subprocess.PIPE, env=child_env(env), start_new_session=True)
         with _cleanup_lock:
             _live_procs.append(self)
         self._threads = [threading.Thread(target=self._reader, args=(self.popen.stdout, self.out), daemon=True),
@@ -411,7 +411,8 @@ class Proc:
         raise AssertionError("%s: no line /%s/ within %.0f s:\n%s" % (self.name, pattern, timeout, self.tail()))
 
     def wait_exit(self, timeout):
-        """Waits for the process and its output threads; returns the exit code."""
+        """Waits for the process and its output threads; returns the exit code.
+        Raises if the process printed a sanitizer report."""
         try:
             self.returncode = self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -419,6 +420,7 @@ class Proc:
         for t in self._threads:
             t.join(timeout=10)
         self._forget()
+        assert_no_sanitizer_reports(self.name, self.err)
         return self.returncode
 
     def signal(self, sig):
@@ -457,10 +459,30 @@ class Proc:
                "\n".join("    " + l for l in out)
 
 
+# In a -Db_sanitize=address,undefined build, make every finding fatal and visible:
+# UBSan only prints and carries on by default.
+SANITIZER_RX = re.compile(r"runtime error:|AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer")
+
+
+def child_env(env=None):
+    e = dict(os.environ if env is None else env)
+    e.setdefault("UBSAN_OPTIONS", "halt_on_error=1:print_stacktrace=1")
+    e.setdefault("ASAN_OPTIONS", "detect_leaks=1:abort_on_error=0")
+    return e
+
+
+def assert_no_sanitizer_reports(name, lines):
+    found = [l for l in lines if SANITIZER_RX.search(l)]
+    if found:
+        raise AssertionError("%s: sanitizer reports:\n%s" % (name, "\n".join(found[:20])))
+
+
 def run(argv, timeout=60, env=None):
     """Runs a short command; returns CompletedProcess with text stdout/stderr."""
-    return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=timeout, env=child_env(env))
+    assert_no_sanitizer_reports(os.path.basename(argv[0]), r.stderr.splitlines())
+    return r
 
 
 # ---------------------------------------------------------------------------

@@ -436,6 +436,12 @@ static void test_round_trip_every_kind(void **state)
             hf_event_t in = sample((hf_event_kind_t)k, o), out;
             encode_sample(c, (hf_event_kind_t)k, o, &rec);
             assert_int_equal(codec_peek_kind(c, rec.data, rec.len), k);
+            int64_t at = 0;
+            assert_int_equal(codec_peek_time(c, rec.data, rec.len, &at), 0);
+            assert_int_equal(at, in.occurred_at_ms);
+            /* Cut inside the envelope: no time, no crash. */
+            for (size_t cut = 0; cut < 12 + strlen(in.event_id); cut++)
+                assert_int_equal(codec_peek_time(c, rec.data, cut, &at), -1);
             int r = decode(c, &rec, rec.len, &out, err, sizeof err);
             if (r)
                 fail_msg("kind %d optionals %d: %s: %s", k, o, codec_error_name(r), err);
