@@ -106,6 +106,30 @@ class DeadLetters(h.ClusterTestCase):
         self.assertEqual(s.dead_letters_by_reason, want)
         self.assertFalse([l for l in d.log() if "lee@" in l or "private.example" in l])
         self.assertEqual(len([l for l in d.log() if re.search(r"\bdead letter\b", l)]), len(bad))
+        self.assertIsNotNone(s.peak_rss_mib)
+
+        # a restart resumes from the offsets in the store: only the new record is
+        # read (and its re-keyed copy); --exit-when-idle stops it with a summary
+        env.send(h.web_visit("b-later", T0 + 2 * MINUTE, KEY, SITE + "/docs", contact="c-dlq"))
+        d2 = env.daemon("--exit-when-idle", "1")
+        d2.start()
+        self.assertEqual(d2.wait_exit(60), 0, d2.proc.tail())
+        s2 = h.Summary(d2.proc.out)
+        self.assertEqual((s2.consumed, s2.folded, s2.handoffs), (2, 1, 0))
+        self.assertEqual(s2.dead_letters, len(bad))  # totals persist across runs
+        self.assertEqual(env.dump("contacts", "--id", "c-dlq")[0]["score"], 12)
+
+    def test_exit_when_idle_without_input(self):
+        """`--exit-when-idle S`: "stop once nothing arrived for S seconds"
+        (handoffd --help); a replay over topics with nothing (new) in them must
+        end too, with exit 0 and the summary, instead of running forever."""
+        env = self.env()
+        d = env.daemon("--exit-when-idle", "1")
+        d.start()
+        rc = d.wait_exit(20)  # group join ~3 s + 1 s idle
+        self.assertEqual(rc, 0)
+        s = h.Summary(d.proc.out)
+        self.assertEqual(s.consumed, 0)
 
 
 if __name__ == "__main__":
