@@ -4,7 +4,6 @@ consumed by python3-kafka, decoded by python3-avro and checked field by field
 against values worked out here by hand from tests/fixtures/handoff-test.yaml."""
 
 import os
-import re
 import struct
 import sys
 

@@ -6,8 +6,8 @@ Events are sent in phases, each folded (wait_caught_up) before the next: events 
 different topics within one phase may be folded in any order, so each phase is
 built such that its outcome does not depend on that order."""
 
+import json
 import os
-import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -144,7 +144,6 @@ class Journeys(h.ClusterTestCase):
         r = env.ctl("consume", "--brokers", env.address, "--topic", env.topics["conversation_ready"],
                     "--max", "1", "--timeout", "10")
         self.assertEqual(r.returncode, 0, r.stderr)
-        import json
         rec = json.loads(r.stdout.splitlines()[0])
         self.assertEqual(rec["key"], cid)
         self.assertIn(want["handoff_id"], r.stdout)

@@ -380,8 +380,9 @@ class Proc:
             line = raw.decode("utf-8", errors="replace").rstrip("\n")
             with self.cond:
                 lines.append(line)
-                self._log.write(line + "\n")
-                self._log.flush()
+                if not self._log.closed:
+                    self._log.write(line + "\n")
+                    self._log.flush()
                 self.cond.notify_all()
         with self.cond:
             self.cond.notify_all()
@@ -446,7 +447,9 @@ class Proc:
         with _cleanup_lock:
             if self in _live_procs:
                 _live_procs.remove(self)
-        self._log.close() if not self._log.closed else None
+        with self.cond:
+            if not self._log.closed:
+                self._log.close()
 
     def running(self):
         return self.popen.poll() is None
