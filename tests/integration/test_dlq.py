@@ -115,7 +115,8 @@ class DeadLetters(h.ClusterTestCase):
         d2.start()
         self.assertEqual(d2.wait_exit(60), 0, d2.proc.tail())
         s2 = h.Summary(d2.proc.out)
-        self.assertEqual((s2.consumed, s2.folded, s2.handoffs), (2, 1, 0))
+        self.assertEqual((s2.folded, s2.handoffs), (1, 0))
+        self.assertIn(s2.consumed, (1, 2))  # the visit (and its re-keyed copy, if it took the hop)
         self.assertEqual(s2.dead_letters, len(bad))  # totals persist across runs
         self.assertEqual(env.dump("contacts", "--id", "c-dlq")[0]["score"], 12)
 

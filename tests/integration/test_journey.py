@@ -209,7 +209,9 @@ class Journeys(h.ClusterTestCase):
         s = d.stop()
         self.assertEqual(s.duplicates, 4)
         self.assertEqual(s.folded, 4)
-        self.assertEqual(s.consumed, 8 + 4)  # the inputs, and the re-keyed form and visit twice
+        # 8 inputs, plus the re-keyed copies of the form and the visit if they
+        # took the hop through <app>.by-contact
+        self.assertIn(s.consumed, (8, 8 + 4))
 
     def test_stitching_bound(self):
         env = self.env()

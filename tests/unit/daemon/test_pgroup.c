@@ -1,5 +1,5 @@
 /* Unit tests of the partition group: event-time order across queues, holding back
- * for lagging and awaited queues, the waiting bound. */
+ * for lagging queues, the waiting bound. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,26 +101,6 @@ static void test_lagging_queue_holds_back_only_newer_records(void **state)
     pgroup_free(g, free);
 }
 
-static void test_awaited_records_hold_back(void **state)
-{
-    (void)state;
-    lagging_t lag = {{false}};
-    pgroup_t *g = pgroup_new(2, 1000, lag_of, &lag);
-    size_t q;
-    void *r;
-    /* Stage 1 re-keyed a record of time 100 to queue 1; it is on its way. */
-    pgroup_expect(g, 1, 100);
-    pgroup_push(g, 0, rec(90), 90);
-    pgroup_push(g, 0, rec(110), 110);
-    assert_int_equal(take(g, 1, &q), 90);
-    assert_int_equal(pgroup_next(g, 1, &r, &q), PGROUP_WAIT);
-    pgroup_push(g, 1, rec(100), 100);
-    assert_int_equal(take(g, 2, &q), 100);
-    assert_int_equal(q, 1);
-    assert_int_equal(take(g, 2, &q), 110);
-    pgroup_free(g, free);
-}
-
 static void test_never_seen_lagging_queue_waits_bounded(void **state)
 {
     (void)state;
@@ -143,7 +123,6 @@ static void test_clear_drops_everything(void **state)
     pgroup_t *g = pgroup_new(3, 10, lag_of, &lag);
     for (int i = 0; i < 200; i++)
         pgroup_push(g, (size_t)(i % 3), rec(i), i);
-    pgroup_expect(g, 2, 5);
     assert_int_equal(pgroup_queue_len(g, 0), 67);
     pgroup_clear(g, free);
     assert_int_equal(pgroup_total(g), 0);
@@ -162,7 +141,6 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_oldest_head_first_offset_order_kept),
         cmocka_unit_test(test_lagging_queue_holds_back_only_newer_records),
-        cmocka_unit_test(test_awaited_records_hold_back),
         cmocka_unit_test(test_never_seen_lagging_queue_waits_bounded),
         cmocka_unit_test(test_clear_drops_everything),
     };

@@ -103,10 +103,12 @@ static void test_dedupe_bounds(void **state)
     hf_event_t e3 = tk_visit("e3", TK_T0 + 3, NULL, "c-1", "s", "/", NULL);
     assert_int_equal(fold(f, &e2), CONTACT_FOLD_APPLIED);
     assert_int_equal(fold(f, &e1), CONTACT_FOLD_APPLIED);
-    assert_int_equal(fold(f, &e3), CONTACT_FOLD_APPLIED); /* forgets e1, the oldest */
-    assert_int_equal(fold(f, &e2), CONTACT_FOLD_DUPLICATE);
+    /* forgets e2, the first seen (ids age from when they were seen, not from when
+     * they happened) */
+    assert_int_equal(fold(f, &e3), CONTACT_FOLD_APPLIED);
+    assert_int_equal(fold(f, &e1), CONTACT_FOLD_DUPLICATE);
     assert_int_equal(fold(f, &e3), CONTACT_FOLD_DUPLICATE);
-    assert_int_equal(fold(f, &e1), CONTACT_FOLD_APPLIED);
+    assert_int_equal(fold(f, &e2), CONTACT_FOLD_APPLIED);
 
     /* by age: older than the newest by more than the window is forgotten */
     f->rules->dedupe_max_ids = 100;
@@ -119,6 +121,12 @@ static void test_dedupe_bounds(void **state)
     assert_int_equal(fold(f, &old), CONTACT_FOLD_DUPLICATE); /* exactly the window: kept */
     assert_int_equal(fold(f, &newest), CONTACT_FOLD_APPLIED);
     assert_int_equal(fold(f, &old), CONTACT_FOLD_APPLIED); /* now one ms too old */
+
+    /* An event that happened long before the window but arrives late (a stitched
+     * replay sent again across a crash) is remembered from when it was seen. */
+    hf_event_t ancient = tk_visit("ancient", TK_T0 - 30 * TK_HOUR_MS, NULL, "c-1", "s", "/", NULL);
+    assert_int_equal(fold(f, &ancient), CONTACT_FOLD_APPLIED);
+    assert_int_equal(fold(f, &ancient), CONTACT_FOLD_DUPLICATE);
 }
 
 static void test_sales_activity_deduped_only(void **state)
