@@ -395,6 +395,39 @@ int codec_peek_kind(codec_t *c, const void *buf, size_t len)
     return s->kind;
 }
 
+/* Reads one zig-zag varint long at *pos of @b (@len bytes).  False if it does not
+ * fit or is longer than a long may be. */
+static bool peek_long(const uint8_t *b, size_t len, size_t *pos, int64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*pos >= len)
+            return false;
+        uint8_t byte = b[(*pos)++];
+        v |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) {
+            *out = (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+            return true;
+        }
+    }
+    return false;
+}
+
+int codec_peek_time(codec_t *c, const void *buf, size_t len, int64_t *occurred_at_ms)
+{
+    /* Every input record, in every version, starts with the envelope: event_id
+     * (string), then occurred_at (long). */
+    if (codec_peek_kind(c, buf, len) < 0)
+        return -1;
+    const uint8_t *b = buf;
+    size_t pos = HEADER_BYTES;
+    int64_t id_len;
+    if (!peek_long(b, len, &pos, &id_len) || id_len < 0 || (uint64_t)id_len > len - pos)
+        return -1;
+    pos += (size_t)id_len;
+    return peek_long(b, len, &pos, occurred_at_ms) ? 0 : -1;
+}
+
 /* --- decoding ------------------------------------------------------------------- */
 
 int codec_decode_input(codec_t *c, const void *buf, size_t len, hf_event_t *ev, char *err,

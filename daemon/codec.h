@@ -61,6 +61,10 @@ int codec_decode_input(codec_t *c, const void *buf, size_t len, hf_event_t *ev, 
 /* The record kind a framed record claims, from its fingerprint alone, or -1. */
 int codec_peek_kind(codec_t *c, const void *buf, size_t len);
 
+/* The event time (envelope occurred_at) of a framed input record, read without
+ * decoding the rest.  0, or -1 when the record is not a readable input record. */
+int codec_peek_time(codec_t *c, const void *buf, size_t len, int64_t *occurred_at_ms);
+
 /* Encoders: append one framed record (single-object Avro, or one JSON object when
  * the codec was built with HF_OUTPUT_JSON) to @out.  Return 0 or -errno: -EINVAL
  * when a required field is NULL, an enum is out of range or text is not UTF-8; on

@@ -5,11 +5,11 @@
 #include <string.h>
 
 static const char *const fixed_names[M__COUNT] = {
-    [M_CONSUMED] = "consumed", [M_FOLDED] = "folded",         [M_DUPLICATES] = "duplicates",
-    [M_DLQ] = "dlq",           [M_FORWARDED] = "forwarded",   [M_BUFFERED] = "buffered",
-    [M_EVICTED] = "evicted",   [M_IDENTIFIED] = "identified", [M_RELINKED] = "relinked",
-    [M_HANDOFFS] = "handoffs", [M_LIFECYCLE] = "lifecycle",   [M_DEFERRED] = "deferred",
-    [M_COMMITS] = "commits",
+    [M_CONSUMED] = "consumed", [M_FOLDED] = "folded",       [M_DUPLICATES] = "duplicates",
+    [M_DLQ] = "dlq",           [M_FORWARDED] = "forwarded", [M_REMOTE] = "forwarded_remote",
+    [M_BUFFERED] = "buffered", [M_EVICTED] = "evicted",     [M_IDENTIFIED] = "identified",
+    [M_RELINKED] = "relinked", [M_HANDOFFS] = "handoffs",   [M_LIFECYCLE] = "lifecycle",
+    [M_DEFERRED] = "deferred", [M_COMMITS] = "commits",
 };
 
 typedef struct named {

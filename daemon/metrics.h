@@ -17,6 +17,7 @@ typedef enum metric {
     M_DUPLICATES,   /* repeated event ids dropped */
     M_DLQ,          /* dead letters */
     M_FORWARDED,    /* records re-keyed to an internal topic */
+    M_REMOTE,       /* ... of which through a repartition topic (another instance) */
     M_BUFFERED,     /* anonymous records buffered in stage 1 */
     M_EVICTED,      /* buffered anonymous records dropped by the bounds */
     M_IDENTIFIED,   /* anonymous ids resolved to a contact */

@@ -20,6 +20,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "pgroup.h"
 #include "store.h"
 
 /* Topics the pipeline consumes, by what it does with them. */
@@ -47,6 +48,13 @@ typedef enum out_topic {
 } out_topic_t;
 
 #define CONSUME_BATCH 1024
+/* A partition whose buffer in the partition group reaches PAUSE_AT records stops
+ * fetching until it drains to RESUME_AT: bounded memory while waiting for
+ * another partition to catch up in event time. */
+#define PAUSE_AT 5000
+#define RESUME_AT 1000
+/* How long the oldest partition may hold the others back (max.task.idle.ms). */
+#define MAX_ORDER_WAIT_MS 500
 #define FLUSH_TIMEOUT_MS 60000
 #define METADATA_TIMEOUT_MS 15000
 
@@ -80,6 +88,18 @@ struct pipeline {
     int64_t *next_offset[ROLE__COUNT];
     bool *offset_dirty[ROLE__COUNT];
 
+    /* Records fetched but not processed yet, released in event-time order.  Queue
+     * index = role * max_partitions + partition.  Per queue: the offset after the
+     * last record fetched (-1 unknown), whether it is assigned, whether paused. */
+    pgroup_t *pg;
+    int32_t max_partitions;
+    int64_t *fetched_next;
+    bool *assigned;
+    bool *paused;
+    int64_t current_ts; /* event time of the record being processed */
+    const rd_kafka_message_t *current_msg;
+    codec_t *local_codec; /* decodes records re-keyed inside this process */
+
     /* Producer acknowledgements (delivery reports run on this thread, inside
      * rd_kafka_poll / rd_kafka_flush). */
     uint64_t produced;
@@ -101,6 +121,7 @@ struct pipeline {
     uint64_t run_folded;
     int64_t run_first_mono_ms;
     int64_t run_last_mono_ms;
+    int64_t assigned_mono_ms; /* last assignment: idle time counts from here too */
 };
 
 static int64_t mono_ms(void)
@@ -180,17 +201,20 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 /* Queues one record; waits for room while the producer queue is full.  Returns 0,
  * or -EIO after marking the pipeline failed. */
-static int produce(pipeline_t *p, out_topic_t t, const void *key, size_t key_len, const void *val,
-                   size_t val_len)
+static int produce_to(pipeline_t *p, out_topic_t t, int32_t partition, int64_t timestamp_ms,
+                      const void *key, size_t key_len, const void *val, size_t val_len)
 {
     int64_t deadline = mono_ms() + FLUSH_TIMEOUT_MS;
     for (;;) {
-        if (rd_kafka_produce(p->out_rkt[t], RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)val,
-                             val_len, key, key_len, NULL) == 0) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            p->producer, RD_KAFKA_V_RKT(p->out_rkt[t]), RD_KAFKA_V_PARTITION(partition),
+            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_VALUE((void *)val, val_len),
+            RD_KAFKA_V_KEY(key, key_len), RD_KAFKA_V_TIMESTAMP(timestamp_ms > 0 ? timestamp_ms : 0),
+            RD_KAFKA_V_END);
+        if (!e) {
             p->produced++;
             return 0;
         }
-        rd_kafka_resp_err_t e = rd_kafka_last_error();
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL || mono_ms() > deadline) {
             pipeline_fail(p, "producing to %s: %s", rd_kafka_topic_name(p->out_rkt[t]),
                           rd_kafka_err2str(e));
@@ -200,11 +224,66 @@ static int produce(pipeline_t *p, out_topic_t t, const void *key, size_t key_len
     }
 }
 
+/* An output, keyed by entity; the partitioner (murmur2) picks the partition. */
+static int produce(pipeline_t *p, out_topic_t t, const void *key, size_t key_len, const void *val,
+                   size_t val_len)
+{
+    return produce_to(p, t, RD_KAFKA_PARTITION_UA, 0, key, key_len, val, val_len);
+}
+
+static size_t queue_index(const pipeline_t *p, role_t role, int32_t partition)
+{
+    return (size_t)role * (size_t)p->max_partitions + (size_t)partition;
+}
+
+/* Re-keys a record through a repartition topic to the instance that owns its new
+ * key, with its event time as the record timestamp. */
+static int rekey_remote(pipeline_t *p, role_t via, int32_t partition, const char *key,
+                        const void *raw, size_t len)
+{
+    int64_t ts;
+    if (codec_peek_time(p->codec, raw, len, &ts) < 0)
+        ts = p->current_ts;
+    p->ctr[M_FORWARDED]++;
+    p->ctr[M_REMOTE]++;
+    return produce_to(p, via == ROLE_BY_ANON ? OUT_BY_ANON : OUT_BY_CONTACT, partition, ts, key,
+                      strlen(key), raw, len);
+}
+
+/* The partition of repartition topic @via that @key belongs to, and whether this
+ * process owns it (then the next stage runs here, at once). */
+static int32_t rekey_partition(const pipeline_t *p, role_t via, const char *key, bool *local)
+{
+    int32_t part = kafka_murmur2_partition(key, strlen(key), p->role_partitions[via]);
+    *local = p->assigned[queue_index(p, via, part)];
+    return part;
+}
+
+static int stage_journey(pipeline_t *p, const rd_kafka_message_t *m, role_t role,
+                         const hf_event_t *ev, const char *contact, bool direct);
+
+/* Stage 1's output: the record's original bytes under its contact id.  When this
+ * process owns the contact's stage-2 partition the record is folded right here,
+ * in the same commit as the stage-1 state that produced it, so no round trip
+ * through Kafka can reorder it behind newer events (see docs/ARCHITECTURE.md
+ * "Local re-keying"); otherwise it goes through <app>.by-contact. */
 static int forward_to_contact(void *opaque, const char *contact_id, const void *raw, size_t len)
 {
     pipeline_t *p = opaque;
+    bool local;
+    int32_t part = rekey_partition(p, ROLE_BY_CONTACT, contact_id, &local);
+    if (!local)
+        return rekey_remote(p, ROLE_BY_CONTACT, part, contact_id, raw, len);
     p->ctr[M_FORWARDED]++;
-    return produce(p, OUT_BY_CONTACT, contact_id, strlen(contact_id), raw, len);
+    /* A second decoder: the caller's event still points into the first one. */
+    hf_event_t ev;
+    char why[400];
+    int r = codec_decode_input(p->local_codec, raw, len, &ev, why, sizeof(why));
+    if (r != 0) {
+        pipeline_fail(p, "re-decoding a record stage 1 accepted: %s", why);
+        return -EIO;
+    }
+    return stage_journey(p, p->current_msg, ROLE_BY_CONTACT, &ev, contact_id, false);
 }
 
 /* One readable line per handoff: who, which rule, score, grade, the strongest
@@ -390,9 +469,14 @@ static int stage_journey(pipeline_t *p, const rd_kafka_message_t *m, role_t role
         return dead_letter(p, m, "blocked_id", "contact id is missing or blocked (%s%s%s)",
                            raw ? "\"" : "", raw ? raw : "null", raw ? "\"" : "");
     }
-    if (direct &&
-        kafka_murmur2_partition(contact, strlen(contact), p->role_partitions[role]) != m->partition)
-        return forward_to_contact(p, contact, m->payload, m->len);
+    if (direct && kafka_murmur2_partition(contact, strlen(contact), p->role_partitions[role]) !=
+                      m->partition) {
+        bool local;
+        int32_t part = rekey_partition(p, ROLE_BY_CONTACT, contact, &local);
+        if (!local)
+            return rekey_remote(p, ROLE_BY_CONTACT, part, contact, m->payload, m->len);
+        p->ctr[M_FORWARDED]++;
+    }
 
     cache_entry_t *e;
     int r = cache_get(p->contact_cache, contact, &e, p->errbuf, sizeof(p->errbuf));
@@ -459,6 +543,8 @@ static int process_record(pipeline_t *p, const rd_kafka_message_t *m, role_t rol
         return r;
     }
 
+    p->current_ts = ev.occurred_at_ms;
+    p->current_msg = m;
     hf_event_kind_t expected = role_kind[role];
     bool kind_ok = expected == HF_EV__COUNT ? ev.kind != HF_EV_SALES : ev.kind == expected;
     if (role == ROLE_BY_ANON)
@@ -475,9 +561,11 @@ static int process_record(pipeline_t *p, const rd_kafka_message_t *m, role_t rol
     case ROLE_IDENTITY:
         if (ev.anonymous_id && !hf_id_blocked(ev.anonymous_id)) {
             /* Keyed by contact here; stage 1 needs it keyed by anonymous id. */
-            p->ctr[M_FORWARDED]++;
-            return produce(p, OUT_BY_ANON, ev.anonymous_id, strlen(ev.anonymous_id), m->payload,
-                           m->len);
+            bool local;
+            int32_t part = rekey_partition(p, ROLE_BY_ANON, ev.anonymous_id, &local);
+            if (local)
+                return stage_resolve(p, m, &ev);
+            return rekey_remote(p, ROLE_BY_ANON, part, ev.anonymous_id, m->payload, m->len);
         }
         return stage_journey(p, m, role, &ev, ev.contact_id, true);
     case ROLE_DOWNLOAD:
@@ -500,26 +588,80 @@ static int process_record(pipeline_t *p, const rd_kafka_message_t *m, role_t rol
     return 0;
 }
 
-static void handle_message(pipeline_t *p, rd_kafka_message_t *m)
+static void set_paused(pipeline_t *p, role_t role, int32_t partition, bool pause)
+{
+    size_t q = queue_index(p, role, partition);
+    if (p->paused[q] == pause)
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, p->role_topic[role], partition);
+    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(p->consumer, l)
+                                  : rd_kafka_resume_partitions(p->consumer, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e)
+        log_warn(LOG_KAFKA, "%s %s [%" PRId32 "]: %s", pause ? "pausing" : "resuming",
+                 p->role_topic[role], partition, rd_kafka_err2str(e));
+    else
+        p->paused[q] = pause;
+}
+
+/* Takes a fetched record into the partition group (or handles a consumer error).
+ * Takes ownership of @m. */
+static void intake(pipeline_t *p, rd_kafka_message_t *m)
 {
     if (m->err) {
-        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            return;
         if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
             char reason[256];
             rd_kafka_fatal_error(p->consumer, reason, sizeof(reason));
             pipeline_fail(p, "consumer: %s", reason);
-            return;
+        } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            log_warn(LOG_KAFKA, "consumer: %s", rd_kafka_message_errstr(m));
         }
-        log_warn(LOG_KAFKA, "consumer: %s", rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
         return;
     }
     role_t role = topic_role(p, m->rkt);
     if (role == ROLE__COUNT || m->partition < 0 || m->partition >= p->role_partitions[role]) {
         log_warn(LOG_KAFKA, "record from unexpected %s [%" PRId32 "] ignored",
                  rd_kafka_topic_name(m->rkt), m->partition);
+        rd_kafka_message_destroy(m);
         return;
     }
+    /* A record whose time cannot be read goes first: it is bound for the DLQ. */
+    int64_t ts;
+    if (!m->payload || codec_peek_time(p->codec, m->payload, m->len, &ts) < 0)
+        ts = INT64_MIN;
+    size_t q = queue_index(p, role, m->partition);
+    p->fetched_next[q] = m->offset + 1;
+    if (pgroup_push(p->pg, q, m, ts) < 0) {
+        rd_kafka_message_destroy(m);
+        pipeline_fail(p, "out of memory buffering records");
+        return;
+    }
+    if (pgroup_queue_len(p->pg, q) >= PAUSE_AT)
+        set_paused(p, role, m->partition, true);
+}
+
+/* Whether the broker holds records of queue @q that were not fetched yet. */
+static bool queue_lags(void *opaque, size_t q)
+{
+    pipeline_t *p = opaque;
+    if (!p->assigned[q])
+        return false;
+    role_t role = (role_t)(q / (size_t)p->max_partitions);
+    int32_t partition = (int32_t)(q % (size_t)p->max_partitions);
+    int64_t lo, hi;
+    if (rd_kafka_get_watermark_offsets(p->consumer, p->role_topic[role], partition, &lo, &hi) ||
+        hi < 0)
+        return true; /* nothing fetched yet: unknown */
+    int64_t next = p->fetched_next[q] >= 0 ? p->fetched_next[q] : lo;
+    return next < hi;
+}
+
+/* Processes one record the partition group released.  Takes ownership of @m. */
+static void handle_message(pipeline_t *p, rd_kafka_message_t *m, size_t q)
+{
+    role_t role = (role_t)(q / (size_t)p->max_partitions);
     int64_t expected = p->next_offset[role][m->partition];
     if (expected >= 0 && m->offset > expected)
         metrics_add_named(p->metrics, "gaps", p->role_topic[role],
@@ -532,10 +674,18 @@ static void handle_message(pipeline_t *p, rd_kafka_message_t *m)
         if (!p->fatal)
             pipeline_fail(p, "processing %s [%" PRId32 "] @%" PRId64 ": %s",
                           rd_kafka_topic_name(m->rkt), m->partition, m->offset, strerror(-r));
-        return;
+    } else {
+        p->next_offset[role][m->partition] = m->offset + 1;
+        p->offset_dirty[role][m->partition] = true;
+        if (p->paused[q] && pgroup_queue_len(p->pg, q) <= RESUME_AT)
+            set_paused(p, role, m->partition, false);
     }
-    p->next_offset[role][m->partition] = m->offset + 1;
-    p->offset_dirty[role][m->partition] = true;
+    rd_kafka_message_destroy(m);
+}
+
+static void destroy_message(void *m)
+{
+    rd_kafka_message_destroy(m);
 }
 
 /* ---- commit ---------------------------------------------------------------- */
@@ -640,9 +790,16 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             for (int k = 0; k < ROLE__COUNT; k++)
                 if (strcmp(p->role_topic[k], tp->topic) == 0)
                     role = (role_t)k;
-            if (role != ROLE__COUNT && tp->partition < p->role_partitions[role] && r == 0)
+            if (role == ROLE__COUNT || tp->partition >= p->role_partitions[role])
+                continue;
+            size_t q = queue_index(p, role, tp->partition);
+            p->assigned[q] = true;
+            p->paused[q] = false;
+            p->fetched_next[q] = r == 0 ? next : -1;
+            if (r == 0)
                 p->next_offset[role][tp->partition] = next;
         }
+        p->assigned_mono_ms = mono_ms();
         log_info(LOG_KAFKA, "assigned %d partitions; resuming from the offsets in the store",
                  parts->cnt);
         rd_kafka_assign(rk, parts);
@@ -651,7 +808,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         pipeline_commit(p);
         cache_clear(p->anon_cache);
         cache_clear(p->contact_cache);
+        /* Fetched but unprocessed records are fetched again, from the committed
+         * offsets, by whoever owns their partitions next. */
+        pgroup_clear(p->pg, destroy_message);
         reset_offsets(p);
+        size_t queues = (size_t)ROLE__COUNT * (size_t)p->max_partitions;
+        memset(p->assigned, 0, queues * sizeof(bool));
+        memset(p->paused, 0, queues * sizeof(bool));
         rd_kafka_assign(rk, NULL);
     }
 }
@@ -777,6 +940,21 @@ static int check_topology(pipeline_t *p, char *err, size_t errsz)
         }
     }
     reset_offsets(p);
+
+    for (int k = 0; k < ROLE__COUNT; k++)
+        if (counts[k] > p->max_partitions)
+            p->max_partitions = counts[k];
+    size_t queues = (size_t)ROLE__COUNT * (size_t)p->max_partitions;
+    p->fetched_next = malloc(queues * sizeof(int64_t));
+    p->assigned = calloc(queues, sizeof(bool));
+    p->paused = calloc(queues, sizeof(bool));
+    p->pg = pgroup_new(queues, MAX_ORDER_WAIT_MS, queue_lags, p);
+    if (!p->fetched_next || !p->assigned || !p->paused || !p->pg) {
+        snprintf(err, errsz, "out of memory");
+        return -ENOMEM;
+    }
+    for (size_t q = 0; q < queues; q++)
+        p->fetched_next[q] = -1;
     return 0;
 }
 
@@ -889,6 +1067,8 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
         .output_format = cfg->output_format,
     };
     r = codec_new(&p->codec, &copts, err, errsz);
+    if (r == 0)
+        r = codec_new(&p->local_codec, &copts, err, errsz);
     memset(key, 0, sizeof(key));
     if (r < 0)
         goto fail;
@@ -969,18 +1149,43 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
     rd_kafka_message_t *msgs[CONSUME_BATCH];
     p->last_commit_mono_ms = mono_ms();
     int64_t last_progress = mono_ms();
+    int consume_timeout_ms = 100;
     while (!*stop && !p->fatal) {
-        ssize_t n = rd_kafka_consume_batch_queue(p->queue, 100, msgs, CONSUME_BATCH);
+        ssize_t n = rd_kafka_consume_batch_queue(p->queue, consume_timeout_ms, msgs, CONSUME_BATCH);
         if (n > 0) {
             int64_t now = mono_ms();
             if (!p->run_first_mono_ms)
                 p->run_first_mono_ms = now;
             p->run_last_mono_ms = now;
         }
-        for (ssize_t i = 0; i < n; i++) {
-            if (!p->fatal)
-                handle_message(p, msgs[i]);
-            rd_kafka_message_destroy(msgs[i]);
+        for (ssize_t i = 0; i < n; i++)
+            intake(p, msgs[i]);
+        pgroup_refresh(p->pg);
+
+        /* Process in event-time order as far as what was fetched allows. */
+        consume_timeout_ms = 100;
+        for (unsigned k = 0; !p->fatal; k++) {
+            void *m;
+            size_t q;
+            pgroup_next_result_t r = pgroup_next(p->pg, mono_ms(), &m, &q);
+            if (r != PGROUP_READY) {
+                if (r == PGROUP_WAIT) {
+                    consume_timeout_ms = 5;
+                    long wq = pgroup_waiting_on(p->pg);
+                    log_debug(LOG_PIPE, "waiting for %s [%ld] (fetched up to %" PRId64 ")",
+                              p->role_topic[wq / p->max_partitions], wq % p->max_partitions,
+                              p->fetched_next[wq]);
+                }
+                break;
+            }
+            handle_message(p, m, q);
+            if ((k & 1023) == 1023) {
+                rd_kafka_poll(p->producer, 0);
+                if (mono_ms() - p->last_commit_mono_ms >= p->cfg->commit_interval_ms)
+                    pipeline_commit(p);
+                if (*stop)
+                    break;
+            }
         }
         rd_kafka_poll(p->producer, 0);
         if (p->delivery_failed)
@@ -996,14 +1201,17 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
                      p->ctr[M_CONSUMED], p->ctr[M_FOLDED], p->ctr[M_HANDOFFS], p->ctr[M_DLQ],
                      cache_size(p->contact_cache));
         }
-        if (p->exit_when_idle_ms > 0 && p->run_consumed > 0 &&
-            now - p->run_last_mono_ms >= p->exit_when_idle_ms) {
+        int64_t active =
+            p->run_last_mono_ms > p->assigned_mono_ms ? p->run_last_mono_ms : p->assigned_mono_ms;
+        if (p->exit_when_idle_ms > 0 && p->assigned_mono_ms > 0 &&
+            now - active >= p->exit_when_idle_ms) {
             log_info(LOG_PIPE, "idle for %" PRId64 " ms: stopping", p->exit_when_idle_ms);
             break;
         }
     }
     if (!p->fatal) {
         pipeline_commit(p);
+        pgroup_clear(p->pg, destroy_message);
         if (p->consumer)
             rd_kafka_consumer_close(p->consumer);
     }
@@ -1055,6 +1263,7 @@ void pipeline_free(pipeline_t *p)
 {
     if (!p)
         return;
+    pgroup_free(p->pg, destroy_message);
     if (p->queue)
         rd_kafka_queue_destroy(p->queue);
     if (p->consumer)
@@ -1072,6 +1281,10 @@ void pipeline_free(pipeline_t *p)
     store_batch_free(p->batch);
     store_close(p->store);
     codec_free(p->codec);
+    codec_free(p->local_codec);
+    free(p->fetched_next);
+    free(p->assigned);
+    free(p->paused);
     for (int r = 0; r < ROLE__COUNT; r++) {
         free(p->next_offset[r]);
         free(p->offset_dirty[r]);

@@ -25,8 +25,8 @@ typedef struct pipeline_opts {
     const char *brokers;    /* overrides cfg->brokers (embedded mode); NULL = cfg's */
     pipeline_clock_fn clock;
     void *clock_opaque;
-    int64_t exit_when_idle_ms; /* > 0: stop after consuming nothing for this long, once
-                                  something was consumed (benchmarks, batch replays) */
+    int64_t exit_when_idle_ms; /* > 0: stop after consuming nothing for this long since the
+                                  last record or the last assignment (benchmarks, replays) */
     int64_t progress_every_ms; /* > 0: log a progress line this often */
 } pipeline_opts_t;
 
