@@ -669,6 +669,11 @@ static void handle_message(pipeline_t *p, rd_kafka_message_t *m, size_t q)
 
     p->ctr[M_CONSUMED]++;
     p->run_consumed++;
+    /* The run's rate spans the first to the last record processed (not fetched:
+     * the partition group may hold fetched records back). */
+    p->run_last_mono_ms = mono_ms();
+    if (!p->run_first_mono_ms)
+        p->run_first_mono_ms = p->run_last_mono_ms;
     int r = process_record(p, m, role);
     if (r < 0) {
         if (!p->fatal)
@@ -1152,12 +1157,6 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
     int consume_timeout_ms = 100;
     while (!*stop && !p->fatal) {
         ssize_t n = rd_kafka_consume_batch_queue(p->queue, consume_timeout_ms, msgs, CONSUME_BATCH);
-        if (n > 0) {
-            int64_t now = mono_ms();
-            if (!p->run_first_mono_ms)
-                p->run_first_mono_ms = now;
-            p->run_last_mono_ms = now;
-        }
         for (ssize_t i = 0; i < n; i++)
             intake(p, msgs[i]);
         pgroup_refresh(p->pg);
@@ -1236,8 +1235,8 @@ void pipeline_print_summary(pipeline_t *p, FILE *out)
     const uint64_t *c = p->ctr;
     fprintf(out,
             "totals:   consumed %" PRIu64 ", folded %" PRIu64 ", duplicates dropped %" PRIu64
-            ", re-keyed %" PRIu64 "\n",
-            c[M_CONSUMED], c[M_FOLDED], c[M_DUPLICATES], c[M_FORWARDED]);
+            ", re-keyed %" PRIu64 " (%" PRIu64 " through repartition topics)\n",
+            c[M_CONSUMED], c[M_FOLDED], c[M_DUPLICATES], c[M_FORWARDED], c[M_REMOTE]);
     fprintf(out,
             "identity: %" PRIu64 " anonymous ids identified, %" PRIu64 " relinked, %" PRIu64
             " buffered, %" PRIu64 " dropped by stitching bounds\n",
