@@ -90,9 +90,10 @@ class Traffic:
         take(h.form(self.eid(cid), t, anon, cid, form_id="gate-%d" % rnd.randrange(3), **tr))
         # some hand-raisers decide quickly: handoffs early in the stream too
         for k in range(rnd.randrange(3, 6) if short else rnd.randrange(14, 24)):
-            # a journey seen on several topics spans less than dedupe.window (7d):
-            # see test_repeat_from_crashed_stage_dropped for what happens beyond
-            t += rnd.randrange(20, 6 * 60) * MINUTE
+            # journeys span up to ~12 days, more than dedupe.window (7d): repeats
+            # sent after the crash must be dropped all the same (see
+            # test_repeat_from_crashed_stage_dropped)
+            t += rnd.randrange(20, 12 * 60) * MINUTE
             c = rnd.random()
             if c < 0.4:
                 ev = h.web_visit(self.eid(cid), t, anon, SITE + rnd.choice(["/product", "/docs", "/pricing", "/blog/x"]),
@@ -170,10 +171,8 @@ class CrashRestart(h.ClusterTestCase):
                                     or ev.key == "a-" + cid[2:]),
                                 "test design: a clamp only on single-path contacts (%s)" % cid)
         self.assertTrue(any(c.clamped for c in contacts.values()), "test design: the floor is exercised")
-        for cid, c in contacts.items():
-            single_path = all(ev.record == "WebVisit" for ev in events if ev.datum.get("contact_id") == cid)
-            if not single_path:
-                self.assertLess(c.last_event - c.first_seen, m.DEDUPE_WINDOW_MS, "test design: %s" % cid)
+        self.assertTrue(any(c.last_event - c.first_seen > m.DEDUPE_WINDOW_MS for c in contacts.values()),
+                        "test design: journeys longer than dedupe.window")
 
         env = self.env()
         d = env.daemon(log_level="debug").start()
@@ -265,10 +264,12 @@ class CrashRestart(h.ClusterTestCase):
         history but before its commit replays it again after the restart: the same
         record bytes, keyed by the contact, on <app>.by-contact.  Meanwhile the
         contact's journey may have moved on by more than dedupe.window in event
-        time (events on contact-keyed topics do not wait for stage 1).  Here the
-        second copy is produced by the test, which makes the case deterministic;
-        test_kill9_mid_stream met it for real before its journeys were kept
-        shorter than the window."""
+        time: with stage 1 on another instance that comes back late, or a lagging
+        repartition topic, events on contact-keyed topics do not wait for it.
+        Here the test produces the second copy itself, after such an event, which
+        makes the case deterministic.  (test_kill9_mid_stream met this for real in
+        one run out of five with a single instance, before the daemon ordered its
+        input by event time across partitions.)"""
         env = self.env()
         d = env.daemon().start()
         anon, cid = "a-late", "c-late"
