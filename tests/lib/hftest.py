@@ -611,9 +611,7 @@ class Broker:
             argv += ["--topic", t]
         self.partitions = partitions
         self.proc = Proc("hf-broker", argv, log_dir)
-        # hf-broker spends ~0.25 s per topic before it prints its address (see
-        # Cluster), hence the generous deadline.
-        _, m = self.proc.wait_for(r"^(\S+:\d+)\s*$", timeout=30 + len(topics), stream="out")
+        _, m = self.proc.wait_for(r"^(\S+:\d+)\s*$", timeout=30, stream="out")
         self.address = m.group(1)
 
     def stop(self):
@@ -638,11 +636,9 @@ class Cluster:
         self.partitions = partitions
         self.brokers = []
         self.where = {}
-        # The first namespace of a broker comes from a config file (hf-broker -c),
-        # the others as --topic: hf-broker creates each topic in ~0.25 s (librdkafka
-        # 2.0.2's rd_kafka_mock_topic_create waits for the mock thread's poll
-        # timeout), so the built-in default topics it would otherwise create cost
-        # 3.5 s per broker.
+        # The first namespace of a broker comes from a config file (hf-broker -c,
+        # so it does not create its built-in default topics), the others as
+        # --topic, of which it takes at most BROKER_MAX_EXTRA_TOPICS.
         per_ns = len(DEFAULT_TOPICS) + len(INTERNAL_TOPICS)
         per_broker = 1 + BROKER_MAX_EXTRA_TOPICS // per_ns
         namespaces = list(namespaces)
