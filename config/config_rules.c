@@ -169,7 +169,7 @@ static const cfgmap_entry_t dedupe_entries[] = {
      .min = 0,
      .max = 365LL * 24 * 3600 * 1000,
      .offset = RULES(dedupe_window_ms),
-     .help = "How long (event time) an event id is remembered."},
+     .help = "How long after it was seen (processing time) an event id is remembered."},
 };
 
 static void journey_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,

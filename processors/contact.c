@@ -127,12 +127,13 @@ int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
         uint64_t h = hash_fnv1a64_str(ev->event_id);
         if (dedupe_contains(&s->dedupe, h))
             return CONTACT_FOLD_DUPLICATE;
-        /* Remembered from when it was seen in the contact's stream time, not from
-         * when it happened: a re-sent copy of old history (a stitched replay sent
-         * twice across a crash) is still recognised a window after the first. */
-        int64_t seen_at = s->events > 0 && s->last_event_ms > t ? s->last_event_ms : t;
-        int r = dedupe_remember(&s->dedupe, h, seen_at, rules->dedupe_max_ids,
-                                rules->dedupe_window_ms);
+        /* Repeats come from delivery (tracker retries, a stage re-sending after a
+         * crash), so ids age in processing time, from when they were seen, not
+         * from when the event happened: a re-sent copy of month-old stitched
+         * history is recognised as surely as a retry of a click.  A replay of a
+         * backlog, processed in minutes, forgets ids only by count. */
+        int r =
+            dedupe_remember(&s->dedupe, h, now_ms, rules->dedupe_max_ids, rules->dedupe_window_ms);
         if (r < 0)
             return r;
     }

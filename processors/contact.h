@@ -50,8 +50,9 @@ typedef enum contact_fold_result {
     CONTACT_FOLD_DUPLICATE = 1, /* event_id seen before: nothing changed */
 } contact_fold_result_t;
 
-/* Folds @ev into @s.  @now_ms is wall time (emitted_at, SLA deadlines); everything
- * else runs on ev->occurred_at_ms.  Emits lifecycle changes and at most one handoff
+/* Folds @ev into @s.  @now_ms is wall time (emitted_at, SLA deadlines, and the
+ * age of remembered event ids: repeats are a matter of delivery); everything else
+ * runs on ev->occurred_at_ms.  Emits lifecycle changes and at most one handoff
  * into @sink.  Returns CONTACT_FOLD_APPLIED, CONTACT_FOLD_DUPLICATE, -ENOMEM, or the
  * sink's negative errno. */
 int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules, int64_t now_ms,

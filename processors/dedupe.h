@@ -1,8 +1,8 @@
 /* Event ids a contact has seen, for dropping repeats (internal to stage 2).
  *
- * Ids are kept as FNV-1a-64 hashes with the contact's stream time when they were
- * seen (the newest event time folded so far, or the event's own if newer),
- * bounded in number and in age, in arrival order. */
+ * Ids are kept as FNV-1a-64 hashes with the processing time (wall clock, passed in
+ * by the caller) when they were seen, bounded in number and in age, in arrival
+ * order. */
 #pragma once
 
 #include <stdbool.h>

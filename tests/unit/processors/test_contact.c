@@ -110,23 +110,33 @@ static void test_dedupe_bounds(void **state)
     assert_int_equal(fold(f, &e3), CONTACT_FOLD_DUPLICATE);
     assert_int_equal(fold(f, &e2), CONTACT_FOLD_APPLIED);
 
-    /* by age: older than the newest by more than the window is forgotten */
+    /* by age, in processing time: an id seen more than the window ago is
+     * forgotten, whenever the event itself happened */
     f->rules->dedupe_max_ids = 100;
     f->rules->dedupe_window_ms = TK_HOUR_MS;
     hf_event_t old = tk_visit("old", TK_T0 + 10, NULL, "c-1", "s", "/", NULL);
     hf_event_t newer = tk_visit("new", TK_T0 + 10 + TK_HOUR_MS, NULL, "c-1", "s", "/", NULL);
     hf_event_t newest = tk_visit("newest", TK_T0 + 11 + TK_HOUR_MS, NULL, "c-1", "s", "/", NULL);
-    assert_int_equal(fold(f, &old), CONTACT_FOLD_APPLIED);
-    assert_int_equal(fold(f, &newer), CONTACT_FOLD_APPLIED);
-    assert_int_equal(fold(f, &old), CONTACT_FOLD_DUPLICATE); /* exactly the window: kept */
-    assert_int_equal(fold(f, &newest), CONTACT_FOLD_APPLIED);
-    assert_int_equal(fold(f, &old), CONTACT_FOLD_APPLIED); /* now one ms too old */
+    int64_t seen = NOW_MS + 1000;
+    assert_int_equal(contact_fold(f->s, &old, f->rules, seen, &f->sink), CONTACT_FOLD_APPLIED);
+    assert_int_equal(contact_fold(f->s, &newer, f->rules, seen + 1, &f->sink),
+                     CONTACT_FOLD_APPLIED);
+    /* exactly the window after it was seen: kept */
+    assert_int_equal(contact_fold(f->s, &old, f->rules, seen + TK_HOUR_MS, &f->sink),
+                     CONTACT_FOLD_DUPLICATE);
+    assert_int_equal(contact_fold(f->s, &newest, f->rules, seen + TK_HOUR_MS + 1, &f->sink),
+                     CONTACT_FOLD_APPLIED);
+    /* now one ms too old */
+    assert_int_equal(contact_fold(f->s, &old, f->rules, seen + TK_HOUR_MS + 1, &f->sink),
+                     CONTACT_FOLD_APPLIED);
 
-    /* An event that happened long before the window but arrives late (a stitched
-     * replay sent again across a crash) is remembered from when it was seen. */
+    /* An event that happened long before the window but is re-sent soon after it
+     * was first seen (a stitched replay sent again across a crash) is a repeat. */
     hf_event_t ancient = tk_visit("ancient", TK_T0 - 30 * TK_HOUR_MS, NULL, "c-1", "s", "/", NULL);
-    assert_int_equal(fold(f, &ancient), CONTACT_FOLD_APPLIED);
-    assert_int_equal(fold(f, &ancient), CONTACT_FOLD_DUPLICATE);
+    assert_int_equal(contact_fold(f->s, &ancient, f->rules, seen + 2 * TK_HOUR_MS, &f->sink),
+                     CONTACT_FOLD_APPLIED);
+    assert_int_equal(contact_fold(f->s, &ancient, f->rules, seen + 2 * TK_HOUR_MS + 5, &f->sink),
+                     CONTACT_FOLD_DUPLICATE);
 }
 
 static void test_sales_activity_deduped_only(void **state)
