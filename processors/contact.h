@@ -50,8 +50,8 @@ typedef enum contact_fold_result {
     CONTACT_FOLD_DUPLICATE = 1, /* event_id seen before: nothing changed */
 } contact_fold_result_t;
 
-/* Folds @ev into @s.  @now_ms is wall time (emitted_at, SLA deadlines, and the
- * age of remembered event ids: repeats are a matter of delivery); everything else
+/* Folds @ev into @s.  @now_ms is wall time: emitted_at, SLA deadlines, and the
+ * age of remembered event ids, since repeats are a matter of delivery; everything else
  * runs on ev->occurred_at_ms.  Emits lifecycle changes and at most one handoff
  * into @sink.  Returns CONTACT_FOLD_APPLIED, CONTACT_FOLD_DUPLICATE, -ENOMEM, or the
  * sink's negative errno. */

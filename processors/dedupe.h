@@ -1,7 +1,7 @@
 /* Event ids a contact has seen, for dropping repeats (internal to stage 2).
  *
- * Ids are kept as FNV-1a-64 hashes with the processing time (wall clock, passed in
- * by the caller) when they were seen, bounded in number and in age, in arrival
+ * Ids are kept as FNV-1a-64 hashes with the processing time -- wall clock, passed in
+ * by the caller -- when they were seen, bounded in number and in age, in arrival
  * order. */
 #pragma once
 

@@ -1,7 +1,7 @@
 /* A contact's traits and the fit grade they earn (internal to stage 2).
  *
- * Each trait keeps its newest non-null value by event time (ties: the later fold
- * wins), from form submissions and identity events.  The e-mail address is kept only
+ * Each trait keeps its newest non-null value by event time; ties: the later fold
+ * wins; from form submissions and identity events.  The e-mail address is kept only
  * as its domain and keyed hash.  Fit points, exclusions and the grade are computed
  * from the stored traits under the current rules, so a reload regrades everyone. */
 #pragma once

@@ -29,7 +29,7 @@ static int dup_all(char **out, const char *const *in, size_t n)
 }
 
 /* Where an item at @at_ms goes in a newest-first list, ties after nothing: the new
- * item goes before items of the same time (the later fold is newer).  Returns the
+ * item goes before items of the same time: the later fold is newer.  Returns the
  * slot, or -1 when a full list (@max) has only newer items.  When the list is full
  * its oldest item is dropped (@drop frees it) before the gap is made.  The array must
  * have room for one more item. */

@@ -1,6 +1,6 @@
 /* The bounded timeline of one contact (internal to stage 2): sessions, page views
  * and pages, downloads, webinars, e-mail engagement and recent touches.  Lists that
- * are "newest first" are ordered by event time (ties: the later fold first) and cut
+ * are "newest first" are ordered by event time, ties: the later fold first, and cut
  * at their bound from the oldest end. */
 #pragma once
 

@@ -52,7 +52,7 @@ typedef struct hf_event_match {
 bool hf_event_match(const hf_event_match_t *m, const hf_event_t *ev);
 
 /* A behaviour-score rule: @points (may be negative) per matching event, at most
- * @cap_count awards per @cap_period_ms of event time (cap_count 0 = no cap). */
+ * @cap_count awards per @cap_period_ms of event time; cap_count 0 = no cap. */
 typedef struct hf_score_rule {
     char *name;
     hf_event_match_t match;

@@ -24,11 +24,10 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoffctl check FILE\n"
-            "       handoffctl dump --state DIR [-c FILE] contacts|identities|offsets|metrics "
-            "[--id ID]\n"
-            "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n");
+    fprintf(out, "usage: handoffctl check FILE\n"
+                 "       handoffctl dump --state DIR [-c FILE] contacts|identities|offsets|metrics "
+                 "[--id ID]\n"
+                 "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n");
 }
 
 /* A JSON string literal of @len bytes of @s (control bytes and non-UTF-8 escaped
@@ -141,8 +140,8 @@ static int dump_row(void *opaque, const void *key, size_t key_len, const void *v
         if (!nul || (size_t)(nul - k) + 5 != key_len || val_len != 8)
             return 0;
         const uint8_t *pb = (const uint8_t *)nul + 1;
-        int32_t part = (int32_t)((uint32_t)pb[0] << 24 | (uint32_t)pb[1] << 16 |
-                                 (uint32_t)pb[2] << 8 | pb[3]);
+        int32_t part =
+            (int32_t)((uint32_t)pb[0] << 24 | (uint32_t)pb[1] << 16 | (uint32_t)pb[2] << 8 | pb[3]);
         hf_buf_append_str(&d->line, "{\"topic\":");
         json_string(&d->line, k, (size_t)(nul - k));
         hf_buf_printf(&d->line, ",\"partition\":%" PRId32 ",\"next_offset\":%" PRIu64 "}", part,
@@ -365,8 +364,9 @@ static int cmd_consume(int argc, char **argv)
         hf_buf_reset(&line);
         hf_buf_append_str(&line, "{\"topic\":");
         json_string(&line, topic, strlen(topic));
-        hf_buf_printf(&line, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"key\":",
-                      m->partition, m->offset);
+        hf_buf_printf(&line,
+                      ",\"partition\":%" PRId32 ",\"offset\":%" PRId64 ",\"key\":", m->partition,
+                      m->offset);
         if (m->key)
             json_string(&line, m->key, m->key_len);
         else

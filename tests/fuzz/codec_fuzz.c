@@ -15,15 +15,14 @@
  *         processors/buf.c -lavro -lcrypto -o codec_fuzz
  *     ./codec_fuzz -max_len=4096 tests/fuzz/corpus/codec
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "daemon/codec.h"
+#include "replay.h"
 #include "daemon/codec_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -194,60 +193,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef HF_FUZZING
-
-/* Corpus files are small; a bigger one is not a fuzz input. */
-#define REPLAY_MAX_BYTES (1u << 20)
-
-static int replay_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    uint8_t *data = malloc(REPLAY_MAX_BYTES);
-    size_t n = data ? fread(data, 1, REPLAY_MAX_BYTES, f) : 0;
-    int bad = !data || ferror(f) || !feof(f);
-    fclose(f);
-    if (bad) {
-        fprintf(stderr, "%s: cannot read (or larger than %u bytes)\n", path, REPLAY_MAX_BYTES);
-        free(data);
-        return -1;
-    }
-    LLVMFuzzerTestOneInput(data, n);
-    free(data);
-    return 0;
-}
-
-/* Replays @path (a file, or every regular file of a directory); returns the count. */
-static int replay(const char *path)
-{
-    struct stat st;
-    if (stat(path, &st) < 0) {
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    if (!S_ISDIR(st.st_mode))
-        return replay_file(path) < 0 ? -1 : 1;
-    DIR *dir = opendir(path);
-    if (!dir) {
-        fprintf(stderr, "%s: %s\n", path, strerror(errno));
-        return -1;
-    }
-    int count = 0;
-    struct dirent *de;
-    while (count >= 0 && (de = readdir(dir)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        char file[4096];
-        snprintf(file, sizeof file, "%s/%s", path, de->d_name);
-        if (stat(file, &st) < 0 || !S_ISREG(st.st_mode))
-            continue;
-        count = replay_file(file) < 0 ? -1 : count + 1;
-    }
-    closedir(dir);
-    return count;
-}
 
 /* --- seeds -------------------------------------------------------------------------- */
 
@@ -431,24 +376,9 @@ static int write_seeds(const char *dir)
 
 int main(int argc, char **argv)
 {
-    int status;
-    if (argc == 3 && !strcmp(argv[1], "--write-seeds")) {
-        status = write_seeds(argv[2]);
-    } else {
-        int total = 0;
-        status = 0;
-        for (int i = 1; i < argc && !status; i++) {
-            int n = replay(argv[i]);
-            if (n < 0)
-                status = 1;
-            total += n > 0 ? n : 0;
-        }
-        printf("codec_fuzz: %d inputs replayed\n", total);
-        /* an empty corpus would make this test pass without testing anything */
-        if (!total)
-            status = 1;
-    }
-    return status; /* fuzz_cleanup() runs at exit */
+    if (argc == 3 && !strcmp(argv[1], "--write-seeds"))
+        return write_seeds(argv[2]);
+    return fuzz_replay_main("codec_fuzz", argc, argv); /* fuzz_cleanup() runs at exit */
 }
 
 #endif
