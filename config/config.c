@@ -634,6 +634,20 @@ static void check_single_document(cfgmap_ctx_t *ctx, yaml_parser_t *parser)
     yaml_document_delete(&extra);
 }
 
+int config_load_reporting(hf_config_t **out, const char *path, FILE *errout)
+{
+    hf_buf_t errors = HF_BUF_INIT;
+    int r = path ? config_load(out, path, &errors)
+                 : config_load_string(out, "(defaults)", "{}", 2, &errors);
+    if (r != 0) {
+        fprintf(errout, "%.*s", (int)errors.len, errors.data ? (char *)errors.data : "");
+        if (r > 0)
+            fprintf(errout, "%s: %d problem%s\n", path ? path : "(defaults)", r, r == 1 ? "" : "s");
+    }
+    hf_buf_free(&errors);
+    return r;
+}
+
 int config_load_string(hf_config_t **out, const char *name, const char *text, size_t len,
                        hf_buf_t *errors)
 {

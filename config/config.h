@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../processors/buf.h"
 #include "../processors/rules.h"
@@ -104,6 +105,11 @@ int config_load(hf_config_t **out, const char *path, hf_buf_t *errors);
 /* Same, from memory; @name is used in messages in place of a path. */
 int config_load_string(hf_config_t **out, const char *name, const char *text, size_t len,
                        hf_buf_t *errors);
+
+/* For programs: loads @path (NULL: the built-in defaults), writing every problem,
+ * then "PATH: N problems" to @errout.  Returns 0 with *out set, a positive count of
+ * problems, or a negative errno. */
+int config_load_reporting(hf_config_t **out, const char *path, FILE *errout);
 
 void config_free(hf_config_t *cfg);
 

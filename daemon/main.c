@@ -134,17 +134,12 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    hf_buf_t errors = HF_BUF_INIT;
     hf_config_t *cfg = NULL;
-    int r = config_load(&cfg, config_path, &errors);
+    int r = config_load_reporting(&cfg, config_path, stderr);
     if (r != 0) {
-        fprintf(stderr, "%.*s", (int)errors.len, errors.data ? (char *)errors.data : "");
-        if (r > 0)
-            fprintf(stderr, "%s: %d problem%s; not started\n", config_path, r, r == 1 ? "" : "s");
-        hf_buf_free(&errors);
+        fprintf(stderr, "handoffd: not started\n");
         return 2;
     }
-    hf_buf_free(&errors);
     if (check_only) {
         printf("%s: ok\n", config_path);
         config_free(cfg);

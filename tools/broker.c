@@ -87,16 +87,10 @@ int main(int argc, char **argv)
         return 2;
     }
 
-    hf_buf_t errors = HF_BUF_INIT;
     hf_config_t *cfg = NULL;
-    int r = config_path ? config_load(&cfg, config_path, &errors)
-                        : config_load_string(&cfg, "(defaults)", "{}", 2, &errors);
-    if (r != 0) {
-        fprintf(stderr, "%.*s", (int)errors.len, errors.data ? (char *)errors.data : "");
-        hf_buf_free(&errors);
+    int r = config_load_reporting(&cfg, config_path, stderr);
+    if (r != 0)
         return 2;
-    }
-    hf_buf_free(&errors);
 
     const char *topics[128];
     size_t n = config_topics(cfg, topics, 64);

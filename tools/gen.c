@@ -719,16 +719,10 @@ int main(int argc, char **argv)
     memset(&g, 0, sizeof(g));
     g.opts = &o;
 
-    hf_buf_t errors = HF_BUF_INIT;
     hf_config_t *cfg = NULL;
-    int r = o.config_path ? config_load(&cfg, o.config_path, &errors)
-                          : config_load_string(&cfg, "(defaults)", "{}", 2, &errors);
-    if (r != 0) {
-        fprintf(stderr, "%.*s", (int)errors.len, errors.data ? (char *)errors.data : "");
-        hf_buf_free(&errors);
+    int r = config_load_reporting(&cfg, o.config_path, stderr);
+    if (r != 0)
         return 2;
-    }
-    hf_buf_free(&errors);
     g.cfg = cfg;
 
     const hf_topics_t *t = &cfg->topics;

@@ -53,17 +53,9 @@ static int cmd_check(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    hf_buf_t errors = HF_BUF_INIT;
     hf_config_t *cfg = NULL;
-    int r = config_load(&cfg, argv[1], &errors);
-    if (r != 0) {
-        fprintf(stderr, "%.*s", (int)errors.len, errors.data ? (char *)errors.data : "");
-        if (r > 0)
-            fprintf(stderr, "%s: %d problem%s\n", argv[1], r, r == 1 ? "" : "s");
-        hf_buf_free(&errors);
+    if (config_load_reporting(&cfg, argv[1], stderr) != 0)
         return 2;
-    }
-    hf_buf_free(&errors);
     printf("%s: ok (%zu scoring rules, %zu fit rules, %zu contact rules)\n", argv[1],
            cfg->rules->score_rule_count, cfg->rules->fit_rule_count,
            cfg->rules->contact_rule_count);
@@ -219,16 +211,10 @@ static int cmd_dump(int argc, char **argv)
         return 2;
     }
 
-    hf_buf_t errors = HF_BUF_INIT;
     hf_config_t *cfg = NULL;
-    int r = config_path ? config_load(&cfg, config_path, &errors)
-                        : config_load_string(&cfg, "(defaults)", "{}", 2, &errors);
-    if (r != 0) {
-        fprintf(stderr, "%.*s", (int)errors.len, errors.data ? (char *)errors.data : "");
-        hf_buf_free(&errors);
+    int r = config_load_reporting(&cfg, config_path, stderr);
+    if (r != 0)
         return 2;
-    }
-    hf_buf_free(&errors);
 
     char err[512];
     codec_t *codec = NULL;
