@@ -1144,11 +1144,6 @@ fail:
     return r;
 }
 
-void pipeline_set_config(pipeline_t *p, const hf_config_t *cfg)
-{
-    p->cfg = cfg;
-}
-
 int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t errsz)
 {
     rd_kafka_message_t *msgs[CONSUME_BATCH];

@@ -21,7 +21,7 @@ typedef struct pipeline pipeline_t;
 typedef int64_t (*pipeline_clock_fn)(void *opaque);
 
 typedef struct pipeline_opts {
-    const hf_config_t *cfg; /* borrowed; must outlive the pipeline (see pipeline_set_config) */
+    const hf_config_t *cfg; /* borrowed; must outlive the pipeline */
     const char *brokers;    /* overrides cfg->brokers (embedded mode); NULL = cfg's */
     pipeline_clock_fn clock;
     void *clock_opaque;
@@ -39,10 +39,6 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
  * the group.  Returns 0 on a clean stop, or -errno after a fatal error (a store or
  * broker failure: nothing past the last commit is acknowledged), with @err. */
 int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t errsz);
-
-/* Swaps in new rules from @cfg (same topology); applies from the next event.
- * The caller keeps @cfg alive while the pipeline uses it. */
-void pipeline_set_config(pipeline_t *p, const hf_config_t *cfg);
 
 /* Human summary of this run and the totals in the store. */
 void pipeline_print_summary(pipeline_t *p, FILE *out);

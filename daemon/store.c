@@ -9,8 +9,8 @@
 static const char *const cf_names[STORE_CF__COUNT] = {
     [STORE_CF_META] = "default",    [STORE_CF_IDENTITY] = "identity",
     [STORE_CF_CONTACT] = "contact", [STORE_CF_ACCOUNT] = "account",
-    [STORE_CF_TIMERS] = "timers",   [STORE_CF_DEDUPE] = "dedupe",
-    [STORE_CF_OFFSETS] = "offsets", [STORE_CF_METRICS] = "metrics",
+    [STORE_CF_TIMERS] = "timers",   [STORE_CF_OFFSETS] = "offsets",
+    [STORE_CF_METRICS] = "metrics",
 };
 
 struct store {

@@ -19,7 +19,6 @@ typedef enum store_cf {
     STORE_CF_CONTACT,  /* stage 2: contact id -> ContactState */
     STORE_CF_ACCOUNT,  /* stage 3: account id -> AccountState */
     STORE_CF_TIMERS,   /* SLA clocks by deadline */
-    STORE_CF_DEDUPE,   /* reserved: dedupe memory lives inside entity state */
     STORE_CF_OFFSETS,  /* topic \0 partition(be32) -> next offset (be64) */
     STORE_CF_METRICS,  /* counter name -> value (be64) */
     STORE_CF__COUNT
