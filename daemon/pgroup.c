@@ -136,8 +136,10 @@ static void heap_remove(pgroup_t *g, queue_t *q)
     }
 }
 
-/* Puts queue @qi where its state says: in the heap with its current key, or out. */
-static void queue_update(pgroup_t *g, size_t qi)
+/* Puts queue @qi where its state says: in the heap with its current key, or out.
+ * A queue that starts holding the others back starts its waiting clock at @now_ms,
+ * so that all queues blocked at once time out together, not one after another. */
+static void queue_update(pgroup_t *g, size_t qi, int64_t now_ms)
 {
     queue_t *q = &g->queues[qi];
     bool member = true;
@@ -157,6 +159,8 @@ static void queue_update(pgroup_t *g, size_t qi)
             heap_remove(g, q);
         return;
     }
+    if (!q->buffered.count && !q->waiting_since)
+        q->waiting_since = now_ms ? now_ms : 1;
     if (q->heap_pos < 0) {
         q->key = key;
         q->heap_pos = (int)g->heap_len;
@@ -206,7 +210,7 @@ int pgroup_push(pgroup_t *g, size_t qi, void *record, int64_t ts_ms)
     q->skipped = false;
     q->waiting_since = 0;
     if (q->buffered.count == 1)
-        queue_update(g, qi);
+        queue_update(g, qi, 0);
     return 0;
 }
 
@@ -220,16 +224,14 @@ pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, void **record, siz
             *qi_out = qi;
             ring_pop(&q->buffered);
             g->total--;
-            queue_update(g, qi);
+            queue_update(g, qi, now_ms);
             return PGROUP_READY;
         }
         /* The oldest record may be the one this queue is waiting for. */
-        if (!q->waiting_since)
-            q->waiting_since = now_ms ? now_ms : 1;
         if (now_ms - q->waiting_since < g->max_wait_ms)
             return PGROUP_WAIT;
         q->skipped = true;
-        queue_update(g, qi);
+        queue_update(g, qi, now_ms);
     }
     return PGROUP_EMPTY;
 }
@@ -239,11 +241,11 @@ long pgroup_waiting_on(const pgroup_t *g)
     return g->heap_len ? g->heap[0] : -1;
 }
 
-void pgroup_refresh(pgroup_t *g)
+void pgroup_refresh(pgroup_t *g, int64_t now_ms)
 {
     for (size_t i = 0; i < g->queue_count; i++)
         if (g->queues[i].buffered.count == 0)
-            queue_update(g, i);
+            queue_update(g, i, now_ms);
 }
 
 size_t pgroup_queue_len(const pgroup_t *g, size_t qi)

@@ -52,8 +52,9 @@ pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, void **record, siz
 /* The queue the group waits for after PGROUP_WAIT, or -1. */
 long pgroup_waiting_on(const pgroup_t *g);
 
-/* Re-reads the lag of the empty queues (call after new records were fetched). */
-void pgroup_refresh(pgroup_t *g);
+/* Re-reads the lag of the empty queues (call after new records were fetched);
+ * @now_ms is the monotonic clock of pgroup_next(). */
+void pgroup_refresh(pgroup_t *g, int64_t now_ms);
 
 /* Records buffered in queue @q, and in all queues. */
 size_t pgroup_queue_len(const pgroup_t *g, size_t q);

@@ -55,6 +55,7 @@ typedef enum out_topic {
 #define RESUME_AT 1000
 /* How long the oldest partition may hold the others back (max.task.idle.ms). */
 #define MAX_ORDER_WAIT_MS 500
+#define STARTUP_ORDER_WAIT_MS 500
 #define FLUSH_TIMEOUT_MS 60000
 #define METADATA_TIMEOUT_MS 15000
 
@@ -653,7 +654,9 @@ static bool queue_lags(void *opaque, size_t q)
     int64_t lo, hi;
     if (rd_kafka_get_watermark_offsets(p->consumer, p->role_topic[role], partition, &lo, &hi) ||
         hi < 0)
-        return true; /* nothing fetched yet: unknown */
+        /* Nothing fetched yet: unknown.  Worth waiting for only right after the
+         * assignment, while the first fetches are under way. */
+        return mono_ms() - p->assigned_mono_ms < STARTUP_ORDER_WAIT_MS;
     int64_t next = p->fetched_next[q] >= 0 ? p->fetched_next[q] : lo;
     return next < hi;
 }
@@ -1150,11 +1153,26 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
     p->last_commit_mono_ms = mono_ms();
     int64_t last_progress = mono_ms();
     int consume_timeout_ms = 100;
+    int64_t last_refresh = 0;
     while (!*stop && !p->fatal) {
-        ssize_t n = rd_kafka_consume_batch_queue(p->queue, consume_timeout_ms, msgs, CONSUME_BATCH);
+        /* Block only until the first record arrives, then take what is there:
+         * rd_kafka_consume_batch_queue() with a timeout waits for a full batch. */
+        ssize_t n = 0;
+        rd_kafka_message_t *first = rd_kafka_consume_queue(p->queue, consume_timeout_ms);
+        if (first) {
+            msgs[0] = first;
+            n = 1 + rd_kafka_consume_batch_queue(p->queue, 0, msgs + 1, CONSUME_BATCH - 1);
+            if (n < 1)
+                n = 1;
+        }
         for (ssize_t i = 0; i < n; i++)
             intake(p, msgs[i]);
-        pgroup_refresh(p->pg);
+        /* Lag of empty partitions changes with fetches, not per record: reading
+         * every watermark after every batch would cost a lock per partition. */
+        if (mono_ms() - last_refresh >= 10) {
+            pgroup_refresh(p->pg, mono_ms());
+            last_refresh = mono_ms();
+        }
 
         /* Process in event-time order as far as what was fetched allows. */
         consume_timeout_ms = 100;

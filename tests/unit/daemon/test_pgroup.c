@@ -72,7 +72,7 @@ static void test_lagging_queue_holds_back_only_newer_records(void **state)
     pgroup_push(g, 1, rec(25), 25);
     assert_int_equal(take(g, 1, &q), 25);
     lag.lag[1] = true;
-    pgroup_refresh(g);
+    pgroup_refresh(g, 1);
     pgroup_push(g, 0, rec(20), 20);
     pgroup_push(g, 0, rec(30), 30);
     /* 20 is older than anything queue 1 can bring: go. */
@@ -95,7 +95,7 @@ static void test_lagging_queue_holds_back_only_newer_records(void **state)
     lag.lag[1] = false;
     pgroup_push(g, 1, rec(45), 45);
     assert_int_equal(take(g, 170, &q), 45);
-    pgroup_refresh(g);
+    pgroup_refresh(g, 170);
     pgroup_push(g, 0, rec(90), 90);
     assert_int_equal(take(g, 171, &q), 90);
     pgroup_free(g, free);
@@ -108,11 +108,27 @@ static void test_never_seen_lagging_queue_waits_bounded(void **state)
     pgroup_t *g = pgroup_new(2, 50, lag_of, &lag);
     size_t q;
     void *r;
-    pgroup_refresh(g);
+    pgroup_refresh(g, 990);
     pgroup_push(g, 0, rec(-5), -5);
     /* Nothing is known of queue 1's next record: it could be older than anything. */
     assert_int_equal(pgroup_next(g, 1000, &r, &q), PGROUP_WAIT);
     assert_int_equal(take(g, 1050, &q), -5);
+    pgroup_free(g, free);
+}
+
+static void test_blocked_queues_time_out_together(void **state)
+{
+    (void)state;
+    lagging_t lag = {{false, true, true, true}};
+    pgroup_t *g = pgroup_new(4, 100, lag_of, &lag);
+    size_t q;
+    void *r;
+    pgroup_refresh(g, 1000);
+    pgroup_push(g, 0, rec(7), 7);
+    assert_int_equal(pgroup_next(g, 1050, &r, &q), PGROUP_WAIT);
+    /* One waiting bound for the three of them, not one after the other. */
+    assert_int_equal(take(g, 1100, &q), 7);
+    assert_int_equal(q, 0);
     pgroup_free(g, free);
 }
 
@@ -142,6 +158,7 @@ int main(void)
         cmocka_unit_test(test_oldest_head_first_offset_order_kept),
         cmocka_unit_test(test_lagging_queue_holds_back_only_newer_records),
         cmocka_unit_test(test_never_seen_lagging_queue_waits_bounded),
+        cmocka_unit_test(test_blocked_queues_time_out_together),
         cmocka_unit_test(test_clear_drops_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
