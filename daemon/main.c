@@ -136,10 +136,8 @@ int main(int argc, char **argv)
 
     hf_config_t *cfg = NULL;
     int r = config_load_reporting(&cfg, config_path, stderr);
-    if (r != 0) {
-        fprintf(stderr, "handoffd: not started\n");
+    if (r != 0)
         return 2;
-    }
     if (check_only) {
         printf("%s: ok\n", config_path);
         config_free(cfg);
