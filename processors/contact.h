@@ -45,6 +45,17 @@ int64_t contact_state_last_event_ms(const contact_state_t *s);
 uint32_t contact_state_cycle(const contact_state_t *s);
 bool contact_state_handed_off(const contact_state_t *s);
 
+/* The account the contact belongs to now (account_id trait, else its e-mail
+ * domain's account; never a free-mail domain), or NULL. */
+const char *contact_state_account(const contact_state_t *s);
+/* Its buying-group role under @rules. */
+const char *contact_state_role(const contact_state_t *s, const hf_rules_t *rules);
+/* True once an event carrying its contact id was folded (not only anonymous
+ * history). */
+bool contact_state_known(const contact_state_t *s);
+/* The contact this one was merged into, or NULL. */
+const char *contact_state_redirect(const contact_state_t *s);
+
 typedef enum contact_fold_result {
     CONTACT_FOLD_APPLIED = 0,
     CONTACT_FOLD_DUPLICATE = 1, /* event_id seen before: nothing changed */
@@ -57,3 +68,23 @@ typedef enum contact_fold_result {
  * sink's negative errno. */
 int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules, int64_t now_ms,
                  const hf_sink_t *sink);
+
+/* Applies a roster from stage 3 (a stale @version changes nothing).  It is what a
+ * later contact handoff lists as buying_group and roles_covered.  Returns 0 or
+ * -ENOMEM. */
+int contact_apply_roster(contact_state_t *s, const hf_roster_t *roster);
+
+/* Merge (CRM deduplication): folds the journey of @loser -- timeline, score
+ * contributions, interests, traits, dedupe memory -- into @survivor, and sends the
+ * member updates that follow (the loser leaves its account, the survivor's account
+ * gets the survivor's new summary).  If either had handed off in its current cycle
+ * the survivor counts as handed off: a merge never produces a second handoff for the
+ * same cycle.  Re-evaluates qualification at @at_ms (event time of the merge).
+ * @loser is not changed.  Returns 0, -ENOMEM or the sink's negative errno. */
+int contact_merge(contact_state_t *survivor, const contact_state_t *loser,
+                  const hf_rules_t *rules, int64_t at_ms, int64_t now_ms,
+                  const hf_sink_t *sink);
+
+/* Turns @s into the redirect left behind by a merge: it keeps only its id, the
+ * survivor's id and its dedupe memory.  Returns 0 or -ENOMEM. */
+int contact_state_make_redirect(contact_state_t *s, const char *survivor_id);

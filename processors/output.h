@@ -100,6 +100,7 @@ typedef struct hf_handoff {
     size_t roles_covered_count;
     const char *routing_team;   /* NULL = absent */
     const char *routing_region; /* NULL = absent */
+    const char *routing_note;   /* NULL = absent; e.g. why no team was found */
     int64_t sla_accept_by_ms;
     int64_t sla_first_touch_by_ms;
 } hf_handoff_t;
@@ -114,6 +115,59 @@ typedef struct hf_lifecycle {
     const char *cause;
 } hf_lifecycle_t;
 
+/* Stage 2 -> stage 3: a contact's current summary for its account, sent after every
+ * change.  Stage 3 applies it last-writer-wins by @version, so repeats and
+ * reordering change nothing.  A contact that leaves an account (moved, merged away)
+ * sends @leave to the old one. */
+typedef struct hf_member_update {
+    const char *contact_id;
+    const char *account_id;
+    bool leave;
+    uint64_t version; /* per contact, increasing */
+    int64_t at_ms;    /* event time of the change */
+    double score;     /* behaviour score at @score_at_ms (not rounded) */
+    int64_t score_at_ms;
+    const char *role;
+    const char *stage;
+    const char *fit_grade;
+    int64_t first_seen_ms;
+    int64_t last_active_ms;
+    /* the contact's traits the account's fit is computed from (NULL = unknown) */
+    const char *company_name;
+    const char *industry;
+    bool has_employees;
+    int32_t employees;
+    const char *country;
+    const char *region;
+    /* what the account journey is made of */
+    const hf_interest_t *interests; /* weights at @score_at_ms, strongest first */
+    size_t interest_count;
+    const hf_reason_t *contributions; /* score-rule contributions, strongest first */
+    size_t contribution_count;
+    const hf_touch_t *touches; /* newest first, bounded */
+    size_t touch_count;
+    const hf_download_t *downloads;
+    size_t download_count;
+    const hf_webinar_t *webinars;
+    size_t webinar_count;
+    int32_t sessions;
+    int32_t page_views;
+    int32_t email_opens;
+    int32_t email_clicks;
+} hf_member_update_t;
+
+/* Stage 3 -> stage 2: the other engaged members of a contact's account (the buying
+ * group a contact handoff shows), sent to each member when that set changes.
+ * Applied last-writer-wins by @version (per account). */
+typedef struct hf_roster {
+    const char *account_id;
+    uint64_t version;
+    const hf_member_t *members; /* ranked by weighted score, the recipient excluded */
+    size_t member_count;
+    const char *const *roles_covered; /* roles of all engaged members */
+    size_t roles_covered_count;
+} hf_roster_t;
+
 /* Where processors put what they emit.  Callbacks return 0, or a negative errno
  * that the processor passes straight back to its caller (the fold then stops; the
  * caller treats it as fatal).  Unused callbacks may be NULL. */
@@ -121,6 +175,10 @@ typedef struct hf_sink {
     void *opaque;
     int (*handoff)(void *opaque, const hf_handoff_t *h);
     int (*lifecycle)(void *opaque, const hf_lifecycle_t *lc);
+    /* stage 2 -> stage 3, keyed by u->account_id */
+    int (*member_update)(void *opaque, const hf_member_update_t *u);
+    /* stage 3 -> stage 2, keyed by @contact_id */
+    int (*roster)(void *opaque, const char *contact_id, const hf_roster_t *r);
 } hf_sink_t;
 
 /* The deterministic handoff id of an entity's qualification @cycle: "ho_" and 16

@@ -115,6 +115,60 @@ typedef struct hf_contact_rule {
     int64_t within_ms; /* recency window for @requires; 0 = any time */
 } hf_contact_rule_t;
 
+/* Interests: content mapped to the problem a buyer comes to solve.  Every matching
+ * event adds @weight to the contact's @topic; weights decay with
+ * hf_rules_t.interests_half_life_ms like the score. */
+typedef struct hf_interest_rule {
+    char *topic;
+    hf_event_match_t match;
+    float weight;
+} hf_interest_rule_t;
+
+/* A buying-group role from title, seniority and department (the trait match); the
+ * first rule that matches gives the contact its role. */
+typedef struct hf_role_rule {
+    char *role;
+    hf_trait_match_t match;
+    float weight; /* how much the member's score counts in the account score */
+} hf_role_rule_t;
+
+/* An e-mail domain whose contacts belong to a known account id. */
+typedef struct hf_domain_account {
+    char *domain; /* lower case */
+    char *account_id;
+} hf_domain_account_t;
+
+/* A target account (after resolution): its tier and the fit points it earns. */
+typedef struct hf_target_account {
+    char *account_id;
+    int32_t tier; /* >= 1; accounts not listed have tier 0 */
+    int32_t points;
+} hf_target_account_t;
+
+/* An account conversation-ready rule.  All conditions that are set must hold. */
+typedef struct hf_account_rule {
+    char *name;
+    uint32_t min_engaged;  /* engaged members (see engaged_member_*); 0 = none */
+    uint32_t min_roles;    /* distinct roles among engaged members; 0 = none */
+    char **roles_all;      /* each of these among engaged members */
+    size_t roles_all_count;
+    char **roles_any;      /* at least one of these among engaged members */
+    size_t roles_any_count;
+    int32_t min_score;     /* account score; 0 = none */
+    int min_grade;         /* account fit grade index into grades; -1 = none */
+    int32_t *tiers;        /* account tier in this list; empty = any tier (0 included) */
+    size_t tier_count;
+} hf_account_rule_t;
+
+/* A routing rule: leads matching it go to @team.  First match wins. */
+typedef struct hf_route_rule {
+    char *team;
+    hf_globs_t country;
+    hf_globs_t region;
+    int32_t *tiers; /* empty = any tier */
+    size_t tier_count;
+} hf_route_rule_t;
+
 typedef struct hf_rules {
     /* score */
     int64_t half_life_ms; /* exponential decay on event time; 0 = no decay */
@@ -155,6 +209,37 @@ typedef struct hf_rules {
     uint32_t journey_downloads_max;
     uint32_t journey_webinars_max;
     uint32_t journey_sessions_max; /* distinct session ids remembered for counting */
+
+    /* interests */
+    hf_interest_rule_t *interest_rules;
+    size_t interest_rule_count;
+    int64_t interests_half_life_ms; /* 0 = no decay */
+    uint32_t interests_tracked;     /* topics kept per contact */
+    uint32_t interests_top;         /* topics listed in a handoff */
+
+    /* accounts */
+    hf_globs_t free_mail_domains; /* never make an account (gmail.com, ...) */
+    hf_domain_account_t *domain_accounts;
+    size_t domain_account_count;
+    hf_target_account_t *targets;
+    size_t target_count;
+    hf_role_rule_t *role_rules;
+    size_t role_rule_count;
+    char *default_role; /* role of a contact no role rule matches */
+    float default_role_weight;
+    int32_t account_max_score;        /* cap of the weighted sum of member scores */
+    int32_t engaged_member_score;     /* a member is engaged at this score ... */
+    int64_t engaged_member_within_ms; /* ... and active this recently; 0 = any time */
+    hf_fit_rule_t *account_fit_rules; /* on the account's traits (industry, size, ...) */
+    size_t account_fit_rule_count;
+    hf_account_rule_t *account_rules;
+    size_t account_rule_count;
+    uint32_t account_members_max; /* members kept per account */
+    uint32_t buying_group_max;    /* members listed in a handoff */
+
+    /* routing */
+    hf_route_rule_t *route_rules;
+    size_t route_rule_count;
 
     /* SLA (issue 5 replaces these with business calendars) */
     int64_t sla_accept_ms;
