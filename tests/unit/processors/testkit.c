@@ -128,6 +128,154 @@ void tk_hand_raisers(hf_rules_t *r, const char *rule, uint32_t form_mask, bool r
     r->hand_raisers_respect_exclusions = respect_exclusions;
 }
 
+hf_interest_rule_t *tk_interest_rule(hf_rules_t *r, const char *topic, float weight)
+{
+    r->interest_rules =
+        xgrow(r->interest_rules, r->interest_rule_count + 1, sizeof *r->interest_rules);
+    hf_interest_rule_t *i = &r->interest_rules[r->interest_rule_count++];
+    *i = (hf_interest_rule_t){.topic = xstrdup(topic), .weight = weight};
+    return i;
+}
+
+hf_role_rule_t *tk_role_rule(hf_rules_t *r, const char *role, float weight)
+{
+    r->role_rules = xgrow(r->role_rules, r->role_rule_count + 1, sizeof *r->role_rules);
+    hf_role_rule_t *rr = &r->role_rules[r->role_rule_count++];
+    *rr = (hf_role_rule_t){.role = xstrdup(role), .weight = weight};
+    return rr;
+}
+
+void tk_default_role(hf_rules_t *r, const char *role, float weight)
+{
+    free(r->default_role);
+    r->default_role = xstrdup(role);
+    r->default_role_weight = weight;
+}
+
+void tk_domain_account(hf_rules_t *r, const char *domain, const char *account_id)
+{
+    r->domain_accounts =
+        xgrow(r->domain_accounts, r->domain_account_count + 1, sizeof *r->domain_accounts);
+    r->domain_accounts[r->domain_account_count++] =
+        (hf_domain_account_t){xstrdup(domain), xstrdup(account_id)};
+}
+
+void tk_target(hf_rules_t *r, const char *account_id, int32_t tier, int32_t points)
+{
+    r->targets = xgrow(r->targets, r->target_count + 1, sizeof *r->targets);
+    r->targets[r->target_count++] = (hf_target_account_t){xstrdup(account_id), tier, points};
+}
+
+hf_route_rule_t *tk_route_rule(hf_rules_t *r, const char *team, ...)
+{
+    r->route_rules = xgrow(r->route_rules, r->route_rule_count + 1, sizeof *r->route_rules);
+    hf_route_rule_t *rr = &r->route_rules[r->route_rule_count++];
+    *rr = (hf_route_rule_t){.team = xstrdup(team)};
+    va_list ap;
+    va_start(ap, team);
+    for (int t = va_arg(ap, int); t >= 0; t = va_arg(ap, int)) {
+        rr->tiers = xgrow(rr->tiers, rr->tier_count + 1, sizeof *rr->tiers);
+        rr->tiers[rr->tier_count++] = t;
+    }
+    va_end(ap);
+    return rr;
+}
+
+static void tk_globs_free(hf_globs_t *g)
+{
+    for (size_t i = 0; i < g->count; i++)
+        free(g->patterns[i]);
+    free(g->patterns);
+    *g = (hf_globs_t){0};
+}
+
+static void tk_trait_match_free(hf_trait_match_t *m)
+{
+    hf_globs_t *all[] = {&m->title,        &m->seniority, &m->department, &m->industry,
+                         &m->company_name, &m->country,   &m->region,     &m->email_domain};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        tk_globs_free(all[i]);
+}
+
+static void tk_event_match_free(hf_event_match_t *m)
+{
+    hf_globs_t *all[] = {&m->url,        &m->title,        &m->referrer,   &m->utm_source,
+                         &m->utm_medium, &m->utm_campaign, &m->form_id,    &m->asset_id,
+                         &m->asset_type, &m->tags,         &m->webinar_id, &m->campaign,
+                         &m->link_url,   &m->source};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        tk_globs_free(all[i]);
+}
+
+void tk_rules_free(hf_rules_t *r)
+{
+    if (!r)
+        return;
+    /* Freed and zeroed here, so this works whether or not hf_rules_free() frees the
+     * issue-4 fields too. */
+    for (size_t i = 0; i < r->interest_rule_count; i++) {
+        free(r->interest_rules[i].topic);
+        tk_event_match_free(&r->interest_rules[i].match);
+    }
+    free(r->interest_rules);
+    r->interest_rules = NULL;
+    r->interest_rule_count = 0;
+    tk_globs_free(&r->free_mail_domains);
+    for (size_t i = 0; i < r->domain_account_count; i++) {
+        free(r->domain_accounts[i].domain);
+        free(r->domain_accounts[i].account_id);
+    }
+    free(r->domain_accounts);
+    r->domain_accounts = NULL;
+    r->domain_account_count = 0;
+    for (size_t i = 0; i < r->target_count; i++)
+        free(r->targets[i].account_id);
+    free(r->targets);
+    r->targets = NULL;
+    r->target_count = 0;
+    for (size_t i = 0; i < r->role_rule_count; i++) {
+        free(r->role_rules[i].role);
+        tk_trait_match_free(&r->role_rules[i].match);
+    }
+    free(r->role_rules);
+    r->role_rules = NULL;
+    r->role_rule_count = 0;
+    free(r->default_role);
+    r->default_role = NULL;
+    for (size_t i = 0; i < r->account_fit_rule_count; i++) {
+        free(r->account_fit_rules[i].name);
+        tk_trait_match_free(&r->account_fit_rules[i].match);
+    }
+    free(r->account_fit_rules);
+    r->account_fit_rules = NULL;
+    r->account_fit_rule_count = 0;
+    for (size_t i = 0; i < r->account_rule_count; i++) {
+        hf_account_rule_t *a = &r->account_rules[i];
+        free(a->name);
+        for (size_t j = 0; j < a->roles_all_count; j++)
+            free(a->roles_all[j]);
+        free(a->roles_all);
+        for (size_t j = 0; j < a->roles_any_count; j++)
+            free(a->roles_any[j]);
+        free(a->roles_any);
+        free(a->tiers);
+    }
+    free(r->account_rules);
+    r->account_rules = NULL;
+    r->account_rule_count = 0;
+    for (size_t i = 0; i < r->route_rule_count; i++) {
+        hf_route_rule_t *rr = &r->route_rules[i];
+        free(rr->team);
+        tk_globs_free(&rr->country);
+        tk_globs_free(&rr->region);
+        free(rr->tiers);
+    }
+    free(r->route_rules);
+    r->route_rules = NULL;
+    r->route_rule_count = 0;
+    hf_rules_free(r);
+}
+
 static hf_event_t base_event(hf_event_kind_t kind, const char *event_id, int64_t at_ms)
 {
     return (hf_event_t){
@@ -204,6 +352,54 @@ hf_event_t tk_email(const char *event_id, int64_t at_ms, const char *contact_id,
     return ev;
 }
 
+static tk_interest_t *copy_interests(const hf_interest_t *in, size_t n)
+{
+    tk_interest_t *out = xcalloc(n, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (tk_interest_t){xstrdup(in[i].topic), in[i].weight};
+    return out;
+}
+
+static tk_member_t *copy_members(const hf_member_t *in, size_t n)
+{
+    tk_member_t *out = xcalloc(n, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = (tk_member_t){xstrdup(in[i].contact_id), xstrdup(in[i].role), in[i].score,
+                               in[i].last_active_ms};
+    return out;
+}
+
+static char **copy_strings(const char *const *in, size_t n)
+{
+    char **out = xcalloc(n, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = xstrdup(in[i]);
+    return out;
+}
+
+static void free_interests(tk_interest_t *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(in[i].topic);
+    free(in);
+}
+
+static void free_members(tk_member_t *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(m[i].contact_id);
+        free(m[i].role);
+    }
+    free(m);
+}
+
+static void free_strings(char **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(s[i]);
+    free(s);
+}
+
 static int rec_handoff(void *opaque, const hf_handoff_t *h)
 {
     tk_rec_t *rec = opaque;
@@ -255,6 +451,87 @@ static int rec_handoff(void *opaque, const hf_handoff_t *h)
         c->recent[i] =
             (tk_touch_t){t->at_ms, xstrdup(t->type), xstrdup(t->title), xstrdup(t->detail)};
     }
+    c->routing_team = xstrdup(h->routing_team);
+    c->routing_note = xstrdup(h->routing_note);
+    c->interests = copy_interests(h->interests, h->interest_count);
+    c->interest_count = h->interest_count;
+    c->buying_group = copy_members(h->buying_group, h->buying_group_count);
+    c->buying_group_count = h->buying_group_count;
+    c->roles_covered = copy_strings(h->roles_covered, h->roles_covered_count);
+    c->roles_covered_count = h->roles_covered_count;
+    return 0;
+}
+
+static int rec_member_update(void *opaque, const hf_member_update_t *u)
+{
+    tk_rec_t *rec = opaque;
+    if (rec->fail_with)
+        return rec->fail_with;
+    /* long journeys send more updates than tests look at: the first ones are kept */
+    rec->update_total++;
+    if (rec->update_count == sizeof rec->updates / sizeof rec->updates[0])
+        return 0;
+    tk_member_update_t *c = &rec->updates[rec->update_count++];
+    *c = (tk_member_update_t){
+        .contact_id = xstrdup(u->contact_id),
+        .account_id = xstrdup(u->account_id),
+        .role = xstrdup(u->role),
+        .stage = xstrdup(u->stage),
+        .fit_grade = xstrdup(u->fit_grade),
+        .company_name = xstrdup(u->company_name),
+        .industry = xstrdup(u->industry),
+        .country = xstrdup(u->country),
+        .region = xstrdup(u->region),
+        .leave = u->leave,
+        .version = u->version,
+        .at_ms = u->at_ms,
+        .score_at_ms = u->score_at_ms,
+        .first_seen_ms = u->first_seen_ms,
+        .last_active_ms = u->last_active_ms,
+        .score = u->score,
+        .has_employees = u->has_employees,
+        .employees = u->employees,
+        .interests = copy_interests(u->interests, u->interest_count),
+        .interest_count = u->interest_count,
+        .contribution_count = u->contribution_count,
+        .touch_count = u->touch_count,
+        .download_count = u->download_count,
+        .webinar_count = u->webinar_count,
+        .sessions = u->sessions,
+        .page_views = u->page_views,
+        .email_opens = u->email_opens,
+        .email_clicks = u->email_clicks,
+    };
+    c->contributions = xcalloc(u->contribution_count, sizeof *c->contributions);
+    for (size_t i = 0; i < u->contribution_count; i++)
+        c->contributions[i] =
+            (tk_reason_t){xstrdup(u->contributions[i].rule), u->contributions[i].points,
+                          u->contributions[i].count, xstrdup(u->contributions[i].detail)};
+    c->touches = xcalloc(u->touch_count, sizeof *c->touches);
+    for (size_t i = 0; i < u->touch_count; i++) {
+        const hf_touch_t *t = &u->touches[i];
+        c->touches[i] =
+            (tk_touch_t){t->at_ms, xstrdup(t->type), xstrdup(t->title), xstrdup(t->detail)};
+    }
+    return 0;
+}
+
+static int rec_roster(void *opaque, const char *contact_id, const hf_roster_t *r)
+{
+    tk_rec_t *rec = opaque;
+    if (rec->fail_with)
+        return rec->fail_with;
+    if (rec->roster_count == sizeof rec->rosters / sizeof rec->rosters[0])
+        abort();
+    rec->rosters[rec->roster_count++] = (tk_roster_t){
+        .to_contact_id = xstrdup(contact_id),
+        .account_id = xstrdup(r->account_id),
+        .version = r->version,
+        .members = copy_members(r->members, r->member_count),
+        .member_count = r->member_count,
+        .roles_covered = copy_strings(r->roles_covered, r->roles_covered_count),
+        .roles_covered_count = r->roles_covered_count,
+    };
     return 0;
 }
 
@@ -288,7 +565,11 @@ static int rec_forward(void *opaque, const char *contact_id, const void *raw, si
 
 hf_sink_t tk_sink(tk_rec_t *rec)
 {
-    return (hf_sink_t){rec, rec_handoff, rec_lifecycle};
+    return (hf_sink_t){.opaque = rec,
+                       .handoff = rec_handoff,
+                       .lifecycle = rec_lifecycle,
+                       .member_update = rec_member_update,
+                       .roster = rec_roster};
 }
 
 identity_sink_t tk_identity_sink(tk_rec_t *rec)
@@ -323,6 +604,37 @@ void tk_rec_clear(tk_rec_t *rec)
             free(h->recent[j].detail);
         }
         free(h->recent);
+        free(h->routing_team);
+        free(h->routing_note);
+        free_interests(h->interests, h->interest_count);
+        free_members(h->buying_group, h->buying_group_count);
+        free_strings(h->roles_covered, h->roles_covered_count);
+    }
+    for (size_t i = 0; i < rec->update_count; i++) {
+        tk_member_update_t *u = &rec->updates[i];
+        char *strs[] = {u->contact_id,   u->account_id, u->role,    u->stage, u->fit_grade,
+                        u->company_name, u->industry,   u->country, u->region};
+        for (size_t j = 0; j < sizeof strs / sizeof strs[0]; j++)
+            free(strs[j]);
+        free_interests(u->interests, u->interest_count);
+        for (size_t j = 0; j < u->contribution_count; j++) {
+            free(u->contributions[j].rule);
+            free(u->contributions[j].detail);
+        }
+        free(u->contributions);
+        for (size_t j = 0; j < u->touch_count; j++) {
+            free(u->touches[j].type);
+            free(u->touches[j].title);
+            free(u->touches[j].detail);
+        }
+        free(u->touches);
+    }
+    for (size_t i = 0; i < rec->roster_count; i++) {
+        tk_roster_t *r = &rec->rosters[i];
+        free(r->to_contact_id);
+        free(r->account_id);
+        free_members(r->members, r->member_count);
+        free_strings(r->roles_covered, r->roles_covered_count);
     }
     for (size_t i = 0; i < rec->change_count; i++) {
         free(rec->changes[i].entity_id);

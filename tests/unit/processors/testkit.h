@@ -42,6 +42,19 @@ hf_contact_rule_t *tk_contact_rule(hf_rules_t *r, const char *name, int32_t min_
 
 void tk_hand_raisers(hf_rules_t *r, const char *rule, uint32_t form_mask, bool respect_exclusions);
 
+/* Issue 4 rules: interests, accounts, roles, routing.  Each appends and returns the new
+ * entry (valid until the next append of its kind). */
+hf_interest_rule_t *tk_interest_rule(hf_rules_t *r, const char *topic, float weight);
+hf_role_rule_t *tk_role_rule(hf_rules_t *r, const char *role, float weight);
+void tk_default_role(hf_rules_t *r, const char *role, float weight);
+void tk_domain_account(hf_rules_t *r, const char *domain, const char *account_id);
+void tk_target(hf_rules_t *r, const char *account_id, int32_t tier, int32_t points);
+/* A route rule for @team; then a -1-terminated list of tiers (int). */
+hf_route_rule_t *tk_route_rule(hf_rules_t *r, const char *team, ...);
+
+/* Frees @r with everything the issue-4 fields own, then hf_rules_free(). */
+void tk_rules_free(hf_rules_t *r);
+
 /* Events (all strings borrowed; ids as given, NULL = absent). */
 hf_event_t tk_visit(const char *event_id, int64_t at_ms, const char *anonymous_id,
                     const char *contact_id, const char *session_id, const char *url,
@@ -69,8 +82,26 @@ typedef struct tk_touch {
     char *type, *title, *detail;
 } tk_touch_t;
 
+typedef struct tk_interest {
+    char *topic;
+    float weight;
+} tk_interest_t;
+
+typedef struct tk_member {
+    char *contact_id, *role;
+    int32_t score;
+    int64_t last_active_ms;
+} tk_member_t;
+
 typedef struct tk_handoff {
     char *handoff_id, *entity_id, *account_id, *rule, *fit_grade, *stage_before, *region;
+    char *routing_team, *routing_note;
+    tk_interest_t *interests;
+    size_t interest_count;
+    tk_member_t *buying_group;
+    size_t buying_group_count;
+    char **roles_covered;
+    size_t roles_covered_count;
     int64_t qualified_at_ms, emitted_at_ms, accept_by_ms, first_touch_by_ms;
     int32_t score;
     tk_reason_t *reasons;
@@ -99,6 +130,35 @@ typedef struct tk_forward {
     size_t raw_len;
 } tk_forward_t;
 
+/* hf_member_update_t, deep-copied; lists keep what tests look at. */
+typedef struct tk_member_update {
+    char *contact_id, *account_id, *role, *stage, *fit_grade;
+    char *company_name, *industry, *country, *region;
+    bool leave;
+    uint64_t version;
+    int64_t at_ms, score_at_ms, first_seen_ms, last_active_ms;
+    double score;
+    bool has_employees;
+    int32_t employees;
+    tk_interest_t *interests;
+    size_t interest_count;
+    tk_reason_t *contributions;
+    size_t contribution_count;
+    tk_touch_t *touches;
+    size_t touch_count;
+    size_t download_count, webinar_count;
+    int32_t sessions, page_views, email_opens, email_clicks;
+} tk_member_update_t;
+
+typedef struct tk_roster {
+    char *to_contact_id, *account_id;
+    uint64_t version;
+    tk_member_t *members;
+    size_t member_count;
+    char **roles_covered;
+    size_t roles_covered_count;
+} tk_roster_t;
+
 typedef struct tk_rec {
     tk_handoff_t handoffs[8];
     size_t handoff_count;
@@ -106,6 +166,11 @@ typedef struct tk_rec {
     size_t change_count;
     tk_forward_t forwards[64];
     size_t forward_count;
+    tk_member_update_t updates[32]; /* the first 32 */
+    size_t update_count;
+    size_t update_total;
+    tk_roster_t rosters[16];
+    size_t roster_count;
     int fail_with; /* a negative errno the callbacks return, or 0 */
 } tk_rec_t;
 
