@@ -33,6 +33,10 @@ void contact_state_free(contact_state_t *s)
     fit_free(&s->traits);
     dedupe_free(&s->dedupe);
     journey_free(&s->journey);
+    interests_free(&s->interests);
+    free(s->account_id);
+    contact_roster_free(&s->roster);
+    free(s->redirect_to);
     free(s);
 }
 
@@ -96,8 +100,8 @@ int contact_set_stage(contact_state_t *s, hf_stage_t to, int64_t at_ms, const ch
 /* Lifecycle moves that need no rule: the first event makes the contact known (a new
  * state starts at "known"; the change from "anonymous" is announced now, when there is
  * an event to date it), a score at engaged_score makes it engaged. */
-static int advance_stage(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
-                         bool first, const hf_sink_t *sink)
+int contact_advance_stage(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
+                          bool first, const hf_sink_t *sink)
 {
     char cause[96];
     int64_t t = ev->occurred_at_ms;
@@ -122,6 +126,10 @@ static int advance_stage(contact_state_t *s, const hf_event_t *ev, const hf_rule
 int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules, int64_t now_ms,
                  const hf_sink_t *sink)
 {
+    /* what reaches a merged-away id belongs to the survivor: the caller forwards it,
+     * and the survivor's dedupe memory (which took this one's) drops repeats */
+    if (s->redirect_to)
+        return CONTACT_FOLD_REDIRECT;
     int64_t t = ev->occurred_at_ms;
     if (ev->event_id) {
         uint64_t h = hash_fnv1a64_str(ev->event_id);
@@ -163,8 +171,16 @@ int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
     if (r == 0)
         r = journey_fold(&s->journey, ev, rules, before_known);
     if (r == 0)
-        r = advance_stage(s, ev, rules, first, sink);
+        r = interests_fold(&s->interests, ev, rules);
+    /* the account first, so that a handoff names the account the contact is in now */
+    if (r == 0)
+        r = contact_update_account(s, rules, t, sink);
+    if (r == 0)
+        r = contact_advance_stage(s, ev, rules, first, sink);
     if (r == 0)
         r = qualify_fold(s, ev, rules, now_ms, sink);
+    /* ... and the summary last, so that it carries the stage this event led to */
+    if (r == 0)
+        r = contact_send_summary(s, rules, t, sink);
     return r < 0 ? r : CONTACT_FOLD_APPLIED;
 }

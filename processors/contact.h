@@ -59,13 +59,17 @@ const char *contact_state_redirect(const contact_state_t *s);
 typedef enum contact_fold_result {
     CONTACT_FOLD_APPLIED = 0,
     CONTACT_FOLD_DUPLICATE = 1, /* event_id seen before: nothing changed */
+    CONTACT_FOLD_REDIRECT = 2,  /* @s is a merge's redirect (contact_state_redirect()):
+                                   nothing changed; the event belongs to the survivor */
 } contact_fold_result_t;
 
 /* Folds @ev into @s.  @now_ms is wall time: emitted_at, SLA deadlines, and the
  * age of remembered event ids, since repeats are a matter of delivery; everything else
  * runs on ev->occurred_at_ms.  Emits lifecycle changes and at most one handoff
- * into @sink.  Returns CONTACT_FOLD_APPLIED, CONTACT_FOLD_DUPLICATE, -ENOMEM, or the
- * sink's negative errno. */
+ * into @sink, and, when the contact has an account, a member update after every
+ * applied event (a leave to the old account first when the account changed).
+ * Returns CONTACT_FOLD_APPLIED, CONTACT_FOLD_DUPLICATE, CONTACT_FOLD_REDIRECT, -ENOMEM,
+ * or the sink's negative errno. */
 int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules, int64_t now_ms,
                  const hf_sink_t *sink);
 

@@ -1,5 +1,6 @@
 /* The body of contact_state_t, shared by the modules of stage 2 (contact.c,
- * contact_codec.c, qualify.c).  Not for use outside processors/. */
+ * contact_account.c, contact_merge.c, contact_codec.c, qualify.c).  Not for use
+ * outside processors/. */
 #pragma once
 
 #include <stdbool.h>
@@ -8,10 +9,31 @@
 #include "contact.h"
 #include "dedupe.h"
 #include "fit.h"
+#include "interests.h"
 #include "journey.h"
 #include "score.h"
 
-#define CONTACT_STATE_SCHEMA_VERSION 1
+/* 2: interests, account, member_version, roster and redirect_to appended (issue 4).
+ * Version-1 states still decode, with those fields at their defaults. */
+#define CONTACT_STATE_SCHEMA_VERSION 2
+
+/* One member of the roster stage 3 sent (hf_member_t, owned). */
+typedef struct contact_roster_member {
+    char *contact_id;
+    char *role;
+    int32_t score;
+    int64_t last_active_ms;
+} contact_roster_member_t;
+
+/* The last roster applied: the other engaged members of the contact's account. */
+typedef struct contact_roster {
+    char *account_id; /* owned; NULL = no roster */
+    uint64_t version; /* per account */
+    contact_roster_member_t *members;
+    size_t member_count;
+    char **roles_covered; /* owned */
+    size_t roles_covered_count;
+} contact_roster_t;
 
 struct contact_state {
     char *contact_id; /* owned */
@@ -27,7 +49,39 @@ struct contact_state {
     fit_traits_t traits;
     dedupe_t dedupe;
     journey_t journey;
+    interests_t interests;
+    char *account_id;        /* owned; the account at the last fold, NULL = none */
+    uint64_t member_version; /* version of the last member update sent for this id */
+    contact_roster_t roster; /* of account_id only: cleared when the account changes */
+    char *redirect_to;       /* owned; the survivor of a merge, NULL = not merged away */
 };
+
+/* Lifecycle moves that need no rule, after @ev was folded (@first: it was the first
+ * event).  Returns 0 or the sink's errno. */
+int contact_advance_stage(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
+                          bool first, const hf_sink_t *sink);
+
+/* Re-resolves the account from the traits under @rules; when it changed, the roster
+ * is dropped and the old account gets a leave (at @at_ms).  Returns 0, -ENOMEM or the
+ * sink's errno. */
+int contact_update_account(contact_state_t *s, const hf_rules_t *rules, int64_t at_ms,
+                           const hf_sink_t *sink);
+
+/* Sends the contact's summary to its account (nothing without one), with the next
+ * version.  Returns 0, -ENOMEM or the sink's errno. */
+int contact_send_summary(contact_state_t *s, const hf_rules_t *rules, int64_t at_ms,
+                         const hf_sink_t *sink);
+
+/* Sends a member update of @s for @account_id, version @version: the summary, or a
+ * leave.  Returns 0, -ENOMEM or the sink's errno. */
+int contact_send_member_update(const contact_state_t *s, const hf_rules_t *rules,
+                               const char *account_id, bool leave, uint64_t version, int64_t at_ms,
+                               const hf_sink_t *sink);
+
+/* The roster to list in a handoff: the roster of the current account, or NULL. */
+const contact_roster_t *contact_current_roster(const contact_state_t *s);
+
+void contact_roster_free(contact_roster_t *r);
 
 /* Moves @s to @to and tells the sink, with @cause.  Returns 0 or the sink's errno. */
 int contact_set_stage(contact_state_t *s, hf_stage_t to, int64_t at_ms, const char *cause,

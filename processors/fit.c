@@ -51,6 +51,28 @@ int fit_fold(fit_traits_t *t, const hf_event_t *ev)
     return 0;
 }
 
+int fit_merge(fit_traits_t *t, const fit_traits_t *src)
+{
+    for (int id = 0; id < FIT__COUNT; id++) {
+        const fit_trait_t *from = &src->str[id];
+        fit_trait_t *st = &t->str[id];
+        if (!from->value || (st->value && from->at_ms <= st->at_ms))
+            continue;
+        char *copy = strdup(from->value);
+        if (!copy)
+            return -ENOMEM;
+        free(st->value);
+        st->value = copy;
+        st->at_ms = from->at_ms;
+    }
+    if (src->has_employees && (!t->has_employees || src->employees_at_ms > t->employees_at_ms)) {
+        t->has_employees = true;
+        t->employees = src->employees;
+        t->employees_at_ms = src->employees_at_ms;
+    }
+    return 0;
+}
+
 const char *fit_get(const fit_traits_t *t, enum fit_trait_id id)
 {
     return t->str[id].value;

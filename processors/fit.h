@@ -52,6 +52,10 @@ typedef struct fit_result {
 /* Takes the traits of @ev (forms and identity events).  Returns 0 or -ENOMEM. */
 int fit_fold(fit_traits_t *t, const hf_event_t *ev);
 
+/* Takes each trait of @src that is newer than @t's (ties: @t's stays).  Returns 0 or
+ * -ENOMEM (@t may then hold part of @src). */
+int fit_merge(fit_traits_t *t, const fit_traits_t *src);
+
 /* A view of the stored traits as hf_traits_t (borrowed strings). */
 void fit_view(const fit_traits_t *t, hf_traits_t *view);
 

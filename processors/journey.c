@@ -315,6 +315,171 @@ int journey_fold(journey_t *j, const hf_event_t *ev, const hf_rules_t *rules, bo
     return add_touch(j, ev->occurred_at_ms, type, title, detail, rules->journey_recent_max);
 }
 
+/* The newest-first list insertions of a merge: copies of @src's items, each placed as
+ * a fold of its own time would place it (before items of the same time). */
+static int merge_downloads(journey_t *j, const journey_t *src, size_t max)
+{
+    for (size_t i = 0; i < src->download_count && max; i++) {
+        const journey_download_t *d = &src->downloads[i];
+        journey_download_t *grown =
+            vec_grow(j->downloads, &j->download_cap, j->download_count + 1, sizeof *j->downloads);
+        if (!grown)
+            return -ENOMEM;
+        j->downloads = grown;
+        const char *in[3] = {d->asset_id, d->title, d->type};
+        char *c[3];
+        if (dup_all(c, in, 3) < 0)
+            return -ENOMEM;
+        journey_download_t copy = {c[0], c[1], c[2], d->at_ms};
+        long slot =
+            newest_first_slot(j->downloads, &j->download_count, sizeof *j->downloads,
+                              offsetof(journey_download_t, at_ms), d->at_ms, max, download_drop);
+        if (slot < 0)
+            download_drop(&copy);
+        else
+            j->downloads[slot] = copy;
+    }
+    return 0;
+}
+
+static int merge_webinars(journey_t *j, const journey_t *src, size_t max)
+{
+    for (size_t i = 0; i < src->webinar_count && max; i++) {
+        const journey_webinar_t *w = &src->webinars[i];
+        journey_webinar_t *grown =
+            vec_grow(j->webinars, &j->webinar_cap, j->webinar_count + 1, sizeof *j->webinars);
+        if (!grown)
+            return -ENOMEM;
+        j->webinars = grown;
+        const char *in[3] = {w->webinar_id, w->title, w->action};
+        char *c[3];
+        if (dup_all(c, in, 3) < 0)
+            return -ENOMEM;
+        journey_webinar_t copy = {c[0], c[1], c[2], w->minutes, w->at_ms};
+        long slot =
+            newest_first_slot(j->webinars, &j->webinar_count, sizeof *j->webinars,
+                              offsetof(journey_webinar_t, at_ms), w->at_ms, max, webinar_drop);
+        if (slot < 0)
+            webinar_drop(&copy);
+        else
+            j->webinars[slot] = copy;
+    }
+    return 0;
+}
+
+static int merge_pages(journey_t *j, const journey_t *src, size_t max)
+{
+    for (size_t i = 0; i < src->page_count; i++) {
+        const journey_page_t *sp = &src->pages[i];
+        journey_page_t *dp = NULL;
+        for (size_t k = 0; k < j->page_count && !dp; k++)
+            if (strcmp(j->pages[k].url, sp->url) == 0)
+                dp = &j->pages[k];
+        if (dp) {
+            int64_t sum = (int64_t)dp->views + sp->views;
+            dp->views = sum > INT32_MAX ? INT32_MAX : (int32_t)sum;
+            if (sp->last_at_ms > dp->last_at_ms)
+                dp->last_at_ms = sp->last_at_ms;
+            if (set_title(dp, sp->title, sp->title_at_ms) < 0)
+                return -ENOMEM;
+            continue;
+        }
+        if (!max)
+            continue;
+        journey_page_t *grown =
+            vec_grow(j->pages, &j->page_cap, j->page_count + 1, sizeof *j->pages);
+        if (!grown)
+            return -ENOMEM;
+        j->pages = grown;
+        journey_page_t page = {
+            .url = strdup(sp->url), .views = sp->views, .last_at_ms = sp->last_at_ms};
+        if (!page.url || set_title(&page, sp->title, sp->title_at_ms) < 0) {
+            free(page.url);
+            return -ENOMEM;
+        }
+        j->pages[j->page_count++] = page;
+    }
+    /* over the bound the least viewed pages go, the least recently viewed among equals */
+    while (j->page_count > max) {
+        size_t victim = 0;
+        for (size_t i = 1; i < j->page_count; i++) {
+            const journey_page_t *a = &j->pages[i], *b = &j->pages[victim];
+            if (a->views < b->views || (a->views == b->views && a->last_at_ms < b->last_at_ms))
+                victim = i;
+        }
+        free(j->pages[victim].url);
+        free(j->pages[victim].title);
+        vec_remove(j->pages, j->page_count, victim, sizeof *j->pages);
+        j->page_count--;
+    }
+    return 0;
+}
+
+static int merge_sessions(journey_t *j, const journey_t *src, size_t max)
+{
+    /* a session both remember was counted by both */
+    int64_t total = (int64_t)j->sessions + src->sessions;
+    size_t before = j->session_count;
+    for (size_t i = 0; i < src->session_count; i++) {
+        uint64_t h = src->session_hashes[i];
+        bool seen = false;
+        for (size_t k = 0; k < before && !seen; k++)
+            seen = j->session_hashes[k] == h;
+        if (seen) {
+            total--;
+            continue;
+        }
+        uint64_t *grown = vec_grow(j->session_hashes, &j->session_cap, j->session_count + 1,
+                                   sizeof *j->session_hashes);
+        if (!grown)
+            return -ENOMEM;
+        j->session_hashes = grown;
+        j->session_hashes[j->session_count++] = h;
+    }
+    while (j->session_count > max) {
+        vec_remove(j->session_hashes, j->session_count, 0, sizeof *j->session_hashes);
+        j->session_count--;
+    }
+    j->sessions = total > INT32_MAX ? INT32_MAX : total < 0 ? 0 : (int32_t)total;
+    return 0;
+}
+
+static int32_t add_sat(int32_t a, int32_t b)
+{
+    int64_t sum = (int64_t)a + b;
+    return sum > INT32_MAX ? INT32_MAX : (int32_t)sum;
+}
+
+int journey_merge(journey_t *j, const journey_t *src, const hf_rules_t *rules)
+{
+    int r = merge_sessions(j, src, rules->journey_sessions_max);
+    if (r == 0)
+        r = merge_pages(j, src, rules->journey_pages_max);
+    if (r == 0)
+        r = merge_downloads(j, src, rules->journey_downloads_max);
+    if (r == 0)
+        r = merge_webinars(j, src, rules->journey_webinars_max);
+    for (size_t i = 0; r == 0 && i < src->recent_count; i++) {
+        const journey_touch_t *t = &src->recent[i];
+        r = add_touch(j, t->at_ms, t->type, t->title, t->detail, rules->journey_recent_max);
+    }
+    if (r < 0)
+        return r;
+    j->page_views = add_sat(j->page_views, src->page_views);
+    j->email_opens = add_sat(j->email_opens, src->email_opens);
+    j->email_clicks = add_sat(j->email_clicks, src->email_clicks);
+    if (src->email_last_campaign &&
+        (!j->email_last_campaign || src->email_last_at_ms > j->email_last_at_ms)) {
+        char *copy = strdup(src->email_last_campaign);
+        if (!copy)
+            return -ENOMEM;
+        free(j->email_last_campaign);
+        j->email_last_campaign = copy;
+        j->email_last_at_ms = src->email_last_at_ms;
+    }
+    return 0;
+}
+
 size_t journey_top_pages(const journey_t *j, size_t *idx, size_t max)
 {
     size_t n = 0;

@@ -60,6 +60,12 @@ typedef struct journey {
  * (detail "before known").  Returns 0 or -ENOMEM. */
 int journey_fold(journey_t *j, const hf_event_t *ev, const hf_rules_t *rules, bool before_known);
 
+/* Folds @src into @j (a merge of two contacts): counts added (a session both
+ * remember counted once), pages joined by url, the newest-first lists merged under
+ * their bounds, the newer last e-mail campaign.  Returns 0 or -ENOMEM (@j may then
+ * hold part of @src). */
+int journey_merge(journey_t *j, const journey_t *src, const hf_rules_t *rules);
+
 /* Indices of the @max most viewed pages (ties: most recent, then url) into @idx
  * (room for @max); returns how many. */
 size_t journey_top_pages(const journey_t *j, size_t *idx, size_t max);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "accounts.h"
 #include "timespan.h"
 
 #define HAND_RAISER_DEFAULT_RULE "hand_raiser"
@@ -121,6 +122,9 @@ typedef struct handoff_build {
     hf_webinar_t *webinars;
     hf_touch_t *recent;
     size_t *page_idx;
+    hf_interest_t *interests;
+    hf_member_t *members;
+    const char **roles;
 } handoff_build_t;
 
 static void build_free(handoff_build_t *b)
@@ -132,6 +136,9 @@ static void build_free(handoff_build_t *b)
     free(b->webinars);
     free(b->recent);
     free(b->page_idx);
+    free(b->interests);
+    free(b->members);
+    free(b->roles);
 }
 
 static int add_reason(handoff_build_t *b, const char *rule, int32_t points, int32_t count,
@@ -314,6 +321,49 @@ static int build_journey(handoff_build_t *b, const contact_state_t *s, const hf_
     return 0;
 }
 
+/* Interests, the buying group from the roster of the contact's account, routing. */
+static int build_account_context(handoff_build_t *b, const contact_state_t *s,
+                                 const hf_rules_t *rules, hf_handoff_t *h, char *note,
+                                 size_t notesz)
+{
+    size_t top = rules->interests_top;
+    if (top > s->interests.count)
+        top = s->interests.count;
+    b->interests = calloc(top + 1, sizeof *b->interests);
+    if (!b->interests)
+        return -ENOMEM;
+    /* at the newest event, the time the score the rules saw was decayed to */
+    h->interest_count = interests_top(&s->interests, rules, s->last_event_ms, b->interests, top);
+    h->interests = b->interests;
+
+    const contact_roster_t *ro = contact_current_roster(s);
+    if (ro) {
+        b->members = calloc(ro->member_count + 1, sizeof *b->members);
+        b->roles = calloc(ro->roles_covered_count + 1, sizeof *b->roles);
+        if (!b->members || !b->roles)
+            return -ENOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < ro->member_count && n < rules->buying_group_max; i++) {
+            const contact_roster_member_t *m = &ro->members[i];
+            if (strcmp(m->contact_id, s->contact_id) == 0)
+                continue; /* the rep has the contact itself already */
+            b->members[n++] = (hf_member_t){m->contact_id, m->role, m->score, m->last_active_ms};
+        }
+        for (size_t i = 0; i < ro->roles_covered_count; i++)
+            b->roles[i] = ro->roles_covered[i];
+        h->buying_group = b->members;
+        h->buying_group_count = n;
+        h->roles_covered = b->roles;
+        h->roles_covered_count = ro->roles_covered_count;
+    }
+
+    int32_t tier = hf_account_tier(rules, s->account_id, NULL);
+    h->routing_team = hf_route(rules, fit_get(&s->traits, FIT_COUNTRY),
+                               fit_get(&s->traits, FIT_REGION), tier, note, notesz);
+    h->routing_note = note[0] ? note : NULL;
+    return 0;
+}
+
 static int emit_handoff(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
                         const hf_contact_rule_t *cr, const char *rule_name, const qualify_view_t *v,
                         hf_stage_t stage_before, int64_t now_ms, const hf_sink_t *sink)
@@ -328,14 +378,13 @@ static int emit_handoff(contact_state_t *s, const hf_event_t *ev, const hf_rules
         .handoff_id = handoff_id,
         .entity_type = HF_ENTITY_CONTACT,
         .entity_id = s->contact_id,
-        .account_id = fit_get(&s->traits, FIT_ACCOUNT_ID),
+        .account_id = s->account_id,
         .rule = rule_name,
         .qualified_at_ms = ev->occurred_at_ms,
         .emitted_at_ms = now_ms,
         .score = v->score,
         .fit_grade = fit_grade_letter(rules, v->fit.grade),
         .stage_before = hf_stage_name(stage_before),
-        .routing_team = NULL,
         .routing_region = fit_get(&s->traits, FIT_REGION),
         .sla_accept_by_ms = timespan_add_sat(now_ms, rules->sla_accept_ms),
         .sla_first_touch_by_ms = timespan_add_sat(now_ms, rules->sla_first_touch_ms),
@@ -347,6 +396,9 @@ static int emit_handoff(contact_state_t *s, const hf_event_t *ev, const hf_rules
         r = fit_reasons(&b, s, rules, v);
     if (r == 0)
         r = build_journey(&b, s, rules, &h.journey);
+    char note[160];
+    if (r == 0)
+        r = build_account_context(&b, s, rules, &h, note, sizeof note);
     if (r < 0)
         goto out;
     h.reasons = b.reasons;

@@ -176,6 +176,90 @@ int32_t score_round(double v)
     return (int32_t)lround(v);
 }
 
+/* @a and @b, each decayed from its own reference time to the later of the two, added;
+ * *@at_ms receives that time. */
+static double add_decayed(double a, int64_t a_at, double b, int64_t b_at, int64_t half_life_ms,
+                          int64_t *at_ms)
+{
+    int64_t t = a_at > b_at ? a_at : b_at;
+    *at_ms = t;
+    return a * score_decay(span(t, a_at), half_life_ms) +
+           b * score_decay(span(t, b_at), half_life_ms);
+}
+
+static uint32_t add_sat_u32(uint32_t a, uint32_t b)
+{
+    return a > (uint32_t)INT32_MAX - b ? (uint32_t)INT32_MAX : a + b;
+}
+
+/* Award times of both, ascending, the newest @keep of them; into @dst. */
+static int merge_award_times(score_rule_stat_t *dst, const score_rule_stat_t *src, size_t keep)
+{
+    size_t n = dst->award_time_count + src->award_time_count;
+    int64_t *all = malloc((n + 1) * sizeof *all);
+    if (!all)
+        return -ENOMEM;
+    size_t i = 0, k = 0, m = 0;
+    while (i < dst->award_time_count || k < src->award_time_count) {
+        if (k >= src->award_time_count ||
+            (i < dst->award_time_count && dst->award_times[i] <= src->award_times[k]))
+            all[m++] = dst->award_times[i++];
+        else
+            all[m++] = src->award_times[k++];
+    }
+    size_t drop = m > keep ? m - keep : 0;
+    memmove(all, all + drop, (m - drop) * sizeof *all);
+    free(dst->award_times);
+    dst->award_times = all;
+    dst->award_time_count = m - drop;
+    return 0;
+}
+
+int score_merge(score_t *s, const score_t *src, const hf_rules_t *rules)
+{
+    for (size_t i = 0; i < src->stat_count; i++) {
+        const score_rule_stat_t *from = &src->stats[i];
+        score_rule_stat_t *st = stat_get(s, from->rule);
+        if (!st)
+            return -ENOMEM;
+        /* the rule's current cap bounds what is kept; a rule no longer configured
+         * keeps as many as either side had */
+        int idx = hf_rules_score_rule_index(rules, from->rule);
+        size_t keep = idx >= 0 ? rules->score_rules[idx].cap_count
+                      : st->award_time_count > from->award_time_count ? st->award_time_count
+                                                                      : from->award_time_count;
+        if (merge_award_times(st, from, keep) < 0)
+            return -ENOMEM;
+        if (from->awards && st->awards)
+            st->contribution =
+                add_decayed(st->contribution, st->contribution_at_ms, from->contribution,
+                            from->contribution_at_ms, rules->half_life_ms, &st->contribution_at_ms);
+        else if (from->awards) {
+            st->contribution = from->contribution;
+            st->contribution_at_ms = from->contribution_at_ms;
+        }
+        st->awards = add_sat_u32(st->awards, from->awards);
+        st->capped = add_sat_u32(st->capped, from->capped);
+        if (from->has_last_matched &&
+            (!st->has_last_matched || from->last_matched_ms > st->last_matched_ms)) {
+            st->has_last_matched = true;
+            st->last_matched_ms = from->last_matched_ms;
+        }
+    }
+    if (src->has_at) {
+        if (s->has_at)
+            s->value = clamp_score(add_decayed(s->value, s->at_ms, src->value, src->at_ms,
+                                               rules->half_life_ms, &s->at_ms),
+                                   rules);
+        else {
+            s->value = src->value;
+            s->at_ms = src->at_ms;
+            s->has_at = true;
+        }
+    }
+    return 0;
+}
+
 void score_free(score_t *s)
 {
     for (size_t i = 0; i < s->stat_count; i++) {

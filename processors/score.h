@@ -73,6 +73,13 @@ int32_t score_round(double v);
 /* The stats of the rule called @rule, or NULL if it never matched. */
 const score_rule_stat_t *score_find(const score_t *s, const char *rule);
 
+/* Folds @src into @s (a merge of two contacts): S and each rule's contribution are
+ * both decayed to the later of their reference times and added (S clamped); awards,
+ * capped counts add up, last_matched is the later, award times are joined (the newest
+ * cap_count of the rule as configured now).  Returns 0 or -ENOMEM (@s may then hold
+ * part of @src). */
+int score_merge(score_t *s, const score_t *src, const hf_rules_t *rules);
+
 void score_free(score_t *s);
 
 void score_encode(binenc_writer_t *w, const score_t *s);

@@ -61,7 +61,7 @@ def main():
                 return f.read()
 
         c = decode(contact_schema, read("contact.bin"))
-        check(c["schema_version"] == 1, "schema_version")
+        check(c["schema_version"] == 2, "schema_version")
         check(c["contact_id"] == "c-1", "contact_id")
         check(c["stage"] == "conversation_ready", "stage %r" % c["stage"])
         check(c["handed_off"] is True and c["cycle"] == 1, "cycle")
@@ -86,10 +86,34 @@ def main():
         check(c["webinars"][0]["action"] == "registered", "webinars")
         check(c["email_clicks"] == 1 and c["email_last_campaign"] == "spring", "email")
         check(len(c["recent"]) == 8, "recent")
+        # schema_version 2
+        check({i["topic"] for i in c["interests"]} == {"pricing", "reduce churn"},
+              "interests %r" % c["interests"])
+        pr = [i for i in c["interests"] if i["topic"] == "pricing"][0]
+        check(ms(pr["at"]) == t0 + 48 * hour and pr["weight"] > 2.0, "pricing interest %r" % pr)
+        check(c["account_id"] == "acct-1", "account_id %r" % c["account_id"])
+        check(c["member_version"] >= 1, "member_version %r" % c["member_version"])
+        ro = c["roster"]
+        check(ro["account_id"] == "acct-1" and ro["version"] == 7, "roster %r" % ro)
+        check([m["contact_id"] for m in ro["members"]] == ["c-2", "c-3"], "roster members")
+        check(ro["members"][0]["role"] == "champion" and ro["members"][0]["score"] == 55,
+              "roster member")
+        check(ms(ro["members"][1]["last_active"]) == t0 + 2 * hour, "roster last_active")
+        check(ro["roles_covered"] == ["decision_maker", "champion", "user"], "roles_covered")
+        check(c["redirect_to"] is None, "redirect_to")
+
+        r = decode(contact_schema, read("contact_redirect.bin"))
+        check(r["contact_id"] == "c-1" and r["redirect_to"] == "c-9", "redirect")
+        check(len(r["dedupe"]) == c["events"] and r["events"] == 0, "redirect dedupe")
+        check(r["member_version"] == c["member_version"] + 1, "redirect member_version")
+        check(r["roster"] is None and r["account_id"] is None and r["interests"] == [],
+              "redirect keeps nothing else")
 
         f = decode(contact_schema, read("contact_fresh.bin"))
         check(f["contact_id"] == "c-fresh" and f["stage"] == "known", "fresh contact")
         check(f["score_at"] is None and f["rule_stats"] == [], "fresh score")
+        check(f["interests"] == [] and f["roster"] is None and f["member_version"] == 0,
+              "fresh issue-4 fields")
 
         a = decode(anon_schema, read("anon_buffered.bin"))
         check(a["contact_id"] is None, "anon contact")
@@ -103,7 +127,7 @@ def main():
 
         e = decode(anon_schema, read("anon_fresh.bin"))
         check(e["first_seen"] is None and e["buffered"] == [], "fresh anon")
-    print("state schemas: 5 encodings read and re-encoded identically by python3-avro")
+    print("state schemas: 6 encodings read and re-encoded identically by python3-avro")
 
 
 if __name__ == "__main__":

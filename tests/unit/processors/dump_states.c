@@ -1,6 +1,7 @@
 /* Writes sample state encodings into the directory argv[1], for
  * check_state_schemas.py to read with an independent Avro implementation:
- * contact.bin, contact_fresh.bin, anon_buffered.bin, anon_identified.bin, anon_fresh.bin. */
+ * contact.bin, contact_fresh.bin, contact_redirect.bin, anon_buffered.bin, anon_identified.bin,
+ * anon_fresh.bin. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,11 @@ int main(int argc, char **argv)
     contact_state_free(c);
 
     hf_buf_reset(&b);
+    c = samples_redirect_new(rules, &rec);
+    rc |= contact_state_encode(c, &b) || write_file(dir, "contact_redirect.bin", &b);
+    contact_state_free(c);
+
+    hf_buf_reset(&b);
     c = contact_state_new("c-fresh");
     rc |= contact_state_encode(c, &b) || write_file(dir, "contact_fresh.bin", &b);
     contact_state_free(c);
@@ -60,6 +66,6 @@ int main(int argc, char **argv)
 
     hf_buf_free(&b);
     tk_rec_clear(&rec);
-    hf_rules_free(rules);
+    tk_rules_free(rules);
     return rc ? 1 : 0;
 }

@@ -20,6 +20,15 @@ hf_rules_t *samples_rules_new(void)
     pricing->cap_period_ms = TK_DAY_MS;
     tk_score_rule(r, "any", 1);
     tk_contact_rule(r, "mql", 60, "B", 30 * TK_DAY_MS, "pricing", NULL);
+    /* issue 4: interests, roles */
+    r->interests_half_life_ms = 7 * TK_DAY_MS;
+    r->interests_tracked = 4;
+    r->interests_top = 2;
+    tk_globs(&tk_interest_rule(r, "pricing", 2.0f)->match.url, "*/pricing*", NULL);
+    tk_globs(&tk_interest_rule(r, "reduce churn", 1.5f)->match.asset_id, "wp-*", NULL);
+    tk_globs(&tk_role_rule(r, "decision_maker", 3.0f)->match.seniority, "vp", "c-level", NULL);
+    tk_default_role(r, "user", 1.0f);
+    r->buying_group_max = 5;
     return r;
 }
 
@@ -62,6 +71,20 @@ contact_state_t *samples_contact_new(const hf_rules_t *rules, tk_rec_t *rec)
     contact_fold(s, &em, rules, TK_T0, &sink);
     hf_event_t pr = tk_visit("v-9", TK_T0 + 2 * TK_DAY_MS, NULL, "c-1", "s-5", "/pricing", NULL);
     contact_fold(s, &pr, rules, TK_T0, &sink);
+    const hf_member_t others[] = {{"c-2", "champion", 55, TK_T0 + TK_DAY_MS},
+                                  {"c-3", "user", 20, TK_T0 + 2 * TK_HOUR_MS}};
+    const char *const roles[] = {"decision_maker", "champion", "user"};
+    hf_roster_t roster = {"acct-1", 7, others, 2, roles, 3};
+    if (contact_apply_roster(s, &roster) != 0)
+        abort();
+    return s;
+}
+
+contact_state_t *samples_redirect_new(const hf_rules_t *rules, tk_rec_t *rec)
+{
+    contact_state_t *s = samples_contact_new(rules, rec);
+    if (contact_state_make_redirect(s, "c-9") != 0)
+        abort();
     return s;
 }
 
