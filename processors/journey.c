@@ -316,10 +316,11 @@ int journey_fold(journey_t *j, const hf_event_t *ev, const hf_rules_t *rules, bo
 }
 
 /* The newest-first list insertions of a merge: copies of @src's items, each placed as
- * a fold of its own time would place it (before items of the same time). */
+ * a fold of its own time would place it (before items of the same time).  They go in
+ * oldest first, so that @src's own ties keep their order. */
 static int merge_downloads(journey_t *j, const journey_t *src, size_t max)
 {
-    for (size_t i = 0; i < src->download_count && max; i++) {
+    for (size_t i = src->download_count; i-- > 0 && max;) {
         const journey_download_t *d = &src->downloads[i];
         journey_download_t *grown =
             vec_grow(j->downloads, &j->download_cap, j->download_count + 1, sizeof *j->downloads);
@@ -344,7 +345,7 @@ static int merge_downloads(journey_t *j, const journey_t *src, size_t max)
 
 static int merge_webinars(journey_t *j, const journey_t *src, size_t max)
 {
-    for (size_t i = 0; i < src->webinar_count && max; i++) {
+    for (size_t i = src->webinar_count; i-- > 0 && max;) {
         const journey_webinar_t *w = &src->webinars[i];
         journey_webinar_t *grown =
             vec_grow(j->webinars, &j->webinar_cap, j->webinar_count + 1, sizeof *j->webinars);
@@ -459,7 +460,7 @@ int journey_merge(journey_t *j, const journey_t *src, const hf_rules_t *rules)
         r = merge_downloads(j, src, rules->journey_downloads_max);
     if (r == 0)
         r = merge_webinars(j, src, rules->journey_webinars_max);
-    for (size_t i = 0; r == 0 && i < src->recent_count; i++) {
+    for (size_t i = src->recent_count; r == 0 && i-- > 0;) {
         const journey_touch_t *t = &src->recent[i];
         r = add_touch(j, t->at_ms, t->type, t->title, t->detail, rules->journey_recent_max);
     }

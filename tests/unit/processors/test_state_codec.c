@@ -13,6 +13,7 @@
 #include "processors/contact.h"
 #include "processors/identity.h"
 #include "processors/state.h"
+#include "contact_state_v1.h"
 #include "samples.h"
 #include "testkit.h"
 
@@ -243,6 +244,160 @@ static void check_corruption(const hf_buf_t *valid, decode_fn decode)
     free(m);
 }
 
+static void test_contact_issue4_fields_round_trip(void **state)
+{
+    (void)state;
+    hf_rules_t *rules = samples_rules_new();
+    tk_rec_t rec = {0};
+    contact_state_t *s = samples_contact_new(rules, &rec);
+    size_t updates_before = rec.update_total;
+    assert_true(updates_before > 0);
+    uint64_t last_version = rec.updates[rec.update_count - 1].version;
+    hf_buf_t a = encode_contact(s);
+    contact_state_t *d = NULL;
+    assert_int_equal(contact_state_decode(&d, a.data, a.len), 0);
+    assert_string_equal(contact_state_account(d), "acct-1");
+    assert_null(contact_state_redirect(d));
+    assert_true(contact_state_known(d));
+
+    /* the decoded state goes on like the original: the next member version and the
+     * same interests; the roster is checked below (the byte-identical re-encoding of
+     * test_contact_round_trip covers every field) */
+    tk_rec_clear(&rec);
+    hf_sink_t sink = tk_sink(&rec);
+    hf_event_t ev = tk_visit("after", TK_T0 + 3 * TK_DAY_MS, NULL, "c-1", "s-9", "/pricing", NULL);
+    assert_int_equal(contact_fold(s, &ev, rules, TK_T0, &sink), CONTACT_FOLD_APPLIED);
+    assert_int_equal(contact_fold(d, &ev, rules, TK_T0, &sink), CONTACT_FOLD_APPLIED);
+    assert_int_equal(rec.update_count, 2);
+    const tk_member_update_t *x = &rec.updates[0], *y = &rec.updates[1];
+    assert_int_equal(x->version, last_version + 1);
+    assert_int_equal(y->version, last_version + 1);
+    assert_string_equal(y->account_id, "acct-1");
+    assert_int_equal(x->interest_count, 2);
+    assert_int_equal(y->interest_count, 2);
+    for (size_t i = 0; i < 2; i++) {
+        assert_string_equal(x->interests[i].topic, y->interests[i].topic);
+        assert_float_equal(x->interests[i].weight, y->interests[i].weight, 0);
+    }
+    assert_string_equal(y->interests[0].topic, "pricing");
+
+    /* the roster: the same (version 7) and older ones change nothing in either */
+    const hf_member_t none[] = {{"c-8", "user", 1, TK_T0}};
+    hf_roster_t old = {"acct-1", 7, none, 1, NULL, 0};
+    assert_int_equal(contact_apply_roster(d, &old), 0);
+    hf_buf_t b = encode_contact(s), c = encode_contact(d);
+    assert_int_equal(b.len, c.len);
+    assert_memory_equal(b.data, c.data, b.len);
+
+    contact_state_free(s);
+    contact_state_free(d);
+    hf_buf_free(&a);
+    hf_buf_free(&b);
+    hf_buf_free(&c);
+    tk_rec_clear(&rec);
+    tk_rules_free(rules);
+}
+
+static void test_redirect_round_trip(void **state)
+{
+    (void)state;
+    hf_rules_t *rules = samples_rules_new();
+    tk_rec_t rec = {0};
+    contact_state_t *s = samples_redirect_new(rules, &rec);
+    hf_buf_t a = encode_contact(s);
+    contact_state_t *d = NULL;
+    assert_int_equal(contact_state_decode(&d, a.data, a.len), 0);
+    assert_string_equal(contact_state_redirect(d), "c-9");
+    assert_string_equal(contact_state_id(d), "c-1");
+    hf_buf_t b = encode_contact(d);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    check_corruption(&a, decode_contact);
+    contact_state_free(s);
+    contact_state_free(d);
+    hf_buf_free(&a);
+    hf_buf_free(&b);
+    tk_rec_clear(&rec);
+    tk_rules_free(rules);
+}
+
+static void test_contact_version_1(void **state)
+{
+    (void)state;
+    hf_rules_t *rules = samples_rules_new();
+    tk_rec_t rec = {0};
+    contact_state_t *v1 = NULL;
+    assert_int_equal(
+        contact_state_decode(&v1, contact_state_v1_sample, sizeof contact_state_v1_sample), 0);
+    /* what version 1 held is all there: the same as the sample built today */
+    contact_state_t *now = samples_contact_new(rules, &rec);
+    assert_string_equal(contact_state_id(v1), "c-1");
+    assert_int_equal(contact_state_stage(v1), HF_STAGE_CONVERSATION_READY);
+    assert_true(contact_state_handed_off(v1));
+    assert_int_equal(contact_state_cycle(v1), 1);
+    assert_int_equal(contact_state_last_event_ms(v1), TK_T0 + 2 * TK_DAY_MS);
+    assert_float_equal(contact_state_score(v1, rules, TK_T0 + 9 * TK_DAY_MS),
+                       contact_state_score(now, rules, TK_T0 + 9 * TK_DAY_MS), 0);
+    assert_string_equal(contact_state_grade(v1, rules), "B");
+    assert_true(contact_state_known(v1));
+    /* and the fields version 2 added are at their defaults */
+    assert_null(contact_state_account(v1));
+    assert_null(contact_state_redirect(v1));
+
+    /* it is written as version 2 from then on, and reads back */
+    hf_buf_t a = encode_contact(v1);
+    assert_int_equal(a.data[0], 0x04);
+    contact_state_t *again = NULL;
+    assert_int_equal(contact_state_decode(&again, a.data, a.len), 0);
+    hf_buf_t b = encode_contact(again);
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    /* only the fields version 2 appended differ from today's sample: version 1 is a
+     * prefix (after the version byte) of the same state written now, without them */
+    hf_buf_t c = encode_contact(now);
+    assert_true(c.len > sizeof contact_state_v1_sample);
+    assert_memory_equal(c.data + 1, contact_state_v1_sample + 1,
+                        sizeof contact_state_v1_sample - 1);
+
+    /* the next event resolves the account and joins it, no leave (there was none) */
+    tk_rec_clear(&rec);
+    hf_sink_t sink = tk_sink(&rec);
+    hf_event_t ev = tk_visit("after", TK_T0 + 3 * TK_DAY_MS, NULL, "c-1", "s-9", "/docs", NULL);
+    assert_int_equal(contact_fold(v1, &ev, rules, TK_T0, &sink), CONTACT_FOLD_APPLIED);
+    assert_string_equal(contact_state_account(v1), "acct-1");
+    assert_int_equal(rec.update_count, 1);
+    assert_false(rec.updates[0].leave);
+    assert_int_equal(rec.updates[0].version, 1);
+    /* a repeat of something version 1 saw is still a repeat */
+    hf_event_t rep = tk_visit("v-9", TK_T0 + 2 * TK_DAY_MS, NULL, "c-1", "s-5", "/pricing", NULL);
+    assert_int_equal(contact_fold(v1, &rep, rules, TK_T0, &sink), CONTACT_FOLD_DUPLICATE);
+
+    /* the fresh version-1 state */
+    contact_state_t *fresh = NULL;
+    assert_int_equal(
+        contact_state_decode(&fresh, contact_state_v1_fresh, sizeof contact_state_v1_fresh), 0);
+    assert_string_equal(contact_state_id(fresh), "c-fresh");
+    assert_int_equal(contact_state_stage(fresh), HF_STAGE_KNOWN);
+    assert_false(contact_state_known(fresh));
+    /* a version-1 prefix with trailing bytes is corrupt (version 1 ends at recent) */
+    uint8_t longer[sizeof contact_state_v1_fresh + 1];
+    memcpy(longer, contact_state_v1_fresh, sizeof contact_state_v1_fresh);
+    longer[sizeof contact_state_v1_fresh] = 0;
+    contact_state_t *bad = NULL;
+    assert_int_equal(contact_state_decode(&bad, longer, sizeof longer), HF_STATE_CORRUPT);
+    assert_null(bad);
+
+    contact_state_free(v1);
+    contact_state_free(now);
+    contact_state_free(again);
+    contact_state_free(fresh);
+    hf_buf_free(&a);
+    hf_buf_free(&b);
+    hf_buf_free(&c);
+    tk_rec_clear(&rec);
+    tk_rules_free(rules);
+}
+
 static void test_contact_corruption(void **state)
 {
     (void)state;
@@ -316,9 +471,15 @@ static void test_huge_counts_rejected(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_contact_round_trip), cmocka_unit_test(test_anon_round_trip),
-        cmocka_unit_test(test_contact_corruption), cmocka_unit_test(test_anon_corruption),
-        cmocka_unit_test(test_random_bytes),       cmocka_unit_test(test_huge_counts_rejected),
+        cmocka_unit_test(test_contact_round_trip),
+        cmocka_unit_test(test_anon_round_trip),
+        cmocka_unit_test(test_contact_issue4_fields_round_trip),
+        cmocka_unit_test(test_redirect_round_trip),
+        cmocka_unit_test(test_contact_version_1),
+        cmocka_unit_test(test_contact_corruption),
+        cmocka_unit_test(test_anon_corruption),
+        cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_huge_counts_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
