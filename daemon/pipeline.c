@@ -405,6 +405,7 @@ static int dead_letter(pipeline_t *p, const rd_kafka_message_t *m, const char *r
 
 static const hf_sink_t *journey_sink(pipeline_t *p, hf_sink_t *sink)
 {
+    *sink = (hf_sink_t){0};
     sink->opaque = p;
     sink->handoff = emit_handoff;
     sink->lifecycle = emit_lifecycle;
