@@ -176,6 +176,47 @@ int cfgmap_int_parse(const char *s, int64_t *out)
     return 0;
 }
 
+/* Digits kept exactly by a double. */
+#define FLOAT_DIGITS_MAX 15
+
+int cfgmap_float_parse(const char *s, double *out)
+{
+    bool neg = false;
+    if (*s == '+' || *s == '-')
+        neg = *s++ == '-';
+    /* The digits make an integer mantissa divided once by a power of ten (exact up
+     * to 1e22), so "0.1" is the double nearest 0.1 whatever the locale's decimal
+     * point, which strtod() would follow. */
+    int64_t mantissa = 0;
+    int significant = 0, before = 0, after = 0;
+    bool point = false;
+    for (; *s; s++) {
+        if (*s == '.' && !point) {
+            point = true;
+            continue;
+        }
+        if (*s < '0' || *s > '9')
+            return -EINVAL;
+        if (point)
+            after++;
+        else
+            before++;
+        if ((mantissa > 0 || *s != '0') && ++significant > FLOAT_DIGITS_MAX)
+            return -ERANGE;
+        mantissa = mantissa * 10 + (*s - '0');
+    }
+    if (before == 0 || (point && after == 0))
+        return -EINVAL;
+    if (after > 22)
+        return -ERANGE;
+    double scale = 1;
+    for (int i = 0; i < after; i++)
+        scale *= 10;
+    double v = (double)mantissa / scale;
+    *out = neg ? -v : v;
+    return 0;
+}
+
 static const struct {
     const char *suffix;
     int64_t ms;
@@ -256,7 +297,9 @@ static bool is_symbol_table(const cfgmap_entry_t *e)
 
 static void describe_range(hf_buf_t *out, const cfgmap_entry_t *e)
 {
-    if (e->type == CFGMAP_DURATION || e->type == CFGMAP_DURATION32) {
+    if (e->type == CFGMAP_FLOAT && (e->flags & CFGMAP_MIN_EXCLUSIVE)) {
+        hf_buf_printf(out, "(%lld, %lld]", (long long)e->min, (long long)e->max);
+    } else if (e->type == CFGMAP_DURATION || e->type == CFGMAP_DURATION32) {
         hf_buf_append_str(out, "[");
         cfgmap_duration_format(out, e->min);
         hf_buf_append_str(out, ", ");
@@ -290,6 +333,15 @@ static void expected(hf_buf_t *out, const cfgmap_entry_t *e)
     case CFGMAP_UINT32:
         hf_buf_append_str(out, "expected integer in ");
         describe_range(out, e);
+        break;
+    case CFGMAP_FLOAT:
+        hf_buf_append_str(out, "expected a number in ");
+        describe_range(out, e);
+        break;
+    case CFGMAP_INT32S:
+        hf_buf_append_str(out, "expected integer in ");
+        describe_range(out, e);
+        hf_buf_append_str(out, " or a list of them");
         break;
     case CFGMAP_BOOL:
         hf_buf_append_str(out, "expected true or false");
@@ -350,6 +402,14 @@ static bool convert_scalar(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const cha
         else
             *(uint32_t *)field = (uint32_t)v;
         return true;
+    case CFGMAP_FLOAT: {
+        double d;
+        if (cfgmap_float_parse(s, &d) < 0 || d > (double)e->max || d < (double)e->min ||
+            ((e->flags & CFGMAP_MIN_EXCLUSIVE) && d == (double)e->min))
+            return false;
+        *(float *)field = (float)d;
+        return true;
+    }
     case CFGMAP_BOOL:
         if (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")) {
             *(bool *)field = true;
@@ -383,11 +443,50 @@ static bool convert_scalar(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const cha
     }
 }
 
+static void globs_clear(hf_globs_t *g)
+{
+    for (size_t i = 0; i < g->count; i++)
+        free(g->patterns[i]);
+    free(g->patterns);
+    g->patterns = NULL;
+    g->count = 0;
+}
+
+/* A default list of patterns: "gmail.com, *.example". */
+static void default_globs(cfgmap_ctx_t *ctx, const char *def, hf_globs_t *globs)
+{
+    globs_clear(globs);
+    size_t count = 0;
+    for (const char *p = def; *p; p++)
+        count += *p == ',';
+    char **patterns = cfgmap_calloc(ctx, count + 1, sizeof(*patterns));
+    if (!patterns)
+        return;
+    globs->patterns = patterns;
+    /* each round consumes one pattern and the separator after it */
+    for (const char *p = def; *p && globs->count <= count;) {
+        size_t n = strcspn(p, ",");
+        assert(n > 0);
+        if (!(patterns[globs->count] = strndup(p, n))) {
+            ctx->oom = true;
+            return;
+        }
+        globs->count++;
+        p += n;
+        while (*p == ' ' || *p == ',')
+            p++;
+    }
+}
+
 /* Defaults are written in the file's own syntax and converted like a value; a
  * default that does not convert is a bug in the table. */
 static void apply_default(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, void *base)
 {
     void *field = (char *)base + e->offset;
+    if (e->type == CFGMAP_GLOBS) {
+        default_globs(ctx, e->def, field);
+        return;
+    }
     if (e->type == CFGMAP_SYMBOLS) {
         uint32_t mask = 0;
         char name[64];
@@ -416,15 +515,6 @@ static void apply_default(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, void *base
     (void)ok;
 }
 
-static void globs_clear(hf_globs_t *g)
-{
-    for (size_t i = 0; i < g->count; i++)
-        free(g->patterns[i]);
-    free(g->patterns);
-    g->patterns = NULL;
-    g->count = 0;
-}
-
 /* A scalar or a list of scalars: the nodes to convert, or false (problem recorded). */
 static bool scalar_or_list(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
                            const cfgmap_path_t *path, size_t *count)
@@ -443,7 +533,9 @@ static bool scalar_or_list(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yam
     *count = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
     if (*count == 0 && !(e->flags & CFGMAP_ALLOW_EMPTY)) {
         cfgmap_error(ctx, node, path, "expected at least one %s",
-                     e->type == CFGMAP_GLOBS ? "pattern" : e->symbols->noun);
+                     e->type == CFGMAP_GLOBS    ? "pattern"
+                     : e->type == CFGMAP_INT32S ? "integer"
+                                                : e->symbols->noun);
         return false;
     }
     return true;
@@ -460,13 +552,19 @@ static void apply_globs(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
     size_t count;
     if (!scalar_or_list(ctx, e, node, path, &count))
         return;
-    globs_clear(globs);
+    if (!(e->flags & CFGMAP_APPEND))
+        globs_clear(globs);
     if (count == 0)
         return;
-    char **patterns = cfgmap_calloc(ctx, count, sizeof(*patterns));
+    char **patterns = cfgmap_calloc(ctx, globs->count + count, sizeof(*patterns));
     if (!patterns)
         return;
-    size_t n = 0;
+    /* the patterns already there move to the new array, in front */
+    size_t n = globs->count;
+    if (n)
+        memcpy(patterns, globs->patterns, n * sizeof(*patterns));
+    free(globs->patterns);
+    globs->patterns = patterns;
     for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
         const yaml_node_t *item = element(ctx, node, i);
         cfgmap_path_t item_path = {path, NULL, i};
@@ -478,10 +576,43 @@ static void apply_globs(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
         }
         if (!(patterns[n] = cfgmap_strdup(ctx, s)))
             break;
-        n++;
+        globs->count = ++n;
     }
-    globs->patterns = patterns;
-    globs->count = n;
+}
+
+static void apply_int32s(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
+                         const cfgmap_path_t *path, void *base)
+{
+    int32_t **field = (int32_t **)((char *)base + e->offset);
+    size_t *count_field = (size_t *)((char *)base + e->count_offset);
+    size_t count;
+    if (!scalar_or_list(ctx, e, node, path, &count))
+        return;
+    free(*field);
+    *field = NULL;
+    *count_field = 0;
+    if (count == 0)
+        return;
+    int32_t *values = cfgmap_calloc(ctx, count, sizeof(*values));
+    if (!values)
+        return;
+    *field = values;
+    for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
+        const yaml_node_t *item = element(ctx, node, i);
+        cfgmap_path_t item_path = {path, NULL, i};
+        const cfgmap_path_t *where = node->type == YAML_SEQUENCE_NODE ? &item_path : path;
+        const char *s = cfgmap_scalar(item);
+        int64_t v;
+        if (!s || cfgmap_is_null(item) || cfgmap_int_parse(s, &v) < 0 || v < e->min || v > e->max) {
+            hf_buf_t msg = HF_BUF_INIT;
+            hf_buf_append_str(&msg, "expected integer in ");
+            describe_range(&msg, e);
+            cfgmap_error_got(ctx, item, where, "%s", msg.data ? (char *)msg.data : "");
+            hf_buf_free(&msg);
+            continue;
+        }
+        values[(*count_field)++] = (int32_t)v;
+    }
 }
 
 static void apply_symbols(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
@@ -546,6 +677,14 @@ static void apply_list(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_no
     }
 }
 
+/* The struct a CFGMAP_DEREF entry fills. */
+static void *deref(const cfgmap_entry_t *e, void *base)
+{
+    void *target;
+    memcpy(&target, (char *)base + e->deref_offset, sizeof(target));
+    return target;
+}
+
 static void apply_value(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
                         const cfgmap_path_t *path, void *base)
 {
@@ -554,6 +693,7 @@ static void apply_value(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
     case CFGMAP_STRING:
     case CFGMAP_INT32:
     case CFGMAP_UINT32:
+    case CFGMAP_FLOAT:
     case CFGMAP_BOOL:
     case CFGMAP_DURATION:
     case CFGMAP_DURATION32:
@@ -580,10 +720,13 @@ static void apply_value(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
     case CFGMAP_SYMBOLS:
         apply_symbols(ctx, e, node, path, field);
         return;
+    case CFGMAP_INT32S:
+        apply_int32s(ctx, e, node, path, base);
+        return;
     case CFGMAP_MAP: {
         void *sub = field;
         if (e->flags & CFGMAP_DEREF)
-            memcpy(&sub, field, sizeof(sub));
+            sub = (char *)deref(e, base) + e->offset;
         if (node->type != YAML_MAPPING_NODE && !cfgmap_is_null(node)) {
             cfgmap_error_got(ctx, node, path, "expected a map");
             cfgmap_apply(ctx, e->table, NULL, path, sub);
@@ -593,7 +736,7 @@ static void apply_value(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
         return;
     }
     case CFGMAP_LIST:
-        apply_list(ctx, e, node, path, base);
+        apply_list(ctx, e, node, path, e->flags & CFGMAP_DEREF ? deref(e, base) : base);
         return;
     case CFGMAP_CUSTOM:
         e->parse(ctx, node, path, field);
@@ -706,9 +849,7 @@ void cfgmap_apply(cfgmap_ctx_t *ctx, const cfgmap_table_t *table, const yaml_nod
                 cfgmap_error(ctx, map, path, "missing required key \"%s\"", e->key);
         } else if (e->type == CFGMAP_MAP) {
             /* absent: its defaults and checks still apply */
-            void *sub = (char *)base + e->offset;
-            if (e->flags & CFGMAP_DEREF)
-                memcpy(&sub, sub, sizeof(sub));
+            void *sub = (char *)(e->flags & CFGMAP_DEREF ? deref(e, base) : base) + e->offset;
             cfgmap_apply(ctx, e->table, NULL, &child, sub);
         }
     }
@@ -731,6 +872,14 @@ static void describe_type(hf_buf_t *out, const cfgmap_entry_t *e)
     case CFGMAP_INT32:
     case CFGMAP_UINT32:
         hf_buf_append_str(out, "integer in ");
+        describe_range(out, e);
+        break;
+    case CFGMAP_FLOAT:
+        hf_buf_append_str(out, "number in ");
+        describe_range(out, e);
+        break;
+    case CFGMAP_INT32S:
+        hf_buf_append_str(out, "integer or list of integers in ");
         describe_range(out, e);
         break;
     case CFGMAP_BOOL:

@@ -74,8 +74,13 @@ typedef enum cfgmap_type {
     CFGMAP_DURATION,   /* int64_t milliseconds in [min, max]: "500ms", "4h", "1h30m", 250 */
     CFGMAP_DURATION32, /* int32_t milliseconds, same syntax */
     CFGMAP_ENUM,       /* int: index of the value in .names */
-    CFGMAP_GLOBS,      /* hf_globs_t: one pattern or a list of patterns */
+    CFGMAP_FLOAT,      /* float, a decimal such as 1, 2.5 or 0.25, in [min, max] (or (min, max]
+                          with CFGMAP_MIN_EXCLUSIVE) */
+    CFGMAP_GLOBS,      /* hf_globs_t: one pattern or a list of patterns; .def lists them
+                          separated by ", " */
     CFGMAP_SYMBOLS,    /* uint32_t bit mask (1u << value) of .symbols: one or a list */
+    CFGMAP_INT32S,     /* int32_t array, malloc'd, at offset with its size_t count at
+                          count_offset: one integer or a list, each in [min, max] */
     CFGMAP_MAP,        /* nested map described by .table; target at base + offset */
     CFGMAP_LIST,       /* list of maps described by .table: array at offset, size_t count
                           at count_offset, elements of elem_size bytes */
@@ -83,9 +88,14 @@ typedef enum cfgmap_type {
 } cfgmap_type_t;
 
 enum {
-    CFGMAP_REQUIRED = 1u << 0,    /* missing key is an error */
-    CFGMAP_DEREF = 1u << 1,       /* MAP: the field at offset is a pointer to the target */
-    CFGMAP_ALLOW_EMPTY = 1u << 2, /* GLOBS/SYMBOLS/LIST: an empty list is fine */
+    CFGMAP_REQUIRED = 1u << 0, /* missing key is an error */
+    /* MAP, LIST: the field at deref_offset is a pointer to the struct that offset
+     * (and count_offset) refer to: a section of the file filling another object */
+    CFGMAP_DEREF = 1u << 1,
+    CFGMAP_ALLOW_EMPTY = 1u << 2,   /* GLOBS/SYMBOLS/INT32S/LIST: an empty list is fine */
+    CFGMAP_MIN_EXCLUSIVE = 1u << 3, /* FLOAT: min itself is out of range (a weight > 0) */
+    CFGMAP_APPEND = 1u << 4,        /* GLOBS: add to the patterns already there (another
+                                       key's value or default) instead of replacing them */
 };
 
 /* A closed set of names (event kinds, form types, ...) with its parse function. */
@@ -117,8 +127,9 @@ typedef struct cfgmap_entry {
     const char *def; /* default, in the syntax of the file; NULL = zero / none */
     int64_t min, max;
     size_t offset;
-    size_t count_offset;             /* LIST */
+    size_t count_offset;             /* LIST, INT32S */
     size_t elem_size;                /* LIST */
+    size_t deref_offset;             /* CFGMAP_DEREF */
     const char *const *names;        /* ENUM, NULL-terminated */
     const cfgmap_symbols_t *symbols; /* SYMBOLS */
     const cfgmap_table_t *table;     /* MAP, LIST */
@@ -231,6 +242,10 @@ void cfgmap_duration_format(hf_buf_t *out, int64_t ms);
 
 /* Parses a decimal integer with optional sign.  Returns 0, -EINVAL or -ERANGE. */
 int cfgmap_int_parse(const char *s, int64_t *out);
+
+/* Parses a decimal number with optional sign and fraction ("3", "-0.25", "2.5"; no
+ * exponent, at most 15 digits), whatever the C locale.  Returns 0, -EINVAL or -ERANGE. */
+int cfgmap_float_parse(const char *s, double *out);
 
 /* Writes a Markdown reference of @table (and nested tables) under @prefix. */
 void cfgmap_describe(hf_buf_t *out, const cfgmap_table_t *table, const char *prefix);

@@ -479,12 +479,13 @@ static const cfgmap_table_t log_table = CFGMAP_TABLE(log_entries, NULL, NULL);
 
 #define RULES_SECTION(name_, table_, help_)                                                        \
     {                                                                                              \
-        .key = (name_), .type = CFGMAP_MAP, .flags = CFGMAP_DEREF, .offset = CFG(rules),           \
+        .key = (name_), .type = CFGMAP_MAP, .flags = CFGMAP_DEREF, .deref_offset = CFG(rules),     \
         .table = &(table_), .help = (help_)                                                        \
     }
 
 /* Sections are applied in this order, whatever the file's order: the rule sections
- * after scoring and fit can then refer to their rules and grades. */
+ * after scoring and fit can then refer to their rules and grades, accounts to the
+ * roles of buying_group, routing to the tiers of accounts.targets. */
 static const cfgmap_entry_t root_entries[] = {
     {.key = "app", .type = CFGMAP_MAP, .table = &app_table, .help = "The application."},
     {.key = "kafka",
@@ -516,6 +517,25 @@ static const cfgmap_entry_t root_entries[] = {
     RULES_SECTION("qualify", config_rules_qualify,
                   "When a contact is conversation-ready (an MQL)."),
     RULES_SECTION("sla", config_rules_sla, "What sales promised to do with a handoff."),
+    RULES_SECTION("interests", config_rules_interests,
+                  "Interests: content mapped to the problems buyers come to solve; every "
+                  "handoff lists the strongest."),
+    RULES_SECTION("buying_group", config_rules_buying_group,
+                  "Buying-group roles, from a contact's title, seniority and department."),
+    RULES_SECTION("accounts", config_rules_accounts,
+                  "Accounts: which account a contact belongs to, target accounts, the account "
+                  "score and fit, and when an account is conversation-ready."),
+    {.key = "routing",
+     .type = CFGMAP_LIST,
+     .flags = CFGMAP_DEREF,
+     .deref_offset = CFG(rules),
+     .offset = offsetof(hf_rules_t, route_rules),
+     .count_offset = offsetof(hf_rules_t, route_rule_count),
+     .elem_size = sizeof(hf_route_rule_t),
+     .table = &config_rules_route_rule,
+     .help = "Routing: which team a handoff goes to. Tried in order; the first rule whose "
+             "`country`, `region` and `tiers` all hold names the team. A lead no rule covers "
+             "is handed off all the same, with a note."},
 };
 
 /* Every topic of @cfg in config_topics() order, with where it is configured. */

@@ -1,5 +1,6 @@
 /* The rule sections of the config file, compiled into hf_rules_t: stitching,
- * dedupe, journey, scoring, fit, lifecycle, qualify, sla.
+ * dedupe, journey, scoring, fit, lifecycle, qualify, sla, interests, buying_group,
+ * accounts and the items of routing.
  *
  * Every string and array put into the hf_rules_t is malloc'd, so hf_rules_free()
  * releases it.  Glob patterns are stored as written (the matcher is
@@ -8,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 
@@ -107,24 +109,33 @@ static void mask_names(hf_buf_t *out, uint32_t mask)
     }
 }
 
+/* The string at @key of a list of structs must be unique; reports each repeat at its
+ * key as "duplicate @noun". */
+static void unique_values(cfgmap_ctx_t *ctx, const yaml_node_t *list, const cfgmap_path_t *path,
+                          const void *array, size_t count, size_t stride, size_t offset,
+                          const char *key, const char *noun)
+{
+    const char *base = array;
+    for (size_t j = 1; j < count && cfgmap_spend(ctx, j); j++) {
+        const char *b = *(char *const *)(base + j * stride + offset);
+        for (size_t i = 0; b && i < j; i++) {
+            const char *a = *(char *const *)(base + i * stride + offset);
+            if (!a || strcmp(a, b) != 0)
+                continue;
+            cfgmap_path_t item = {path, NULL, j};
+            cfgmap_path_t at = {&item, key, 0};
+            const yaml_node_t *node = cfgmap_lookup(ctx, cfgmap_item(ctx, list, j), key, NULL);
+            cfgmap_error(ctx, node, &at, "duplicate %s \"%s\" (also item [%zu])", noun, b, i);
+            break;
+        }
+    }
+}
+
 /* Names of a list of structs must be unique; reports each repeat at its name. */
 static void unique_names(cfgmap_ctx_t *ctx, const yaml_node_t *list, const cfgmap_path_t *path,
                          const void *array, size_t count, size_t stride, size_t name_offset)
 {
-    const char *base = array;
-    for (size_t j = 1; j < count && cfgmap_spend(ctx, j); j++) {
-        const char *b = *(char *const *)(base + j * stride + name_offset);
-        for (size_t i = 0; b && i < j; i++) {
-            const char *a = *(char *const *)(base + i * stride + name_offset);
-            if (!a || strcmp(a, b) != 0)
-                continue;
-            cfgmap_path_t item = {path, NULL, j};
-            cfgmap_path_t name = {&item, "name", 0};
-            const yaml_node_t *node = cfgmap_lookup(ctx, cfgmap_item(ctx, list, j), "name", NULL);
-            cfgmap_error(ctx, node, &name, "duplicate name \"%s\" (also item [%zu])", b, i);
-            break;
-        }
-    }
+    unique_values(ctx, list, path, array, count, stride, name_offset, "name", "name");
 }
 
 /* The value node at root.@section.@key of the document, or NULL. */
@@ -727,11 +738,12 @@ static const cfgmap_entry_t lifecycle_entries[] = {
 
 #define CONTACT(field) offsetof(hf_contact_rule_t, field)
 
-/* min_grade: a grade of fit.grades (applied before qualify), as its index. */
+/* min_grade: a grade of fit.grades (applied before qualify and accounts), as its
+ * index, into the int at @field. */
 static void parse_min_grade(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
                             void *field)
 {
-    hf_contact_rule_t *rule = field; /* offset 0: the whole rule */
+    int *min_grade = field;
     const hf_rules_t *r = rules_of(ctx);
     const char *s = cfgmap_scalar(node);
     if (!s || cfgmap_is_null(node)) {
@@ -742,7 +754,7 @@ static void parse_min_grade(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cf
         return;
     int i = hf_rules_grade_index(r, s);
     if (i >= 0) {
-        rule->min_grade = i;
+        *min_grade = i;
         return;
     }
     hf_buf_t msg = HF_BUF_INIT;
@@ -852,6 +864,7 @@ static const cfgmap_entry_t contact_rule_entries[] = {
      .help = "Behaviour score at least this (`0` = no condition); at most `scoring.max`."},
     {.key = "min_grade",
      .type = CFGMAP_CUSTOM,
+     .offset = CONTACT(min_grade),
      .parse = parse_min_grade,
      .doc_type = "grade of `fit.grades`",
      .help = "Fit grade at least this good."},
@@ -935,6 +948,832 @@ static const cfgmap_entry_t qualify_entries[] = {
              "`min_score`, `min_grade`, `requires`."},
 };
 
+/* ---- shared by interests, buying_group, accounts and routing ---- */
+
+/* Free text shown to a rep ("reduce churn", "SOC 2 readiness"). */
+static const char *valid_topic(const char *s)
+{
+    size_t n = strlen(s);
+    if (n > 80)
+        return "expected a topic of at most 80 characters";
+    if (s[0] == ' ' || s[n - 1] == ' ')
+        return "expected a topic without leading or trailing spaces";
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            return "expected a topic without control characters";
+    return NULL;
+}
+
+/* Account ids are compared with the account_id trait as it arrives; an id that
+ * resolution treats as "unknown" ("null", "0") would never match. */
+static const char *valid_account_id(const char *s)
+{
+    if (strlen(s) > 256)
+        return "expected an account id of at most 256 characters";
+    if (hf_id_blocked(s))
+        return "expected an account id, not a placeholder for an unknown one (null, 0, ...)";
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p <= 0x20 || *p == 0x7f)
+            return "expected an account id without spaces or control characters";
+    return NULL;
+}
+
+/* An e-mail domain as the codec reports it (compared without regard to case). */
+static const char *valid_domain(const char *s)
+{
+    static const char why[] =
+        "expected an e-mail domain such as acme.example (letters, digits, '-' and '.')";
+    size_t n = strlen(s);
+    if (n == 0 || n > 253 || s[0] == '.' || s[n - 1] == '.' || strstr(s, ".."))
+        return why;
+    for (const char *p = s; *p; p++) {
+        char c = *p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '.'))
+            return why;
+    }
+    return NULL;
+}
+
+/* Reports @message at @key of @map (at @map when the key is absent). */
+static void error_at_key(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                         const char *key, const char *message)
+{
+    cfgmap_path_t p = {path, key, 0};
+    const yaml_node_t *at = cfgmap_lookup(ctx, map, key, NULL);
+    cfgmap_error(ctx, at ? at : map, &p, "%s", message);
+}
+
+/* True if one of the first @before role rules gives @role. */
+static bool role_in_rules(const hf_rules_t *r, const char *role, size_t before)
+{
+    for (size_t i = 0; i < before && i < r->role_rule_count; i++)
+        if (r->role_rules[i].role && strcmp(r->role_rules[i].role, role) == 0)
+            return true;
+    return false;
+}
+
+/* True if @role is one buying_group defines: a role rule's or the default role. */
+static bool role_known(const hf_rules_t *r, const char *role)
+{
+    return (r->default_role && strcmp(r->default_role, role) == 0) ||
+           role_in_rules(r, role, r->role_rule_count);
+}
+
+/* The distinct roles buying_group defines, the default role last, appended to @out
+ * (at most NAMES_LISTED_MAX of them, then "..."); returns how many there are. */
+static size_t role_names(cfgmap_ctx_t *ctx, const hf_rules_t *r, hf_buf_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->role_rule_count && cfgmap_spend(ctx, i); i++) {
+        const char *role = r->role_rules[i].role;
+        if (!role || role_in_rules(r, role, i))
+            continue;
+        if (out && n < NAMES_LISTED_MAX)
+            hf_buf_printf(out, "%s%s", n ? ", " : "", role);
+        n++;
+    }
+    if (r->default_role && !role_in_rules(r, r->default_role, r->role_rule_count)) {
+        if (out && n < NAMES_LISTED_MAX)
+            hf_buf_printf(out, "%s%s", n ? ", " : "", r->default_role);
+        n++;
+    }
+    if (out && n > NAMES_LISTED_MAX)
+        hf_buf_append_str(out, ", ...");
+    return n;
+}
+
+/* Tiers (0..TIER_MAX) listed by a rule must be ones an account can have: 0 (not a
+ * target account) or the tier of some target.  A rule none of whose tiers is
+ * possible can never hold. */
+#define TIER_MAX 100
+
+static void tiers_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                        const int32_t *tiers, size_t count)
+{
+    const hf_rules_t *r = rules_of(ctx);
+    if (!count || !cfgmap_spend(ctx, count + r->target_count))
+        return;
+    bool present[TIER_MAX + 1] = {true}; /* tier 0: every account that is not a target */
+    for (size_t i = 0; i < r->target_count; i++)
+        if (r->targets[i].tier >= 0 && r->targets[i].tier <= TIER_MAX)
+            present[r->targets[i].tier] = true;
+    for (size_t i = 0; i < count; i++)
+        if (tiers[i] >= 0 && tiers[i] <= TIER_MAX && present[tiers[i]])
+            return;
+    hf_buf_t msg = HF_BUF_INIT;
+    hf_buf_append_str(&msg, "no account can have any of these tiers: accounts.targets has ");
+    size_t listed = 0;
+    for (int32_t t = 1; t <= TIER_MAX; t++)
+        if (present[t])
+            hf_buf_printf(&msg, "%s%d", listed++ ? ", " : "tiers ", (int)t);
+    if (!listed)
+        hf_buf_append_str(&msg, "no tiers");
+    hf_buf_append_str(&msg, " (and 0 is every other account)");
+    error_at_key(ctx, map, path, "tiers", msg.data ? (char *)msg.data : "");
+    hf_buf_free(&msg);
+}
+
+/* ---- interests ---- */
+
+#define INTEREST(field) offsetof(hf_interest_rule_t, field)
+
+static const cfgmap_entry_t interest_rule_entries[] = {
+    {.key = "topic",
+     .type = CFGMAP_STRING,
+     .flags = CFGMAP_REQUIRED,
+     .offset = INTEREST(topic),
+     .valid = valid_topic,
+     .doc_type = "topic",
+     .help = "The problem a buyer comes to solve, as the rep reads it (`reduce churn`); "
+             "several rules may feed one topic."},
+    {.key = "weight",
+     .type = CFGMAP_FLOAT,
+     .flags = CFGMAP_MIN_EXCLUSIVE,
+     .def = "1",
+     .min = 0,
+     .max = 100,
+     .offset = INTEREST(weight),
+     .help = "Added to the topic for every matching event."},
+    {.key = "when",
+     .type = CFGMAP_MAP,
+     .flags = CFGMAP_REQUIRED,
+     .offset = INTEREST(match),
+     .table = &event_match_table,
+     .help = "Conditions on the event, exactly as in `scoring.rules[].when`."},
+};
+static const cfgmap_table_t interest_rule_table = CFGMAP_TABLE(interest_rule_entries, NULL, NULL);
+
+static void interests_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                            void *base)
+{
+    const hf_rules_t *r = base;
+    if (r->interests_top <= r->interests_tracked)
+        return;
+    hf_buf_t msg = HF_BUF_INIT;
+    hf_buf_printf(&msg, "must not exceed interests.tracked (%u)", (unsigned)r->interests_tracked);
+    error_at_key(ctx, map, path, "top", msg.data ? (char *)msg.data : "");
+    hf_buf_free(&msg);
+}
+
+static const cfgmap_entry_t interests_entries[] = {
+    {.key = "half_life",
+     .type = CFGMAP_DURATION,
+     .def = "30d",
+     .min = 0,
+     .max = 3650LL * 24 * 3600 * 1000,
+     .offset = RULES(interests_half_life_ms),
+     .help = "A topic's weight halves over this much event time; `0` = no decay."},
+    {.key = "tracked",
+     .type = CFGMAP_UINT32,
+     .def = "20",
+     .min = 1,
+     .max = 1000,
+     .offset = RULES(interests_tracked),
+     .help = "Topics kept per contact; the weakest is dropped to make room."},
+    {.key = "top",
+     .type = CFGMAP_UINT32,
+     .def = "3",
+     .min = 0,
+     .max = 100,
+     .offset = RULES(interests_top),
+     .help = "Strongest topics listed in a handoff; at most `tracked`."},
+    {.key = "rules",
+     .type = CFGMAP_LIST,
+     .offset = RULES(interest_rules),
+     .count_offset = RULES(interest_rule_count),
+     .elem_size = sizeof(hf_interest_rule_t),
+     .table = &interest_rule_table,
+     .help = "Interest rules; every rule that matches an event adds its weight to its topic."},
+};
+
+/* ---- buying_group ---- */
+
+#define ROLE(field) offsetof(hf_role_rule_t, field)
+
+static const cfgmap_entry_t role_rule_entries[] = {
+    {.key = "role",
+     .type = CFGMAP_STRING,
+     .flags = CFGMAP_REQUIRED,
+     .offset = ROLE(role),
+     .valid = valid_name,
+     .doc_type = "name",
+     .help = "The role (`decision_maker`, `champion`, ...); several rules may give one role, "
+             "with one weight."},
+    {.key = "weight",
+     .type = CFGMAP_FLOAT,
+     .flags = CFGMAP_MIN_EXCLUSIVE,
+     .def = "1",
+     .min = 0,
+     .max = 100,
+     .offset = ROLE(weight),
+     .help = "How much a member's score counts in the account score and the buying-group "
+             "ranking."},
+    {.key = "when",
+     .type = CFGMAP_MAP,
+     .flags = CFGMAP_REQUIRED,
+     .offset = ROLE(match),
+     .table = &trait_match_table,
+     .help = "Conditions on the contact's traits (`title`, `seniority`, `department`, ...), "
+             "all of which must hold."},
+};
+static const cfgmap_table_t role_rule_table = CFGMAP_TABLE(role_rule_entries, NULL, NULL);
+
+static const cfgmap_entry_t default_role_entries[] = {
+    {.key = "role",
+     .type = CFGMAP_STRING,
+     .def = "user",
+     .offset = RULES(default_role),
+     .valid = valid_name,
+     .doc_type = "name",
+     .help = "Role of a contact no role rule matches."},
+    {.key = "weight",
+     .type = CFGMAP_FLOAT,
+     .flags = CFGMAP_MIN_EXCLUSIVE,
+     .def = "1",
+     .min = 0,
+     .max = 100,
+     .offset = RULES(default_role_weight),
+     .help = "Its weight."},
+};
+static const cfgmap_table_t default_role_table = CFGMAP_TABLE(default_role_entries, NULL, NULL);
+
+/* A role has one weight: the account score weighs a member by its role, whichever
+ * rule gave it. */
+static void buying_group_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                               void *base)
+{
+    const hf_rules_t *r = base;
+    const yaml_node_t *list = cfgmap_lookup(ctx, map, "roles", NULL);
+    cfgmap_path_t list_path = {path, "roles", 0};
+    for (size_t j = 0; j < r->role_rule_count && cfgmap_spend(ctx, j + 1); j++) {
+        const hf_role_rule_t *b = &r->role_rules[j];
+        if (!b->role)
+            continue;
+        cfgmap_path_t item = {&list_path, NULL, j};
+        const yaml_node_t *node = cfgmap_item(ctx, list, j);
+        const char *at_key = cfgmap_lookup(ctx, node, "weight", NULL) ? "weight" : "role";
+        hf_buf_t msg = HF_BUF_INIT;
+        for (size_t i = 0; i < j && !msg.len; i++) {
+            const hf_role_rule_t *a = &r->role_rules[i];
+            if (a->role && strcmp(a->role, b->role) == 0 && a->weight != b->weight)
+                hf_buf_printf(&msg,
+                              "role \"%s\" has weight %g at item [%zu]; a role has one weight",
+                              b->role, (double)a->weight, i);
+        }
+        if (!msg.len && r->default_role && strcmp(r->default_role, b->role) == 0 &&
+            r->default_role_weight != b->weight && !role_in_rules(r, b->role, j))
+            hf_buf_printf(&msg,
+                          "role \"%s\" is also buying_group.default_role, with weight %g; a role "
+                          "has one weight",
+                          b->role, (double)r->default_role_weight);
+        if (msg.len)
+            error_at_key(ctx, node, &item, at_key, (char *)msg.data);
+        hf_buf_free(&msg);
+    }
+}
+
+static const cfgmap_entry_t buying_group_entries[] = {
+    {.key = "default_role",
+     .type = CFGMAP_MAP,
+     .table = &default_role_table,
+     .help = "The role of a contact no rule matches, e.g. `{ role: user, weight: 1.0 }`."},
+    {.key = "roles",
+     .type = CFGMAP_LIST,
+     .offset = RULES(role_rules),
+     .count_offset = RULES(role_rule_count),
+     .elem_size = sizeof(hf_role_rule_t),
+     .table = &role_rule_table,
+     .help = "Role rules, in order; the first that matches a contact's traits gives its role."},
+};
+
+/* ---- accounts ---- */
+
+/* accounts.domains: a map of e-mail domain to account id, into the hf_rules_t at
+ * @field (the accounts section's base).  Domains are stored in lower case. */
+static void parse_domains(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                          void *field)
+{
+    hf_rules_t *r = field;
+    if (cfgmap_is_null(node))
+        return;
+    if (node->type != YAML_MAPPING_NODE) {
+        cfgmap_error_got(ctx, node, path, "expected a map of e-mail domain to account id");
+        return;
+    }
+    size_t count = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+    if (count == 0)
+        return;
+    hf_domain_account_t *map = cfgmap_calloc(ctx, count, sizeof(*map));
+    if (!map)
+        return;
+    r->domain_accounts = map;
+    for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
+        const yaml_node_pair_t *pair = &node->data.mapping.pairs.start[i];
+        const yaml_node_t *key = cfgmap_node(ctx, pair->key);
+        const yaml_node_t *value = cfgmap_node(ctx, pair->value);
+        const char *domain = cfgmap_scalar(key);
+        if (!domain || cfgmap_is_null(key)) {
+            cfgmap_error_got(ctx, key, path, "expected an e-mail domain");
+            continue;
+        }
+        cfgmap_path_t at = {path, domain, 0};
+        const char *why = valid_domain(domain);
+        if (why) {
+            cfgmap_error_got(ctx, key, &at, "%s", why);
+            continue;
+        }
+        if (!cfgmap_spend(ctx, r->domain_account_count))
+            return;
+        size_t seen = 0;
+        while (seen < r->domain_account_count && strcasecmp(map[seen].domain, domain) != 0)
+            seen++;
+        if (seen < r->domain_account_count) {
+            cfgmap_error(ctx, key, &at, "duplicate domain \"%s\"", map[seen].domain);
+            continue;
+        }
+        if (r->free_mail_domains.count && hf_globs_match(&r->free_mail_domains, domain)) {
+            cfgmap_error(ctx, key, &at,
+                         "is a free-mail domain (accounts.free_mail_domains): its contacts "
+                         "never make an account");
+            continue;
+        }
+        const char *account = cfgmap_scalar(value);
+        if (!account || cfgmap_is_null(value) || !*account) {
+            cfgmap_error_got(ctx, value, &at, "expected an account id");
+            continue;
+        }
+        if ((why = valid_account_id(account))) {
+            cfgmap_error_got(ctx, value, &at, "%s", why);
+            continue;
+        }
+        hf_domain_account_t *da = &map[r->domain_account_count];
+        if (!(da->domain = cfgmap_strdup(ctx, domain)) ||
+            !(da->account_id = cfgmap_strdup(ctx, account))) {
+            free(da->domain);
+            da->domain = NULL;
+            return;
+        }
+        for (char *p = da->domain; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        r->domain_account_count++;
+    }
+}
+
+#define TARGET(field) offsetof(hf_target_account_t, field)
+
+static const cfgmap_entry_t target_entries[] = {
+    {.key = "account",
+     .type = CFGMAP_STRING,
+     .flags = CFGMAP_REQUIRED,
+     .offset = TARGET(account_id),
+     .valid = valid_account_id,
+     .doc_type = "account id",
+     .help = "The account id (after resolution: an `account_id` trait, a mapped id, or a "
+             "domain)."},
+    {.key = "tier",
+     .type = CFGMAP_INT32,
+     .flags = CFGMAP_REQUIRED,
+     .min = 1,
+     .max = TIER_MAX,
+     .offset = TARGET(tier),
+     .help = "Its tier (1 = most wanted); accounts not listed have tier 0."},
+    {.key = "points",
+     .type = CFGMAP_INT32,
+     .def = "0",
+     .min = -1000,
+     .max = 1000,
+     .offset = TARGET(points),
+     .help = "Fit points the account earns for being a target."},
+};
+static const cfgmap_table_t target_table = CFGMAP_TABLE(target_entries, NULL, NULL);
+
+static void engaged_member_check(cfgmap_ctx_t *ctx, const yaml_node_t *map,
+                                 const cfgmap_path_t *path, void *base)
+{
+    const hf_rules_t *r = base;
+    if (r->engaged_member_score <= r->max_score)
+        return;
+    if (cfgmap_lookup(ctx, map, "score", NULL)) {
+        hf_buf_t msg = HF_BUF_INIT;
+        hf_buf_printf(&msg, "is above scoring.max (%d): no member would be engaged",
+                      (int)r->max_score);
+        error_at_key(ctx, map, path, "score", msg.data ? (char *)msg.data : "");
+        hf_buf_free(&msg);
+        return;
+    }
+    /* the default is above scoring.max; lifecycle already reports scoring.max when it
+     * is below engaged_score too, and one mistake is one problem */
+    if (r->engaged_score > r->max_score)
+        return;
+    cfgmap_path_t sp = {NULL, "scoring", 0};
+    cfgmap_path_t mp = {&sp, "max", 0};
+    cfgmap_error(ctx, doc_node(ctx, "scoring", "max"), &mp,
+                 "is below accounts.engaged_member.score (%d): no account member would be "
+                 "engaged",
+                 (int)r->engaged_member_score);
+}
+
+static const cfgmap_entry_t engaged_member_entries[] = {
+    {.key = "score",
+     .type = CFGMAP_INT32,
+     .def = "30",
+     .min = 1,
+     .max = 1000000,
+     .offset = RULES(engaged_member_score),
+     .help = "A member is engaged at this behaviour score (decayed); at most `scoring.max`."},
+    {.key = "within",
+     .type = CFGMAP_DURATION,
+     .def = "30d",
+     .min = 0,
+     .max = 3650LL * 24 * 3600 * 1000,
+     .offset = RULES(engaged_member_within_ms),
+     .help = "... and active this recently, relative to the account's newest activity; "
+             "`0` = any time."},
+};
+static const cfgmap_table_t engaged_member_table =
+    CFGMAP_TABLE(engaged_member_entries, engaged_member_check, NULL);
+
+/* An account's traits are its members' company traits (a person's title never
+ * reaches it), so account fit rules have conditions on those only. */
+static const cfgmap_entry_t account_trait_match_entries[] = {
+    TRAIT_COND("industry", industry, "Industry."),
+    TRAIT_COND("company_name", company_name, "Company name."),
+    TRAIT_COND("country", country, "Country (ISO 3166-1 alpha-2)."),
+    TRAIT_COND("region", region, "Region."),
+    {.key = "employees",
+     .type = CFGMAP_MAP,
+     .table = &employees_table,
+     .help = "Company size range, e.g. `{ min: 200, max: 5000 }`."},
+};
+
+static void account_trait_match_check(cfgmap_ctx_t *ctx, const yaml_node_t *map,
+                                      const cfgmap_path_t *path, void *base);
+static const cfgmap_table_t account_trait_match_table =
+    CFGMAP_TABLE(account_trait_match_entries, account_trait_match_check, NULL);
+
+static void account_trait_match_check(cfgmap_ctx_t *ctx, const yaml_node_t *map,
+                                      const cfgmap_path_t *path, void *base)
+{
+    (void)base;
+    if (map && !has_any_key(map))
+        no_condition(ctx, map, path, &account_trait_match_table);
+}
+
+static const cfgmap_entry_t account_fit_rule_entries[] = {
+    {.key = "name",
+     .type = CFGMAP_STRING,
+     .flags = CFGMAP_REQUIRED,
+     .offset = FIT(name),
+     .valid = valid_name,
+     .doc_type = "name",
+     .help = "Unique name."},
+    {.key = "points",
+     .type = CFGMAP_INT32,
+     .flags = CFGMAP_REQUIRED,
+     .min = -1000,
+     .max = 1000,
+     .offset = FIT(points),
+     .help = "Fit points when the account's traits match."},
+    {.key = "when",
+     .type = CFGMAP_MAP,
+     .flags = CFGMAP_REQUIRED,
+     .offset = FIT(match),
+     .table = &account_trait_match_table,
+     .help = "Conditions on the account's traits (its members' newest), all of which must "
+             "hold."},
+};
+static const cfgmap_table_t account_fit_rule_table =
+    CFGMAP_TABLE(account_fit_rule_entries, NULL, NULL);
+
+#define ACCOUNT(field) offsetof(hf_account_rule_t, field)
+
+/* roles_all / roles_any: role names of buying_group (applied before accounts), one
+ * or a list, into @names / @count. */
+static void parse_role_list(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                            char ***names_out, size_t *count_out)
+{
+    const hf_rules_t *r = rules_of(ctx);
+    bool list = node->type == YAML_SEQUENCE_NODE;
+    if (!list && (node->type != YAML_SCALAR_NODE || cfgmap_is_null(node))) {
+        cfgmap_error_got(ctx, node, path, "expected a role name or a list of them");
+        return;
+    }
+    size_t count =
+        list ? (size_t)(node->data.sequence.items.top - node->data.sequence.items.start) : 1;
+    if (count == 0) {
+        cfgmap_error(ctx, node, path, "expected at least one role name");
+        return;
+    }
+    char **names = cfgmap_calloc(ctx, count, sizeof(*names));
+    if (!names)
+        return;
+    *names_out = names;
+    for (size_t i = 0; i < count && cfgmap_spend(ctx, CFGMAP_VISIT_COST + r->role_rule_count);
+         i++) {
+        const yaml_node_t *item = list ? cfgmap_item(ctx, node, i) : node;
+        cfgmap_path_t item_path = {path, NULL, i};
+        const cfgmap_path_t *where = list ? &item_path : path;
+        const char *s = cfgmap_scalar(item);
+        if (!s || cfgmap_is_null(item)) {
+            cfgmap_error_got(ctx, item, where, "expected a role name");
+            continue;
+        }
+        if (!role_known(r, s)) {
+            hf_buf_t msg = HF_BUF_INIT;
+            hf_buf_append_str(&msg, "unknown role ");
+            cfgmap_quote(&msg, s, 64);
+            hf_buf_append_str(&msg, "; buying_group has ");
+            role_names(ctx, r, &msg);
+            cfgmap_error(ctx, item, where, "%s", msg.data ? (char *)msg.data : "");
+            hf_buf_free(&msg);
+            continue;
+        }
+        if (!(names[*count_out] = cfgmap_strdup(ctx, s)))
+            return;
+        (*count_out)++;
+    }
+}
+
+static void parse_roles_all(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                            void *field)
+{
+    hf_account_rule_t *rule = field; /* offset 0: the whole rule */
+    parse_role_list(ctx, node, path, &rule->roles_all, &rule->roles_all_count);
+}
+
+static void parse_roles_any(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                            void *field)
+{
+    hf_account_rule_t *rule = field; /* offset 0: the whole rule */
+    parse_role_list(ctx, node, path, &rule->roles_any, &rule->roles_any_count);
+}
+
+static const cfgmap_entry_t account_rule_entries[] = {
+    {.key = "name",
+     .type = CFGMAP_STRING,
+     .flags = CFGMAP_REQUIRED,
+     .offset = ACCOUNT(name),
+     .valid = valid_name,
+     .doc_type = "name",
+     .help = "Unique name, reported as the account handoff's `rule`."},
+    {.key = "min_engaged",
+     .type = CFGMAP_UINT32,
+     .min = 1,
+     .max = 10000,
+     .offset = ACCOUNT(min_engaged),
+     .help = "At least this many engaged members (see `engaged_member`); at most "
+             "`members_max`."},
+    {.key = "min_roles",
+     .type = CFGMAP_UINT32,
+     .min = 1,
+     .max = 1000,
+     .offset = ACCOUNT(min_roles),
+     .help = "At least this many distinct roles among the engaged members."},
+    {.key = "roles_all",
+     .type = CFGMAP_CUSTOM,
+     .parse = parse_roles_all,
+     .doc_type = "role name or list of them",
+     .help = "Every one of these roles among the engaged members (roles of `buying_group`)."},
+    {.key = "roles_any",
+     .type = CFGMAP_CUSTOM,
+     .parse = parse_roles_any,
+     .doc_type = "role name or list of them",
+     .help = "At least one of these roles among the engaged members."},
+    {.key = "min_score",
+     .type = CFGMAP_INT32,
+     .min = 1,
+     .max = 100000000,
+     .offset = ACCOUNT(min_score),
+     .help = "Account score at least this; at most `max_score`."},
+    {.key = "min_grade",
+     .type = CFGMAP_CUSTOM,
+     .offset = ACCOUNT(min_grade),
+     .parse = parse_min_grade,
+     .doc_type = "grade of `fit.grades`",
+     .help = "Account fit grade at least this good."},
+    {.key = "tiers",
+     .type = CFGMAP_INT32S,
+     .min = 0,
+     .max = TIER_MAX,
+     .offset = ACCOUNT(tiers),
+     .count_offset = ACCOUNT(tier_count),
+     .help = "The account's tier is one of these (`0` = not a target account)."},
+};
+
+static void account_rule_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                               void *base);
+static const cfgmap_table_t account_rule_table =
+    CFGMAP_TABLE(account_rule_entries, account_rule_check, NULL);
+
+static void account_rule_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                               void *base)
+{
+    hf_account_rule_t *rule = base;
+    const hf_rules_t *r = rules_of(ctx);
+    if (!cfgmap_lookup(ctx, map, "min_grade", NULL))
+        rule->min_grade = -1;
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return;
+    bool any = false;
+    for (size_t i = 0; i < account_rule_table.count; i++)
+        any = any || (strcmp(account_rule_table.entries[i].key, "name") != 0 &&
+                      cfgmap_lookup(ctx, map, account_rule_table.entries[i].key, NULL));
+    if (!any)
+        cfgmap_error(ctx, map, path,
+                     "expected at least one condition: min_engaged, min_roles, roles_all, "
+                     "roles_any, min_score, min_grade or tiers");
+
+    hf_buf_t msg = HF_BUF_INIT;
+    if (rule->min_score > r->account_max_score) {
+        hf_buf_printf(&msg, "is above accounts.max_score (%d): the rule could never hold",
+                      (int)r->account_max_score);
+        error_at_key(ctx, map, path, "min_score", msg.data ? (char *)msg.data : "");
+        hf_buf_reset(&msg);
+    }
+    if (rule->min_engaged > r->account_members_max) {
+        hf_buf_printf(&msg, "is above accounts.members_max (%u): the rule could never hold",
+                      (unsigned)r->account_members_max);
+        error_at_key(ctx, map, path, "min_engaged", msg.data ? (char *)msg.data : "");
+        hf_buf_reset(&msg);
+    }
+    if (rule->min_roles > 0) {
+        size_t roles = role_names(ctx, r, NULL);
+        if (rule->min_roles > roles) {
+            hf_buf_printf(&msg, "is more than the %zu role%s buying_group has (", roles,
+                          roles == 1 ? "" : "s");
+            role_names(ctx, r, &msg);
+            hf_buf_append_str(&msg, "): the rule could never hold");
+            error_at_key(ctx, map, path, "min_roles", msg.data ? (char *)msg.data : "");
+        }
+    }
+    hf_buf_free(&msg);
+    tiers_check(ctx, map, path, rule->tiers, rule->tier_count);
+}
+
+static void accounts_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                           void *base)
+{
+    const hf_rules_t *r = base;
+    if (r->buying_group_max > r->account_members_max) {
+        hf_buf_t msg = HF_BUF_INIT;
+        hf_buf_printf(&msg, "must not exceed accounts.members_max (%u)",
+                      (unsigned)r->account_members_max);
+        error_at_key(ctx, map, path, "buying_group_max", msg.data ? (char *)msg.data : "");
+        hf_buf_free(&msg);
+    }
+    cfgmap_path_t targets = {path, "targets", 0};
+    unique_values(ctx, cfgmap_lookup(ctx, map, "targets", NULL), &targets, r->targets,
+                  r->target_count, sizeof(hf_target_account_t), TARGET(account_id), "account",
+                  "account");
+    cfgmap_path_t fit = {path, "fit", 0};
+    unique_names(ctx, cfgmap_lookup(ctx, map, "fit", NULL), &fit, r->account_fit_rules,
+                 r->account_fit_rule_count, sizeof(hf_fit_rule_t), FIT(name));
+    cfgmap_path_t rules = {path, "rules", 0};
+    unique_names(ctx, cfgmap_lookup(ctx, map, "rules", NULL), &rules, r->account_rules,
+                 r->account_rule_count, sizeof(hf_account_rule_t), ACCOUNT(name));
+}
+
+/* Free-mail and disposable domains: their contacts never make an account (an
+ * account "gmail.com" would lump strangers together). */
+#define FREE_MAIL_DOMAINS                                                                          \
+    "gmail.com, googlemail.com, outlook.com, hotmail.com, hotmail.co.uk, hotmail.fr, live.com, "   \
+    "msn.com, yahoo.com, yahoo.co.uk, yahoo.fr, ymail.com, aol.com, icloud.com, me.com, mac.com, " \
+    "proton.me, protonmail.com, gmx.com, gmx.de, gmx.net, web.de, t-online.de, mail.com, "         \
+    "zoho.com, yandex.com, yandex.ru, mail.ru, qq.com, 163.com, 126.com, naver.com, hey.com, "     \
+    "fastmail.com, tutanota.com, mailinator.com, guerrillamail.com, 10minutemail.com, "            \
+    "yopmail.com, temp-mail.org, trashmail.com, sharklasers.com, dispostable.com, maildrop.cc, "   \
+    "getnada.com"
+
+static const cfgmap_entry_t accounts_entries[] = {
+    {.key = "free_mail_domains",
+     .type = CFGMAP_GLOBS,
+     .flags = CFGMAP_ALLOW_EMPTY,
+     .def = FREE_MAIL_DOMAINS,
+     .offset = RULES(free_mail_domains),
+     .help = "E-mail domains that never make an account (free-mail and disposable); "
+             "setting it replaces the shipped list, `[]` turns it off."},
+    {.key = "extra_free_mail_domains",
+     .type = CFGMAP_GLOBS,
+     .flags = CFGMAP_ALLOW_EMPTY | CFGMAP_APPEND,
+     .offset = RULES(free_mail_domains),
+     .help = "Added to `free_mail_domains` (to extend the shipped list)."},
+    {.key = "domains",
+     .type = CFGMAP_CUSTOM,
+     .parse = parse_domains,
+     .doc_type = "map of e-mail domain to account id",
+     .help = "Contacts of these domains belong to the given account (several domains may "
+             "share one); other domains are their own account. No free-mail domain."},
+    {.key = "targets",
+     .type = CFGMAP_LIST,
+     .offset = RULES(targets),
+     .count_offset = RULES(target_count),
+     .elem_size = sizeof(hf_target_account_t),
+     .table = &target_table,
+     .help = "Target accounts, e.g. `{ account: acct-acme, tier: 1, points: 30 }`; each "
+             "account once."},
+    {.key = "max_score",
+     .type = CFGMAP_INT32,
+     .def = "1000",
+     .min = 1,
+     .max = 100000000,
+     .offset = RULES(account_max_score),
+     .help = "Cap of the account score: the sum over members of score (decayed) times role "
+             "weight."},
+    {.key = "engaged_member",
+     .type = CFGMAP_MAP,
+     .table = &engaged_member_table,
+     .help = "When a member counts as engaged, e.g. `{ score: 30, within: 30d }`."},
+    {.key = "members_max",
+     .type = CFGMAP_UINT32,
+     .def = "50",
+     .min = 1,
+     .max = 10000,
+     .offset = RULES(account_members_max),
+     .help = "Members kept per account."},
+    {.key = "buying_group_max",
+     .type = CFGMAP_UINT32,
+     .def = "8",
+     .min = 1,
+     .max = 1000,
+     .offset = RULES(buying_group_max),
+     .help = "Members listed in a handoff's `buying_group`; at most `members_max`."},
+    {.key = "fit",
+     .type = CFGMAP_LIST,
+     .offset = RULES(account_fit_rules),
+     .count_offset = RULES(account_fit_rule_count),
+     .elem_size = sizeof(hf_fit_rule_t),
+     .table = &account_fit_rule_table,
+     .help = "Account fit rules: the points of every rule that matches the account's traits "
+             "add up, with the points of its target tier; `fit.grades` grades the sum."},
+    {.key = "rules",
+     .type = CFGMAP_LIST,
+     .offset = RULES(account_rules),
+     .count_offset = RULES(account_rule_count),
+     .elem_size = sizeof(hf_account_rule_t),
+     .table = &account_rule_table,
+     .help = "Account conversation-ready rules, in order; the first that holds fires, once per "
+             "cycle. Each needs at least one condition."},
+};
+
+/* ---- routing ---- */
+
+#define ROUTE(field) offsetof(hf_route_rule_t, field)
+
+static bool route_has_condition(cfgmap_ctx_t *ctx, const yaml_node_t *item)
+{
+    return cfgmap_lookup(ctx, item, "country", NULL) || cfgmap_lookup(ctx, item, "region", NULL) ||
+           cfgmap_lookup(ctx, item, "tiers", NULL);
+}
+
+static void route_rule_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                             void *base)
+{
+    const hf_route_rule_t *rule = base;
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return;
+    /* first match wins: a rule without conditions before this one takes every lead */
+    const yaml_node_t *list =
+        ctx->doc ? cfgmap_lookup(ctx, yaml_document_get_root_node(ctx->doc), "routing", NULL)
+                 : NULL;
+    size_t index = path && !path->key ? path->index : 0;
+    for (size_t j = 0; j < index && cfgmap_spend(ctx, 1); j++) {
+        const yaml_node_t *earlier = cfgmap_item(ctx, list, j);
+        if (!earlier || earlier->type != YAML_MAPPING_NODE || route_has_condition(ctx, earlier))
+            continue;
+        cfgmap_error(ctx, map, path,
+                     "never used: routing[%zu] has no condition and takes every lead first", j);
+        break;
+    }
+    tiers_check(ctx, map, path, rule->tiers, rule->tier_count);
+}
+
+static const cfgmap_entry_t route_rule_entries[] = {
+    {.key = "team",
+     .type = CFGMAP_STRING,
+     .flags = CFGMAP_REQUIRED,
+     .offset = ROUTE(team),
+     .valid = valid_name,
+     .doc_type = "name",
+     .help = "The team, put in the handoff's `routing.team`; several rules may name one team."},
+    {.key = "country",
+     .type = CFGMAP_GLOBS,
+     .offset = ROUTE(country),
+     .help = "The lead's country (ISO 3166-1 alpha-2: `DE`, `US`)."},
+    {.key = "region",
+     .type = CFGMAP_GLOBS,
+     .offset = ROUTE(region),
+     .help = "The lead's region (`EMEA`, ...)."},
+    {.key = "tiers",
+     .type = CFGMAP_INT32S,
+     .min = 0,
+     .max = TIER_MAX,
+     .offset = ROUTE(tiers),
+     .count_offset = ROUTE(tier_count),
+     .help = "The tier of the lead's account (`0` = not a target account)."},
+};
+
 const cfgmap_table_t config_rules_stitching = CFGMAP_TABLE(stitching_entries, NULL, NULL);
 const cfgmap_table_t config_rules_dedupe = CFGMAP_TABLE(dedupe_entries, NULL, NULL);
 const cfgmap_table_t config_rules_journey = CFGMAP_TABLE(journey_entries, journey_check, NULL);
@@ -944,3 +1783,10 @@ const cfgmap_table_t config_rules_lifecycle =
     CFGMAP_TABLE(lifecycle_entries, lifecycle_check, NULL);
 const cfgmap_table_t config_rules_qualify = CFGMAP_TABLE(qualify_entries, qualify_check, NULL);
 const cfgmap_table_t config_rules_sla = CFGMAP_TABLE(sla_entries, NULL, NULL);
+const cfgmap_table_t config_rules_interests =
+    CFGMAP_TABLE(interests_entries, interests_check, NULL);
+const cfgmap_table_t config_rules_buying_group =
+    CFGMAP_TABLE(buying_group_entries, buying_group_check, NULL);
+const cfgmap_table_t config_rules_accounts = CFGMAP_TABLE(accounts_entries, accounts_check, NULL);
+const cfgmap_table_t config_rules_route_rule =
+    CFGMAP_TABLE(route_rule_entries, route_rule_check, NULL);

@@ -12,3 +12,10 @@ extern const cfgmap_table_t config_rules_fit;
 extern const cfgmap_table_t config_rules_lifecycle;
 extern const cfgmap_table_t config_rules_qualify;
 extern const cfgmap_table_t config_rules_sla;
+extern const cfgmap_table_t config_rules_interests;
+extern const cfgmap_table_t config_rules_buying_group;
+extern const cfgmap_table_t config_rules_accounts;
+
+/* routing is a list at the top level, not a map: config.c's root table lists
+ * hf_route_rule_t items against this table. */
+extern const cfgmap_table_t config_rules_route_rule;

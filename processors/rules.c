@@ -231,5 +231,50 @@ void hf_rules_free(hf_rules_t *r)
     }
     free(r->contact_rules);
     free(r->hand_raiser_rule);
+    for (size_t i = 0; i < r->interest_rule_count; i++) {
+        free(r->interest_rules[i].topic);
+        event_match_free(&r->interest_rules[i].match);
+    }
+    free(r->interest_rules);
+    globs_free(&r->free_mail_domains);
+    for (size_t i = 0; i < r->domain_account_count; i++) {
+        free(r->domain_accounts[i].domain);
+        free(r->domain_accounts[i].account_id);
+    }
+    free(r->domain_accounts);
+    for (size_t i = 0; i < r->target_count; i++)
+        free(r->targets[i].account_id);
+    free(r->targets);
+    for (size_t i = 0; i < r->role_rule_count; i++) {
+        free(r->role_rules[i].role);
+        trait_match_free(&r->role_rules[i].match);
+    }
+    free(r->role_rules);
+    free(r->default_role);
+    for (size_t i = 0; i < r->account_fit_rule_count; i++) {
+        free(r->account_fit_rules[i].name);
+        trait_match_free(&r->account_fit_rules[i].match);
+    }
+    free(r->account_fit_rules);
+    for (size_t i = 0; i < r->account_rule_count; i++) {
+        hf_account_rule_t *a = &r->account_rules[i];
+        free(a->name);
+        for (size_t j = 0; j < a->roles_all_count; j++)
+            free(a->roles_all[j]);
+        free(a->roles_all);
+        for (size_t j = 0; j < a->roles_any_count; j++)
+            free(a->roles_any[j]);
+        free(a->roles_any);
+        free(a->tiers);
+    }
+    free(r->account_rules);
+    for (size_t i = 0; i < r->route_rule_count; i++) {
+        hf_route_rule_t *route = &r->route_rules[i];
+        free(route->team);
+        globs_free(&route->country);
+        globs_free(&route->region);
+        free(route->tiers);
+    }
+    free(r->route_rules);
     free(r);
 }

@@ -436,7 +436,7 @@ static void test_unknown_and_duplicate_keys(void **state)
     expect_errors("logs: {}\n", 1,
                   "t.yaml:1:1: unknown key \"logs\" (did you mean \"log\"?); allowed: app, kafka, "
                   "topics, state, output, limits, log, stitching, dedupe, journey, scoring, fit, "
-                  "lifecycle, qualify, sla\n"
+                  "lifecycle, qualify, sla, interests, buying_group, accounts, routing\n"
                   "    logs:\n"
                   "    ^\n");
     expect_errors("state:\n  path: /a\n  commit_interval: 2s\n  path: /b\n", 1,
