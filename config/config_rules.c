@@ -995,6 +995,30 @@ static const char *valid_domain(const char *s)
     return NULL;
 }
 
+/* @limit_key of @map (at most @limit) must not be above @key (@value): reported at
+ * @limit_key when the file sets it, else at @key, where the file makes it too small. */
+static void bound_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                        const char *limit_key, uint32_t limit, const char *key, uint32_t value)
+{
+    if (limit <= value)
+        return;
+    hf_buf_t where = HF_BUF_INIT, msg = HF_BUF_INIT;
+    cfgmap_path_format(&where, path);
+    const char *section = where.data ? (char *)where.data : "";
+    const yaml_node_t *at = cfgmap_lookup(ctx, map, limit_key, NULL);
+    cfgmap_path_t p = {path, at ? limit_key : key, 0};
+    if (at) {
+        hf_buf_printf(&msg, "must not exceed %s.%s (%u)", section, key, (unsigned)value);
+    } else {
+        at = cfgmap_lookup(ctx, map, key, NULL);
+        hf_buf_printf(&msg, "is below %s.%s (%u, its default)", section, limit_key,
+                      (unsigned)limit);
+    }
+    cfgmap_error(ctx, at ? at : map, &p, "%s", msg.data ? (char *)msg.data : "");
+    hf_buf_free(&msg);
+    hf_buf_free(&where);
+}
+
 /* Reports @message at @key of @map (at @map when the key is absent). */
 static void error_at_key(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
                          const char *key, const char *message)
@@ -1108,12 +1132,7 @@ static void interests_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfg
                             void *base)
 {
     const hf_rules_t *r = base;
-    if (r->interests_top <= r->interests_tracked)
-        return;
-    hf_buf_t msg = HF_BUF_INIT;
-    hf_buf_printf(&msg, "must not exceed interests.tracked (%u)", (unsigned)r->interests_tracked);
-    error_at_key(ctx, map, path, "top", msg.data ? (char *)msg.data : "");
-    hf_buf_free(&msg);
+    bound_check(ctx, map, path, "top", r->interests_top, "tracked", r->interests_tracked);
 }
 
 static const cfgmap_entry_t interests_entries[] = {
@@ -1616,13 +1635,8 @@ static void accounts_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgm
                            void *base)
 {
     const hf_rules_t *r = base;
-    if (r->buying_group_max > r->account_members_max) {
-        hf_buf_t msg = HF_BUF_INIT;
-        hf_buf_printf(&msg, "must not exceed accounts.members_max (%u)",
-                      (unsigned)r->account_members_max);
-        error_at_key(ctx, map, path, "buying_group_max", msg.data ? (char *)msg.data : "");
-        hf_buf_free(&msg);
-    }
+    bound_check(ctx, map, path, "buying_group_max", r->buying_group_max, "members_max",
+                r->account_members_max);
     cfgmap_path_t targets = {path, "targets", 0};
     unique_values(ctx, cfgmap_lookup(ctx, map, "targets", NULL), &targets, r->targets,
                   r->target_count, sizeof(hf_target_account_t), TARGET(account_id), "account",
