@@ -1,0 +1,278 @@
+/* AccountState codec: round trips, and corrupt input (truncations, flipped bytes,
+ * random bytes, broken invariants) reported as HF_STATE_CORRUPT, never a crash. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "processors/account.h"
+#include "processors/account_priv.h"
+#include "test_account_kit.h"
+#include "testkit.h"
+
+typedef struct fixture {
+    hf_rules_t *rules;
+    tk_rec_t rec;
+    account_state_t *sample;
+    hf_buf_t bytes; /* the sample's encoding */
+} fixture_t;
+
+static int setup(void **state)
+{
+    static fixture_t f;
+    f = (fixture_t){0};
+    f.rules = ta_sample_rules_new();
+    f.sample = ta_sample_account_new(f.rules, &f.rec);
+    *state = &f;
+    return account_state_encode(f.sample, &f.bytes);
+}
+
+static int teardown(void **state)
+{
+    fixture_t *f = *state;
+    hf_buf_free(&f->bytes);
+    account_state_free(f->sample);
+    tk_rec_clear(&f->rec);
+    tk_rules_free(f->rules);
+    return 0;
+}
+
+/* Decodes @len bytes; on success re-encodes and frees.  Returns the decoder's result. */
+static int decode_and_reencode(const void *buf, size_t len)
+{
+    account_state_t *s = NULL;
+    int r = account_state_decode(&s, buf, len);
+    if (r == 0) {
+        hf_buf_t again = HF_BUF_INIT;
+        assert_int_equal(account_state_encode(s, &again), 0);
+        /* what decodes is what encodes */
+        assert_int_equal(again.len, len);
+        assert_memory_equal(again.data, buf, len);
+        hf_buf_free(&again);
+        account_state_free(s);
+    } else {
+        assert_null(s);
+    }
+    return r;
+}
+
+static void test_sample_is_what_it_should_be(void **state)
+{
+    fixture_t *f = *state;
+    const account_state_t *s = f->sample;
+    assert_int_equal(account_state_stage(s), HF_STAGE_CONVERSATION_READY);
+    assert_true(account_state_handed_off(s));
+    assert_int_equal(account_state_member_count(s), 3);
+    assert_int_equal(account_state_engaged_count(s, f->rules), 2);
+    assert_int_equal(f->rec.handoff_count, 1);
+    assert_int_equal(s->departed_count, 1);
+    assert_int_equal(s->roster_count, 2);
+    assert_true(s->roster_version >= 1);
+}
+
+static void test_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    account_state_t *s = NULL;
+    assert_int_equal(account_state_decode(&s, f->bytes.data, f->bytes.len), 0);
+    assert_string_equal(account_state_id(s), "acct-1");
+    assert_int_equal(account_state_stage(s), HF_STAGE_CONVERSATION_READY);
+    assert_int_equal(account_state_cycle(s), 1);
+    assert_true(account_state_handed_off(s));
+    assert_int_equal(account_state_member_count(s), 3);
+    assert_int_equal(account_state_engaged_count(s, f->rules), 2);
+    int64_t at = TK_T0 + 3 * TK_DAY_MS;
+    assert_float_equal(account_state_score(s, f->rules, at),
+                       account_state_score(f->sample, f->rules, at), 0);
+    hf_buf_t again = HF_BUF_INIT;
+    assert_int_equal(account_state_encode(s, &again), 0);
+    assert_int_equal(again.len, f->bytes.len);
+    assert_memory_equal(again.data, f->bytes.data, f->bytes.len);
+
+    /* the decoded state goes on where the sample was: repeats and departed members
+     * stay stale, no second handoff */
+    tk_rec_t rec = {0};
+    hf_sink_t sink = tk_sink(&rec);
+    int64_t t = TK_T0 + 2 * TK_DAY_MS;
+    hf_member_update_t u = ta_update("c-2", 7, t, 99, "champion");
+    assert_int_equal(account_fold_member(s, &u, f->rules, TK_T0, &sink), ACCOUNT_FOLD_STALE);
+    u = ta_update("c-4", 2, t, 99, "champion");
+    assert_int_equal(account_fold_member(s, &u, f->rules, TK_T0, &sink), ACCOUNT_FOLD_STALE);
+    u = ta_update("c-5", 1, t, 99, "champion");
+    assert_int_equal(account_fold_member(s, &u, f->rules, TK_T0, &sink), ACCOUNT_FOLD_APPLIED);
+    assert_int_equal(rec.handoff_count, 0);
+    /* the roster goes on from the stored version */
+    assert_true(rec.roster_count > 0);
+    assert_int_equal(rec.rosters[0].version, f->sample->roster_version + 1);
+    tk_rec_clear(&rec);
+    hf_buf_free(&again);
+    account_state_free(s);
+}
+
+static void test_fresh_round_trip(void **state)
+{
+    (void)state;
+    account_state_t *s = account_state_new("acct-fresh");
+    assert_non_null(s);
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(account_state_encode(s, &b), 0);
+    account_state_free(s);
+    s = NULL;
+    assert_int_equal(account_state_decode(&s, b.data, b.len), 0);
+    assert_string_equal(account_state_id(s), "acct-fresh");
+    assert_int_equal(account_state_stage(s), HF_STAGE_KNOWN);
+    assert_int_equal(account_state_member_count(s), 0);
+    assert_false(account_state_handed_off(s));
+    account_state_free(s);
+    hf_buf_free(&b);
+}
+
+static void test_truncations_are_corrupt(void **state)
+{
+    fixture_t *f = *state;
+    for (size_t len = 0; len < f->bytes.len; len++) {
+        account_state_t *s = NULL;
+        assert_int_equal(account_state_decode(&s, f->bytes.data, len), HF_STATE_CORRUPT);
+        assert_null(s);
+    }
+    /* and a byte too many */
+    hf_buf_t longer = HF_BUF_INIT;
+    assert_int_equal(hf_buf_append(&longer, f->bytes.data, f->bytes.len), 0);
+    assert_int_equal(hf_buf_append(&longer, "\0", 1), 0);
+    assert_int_equal(decode_and_reencode(longer.data, longer.len), HF_STATE_CORRUPT);
+    hf_buf_free(&longer);
+}
+
+static void test_flipped_bytes_never_crash(void **state)
+{
+    fixture_t *f = *state;
+    hf_buf_t copy = HF_BUF_INIT;
+    assert_int_equal(hf_buf_append(&copy, f->bytes.data, f->bytes.len), 0);
+    static const uint8_t masks[] = {0x01, 0x80, 0xff, 0x7f};
+    size_t corrupt = 0;
+    for (size_t i = 0; i < copy.len; i++)
+        for (size_t m = 0; m < sizeof masks; m++) {
+            copy.data[i] ^= masks[m];
+            int r = decode_and_reencode(copy.data, copy.len);
+            assert_true(r == 0 || r == HF_STATE_CORRUPT);
+            corrupt += r == HF_STATE_CORRUPT;
+            copy.data[i] ^= masks[m];
+        }
+    /* most flips break a length, a count or a string: the checks are really there */
+    assert_true(corrupt > copy.len);
+    hf_buf_free(&copy);
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_random_bytes_never_crash(void **state)
+{
+    (void)state;
+    uint64_t seed = UINT64_C(0x9e3779b97f4a7c15);
+    uint8_t buf[512];
+    for (int round = 0; round < 4000; round++) {
+        size_t len = (size_t)(xorshift(&seed) % sizeof buf);
+        for (size_t i = 0; i < len; i++)
+            buf[i] = (uint8_t)xorshift(&seed);
+        /* half of them start like a state, so that the decoder gets past the header */
+        if (round % 2 && len >= 2) {
+            buf[0] = 2; /* schema_version 1 */
+            buf[1] = 0; /* empty account id */
+        }
+        int r = decode_and_reencode(buf, len);
+        assert_true(r == 0 || r == HF_STATE_CORRUPT);
+    }
+}
+
+/* Encodes @s, then expects its decode to be corrupt. */
+static void assert_corrupt(const account_state_t *s)
+{
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(account_state_encode(s, &b), 0);
+    account_state_t *d = NULL;
+    assert_int_equal(account_state_decode(&d, b.data, b.len), HF_STATE_CORRUPT);
+    assert_null(d);
+    hf_buf_free(&b);
+}
+
+static void test_broken_invariants_are_corrupt(void **state)
+{
+    fixture_t *f = *state;
+    account_state_t *s = f->sample;
+
+    /* another schema version */
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(hf_buf_append(&b, f->bytes.data, f->bytes.len), 0);
+    b.data[0] = 4; /* zig-zag 2 */
+    assert_int_equal(decode_and_reencode(b.data, b.len), HF_STATE_CORRUPT);
+    hf_buf_free(&b);
+
+    /* one contact twice among the members */
+    char *id = s->members[1].contact_id;
+    s->members[1].contact_id = s->members[0].contact_id;
+    assert_corrupt(s);
+    s->members[1].contact_id = id;
+
+    /* a member that is also departed */
+    id = s->departed[0].contact_id;
+    s->departed[0].contact_id = s->members[2].contact_id;
+    assert_corrupt(s);
+    s->departed[0].contact_id = id;
+
+    /* a version out of range (negative as an Avro long) */
+    uint64_t version = s->members[0].version;
+    s->members[0].version = UINT64_MAX;
+    assert_corrupt(s);
+    s->members[0].version = version;
+    version = s->roster_version;
+    s->roster_version = UINT64_MAX;
+    assert_corrupt(s);
+    s->roster_version = version;
+
+    /* a score that is not a number */
+    double score = s->members[0].score;
+    s->members[0].score = NAN;
+    assert_corrupt(s);
+    s->members[0].score = score;
+    double weight = s->members[0].interests[0].weight;
+    s->members[0].interests[0].weight = INFINITY;
+    assert_corrupt(s);
+    s->members[0].interests[0].weight = weight;
+
+    /* a cycle of 0 */
+    s->cycle = 0;
+    assert_corrupt(s);
+    s->cycle = 1;
+
+    /* all restored: it decodes again */
+    hf_buf_t again = HF_BUF_INIT;
+    assert_int_equal(account_state_encode(s, &again), 0);
+    assert_int_equal(decode_and_reencode(again.data, again.len), 0);
+    hf_buf_free(&again);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sample_is_what_it_should_be, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_truncations_are_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flipped_bytes_never_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_bytes_never_crash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_invariants_are_corrupt, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
