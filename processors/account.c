@@ -11,7 +11,6 @@
 
 #include "account_priv.h"
 #include "accounts.h"
-#include "score.h"
 #include "timespan.h"
 #include "vec.h"
 
@@ -123,23 +122,10 @@ size_t account_state_member_count(const account_state_t *s)
 
 size_t account_state_engaged_count(const account_state_t *s, const hf_rules_t *rules)
 {
-    account_view_t v;
-    if (account_view_build(&v, s, rules) < 0) {
-        /* without memory for the ranking, count directly (same definition) */
-        size_t n = 0;
-        int64_t ref = account_newest_activity(s);
-        for (size_t i = 0; i < s->member_count; i++) {
-            const account_member_t *m = &s->members[i];
-            if (score_round(account_member_score_at(m, rules, ref)) >=
-                    rules->engaged_member_score &&
-                (rules->engaged_member_within_ms <= 0 ||
-                 !timespan_older_than(m->last_active_ms, ref, rules->engaged_member_within_ms)))
-                n++;
-        }
-        return n;
-    }
-    size_t n = v.engaged_count;
-    account_view_free(&v);
+    int64_t ref_ms = account_newest_activity(s);
+    size_t n = 0;
+    for (size_t i = 0; i < s->member_count; i++)
+        n += account_member_engaged(&s->members[i], rules, ref_ms);
     return n;
 }
 

@@ -27,6 +27,14 @@ double account_member_score_at(const account_member_t *m, const hf_rules_t *rule
     return m->score * score_decay((double)timespan_ms(at_ms, m->score_at_ms), rules->half_life_ms);
 }
 
+bool account_member_engaged(const account_member_t *m, const hf_rules_t *rules, int64_t ref_ms)
+{
+    if (score_round(account_member_score_at(m, rules, ref_ms)) < rules->engaged_member_score)
+        return false;
+    return rules->engaged_member_within_ms <= 0 ||
+           !timespan_older_than(m->last_active_ms, ref_ms, rules->engaged_member_within_ms);
+}
+
 static int ranked_cmp(const void *a, const void *b)
 {
     const account_ranked_t *x = a, *y = b;
@@ -121,10 +129,7 @@ int account_view_build(account_view_t *v, const account_state_t *s, const hf_rul
         r->score_points = score_round(r->score);
         r->weight = hf_role_weight(rules, m->role);
         r->weighted = r->score * (double)r->weight;
-        r->engaged =
-            r->score_points >= rules->engaged_member_score &&
-            (rules->engaged_member_within_ms <= 0 ||
-             !timespan_older_than(m->last_active_ms, v->ref_ms, rules->engaged_member_within_ms));
+        r->engaged = account_member_engaged(m, rules, v->ref_ms);
         sum += r->weighted;
     }
     qsort(ranked, s->member_count, sizeof *ranked, ranked_cmp);

@@ -24,7 +24,15 @@
  *   all are engaged, the least recently active one; that may be the one just added.
  * - Qualification: stage known or engaged, cycle not handed off, at least one member,
  *   the update's at_ms within grace_ms of the newest activity; the first account rule
- *   whose conditions all hold fires. */
+ *   whose conditions all hold fires; qualified_at is the update's at_ms.
+ * - Lifecycle: a new account is "known"; its first member announces anonymous ->
+ *   known ("first member: c-1"), its first engaged member known -> engaged ("member
+ *   c-1 engaged: score 40 >= engaged_member_score 30"), the handoff ->
+ *   conversation_ready ("rule <name>"); each dated by the update's at_ms.
+ * - Rosters: when the set of (engaged member, role) changed, version + 1, to every
+ *   engaged member (the others, ranked, at most buying_group_max) and to every member
+ *   of the previous roster that is no longer engaged, unless it just left.
+ * - An update without a usable contact id (NULL or blocked) is stale. */
 #pragma once
 
 #include <stdbool.h>
@@ -140,6 +148,9 @@ int64_t account_newest_activity(const account_state_t *s);
 
 /* The member score @m decayed to @at_ms (not before its score_at_ms). */
 double account_member_score_at(const account_member_t *m, const hf_rules_t *rules, int64_t at_ms);
+
+/* True when @m is engaged at @ref_ms (the account's newest activity). */
+bool account_member_engaged(const account_member_t *m, const hf_rules_t *rules, int64_t ref_ms);
 
 /* The first account rule that holds for @v, or NULL. */
 const hf_account_rule_t *account_rule_match(const account_view_t *v, const hf_rules_t *rules);
