@@ -9,10 +9,23 @@ rule order awards p for an event at t:
 A rule with a cap is capped for an event at t when cap_count of its awards lie in
 (t - period, t]; a capped match awards nothing (but counts as a match).  The score
 reported at T is S * d(T - t_ref), rounded half away from zero.
+
+Accounts (issue 4, docs in /work/prompts/issue4_common.md and the headers
+processors/output.h, processors/account.h): every applied contact fold that has an
+account sends the contact's summary (a member update, version = per-contact
+counter) to stage 3, which applies it last-writer-wins; the account score at T is
+min(max, sum of member score * d(T - score_at) * role weight); a member is engaged
+when its decayed score reaches engaged_member.score and it was active within
+engaged_member.within of the account's newest activity.  The records between the
+stages are handled in one FIFO after each input record, as the daemon's mailbox
+does with one instance (PipelineModel.queue).
 """
 
+import collections
+import copy
 import fnmatch
 import math
+import struct
 
 import hftest
 
@@ -94,6 +107,216 @@ CONTACT_RULES = [
 ]
 
 
+# -- accounts, roles, interests, routing (issue 4) ------------------------------
+
+INTEREST_HALF_LIFE_MS = 14 * DAY
+INTERESTS_TRACKED = 4
+INTERESTS_TOP = 3
+
+# topic, weight, match(kind, datum)
+INTEREST_RULES = [
+    ("reduce churn", 2.0, lambda k, d: k == "download" and any(glob(["churn", "retention"], t) for t in d["tags"])),
+    ("reduce churn", 1.0, lambda k, d: k == "web_visit" and glob("*churn*", d["url"])),
+    ("security compliance", 3.0, lambda k, d: k == "webinar" and glob("web-sec*", d["webinar_id"])
+     and d["action"] in ("attended", "watched_recording")),
+    ("pricing and plans", 0.5, lambda k, d: k == "web_visit" and glob("*/pricing*", d["url"])),
+    ("roi", 1.5, lambda k, d: k == "download" and any(glob("roi", t) for t in d["tags"])),
+    ("data integration", 1.0, lambda k, d: k == "email" and d["action"] == "clicked"
+     and glob("integrations*", d["campaign"])),
+]
+
+FREE_MAIL_DOMAINS = [
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "hotmail.fr", "live.com",
+    "msn.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com", "aol.com", "icloud.com", "me.com", "mac.com",
+    "proton.me", "protonmail.com", "gmx.com", "gmx.de", "gmx.net", "web.de", "t-online.de", "mail.com",
+    "zoho.com", "yandex.com", "yandex.ru", "mail.ru", "qq.com", "163.com", "126.com", "naver.com", "hey.com",
+    "fastmail.com", "tutanota.com", "mailinator.com", "guerrillamail.com", "10minutemail.com", "yopmail.com",
+    "temp-mail.org", "trashmail.com", "sharklasers.com", "dispostable.com", "maildrop.cc", "getnada.com",
+    # extra_free_mail_domains of the fixture
+    "*.freemail.example",
+]
+DOMAIN_ACCOUNTS = {"hooli.example": "acct-hooli", "hooli-labs.example": "acct-hooli",
+                   "piedpiper.example": "acct-piedpiper"}
+TARGETS = {"acct-hooli": (1, 30), "acct-piedpiper": (2, 10), "umbrella.example": (2, 10)}  # tier, points
+ACCOUNT_MAX_SCORE = 400
+ENGAGED_MEMBER_SCORE = 30
+ENGAGED_MEMBER_WITHIN_MS = 14 * DAY
+MEMBERS_MAX = 8
+BUYING_GROUP_MAX = 3
+
+DEFAULT_ROLE = ("user", 1.0)
+# role, weight, match(traits)
+ROLE_RULES = [
+    ("decision_maker", 3.0, lambda t: glob(["chief *", "*vp*", "vice president*", "head of*"], t.get("title"))),
+    ("champion", 2.0, lambda t: glob(["*director*", "*manager*"], t.get("title"))),
+    ("influencer", 1.5, lambda t: glob(["security", "finance", "procurement"], t.get("department"))),
+]
+
+ACCOUNT_FIT_RULES = [
+    ("software", 20, lambda t: glob(["software", "saas"], t.get("industry"))),
+    ("mid_market", 20, lambda t: t.get("employees") is not None and 200 <= t["employees"] <= 5000),
+]
+
+# in order; a condition that is None (or empty) is not set
+ACCOUNT_RULES = [
+    dict(name="buying_group_engaged", min_engaged=3, min_roles=3, roles_all=["decision_maker"],
+         roles_any=["champion", "influencer"], min_score=150, min_grade=None, tiers=[1, 2]),
+    dict(name="target_surge", min_engaged=2, min_roles=None, roles_all=[], roles_any=[], min_score=300,
+         min_grade="A", tiers=[1]),
+]
+
+# team, country globs, region globs, tiers ([] = any)
+ROUTES = [
+    ("dach-enterprise", ["DE", "AT", "CH"], [], [1, 2]),
+    ("emea", [], ["EMEA"], []),
+    ("na-enterprise", ["US", "CA"], [], [1, 2]),
+    ("na-commercial", ["US", "CA"], [], []),
+]
+
+STAGES = ("anonymous", "known", "engaged", "conversation_ready", "accepted", "qualified", "opportunity", "customer")
+
+
+def account_of(account_id_trait, email_domain):
+    """The account a contact with these traits belongs to, or None."""
+    if not blocked(account_id_trait):
+        return account_id_trait
+    if blocked(email_domain):
+        return None
+    if glob(FREE_MAIL_DOMAINS, email_domain):
+        return None
+    for dom, acct in DOMAIN_ACCOUNTS.items():
+        if dom.lower() == email_domain.lower():
+            return acct
+    return email_domain
+
+
+def role_of(traits):
+    """(role, weight) of a contact with @traits (a dict of trait values)."""
+    for role, w, match in ROLE_RULES:
+        if match(traits):
+            return role, w
+    return DEFAULT_ROLE
+
+
+def role_weight(role):
+    for r, w, _ in ROLE_RULES:
+        if r == role:
+            return w
+    return DEFAULT_ROLE[1]
+
+
+def tier_of(account_id):
+    """(tier, points) of an account; (0, 0) when it is not a target."""
+    return TARGETS.get(account_id, (0, 0)) if account_id is not None else (0, 0)
+
+
+def route(country, region, tier):
+    """(team, note) for a lead: the first route that matches, else None and why."""
+    def covers(globs, value):
+        return not globs or glob(globs, value)
+    for team, countries, regions, tiers in ROUTES:
+        if covers(countries, country) and covers(regions, region) and (not tiers or tier in tiers):
+            return team, None
+    if not ROUTES:
+        return None, None
+    tier_part = " (tier %d)" % tier if tier > 0 else ""
+    if country:
+        return None, "no team covers country %s%s" % (country, tier_part)
+    if region:
+        return None, "no team covers region %s%s" % (region, tier_part)
+    return None, "no team covers leads without a country%s" % tier_part
+
+
+def interest_decay(dt_ms):
+    return 2.0 ** (-dt_ms / INTEREST_HALF_LIFE_MS)
+
+
+def routing_payload(team, region, note):
+    """The Routing record as python3-avro decodes it (`note` only once the schema has it)."""
+    out = {"team": team, "region": region}
+    if ROUTING_HAS_NOTE:
+        out["note"] = note
+    return out
+
+
+def _routing_has_note():
+    rec = [f for f in hftest.AVRO.current["ConversationReady"].json["fields"] if f["name"] == "routing"][0]
+    return any(f["name"] == "note" for f in rec["type"]["fields"])
+
+
+ROUTING_HAS_NOTE = _routing_has_note()
+
+
+def f32(x):
+    """@x as the single-precision float the daemon writes (Avro float)."""
+    return struct.unpack("<f", struct.pack("<f", x))[0]
+
+
+class Interests:
+    """A contact's interests (processors/interests.h): per topic a weight W at a
+    reference time; an award w at t: W = W * d(t - t_ref) + w (t >= t_ref), else
+    W + w * d(t_ref - t); at most INTERESTS_TRACKED topics, a new one evicting the
+    weakest at the newest reference time (ties: the least recently added to, then the
+    greatest name), possibly itself."""
+
+    def __init__(self):
+        self.items = []  # [topic, W, t_ref] in order of first appearance
+
+    @staticmethod
+    def weight_at(it, t):
+        return it[1] if t <= it[2] else it[1] * interest_decay(t - it[2])
+
+    def add(self, topic, w, t):
+        for it in self.items:
+            if it[0] == topic:
+                if t >= it[2]:
+                    it[1] = it[1] * interest_decay(t - it[2]) + w
+                    it[2] = t
+                else:
+                    it[1] += w * interest_decay(it[2] - t)
+                return
+        cand = [topic, w, t]
+        if len(self.items) >= INTERESTS_TRACKED:
+            newest = max([t] + [it[2] for it in self.items])
+
+            def weaker(a, b):
+                wa, wb = self.weight_at(a, newest), self.weight_at(b, newest)
+                if wa != wb:
+                    return wa < wb
+                if a[2] != b[2]:
+                    return a[2] < b[2]
+                return a[0] > b[0]
+            weakest = cand
+            for it in self.items:
+                if weaker(it, weakest):
+                    weakest = it
+            if weakest is cand:
+                return
+            self.items.remove(weakest)
+        self.items.append(cand)
+
+    def fold(self, kind, d):
+        for topic, w, match in INTEREST_RULES:
+            if match(kind, d):
+                self.add(topic, w, d["occurred_at"])
+
+    def top(self, t, n):
+        """[(topic, weight at t)] strongest first (ties: topic), positive only."""
+        ws = [(it[0], self.weight_at(it, t)) for it in self.items]
+        ws = [x for x in ws if x[1] > 0]
+        ws.sort(key=lambda x: (-x[1], x[0]))
+        return ws[:n]
+
+    def merge(self, other):
+        for topic, w, t in other.items:
+            self.add(topic, w, t)
+
+    def copy(self):
+        c = Interests()
+        c.items = [list(it) for it in self.items]
+        return c
+
+
 def decay(dt_ms):
     return 2.0 ** (-dt_ms / HALF_LIFE_MS)
 
@@ -141,6 +364,13 @@ class ContactModel:
         self.folded = 0
         self.known_since = None
         self.journey = Journey()
+        # issue 4
+        self.interests = Interests()
+        self.account_id = None
+        self.member_version = 0
+        self.roster = None  # the last roster applied: dict(account_id, version, members, roles_covered)
+        self.redirect_to = None
+        self.outbox = []  # member updates sent by the last fold, for PipelineModel
 
     # -- score ----------------------------------------------------------------
     def _apply(self, points, t):
@@ -229,8 +459,12 @@ class ContactModel:
 
     # -- folding --------------------------------------------------------------
     def fold(self, record, d):
-        """Folds one event (record name, datum).  Returns False for a duplicate."""
+        """Folds one event (record name, datum).  Returns False for a duplicate,
+        "redirect" when this id was merged away (the event belongs to the survivor).
+        Member updates it sends are left in self.outbox."""
         eid, t = d["event_id"], d["occurred_at"]
+        if self.redirect_to is not None:
+            return "redirect"
         if eid in self.seen_ids:
             return False
         self.seen_ids[eid] = t
@@ -252,11 +486,153 @@ class ContactModel:
         self._traits_fold(d)
         self._score_fold(kind, d)
         self.journey.fold(kind, d, before_known)
+        self.interests.fold(kind, d)
+        self._update_account(t)
+        self._advance(t)
+        self._qualify(kind, d)
+        self._send_summary(t)
+        return True
+
+    def _advance(self, t):
         score = lround(self.score_at(self.last_event))
         if self.stage == "known" and score >= ENGAGED_SCORE:
             self._change("known", "engaged", t, "score %d >= engaged_score %d" % (score, ENGAGED_SCORE))
-        self._qualify(kind, d)
-        return True
+
+    # -- the account side (stage 2 of issue 4) ---------------------------------
+    @property
+    def known(self):
+        return self.known_since is not None
+
+    @property
+    def role(self):
+        return role_of(self.trait_values())[0]
+
+    def _update_account(self, t):
+        tv = self.trait_values()
+        now = account_of(tv.get("account_id"), tv.get("email_domain"))
+        if now == self.account_id:
+            return
+        old, self.account_id = self.account_id, now
+        self.roster = None
+        if old is not None:
+            self.member_version += 1
+            self.outbox.append(self.member_update(old, True, self.member_version, t))
+
+    def _send_summary(self, t):
+        if self.account_id is None:
+            return
+        self.member_version += 1
+        self.outbox.append(self.member_update(self.account_id, False, self.member_version, t))
+
+    def member_update(self, account_id, leave, version, at):
+        """The summary stage 2 sends to stage 3 (processors/output.h hf_member_update_t)."""
+        ref = self.last_event if self.last_event is not None else at
+        tv = self.trait_values()
+        contrib = []
+        for name, st in self.stats.items():
+            pts = st.contribution
+            if st.contribution_at is not None and ref > st.contribution_at:
+                pts *= decay(ref - st.contribution_at)
+            matches = len(st.awards) + st.capped
+            detail = "%d match%s" % (matches, "" if matches == 1 else "es")
+            if st.capped:
+                detail += ", %d over cap" % st.capped
+            contrib.append({"rule": name, "points": lround(pts) if st.awards else 0, "count": len(st.awards),
+                            "detail": detail})
+        contrib.sort(key=lambda r: (-abs(r["points"]), r["rule"]))
+        return {
+            "contact_id": self.contact_id, "account_id": account_id, "leave": leave, "version": version,
+            "at": at, "score": self.score_at(ref), "score_at": ref, "role": self.role, "stage": self.stage,
+            "fit_grade": self.grade, "first_seen": self.first_seen if self.first_seen is not None else at,
+            "last_active": ref, "company_name": tv.get("company_name"), "industry": tv.get("industry"),
+            "employees": tv.get("employees"), "country": tv.get("country"), "region": tv.get("region"),
+            "interests": self.interests.top(ref, INTERESTS_TRACKED), "contributions": contrib,
+            "touches": [dict(x) for x in self.journey.recent],
+            "downloads": [dict(x) for x in self.journey.downloads],
+            "webinars": [dict(x) for x in self.journey.webinars],
+            "sessions": len(self.journey.sessions), "page_views": self.journey.page_views,
+            "email_opens": self.journey.opens, "email_clicks": self.journey.clicks,
+        }
+
+    def apply_roster(self, roster):
+        """A roster from stage 3: kept when it is of the contact's account and newer."""
+        if self.redirect_to is not None or roster["account_id"] != self.account_id:
+            return
+        if self.roster is not None and self.roster["account_id"] == roster["account_id"] and \
+                roster["version"] <= self.roster["version"]:
+            return
+        self.roster = copy.deepcopy(roster)
+
+    # -- merges ---------------------------------------------------------------
+    def merge_from(self, loser, at):
+        """contact_merge(): @loser's journey folds into this one at event time @at."""
+        for eid, t in loser.seen_ids.items():
+            self.seen_ids.setdefault(eid, t)
+        if loser.redirect_to is None:
+            for k, (v, t) in loser.traits.items():
+                old = self.traits.get(k)
+                if old is None or t > old[1]:
+                    self.traits[k] = (v, t)
+            self._score_merge(loser)
+            self.journey.merge(loser.journey)
+            self.interests.merge(loser.interests)
+            if loser.last_event is not None:
+                self.first_seen = loser.first_seen if self.first_seen is None else min(self.first_seen,
+                                                                                      loser.first_seen)
+                self.last_event = loser.last_event if self.last_event is None else max(self.last_event,
+                                                                                      loser.last_event)
+                self.started = True
+            if loser.known_since is not None and (self.known_since is None or loser.known_since < self.known_since):
+                self.known_since = loser.known_since
+            if loser.handed_off:
+                self.handed_off = True
+            if self.stage in STAGES and loser.stage in STAGES and STAGES.index(loser.stage) > STAGES.index(self.stage):
+                self._change(self.stage, loser.stage, at, "merged with %s" % loser.contact_id)
+            if loser.account_id is not None:
+                self.outbox.append(loser.member_update(loser.account_id, True, loser.member_version + 1, at))
+        self._update_account(at)
+        if self.last_event is not None:
+            self._advance(at)
+            self._qualify("identity", {"occurred_at": at, "event_id": None})
+        self._send_summary(at)
+
+    def _score_merge(self, loser):
+        for name, src in loser.stats.items():
+            st = self.stats.setdefault(name, RuleStat())
+            if src.awards and st.awards:
+                ref = max(st.contribution_at, src.contribution_at)
+                st.contribution = st.contribution * decay(ref - st.contribution_at) + \
+                    src.contribution * decay(ref - src.contribution_at)
+                st.contribution_at = ref
+            elif src.awards:
+                st.contribution, st.contribution_at = src.contribution, src.contribution_at
+            st.awards = sorted(st.awards + src.awards)
+            st.capped += src.capped
+            if src.last_matched is not None and (st.last_matched is None or src.last_matched > st.last_matched):
+                st.last_matched = src.last_matched
+        if loser.t_ref is not None:
+            if self.t_ref is not None:
+                ref = max(self.t_ref, loser.t_ref)
+                v = self.S * decay(ref - self.t_ref) + loser.S * decay(ref - loser.t_ref)
+                c = clamp(v)
+                if c != v:
+                    self.clamped = True
+                self.S, self.t_ref = c, ref
+            else:
+                self.S, self.t_ref = loser.S, loser.t_ref
+
+    def make_redirect(self, survivor_id):
+        """contact_state_make_redirect(): only the id, the survivor and the dedupe
+        memory are left."""
+        version = self.member_version + (1 if self.account_id is not None else 0)
+        keep = ContactModel(self.contact_id)
+        keep.seen_ids = self.seen_ids
+        keep.member_version = version
+        keep.folded = self.folded  # what this id folded stays counted (metrics)
+        keep.redirect_to = survivor_id
+        keep.handoffs = self.handoffs  # what it emitted before stays emitted
+        keep.lifecycle = self.lifecycle
+        self.__dict__.update(keep.__dict__)
 
     def _change(self, from_stage, to_stage, t, cause):
         self.lifecycle.append({"entity_type": "contact", "entity_id": self.contact_id, "from_stage": from_stage,
@@ -268,7 +644,7 @@ class ContactModel:
         if self.handed_off or self.stage not in ("known", "engaged") or t < self.last_event - GRACE_MS:
             return
         rule = None
-        if kind == "form" and d["form_type"] in HAND_RAISER_FORMS and not self.excluded():
+        if kind == "form" and d.get("form_type") in HAND_RAISER_FORMS and not self.excluded():
             rule = HAND_RAISER_RULE
         else:
             grade_idx = [g for g, _ in GRADES].index(self.grade)
@@ -339,11 +715,18 @@ class ContactModel:
         """The ConversationReady fields the model knows (all but emitted_at and the
         SLA deadlines, which follow wall time)."""
         tv = self.trait_values()
+        members, roles = [], []
+        ro = self.roster if self.roster is not None and self.roster["account_id"] == self.account_id else None
+        if ro is not None:
+            members = [dict(x) for x in ro["members"] if x["contact_id"] != self.contact_id][:BUYING_GROUP_MAX]
+            roles = list(ro["roles_covered"])
+        tier = tier_of(self.account_id)[0]
+        team, note = route(tv.get("country"), tv.get("region"), tier)
         return {
             "handoff_id": hftest.handoff_id(self.contact_id, self.cycle),
             "entity_type": "contact",
             "entity_id": self.contact_id,
-            "account_id": tv.get("account_id"),
+            "account_id": self.account_id,
             "rule": rule,
             "qualified_at": d["occurred_at"],
             "score": lround(self.score_at(self.last_event)),
@@ -351,10 +734,11 @@ class ContactModel:
             "stage_before": self.stage,
             "reasons": self.reasons(rule, kind, d),
             "journey": self.journey.payload(self.first_seen, self.known_since),
-            "interests": [],
-            "buying_group": [],
-            "roles_covered": [],
-            "routing": {"team": None, "region": tv.get("region")},
+            "interests": [{"topic": tp, "weight": f32(w)} for tp, w in self.interests.top(self.last_event,
+                                                                                           INTERESTS_TOP)],
+            "buying_group": members,
+            "roles_covered": roles,
+            "routing": routing_payload(team, tv.get("region"), note),
         }
 
 
@@ -400,32 +784,388 @@ def blocked(v):
     return v is None or v.strip().lower() in BLOCKED
 
 
+# The known contact survives an anonymous one: "known" as it was before the merge
+# record itself (which carries the named survivor's id) was folded.
+MERGE_SURVIVOR_KNOWN_BEFORE = True
+
+
 class PipelineModel:
-    """Stage 1 and stage 2 over a stream of (record, datum), folded in the order
-    given (for the tests: each contact's events in event-time order per path)."""
+    """Stage 1, stage 2 and stage 3 over a stream of (record, datum), folded in the
+    order given (for the tests: each contact's events in event-time order per path).
+    What one input record sets off inside the process (stitched history, member
+    updates, rosters, merge requests and journeys) runs in one FIFO, as in the
+    daemon's mailbox with one instance."""
 
     def __init__(self):
         self.anon = {}
         self.contacts = {}
+        self.accounts = {}
+        self.queue = collections.deque()
+        self.merged = []  # (survivor, loser) of every merge carried out
 
     def contact(self, cid):
         if cid not in self.contacts:
             self.contacts[cid] = ContactModel(cid)
         return self.contacts[cid]
 
+    def account(self, aid):
+        if aid not in self.accounts:
+            self.accounts[aid] = AccountModel(aid)
+        return self.accounts[aid]
+
     def fold(self, record, d):
-        if record in ("WebVisit", "FormSubmission"):
+        if record in ("WebVisit", "FormSubmission") or \
+                (record == "IdentityEvent" and d.get("anonymous_id") and not blocked(d["anonymous_id"])):
             a = self.anon.setdefault(d["anonymous_id"], Stage1Model())
             for cid, r, dd in a.fold(record, d):
-                self.contact(cid).fold(r, dd)
+                self.queue.append(("contact", cid, r, dd))
+        elif record == "SalesActivity":
+            if d["entity_type"] == "contact":
+                self.queue.append(("contact", d["entity_id"], record, d))
+            # account feedback: deferred (a later issue)
+        else:
+            self.queue.append(("contact", d["contact_id"], record, d))
+        self._drain()
+
+    def fold_all(self, events):
+        for ev in events:
+            self.fold(ev.record, ev.datum)
+
+    def _drain(self):
+        for _ in range(1000000):
+            if not self.queue:
+                return
+            item = self.queue.popleft()
+            getattr(self, "_on_" + item[0])(*item[1:])
+        raise AssertionError("model: the mailbox does not drain")
+
+    def _flush(self, c):
+        for u in c.outbox:
+            self.queue.append(("member", u))
+        c.outbox = []
+
+    def _on_contact(self, cid, record, d):
+        c = self.contact(cid)
+        known_before = c.known
+        r = c.fold(record, d)
+        if r == "redirect":
+            self.queue.append(("contact", c.redirect_to, record, d))
             return
-        if record == "IdentityEvent" and d.get("anonymous_id") and not blocked(d["anonymous_id"]):
-            a = self.anon.setdefault(d["anonymous_id"], Stage1Model())
-            for cid, r, dd in a.fold(record, d):
-                self.contact(cid).fold(r, dd)
+        self._flush(c)
+        if r is True and record == "IdentityEvent" and d["kind"] == "merge":
+            loser = d.get("merged_contact_id")
+            if loser is None or blocked(loser) or loser == cid:
+                return
+            known = known_before if MERGE_SURVIVOR_KNOWN_BEFORE else c.known
+            self.queue.append(("merge_request", d["event_id"], d["occurred_at"], cid, loser, known, False))
+
+    def _on_merge_request(self, eid, at, survivor, loser, survivor_known, bounced):
+        lc = self.contact(loser)
+        if lc.redirect_to is not None:
+            return  # a repeat, or an earlier merge won
+        if not bounced and not survivor_known and lc.known:
+            self.queue.append(("merge_request", eid, at, loser, survivor, True, True))
             return
-        cid = d.get("contact_id") if record != "SalesActivity" else d["entity_id"]
-        self.contact(cid).fold(record, d)
+        snapshot = copy.deepcopy(lc)
+        self.queue.append(("merge_state", eid, at, survivor, loser, snapshot))
+        lc.make_redirect(survivor)
+
+    def _on_merge_state(self, eid, at, survivor, loser, snapshot):
+        sc = self.contact(survivor)
+        assert sc.redirect_to is None, "model: merge into a merged-away survivor not modelled"
+        sc.merge_from(snapshot, at)
+        self._flush(sc)
+        self.merged.append((survivor, loser))
+
+    def _on_member(self, u):
+        a = self.account(u["account_id"])
+        for cid, roster in a.fold(u):
+            self.queue.append(("roster", cid, roster))
+
+    def _on_roster(self, cid, roster):
+        c = self.contacts.get(cid)
+        if c is not None:
+            c.apply_roster(roster)
+
+    # -- what the tests compare -------------------------------------------------
+    def handoffs(self):
+        """Every expected ConversationReady, contacts' and accounts'."""
+        out = []
+        for c in self.contacts.values():
+            out += c.handoffs
+        for a in self.accounts.values():
+            out += a.handoffs
+        return out
+
+
+class AccountModel:
+    """Stage 3: one account's members (the last summary of each contact, applied
+    last-writer-wins by version), score, engaged members, fit, rules, rosters."""
+
+    def __init__(self, account_id):
+        self.account_id = account_id
+        self.members = {}  # contact id -> member update, in order of joining
+        self.versions = {}  # contact id -> version of the last update applied (members and departed)
+        self.stage = "known"
+        self.started = False
+        self.known_since = None
+        self.cycle = 1
+        self.handed_off = False
+        self.updates = 0
+        self.roster_version = 0
+        self.roster_set = frozenset()  # (contact id, role) of the engaged members when the last roster went out
+        self.rosters_sent = 0
+        self.handoffs = []
+        self.lifecycle = []
+
+    # -- views ------------------------------------------------------------------
+    def newest_activity(self):
+        return max((m["last_active"] for m in self.members.values()), default=None)
+
+    @staticmethod
+    def member_score_at(m, t):
+        if t is None or t <= m["score_at"]:
+            return m["score"]
+        return m["score"] * decay(t - m["score_at"])
+
+    def weighted(self, m, t):
+        return self.member_score_at(m, t) * role_weight(m["role"])
+
+    def score_at(self, t):
+        return min(ACCOUNT_MAX_SCORE, sum(self.weighted(m, t) for m in self.members.values()))
+
+    @property
+    def score(self):
+        """Rounded, at the newest activity (what a handoff and the dump report)."""
+        return lround(self.score_at(self.newest_activity())) if self.members else 0
+
+    def is_engaged(self, m, t):
+        if lround(self.member_score_at(m, t)) < ENGAGED_MEMBER_SCORE:
+            return False
+        return not ENGAGED_MEMBER_WITHIN_MS or t - m["last_active"] <= ENGAGED_MEMBER_WITHIN_MS
+
+    def ranked(self, t, engaged_only=True):
+        """Members ranked by weighted score (ties: contact id)."""
+        ms = [m for m in self.members.values() if not engaged_only or self.is_engaged(m, t)]
+        return sorted(ms, key=lambda m: (-self.weighted(m, t), m["contact_id"]))
+
+    def engaged(self):
+        t = self.newest_activity()
+        return self.ranked(t) if t is not None else []
+
+    def roles(self, ranked):
+        out = []
+        for m in ranked:
+            if m["role"] not in out:
+                out.append(m["role"])
+        return out
+
+    def traits(self):
+        """The account's traits: each the value of the most recently active member
+        that has one."""
+        out = {}
+        by_activity = sorted(self.members.values(), key=lambda m: m["last_active"], reverse=True)
+        for k in ("company_name", "industry", "employees", "country", "region"):
+            for m in by_activity:
+                if m[k] is not None:
+                    out[k] = m[k]
+                    break
+        return out
+
+    @property
+    def tier(self):
+        return tier_of(self.account_id)[0]
+
+    def fit_points(self):
+        tv = self.traits()
+        return sum(p for _, p, match in ACCOUNT_FIT_RULES if match(tv)) + tier_of(self.account_id)[1]
+
+    @property
+    def grade(self):
+        pts = self.fit_points()
+        for letter, mn in GRADES:
+            if mn <= pts:
+                return letter
+        return GRADES[-1][0]
+
+    # -- folding ----------------------------------------------------------------
+    def fold(self, u):
+        """Applies a member update; returns the rosters it sends: [(contact id, roster)]."""
+        cid = u["contact_id"]
+        if cid in self.versions and u["version"] <= self.versions[cid]:
+            return []  # stale: a repeat or an older one
+        self.versions[cid] = u["version"]
+        self.updates += 1
+        if u["leave"]:
+            self.members.pop(cid, None)
+        else:
+            self.members[cid] = dict(u)
+            self._bound()
+        at = u["at"]
+        if not self.started and not u["leave"]:
+            self.started = True
+            self.known_since = at
+            self._change("anonymous", "known", at, "first member: %s" % cid)
+        engaged = self.engaged()
+        if self.stage == "known" and engaged:
+            self._change("known", "engaged", at, "member %s engaged" % engaged[0]["contact_id"])
+        self._qualify(u, engaged)
+        return self._rosters(engaged)
+
+    def _bound(self):
+        while len(self.members) > MEMBERS_MAX:
+            t = self.newest_activity()
+            cands = [m for m in self.members.values() if not self.is_engaged(m, t)] or list(self.members.values())
+            victim = min(cands, key=lambda m: m["last_active"])
+            del self.members[victim["contact_id"]]
+
+    def _change(self, from_stage, to_stage, t, cause):
+        self.lifecycle.append({"entity_type": "account", "entity_id": self.account_id, "from_stage": from_stage,
+                               "to_stage": to_stage, "at": t, "cause": cause})
+        self.stage = to_stage
+
+    def _rosters(self, engaged):
+        now = frozenset((m["contact_id"], m["role"]) for m in engaged)
+        if now == self.roster_set:
+            return []
+        before = {c for c, _ in self.roster_set}
+        self.roster_set = now
+        self.roster_version += 1
+        self.rosters_sent += 1
+        t = self.newest_activity()
+        roles = self.roles(engaged)
+        recipients = [m["contact_id"] for m in engaged]
+        recipients += [c for c in self.members if c in before and c not in recipients]
+        out = []
+        for r in recipients:
+            out.append((r, {"account_id": self.account_id, "version": self.roster_version,
+                            "members": [self.member_entry(m, t) for m in engaged if m["contact_id"] != r],
+                            "roles_covered": list(roles)}))
+        return out
+
+    def member_entry(self, m, t):
+        return {"contact_id": m["contact_id"], "role": m["role"], "score": lround(self.member_score_at(m, t)),
+                "last_active": m["last_active"]}
+
+    def rule_holds(self, rule, engaged):
+        roles = set(m["role"] for m in engaged)
+        if rule["min_engaged"] and len(engaged) < rule["min_engaged"]:
+            return False
+        if rule["min_roles"] and len(roles) < rule["min_roles"]:
+            return False
+        if any(r not in roles for r in rule["roles_all"]):
+            return False
+        if rule["roles_any"] and not any(r in roles for r in rule["roles_any"]):
+            return False
+        if rule["min_score"] and self.score < rule["min_score"]:
+            return False
+        letters = [g for g, _ in GRADES]
+        if rule["min_grade"] is not None and letters.index(self.grade) > letters.index(rule["min_grade"]):
+            return False
+        if rule["tiers"] and self.tier not in rule["tiers"]:
+            return False
+        return True
+
+    def _qualify(self, u, engaged):
+        if self.handed_off or self.stage not in ("known", "engaged") or not self.members:
+            return
+        for rule in ACCOUNT_RULES:
+            if self.rule_holds(rule, engaged):
+                self.handed_off = True
+                self.handoffs.append(self.handoff_payload(rule, u, engaged))
+                self._change(self.stage, "conversation_ready", u["at"], "rule %s" % rule["name"])
+                return
+
+    # -- the handoff --------------------------------------------------------------
+    def condition_reasons(self, rule, engaged):
+        name = rule["name"]
+        roles = self.roles(engaged)
+        out = []
+
+        def add(detail):
+            out.append({"rule": name, "points": 0, "count": 0, "detail": detail})
+        if rule["min_engaged"]:
+            add("engaged members %d >= %d" % (len(engaged), rule["min_engaged"]))
+        if rule["min_roles"]:
+            add("roles %d >= %d" % (len(roles), rule["min_roles"]))
+        for r in rule["roles_all"]:
+            add("role %s engaged" % r)
+        if rule["roles_any"]:
+            add("one of %s engaged" % ", ".join(rule["roles_any"]))
+        if rule["min_score"]:
+            add("score %d >= %d" % (self.score, rule["min_score"]))
+        if rule["min_grade"] is not None:
+            add("fit grade %s (>= %s)" % (self.grade, rule["min_grade"]))
+        if rule["tiers"]:
+            add("tier %d" % self.tier)
+        return out
+
+    def member_reasons(self, t):
+        out = []
+        for m in self.ranked(t, engaged_only=False):
+            w = role_weight(m["role"])
+            out.append({"rule": "member:" + m["contact_id"], "points": lround(self.weighted(m, t)), "count": 1,
+                        "detail": "%s, score %d x %s" % (m["role"], lround(self.member_score_at(m, t)), fmt_g(w))})
+        return out
+
+    def journey_payload(self):
+        ms = list(self.members.values())
+        recent, downloads, webinars = [], [], []
+        for m in ms:
+            for x in reversed(m["touches"]):
+                _newest_first_insert(recent, dict(x), x["at"], JOURNEY_RECENT)
+            for x in reversed(m["downloads"]):
+                _newest_first_insert(downloads, dict(x), x["at"], JOURNEY_DOWNLOADS)
+            for x in reversed(m["webinars"]):
+                _newest_first_insert(webinars, dict(x), x["at"], JOURNEY_WEBINARS)
+        return {
+            "first_seen": min(m["first_seen"] for m in ms),
+            "known_since": self.known_since,
+            "sessions": sum(m["sessions"] for m in ms),
+            "page_views": sum(m["page_views"] for m in ms),
+            "top_pages": [],
+            "downloads": downloads,
+            "webinars": webinars,
+            "email": {"opens": sum(m["email_opens"] for m in ms), "clicks": sum(m["email_clicks"] for m in ms),
+                      "last_campaign": None},
+            "recent": recent,
+        }
+
+    def interests_at(self, t):
+        """Members' interests summed by topic at @t, strongest first (ties: topic)."""
+        tot = {}
+        for m in self.members.values():
+            for topic, w in m["interests"]:
+                wt = w if t <= m["score_at"] else w * interest_decay(t - m["score_at"])
+                tot[topic] = tot.get(topic, 0.0) + wt
+        return sorted(((k, v) for k, v in tot.items() if v > 0), key=lambda x: (-x[1], x[0]))
+
+    def handoff_payload(self, rule, u, engaged):
+        t = self.newest_activity()
+        tv = self.traits()
+        team, note = route(tv.get("country"), tv.get("region"), self.tier)
+        return {
+            "handoff_id": hftest.handoff_id(self.account_id, self.cycle, entity_type="account"),
+            "entity_type": "account",
+            "entity_id": self.account_id,
+            "account_id": self.account_id,
+            "rule": rule["name"],
+            "qualified_at": u["at"],
+            "score": self.score,
+            "fit_grade": self.grade,
+            "stage_before": self.stage,
+            "reasons": self.condition_reasons(rule, engaged) + self.member_reasons(t),
+            "journey": self.journey_payload(),
+            "interests": [{"topic": k, "weight": f32(v)} for k, v in self.interests_at(t)[:INTERESTS_TOP]],
+            "buying_group": [self.member_entry(m, t) for m in engaged[:BUYING_GROUP_MAX]],
+            "roles_covered": self.roles(engaged),
+            "routing": routing_payload(team, tv.get("region"), note),
+        }
+
+
+def fmt_g(x):
+    """C's %g."""
+    return "%g" % x
 
 
 def duration_text(ms):
@@ -511,6 +1251,32 @@ class Journey:
             detail = "before known"
         _newest_first_insert(self.recent, {"at": t, "type": typ, "title": title, "detail": detail}, t,
                              JOURNEY_RECENT)
+
+    def merge(self, src):
+        """journey_merge(): @src's items go in oldest first, each placed as a fold of
+        its own time would place it."""
+        self.sessions |= src.sessions
+        for url, sp in src.pages.items():
+            dp = self.pages.get(url)
+            if dp is None:
+                self.pages[url] = dict(sp)
+                continue
+            dp["views"] += sp["views"]
+            dp["last_at"] = max(dp["last_at"], sp["last_at"])
+            if sp["title"] is not None and (dp["title"] is None or sp["title_at"] >= dp["title_at"]):
+                dp["title"], dp["title_at"] = sp["title"], sp["title_at"]
+        for x in reversed(src.downloads):
+            _newest_first_insert(self.downloads, dict(x), x["at"], JOURNEY_DOWNLOADS)
+        for x in reversed(src.webinars):
+            _newest_first_insert(self.webinars, dict(x), x["at"], JOURNEY_WEBINARS)
+        for x in reversed(src.recent):
+            _newest_first_insert(self.recent, dict(x), x["at"], JOURNEY_RECENT)
+        self.page_views += src.page_views
+        self.opens += src.opens
+        self.clicks += src.clicks
+        if src.last_campaign is not None and (self.last_campaign is None or
+                                              src.last_campaign_at > self.last_campaign_at):
+            self.last_campaign, self.last_campaign_at = src.last_campaign, src.last_campaign_at
 
     def top_pages(self):
         pages = sorted(self.pages.items(), key=lambda kv: (-kv[1]["views"], -kv[1]["last_at"], kv[0]))
