@@ -102,26 +102,35 @@ class AccountOutputs(h.ClusterTestCase):
         self.assertEqual(sorted(x["roles_covered"]), ["champion", "decision_maker", "influencer"])
         self.assertEqual(len(x["roles_covered"]), 3)
 
-        # reasons: the rule's conditions (no points), then each member's contribution
-        conditions = [r for r in x["reasons"] if not r["rule"].startswith("member:")]
-        members = [r for r in x["reasons"] if r["rule"].startswith("member:")]
-        self.assertEqual(x["reasons"], conditions + members)
-        self.assertTrue(conditions)
-        for r in conditions:
-            self.assertEqual((r["rule"], r["points"], r["count"]), ("buying_group_engaged", 0, 0))
-        self.assertTrue(any(str(score) in r["detail"] for r in conditions), conditions)
-        self.assertEqual(members, [
-            {"rule": "member:" + pat, "points": rnd(weighted[pat]), "count": 1,
-             "detail": "decision_maker, score 51 x 3"},
-            {"rule": "member:" + ravi, "points": rnd(weighted[ravi]), "count": 1,
-             "detail": "influencer, score 50 x 1.5"},
-            {"rule": "member:" + quinn, "points": rnd(weighted[quinn]), "count": 1,
-             "detail": "champion, score 35 x 2"},
-        ])
+        # reasons: the rule's conditions (no points), each member's contribution by
+        # weighted score, then the account's fit
+        def cond(detail):
+            return {"rule": "buying_group_engaged", "points": 0, "count": 0, "detail": detail}
+        self.assertEqual([rnd(weighted[c]) for c in (pat, ravi, quinn)], [152, 75, 70])
+        want_reasons = [
+            cond("engaged members 3 >= 3"),
+            cond("roles 3 >= 3: decision_maker, influencer, champion"),
+            cond("all of roles covered: decision_maker"),
+            cond("any of roles covered: champion, influencer"),
+            cond("account score 297 >= 150"),
+            cond("tier 2 in 1, 2"),
+            {"rule": "member:" + pat, "points": 152, "count": 1, "detail": "decision_maker, score 51 x 3"},
+            {"rule": "member:" + ravi, "points": 75, "count": 1, "detail": "influencer, score 50 x 1.5"},
+            {"rule": "member:" + quinn, "points": 70, "count": 1, "detail": "champion, score 35 x 2"},
+            {"rule": "fit:software", "points": 20, "count": 1, "detail": "industry saas"},
+            {"rule": "fit:mid_market", "points": 20, "count": 1, "detail": "employees 800"},
+            {"rule": "target_account", "points": 10, "count": 1, "detail": "tier 2"},
+        ]
+        self.assertEqual(len(x["reasons"]), len(want_reasons), x["reasons"])
+        for i, (g, w) in enumerate(zip(x["reasons"], want_reasons)):
+            with self.subTest(reason=i):
+                self.assertEqual(g, w)
 
-        # the journey: the members' touches merged, newest first
+        # the journey: the members' touches merged, newest first, each naming its member
         j = x["journey"]
         self.assertEqual(j["first_seen"], t["p_visit"])
+        self.assertEqual(j["known_since"], t["p_form"])  # the account's first member
+        self.assertEqual(j["top_pages"], [])
         self.assertEqual(j["sessions"], 1)
         self.assertEqual(j["page_views"], 1)
         self.assertEqual(j["downloads"], [
@@ -132,17 +141,22 @@ class AccountOutputs(h.ClusterTestCase):
              "at": t["r_web"]},
             {"webinar_id": "web-sec-2", "title": "Passing the audit", "action": "attended", "minutes": 60,
              "at": t["p_web"]}])
-        self.assertEqual((j["email"]["opens"], j["email"]["clicks"]), (0, 0))
-        self.assertEqual(j["recent"], [
-            {"at": t["r_web"], "type": "webinar", "title": "Passing the audit", "detail": "watched_recording, 25 min"},
-            {"at": t["r_cs"], "type": "download", "title": "How Tyrell saved 30%", "detail": "case_study"},
-            {"at": t["r_form"], "type": "form", "title": "gate-roi", "detail": "content_gate"},
-            {"at": t["q_wp"], "type": "download", "title": "Churn playbook", "detail": "whitepaper"},
-            {"at": t["q_form"], "type": "form", "title": "gate-churn", "detail": "content_gate"},
-            {"at": t["p_web"], "type": "webinar", "title": "Passing the audit", "detail": "attended, 60 min"},
-            {"at": t["p_form"], "type": "form", "title": "gate-ops", "detail": "content_gate"},
-            {"at": t["p_visit"], "type": "web_visit", "title": "Pricing", "detail": "before known"},
-        ])
+        self.assertEqual(j["email"], {"opens": 0, "clicks": 0, "last_campaign": None})
+        want_recent = [
+            {"at": t["r_web"], "type": "webinar", "title": "Passing the audit",
+             "detail": "c-ravi: watched_recording, 25 min"},
+            {"at": t["r_cs"], "type": "download", "title": "How Tyrell saved 30%", "detail": "c-ravi: case_study"},
+            {"at": t["r_form"], "type": "form", "title": "gate-roi", "detail": "c-ravi: content_gate"},
+            {"at": t["q_wp"], "type": "download", "title": "Churn playbook", "detail": "c-quinn: whitepaper"},
+            {"at": t["q_form"], "type": "form", "title": "gate-churn", "detail": "c-quinn: content_gate"},
+            {"at": t["p_web"], "type": "webinar", "title": "Passing the audit", "detail": "c-pat: attended, 60 min"},
+            {"at": t["p_form"], "type": "form", "title": "gate-ops", "detail": "c-pat: content_gate"},
+            {"at": t["p_visit"], "type": "web_visit", "title": "Pricing", "detail": "c-pat: before known"},
+        ]
+        self.assertEqual(len(j["recent"]), len(want_recent), j["recent"])
+        for i, (g, w) in enumerate(zip(j["recent"], want_recent)):
+            with self.subTest(touch=i):
+                self.assertEqual(g, w)
 
         # interests: the members' topics summed, each decayed to T
         want_interests = [
@@ -177,10 +191,10 @@ class AccountOutputs(h.ClusterTestCase):
         # the account's lifecycle, keyed by the account id
         lc = [(r, y) for r, y in env.decoded("lifecycle") if y["entity_type"] == "account"]
         self.assertEqual([r.key for r, _ in lc], [ACCT.encode()] * 3)
-        self.assertEqual([(y["from_stage"], y["to_stage"], y["at"]) for _, y in lc],
-                         [("anonymous", "known", t["p_form"]), ("known", "engaged", t["p_web"]),
-                          ("engaged", "conversation_ready", T)])
-        self.assertEqual(lc[2][1]["cause"], "rule buying_group_engaged")
+        self.assertEqual([(y["from_stage"], y["to_stage"], y["at"], y["cause"]) for _, y in lc],
+                         [("anonymous", "known", t["p_form"], "first member: c-pat"),
+                          ("known", "engaged", t["p_web"], "member c-pat engaged: score 51 >= engaged_member_score 30"),
+                          ("engaged", "conversation_ready", T, "rule buying_group_engaged")])
 
         # handoffctl consume renders it through the daemon's codec
         r = env.ctl("consume", "--brokers", env.address, "--topic", env.topics["conversation_ready"],

@@ -914,6 +914,7 @@ class AccountModel:
         self.updates = 0
         self.roster_version = 0
         self.roster_set = frozenset()  # (contact id, role) of the engaged members when the last roster went out
+        self.roster_order = []  # their ids, ranked
         self.rosters_sent = 0
         self.handoffs = []
         self.lifecycle = []
@@ -962,9 +963,9 @@ class AccountModel:
 
     def traits(self):
         """The account's traits: each the value of the most recently active member
-        that has one."""
+        that has one (ties: the smaller contact id)."""
         out = {}
-        by_activity = sorted(self.members.values(), key=lambda m: m["last_active"], reverse=True)
+        by_activity = sorted(self.members.values(), key=lambda m: (-m["last_active"], m["contact_id"]))
         for k in ("company_name", "industry", "employees", "country", "region"):
             for m in by_activity:
                 if m[k] is not None:
@@ -1008,15 +1009,19 @@ class AccountModel:
             self._change("anonymous", "known", at, "first member: %s" % cid)
         engaged = self.engaged()
         if self.stage == "known" and engaged:
-            self._change("known", "engaged", at, "member %s engaged" % engaged[0]["contact_id"])
+            top = engaged[0]
+            self._change("known", "engaged", at, "member %s engaged: score %d >= engaged_member_score %d"
+                         % (top["contact_id"], lround(self.member_score_at(top, self.newest_activity())),
+                            ENGAGED_MEMBER_SCORE))
         self._qualify(u, engaged)
-        return self._rosters(engaged)
+        return self._rosters(engaged, cid if u["leave"] else None)
 
     def _bound(self):
         while len(self.members) > MEMBERS_MAX:
             t = self.newest_activity()
-            cands = [m for m in self.members.values() if not self.is_engaged(m, t)] or list(self.members.values())
-            victim = min(cands, key=lambda m: m["last_active"])
+            # not engaged first, then the least recently active, then the greater id
+            victim = min(self.members.values(), key=lambda m: (self.is_engaged(m, t), m["last_active"],
+                                                               _desc(m["contact_id"])))
             del self.members[victim["contact_id"]]
 
     def _change(self, from_stage, to_stage, t, cause):
@@ -1024,22 +1029,28 @@ class AccountModel:
                                "to_stage": to_stage, "at": t, "cause": cause})
         self.stage = to_stage
 
-    def _rosters(self, engaged):
+    def _rosters(self, engaged, leaver):
+        """When the set of (engaged member, role) changed: a new version to every
+        engaged member and to every member of the previous roster no longer engaged
+        (but not to one that just left), each listing the others, ranked, at most
+        BUYING_GROUP_MAX."""
         now = frozenset((m["contact_id"], m["role"]) for m in engaged)
         if now == self.roster_set:
             return []
-        before = {c for c, _ in self.roster_set}
+        before = list(self.roster_order)
         self.roster_set = now
+        self.roster_order = [m["contact_id"] for m in engaged]
         self.roster_version += 1
         self.rosters_sent += 1
         t = self.newest_activity()
         roles = self.roles(engaged)
         recipients = [m["contact_id"] for m in engaged]
-        recipients += [c for c in self.members if c in before and c not in recipients]
+        recipients += [c for c in before if c not in recipients and c != leaver]
         out = []
         for r in recipients:
             out.append((r, {"account_id": self.account_id, "version": self.roster_version,
-                            "members": [self.member_entry(m, t) for m in engaged if m["contact_id"] != r],
+                            "members": [self.member_entry(m, t) for m in engaged
+                                        if m["contact_id"] != r][:BUYING_GROUP_MAX],
                             "roles_covered": list(roles)}))
         return out
 
@@ -1069,6 +1080,8 @@ class AccountModel:
     def _qualify(self, u, engaged):
         if self.handed_off or self.stage not in ("known", "engaged") or not self.members:
             return
+        if u["at"] < self.newest_activity() - GRACE_MS:
+            return
         for rule in ACCOUNT_RULES:
             if self.rule_holds(rule, engaged):
                 self.handed_off = True
@@ -1078,6 +1091,7 @@ class AccountModel:
 
     # -- the handoff --------------------------------------------------------------
     def condition_reasons(self, rule, engaged):
+        """The conditions that made @rule fire (points 0, count 0)."""
         name = rule["name"]
         roles = self.roles(engaged)
         out = []
@@ -1087,20 +1101,21 @@ class AccountModel:
         if rule["min_engaged"]:
             add("engaged members %d >= %d" % (len(engaged), rule["min_engaged"]))
         if rule["min_roles"]:
-            add("roles %d >= %d" % (len(roles), rule["min_roles"]))
-        for r in rule["roles_all"]:
-            add("role %s engaged" % r)
+            add("roles %d >= %d: %s" % (len(roles), rule["min_roles"], ", ".join(roles)))
+        if rule["roles_all"]:
+            add("all of roles covered: %s" % ", ".join(rule["roles_all"]))
         if rule["roles_any"]:
-            add("one of %s engaged" % ", ".join(rule["roles_any"]))
+            add("any of roles covered: %s" % ", ".join(r for r in rule["roles_any"] if r in roles))
         if rule["min_score"]:
-            add("score %d >= %d" % (self.score, rule["min_score"]))
+            add("account score %d >= %d" % (self.score, rule["min_score"]))
         if rule["min_grade"] is not None:
             add("fit grade %s (>= %s)" % (self.grade, rule["min_grade"]))
         if rule["tiers"]:
-            add("tier %d" % self.tier)
+            add("tier %d in %s" % (self.tier, ", ".join(str(x) for x in rule["tiers"])))
         return out
 
     def member_reasons(self, t):
+        """Every member's part of the account score, by weighted score."""
         out = []
         for m in self.ranked(t, engaged_only=False):
             w = role_weight(m["role"])
@@ -1108,26 +1123,46 @@ class AccountModel:
                         "detail": "%s, score %d x %s" % (m["role"], lround(self.member_score_at(m, t)), fmt_g(w))})
         return out
 
-    def journey_payload(self):
-        ms = list(self.members.values())
-        recent, downloads, webinars = [], [], []
-        for m in ms:
-            for x in reversed(m["touches"]):
-                _newest_first_insert(recent, dict(x), x["at"], JOURNEY_RECENT)
-            for x in reversed(m["downloads"]):
-                _newest_first_insert(downloads, dict(x), x["at"], JOURNEY_DOWNLOADS)
-            for x in reversed(m["webinars"]):
-                _newest_first_insert(webinars, dict(x), x["at"], JOURNEY_WEBINARS)
+    def fit_reasons(self):
+        """The account fit rules that match, then the target tier."""
+        tv = self.traits()
+        out = []
+        for name, pts, match in ACCOUNT_FIT_RULES:
+            if match(tv):
+                out.append({"rule": "fit:" + name, "points": pts, "count": 1,
+                            "detail": ACCOUNT_FIT_DESCRIBE[name](tv)})
+        tier, pts = tier_of(self.account_id)
+        if tier > 0:
+            out.append({"rule": "target_account", "points": pts, "count": 1, "detail": "tier %d" % tier})
+        return out
+
+    def journey_payload(self, t):
+        """The members' journeys merged: lists newest first (ties: the higher-ranked
+        member, then the member's own order), each touch's detail naming its member."""
+        ranked = self.ranked(t, engaged_only=False)
+
+        def merged(key, limit):
+            refs = []
+            for rank, m in enumerate(ranked):
+                for idx, x in enumerate(m[key]):
+                    refs.append((-x["at"], rank, idx, m, x))
+            refs.sort(key=lambda r: r[:3])
+            return [(r[3], r[4]) for r in refs[:limit]]
+        recent = []
+        for m, x in merged("touches", JOURNEY_RECENT):
+            y = dict(x)
+            y["detail"] = m["contact_id"] if x["detail"] is None else "%s: %s" % (m["contact_id"], x["detail"])
+            recent.append(y)
         return {
-            "first_seen": min(m["first_seen"] for m in ms),
+            "first_seen": min(m["first_seen"] for m in ranked),
             "known_since": self.known_since,
-            "sessions": sum(m["sessions"] for m in ms),
-            "page_views": sum(m["page_views"] for m in ms),
+            "sessions": sum(m["sessions"] for m in ranked),
+            "page_views": sum(m["page_views"] for m in ranked),
             "top_pages": [],
-            "downloads": downloads,
-            "webinars": webinars,
-            "email": {"opens": sum(m["email_opens"] for m in ms), "clicks": sum(m["email_clicks"] for m in ms),
-                      "last_campaign": None},
+            "downloads": [dict(x) for _, x in merged("downloads", JOURNEY_DOWNLOADS)],
+            "webinars": [dict(x) for _, x in merged("webinars", JOURNEY_WEBINARS)],
+            "email": {"opens": sum(m["email_opens"] for m in ranked),
+                      "clicks": sum(m["email_clicks"] for m in ranked), "last_campaign": None},
             "recent": recent,
         }
 
@@ -1154,8 +1189,8 @@ class AccountModel:
             "score": self.score,
             "fit_grade": self.grade,
             "stage_before": self.stage,
-            "reasons": self.condition_reasons(rule, engaged) + self.member_reasons(t),
-            "journey": self.journey_payload(),
+            "reasons": self.condition_reasons(rule, engaged) + self.member_reasons(t) + self.fit_reasons(),
+            "journey": self.journey_payload(t),
             "interests": [{"topic": k, "weight": f32(v)} for k, v in self.interests_at(t)[:INTERESTS_TOP]],
             "buying_group": [self.member_entry(m, t) for m in engaged[:BUYING_GROUP_MAX]],
             "roles_covered": self.roles(engaged),
@@ -1166,6 +1201,18 @@ class AccountModel:
 def fmt_g(x):
     """C's %g."""
     return "%g" % x
+
+
+def _desc(text):
+    """A sort key ordering strings descending."""
+    return [-b for b in text.encode()] + [1]
+
+
+# what hf_trait_match_describe() says about an account fit rule's traits
+ACCOUNT_FIT_DESCRIBE = {
+    "software": lambda t: "industry %s" % t["industry"],
+    "mid_market": lambda t: "employees %d" % t["employees"],
+}
 
 
 def duration_text(ms):
