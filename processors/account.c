@@ -115,6 +115,11 @@ double account_state_score(const account_state_t *s, const hf_rules_t *rules, in
     return sum;
 }
 
+int64_t account_state_last_active_ms(const account_state_t *s)
+{
+    return account_newest_activity(s);
+}
+
 size_t account_state_member_count(const account_state_t *s)
 {
     return s->member_count;

@@ -33,6 +33,8 @@ const char *account_state_id(const account_state_t *s);
 hf_stage_t account_state_stage(const account_state_t *s);
 /* Account score at @at_ms under @rules (weighted, decayed, capped). */
 double account_state_score(const account_state_t *s, const hf_rules_t *rules, int64_t at_ms);
+/* The account's newest activity: the newest last_active of its members, or 0. */
+int64_t account_state_last_active_ms(const account_state_t *s);
 size_t account_state_member_count(const account_state_t *s);
 /* Members engaged at the account's newest activity, under @rules. */
 size_t account_state_engaged_count(const account_state_t *s, const hf_rules_t *rules);
