@@ -52,6 +52,7 @@ struct codec {
     const char **tags;    /* the decoded event's tags */
     size_t tags_cap;
     hf_buf_t scratch; /* a normalised e-mail address while it is hashed; wiped */
+    codec_records_t *records; /* records between stages (codec_records.c) */
 };
 
 const char *codec_error_name(int e)
@@ -298,6 +299,7 @@ void codec_free(codec_t *c)
     OPENSSL_cleanse(&c->mac_outer, sizeof c->mac_outer);
     hf_buf_free(&c->strings);
     free(c->tags);
+    codec_records_free(c->records);
     if (c->scratch.data)
         OPENSSL_cleanse(c->scratch.data, c->scratch.cap);
     hf_buf_free(&c->scratch);
@@ -385,6 +387,19 @@ static int frame(codec_t *c, const uint8_t *b, size_t len, codec_schema_t **out,
     }
     return codec_fail(CODEC_E_UNKNOWN_SCHEMA, err, errsz, "unknown schema fingerprint %016" PRIx64,
                       fp);
+}
+
+codec_records_t **codec_records_slot(codec_t *c)
+{
+    return &c->records;
+}
+
+const char *codec_frame_internal(codec_t *c, const void *buf, size_t len)
+{
+    codec_schema_t *s;
+    if (frame(c, buf, len, &s, NULL, 0) || s->src->role != CODEC_ROLE_INTERNAL)
+        return NULL;
+    return s->src->name;
 }
 
 int codec_peek_kind(codec_t *c, const void *buf, size_t len)

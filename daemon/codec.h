@@ -94,6 +94,63 @@ int codec_encode_dead_letter(codec_t *c, const hf_dead_letter_t *dl, hf_buf_t *o
 int codec_record_to_json(codec_t *c, const void *buf, size_t len, hf_buf_t *json, char *err,
                          size_t errsz);
 
+/* --- records between stages (schemas/internal/, namespace handoff.v1.internal) ---
+ * Framed like every other record.  They pass once per event between stages (in the
+ * process too, queued as bytes), so they are written and read by hand-written Avro
+ * binary: nothing allocated per record once warm; the reader is bounds-checked (a
+ * broken one is dead-lettered, never crashes). */
+
+/* Stage 2 -> stage 2, keyed by the loser: hand your journey over to the survivor. */
+typedef struct hf_merge_request {
+    const char *event_id; /* of the merge event; NULL = absent */
+    int64_t at_ms;
+    const char *survivor_id;
+    const char *loser_id;
+    bool survivor_known;
+    bool bounced; /* sent back with the roles swapped: the known contact survives */
+} hf_merge_request_t;
+
+/* Stage 2 -> stage 2, keyed by the survivor: the loser's journey to fold in. */
+typedef struct hf_merge_state {
+    const char *event_id;
+    int64_t at_ms;
+    const char *survivor_id;
+    const char *loser_id;
+    const void *state; /* a ContactState body */
+    size_t state_len;
+} hf_merge_state_t;
+
+typedef enum codec_internal_kind {
+    CODEC_INTERNAL_MEMBER_UPDATE = 0,
+    CODEC_INTERNAL_ROSTER,
+    CODEC_INTERNAL_MERGE_REQUEST,
+    CODEC_INTERNAL_MERGE_STATE,
+} codec_internal_kind_t;
+
+typedef struct hf_internal {
+    codec_internal_kind_t kind;
+    hf_member_update_t member;     /* MEMBER_UPDATE */
+    const char *roster_contact_id; /* ROSTER: the recipient */
+    hf_roster_t roster;
+    hf_merge_request_t merge_request;
+    hf_merge_state_t merge_state;
+} hf_internal_t;
+
+/* The kind of a framed internal record (by fingerprint), or -1. */
+int codec_internal_kind(codec_t *c, const void *buf, size_t len);
+
+/* Decodes an internal record.  Strings and arrays belong to the codec until the next
+ * codec_decode_internal() on it.  0, -ENOMEM, or a positive enum codec_error. */
+int codec_decode_internal(codec_t *c, const void *buf, size_t len, hf_internal_t *out, char *err,
+                          size_t errsz);
+
+/* Encoders (append one framed record to @out): 0, -EINVAL (a required string is
+ * NULL) or -ENOMEM; @out is unchanged on failure. */
+int codec_encode_member_update(codec_t *c, const hf_member_update_t *u, hf_buf_t *out);
+int codec_encode_roster(codec_t *c, const char *contact_id, const hf_roster_t *r, hf_buf_t *out);
+int codec_encode_merge_request(codec_t *c, const hf_merge_request_t *m, hf_buf_t *out);
+int codec_encode_merge_state(codec_t *c, const hf_merge_state_t *m, hf_buf_t *out);
+
 /* An unframed Avro binary body of the named schema (e.g. "ContactState", a state
  * record) as JSON appended to @json.  Returns 0, or a positive enum codec_error. */
 int codec_body_to_json(codec_t *c, const char *record_name, const void *body, size_t len,

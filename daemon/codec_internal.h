@@ -32,6 +32,15 @@
  * item costs at least a byte, so the body length bounds those. */
 #define CODEC_MAX_EMPTY_ITEMS 65536u
 
+/* --- records between stages (codec_records.c) -------------------------------- */
+
+typedef struct codec_records codec_records_t;
+void codec_records_free(codec_records_t *r);
+/* The codec's slot for that state (created on first use by codec_records.c). */
+codec_records_t **codec_records_slot(codec_t *c);
+/* The record name of a framed internal record ("MemberUpdate", ...), or NULL. */
+const char *codec_frame_internal(codec_t *c, const void *buf, size_t len);
+
 /* --- reading Avro binary ------------------------------------------------------ */
 
 typedef struct codec_cursor {

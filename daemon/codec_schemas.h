@@ -11,6 +11,7 @@ typedef enum codec_role {
     CODEC_ROLE_OUTPUT,    /* current schema of an output record */
     CODEC_ROLE_STATE,     /* state store record (schemas/state/) */
     CODEC_ROLE_HISTORY,   /* an older writer schema of an input record (schemas/history/) */
+    CODEC_ROLE_INTERNAL,  /* a record between stages (schemas/internal/) */
 } codec_role_t;
 
 typedef struct codec_schema_src {

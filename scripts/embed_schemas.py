@@ -18,6 +18,7 @@ ROLES = {
     "output": "CODEC_ROLE_OUTPUT",
     "state": "CODEC_ROLE_STATE",
     "history": "CODEC_ROLE_HISTORY",
+    "internal": "CODEC_ROLE_INTERNAL",
 }
 
 
