@@ -9,7 +9,8 @@ static const char *const fixed_names[M__COUNT] = {
     [M_DLQ] = "dlq",           [M_FORWARDED] = "forwarded", [M_REMOTE] = "forwarded_remote",
     [M_BUFFERED] = "buffered", [M_EVICTED] = "evicted",     [M_IDENTIFIED] = "identified",
     [M_RELINKED] = "relinked", [M_HANDOFFS] = "handoffs",   [M_LIFECYCLE] = "lifecycle",
-    [M_DEFERRED] = "deferred", [M_COMMITS] = "commits",
+    [M_DEFERRED] = "deferred", [M_COMMITS] = "commits",     [M_MEMBER_UPDATES] = "member_updates",
+    [M_ROSTERS] = "rosters",   [M_MERGES] = "merges",       [M_REDIRECTED] = "redirected",
 };
 
 typedef struct named {

@@ -12,20 +12,24 @@
 #include "store.h"
 
 typedef enum metric {
-    M_CONSUMED = 0, /* records read from any topic */
-    M_FOLDED,       /* events folded into a journey */
-    M_DUPLICATES,   /* repeated event ids dropped */
-    M_DLQ,          /* dead letters */
-    M_FORWARDED,    /* records re-keyed to an internal topic */
-    M_REMOTE,       /* ... of which through a repartition topic (another instance) */
-    M_BUFFERED,     /* anonymous records buffered in stage 1 */
-    M_EVICTED,      /* buffered anonymous records dropped by the bounds */
-    M_IDENTIFIED,   /* anonymous ids resolved to a contact */
-    M_RELINKED,     /* anonymous ids moved to another contact */
-    M_HANDOFFS,     /* ConversationReady emitted */
-    M_LIFECYCLE,    /* LifecycleChange emitted */
-    M_DEFERRED,     /* records for a stage this version does not run yet */
-    M_COMMITS,      /* state batches written */
+    M_CONSUMED = 0,   /* records read from any topic */
+    M_FOLDED,         /* events folded into a journey */
+    M_DUPLICATES,     /* repeated event ids dropped */
+    M_DLQ,            /* dead letters */
+    M_FORWARDED,      /* records re-keyed to an internal topic */
+    M_REMOTE,         /* ... of which through a repartition topic (another instance) */
+    M_BUFFERED,       /* anonymous records buffered in stage 1 */
+    M_EVICTED,        /* buffered anonymous records dropped by the bounds */
+    M_IDENTIFIED,     /* anonymous ids resolved to a contact */
+    M_RELINKED,       /* anonymous ids moved to another contact */
+    M_HANDOFFS,       /* ConversationReady emitted */
+    M_LIFECYCLE,      /* LifecycleChange emitted */
+    M_DEFERRED,       /* records for a stage this version does not run yet */
+    M_COMMITS,        /* state batches written */
+    M_MEMBER_UPDATES, /* contact summaries sent to stage 3 */
+    M_ROSTERS,        /* buying-group rosters sent to stage 2 */
+    M_MERGES,         /* contact merges carried out */
+    M_REDIRECTED,     /* events for a merged-away contact sent to its survivor */
     M__COUNT
 } metric_t;
 

@@ -1,4 +1,4 @@
-#include "pipeline.h"
+#include "pipeline_priv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,109 +23,7 @@
 #include "pgroup.h"
 #include "store.h"
 
-/* Topics the pipeline consumes, by what it does with them. */
-typedef enum role {
-    ROLE_WEB = 0,
-    ROLE_FORM,
-    ROLE_DOWNLOAD,
-    ROLE_WEBINAR,
-    ROLE_EMAIL,
-    ROLE_IDENTITY,
-    ROLE_SALES,
-    ROLE_BY_ANON,
-    ROLE_BY_CONTACT,
-    ROLE__COUNT
-} role_t;
-
-/* Topics the pipeline produces to. */
-typedef enum out_topic {
-    OUT_BY_ANON = 0,
-    OUT_BY_CONTACT,
-    OUT_READY,
-    OUT_LIFECYCLE,
-    OUT_DLQ,
-    OUT__COUNT
-} out_topic_t;
-
-#define CONSUME_BATCH 1024
-/* A partition whose buffer in the partition group reaches PAUSE_AT records stops
- * fetching until it drains to RESUME_AT: bounded memory while waiting for
- * another partition to catch up in event time. */
-#define PAUSE_AT 5000
-#define RESUME_AT 1000
-/* How long the oldest partition may hold the others back (max.task.idle.ms). */
-#define MAX_ORDER_WAIT_MS 500
-#define STARTUP_ORDER_WAIT_MS 500
-#define FLUSH_TIMEOUT_MS 60000
-#define METADATA_TIMEOUT_MS 15000
-
-struct pipeline {
-    const hf_config_t *cfg;
-    pipeline_clock_fn clock;
-    void *clock_opaque;
-    char *brokers;
-    int64_t exit_when_idle_ms;
-    int64_t progress_every_ms;
-
-    store_t *store;
-    store_batch_t *batch;
-    codec_t *codec;
-    cache_t *anon_cache;
-    cache_t *contact_cache;
-    metrics_t *metrics;
-    uint64_t *ctr;
-
-    rd_kafka_t *consumer;
-    rd_kafka_t *producer;
-    rd_kafka_queue_t *queue;
-
-    const char *role_topic[ROLE__COUNT];
-    int32_t role_partitions[ROLE__COUNT];
-    const rd_kafka_topic_t *role_rkt[ROLE__COUNT]; /* learnt from messages, for fast lookup */
-    rd_kafka_topic_t *out_rkt[OUT__COUNT];
-
-    /* Next offset to consume per role and partition (-1: nothing consumed yet in
-     * this assignment), and whether it changed since the last commit. */
-    int64_t *next_offset[ROLE__COUNT];
-    bool *offset_dirty[ROLE__COUNT];
-
-    /* Records fetched but not processed yet, released in event-time order.  Queue
-     * index = role * max_partitions + partition.  Per queue: the offset after the
-     * last record fetched (-1 unknown), whether it is assigned, whether paused. */
-    pgroup_t *pg;
-    int32_t max_partitions;
-    int64_t *fetched_next;
-    bool *assigned;
-    bool *paused;
-    int64_t current_ts; /* event time of the record being processed */
-    const rd_kafka_message_t *current_msg;
-    codec_t *local_codec; /* decodes records re-keyed inside this process */
-
-    /* Producer acknowledgements (delivery reports run on this thread, inside
-     * rd_kafka_poll / rd_kafka_flush). */
-    uint64_t produced;
-    uint64_t delivered;
-    bool delivery_failed;
-    char delivery_err[256];
-
-    bool fatal;
-    char fatal_err[512];
-
-    int64_t last_commit_mono_ms;
-    hf_buf_t out_buf;
-    hf_buf_t key_buf;
-    char errbuf[512];
-
-    /* This run, for the summary. */
-    uint64_t run_consumed;
-    uint64_t run_handoffs;
-    uint64_t run_folded;
-    int64_t run_first_mono_ms;
-    int64_t run_last_mono_ms;
-    int64_t assigned_mono_ms; /* last assignment: idle time counts from here too */
-};
-
-static int64_t mono_ms(void)
+int64_t mono_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -140,9 +38,8 @@ static int64_t wall_ms(void *opaque)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void pipeline_fail(pipeline_t *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static void pipeline_fail(pipeline_t *p, const char *fmt, ...)
+void pipeline_fail(pipeline_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pipeline_fail(pipeline_t *p, const char *fmt, ...)
 {
     if (p->fatal)
         return; /* keep the first cause */
@@ -153,36 +50,6 @@ static void pipeline_fail(pipeline_t *p, const char *fmt, ...)
     p->fatal = true;
     log_error(LOG_PIPE, "%s", p->fatal_err);
 }
-
-/* ---- state stores ---------------------------------------------------------- */
-
-static int anon_encode(const void *s, hf_buf_t *out)
-{
-    return anon_state_encode(s, out);
-}
-static int anon_decode(void **out, const void *buf, size_t len)
-{
-    return anon_state_decode((anon_state_t **)out, buf, len);
-}
-static void anon_free(void *s)
-{
-    anon_state_free(s);
-}
-static const cache_ops_t anon_ops = {anon_encode, anon_decode, anon_free};
-
-static int contact_encode(const void *s, hf_buf_t *out)
-{
-    return contact_state_encode(s, out);
-}
-static int contact_decode(void **out, const void *buf, size_t len)
-{
-    return contact_state_decode((contact_state_t **)out, buf, len);
-}
-static void contact_free(void *s)
-{
-    contact_state_free(s);
-}
-static const cache_ops_t contact_ops = {contact_encode, contact_decode, contact_free};
 
 /* ---- producing ------------------------------------------------------------- */
 
@@ -202,8 +69,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 
 /* Queues one record; waits for room while the producer queue is full.  Returns 0,
  * or -EIO after marking the pipeline failed. */
-static int produce_to(pipeline_t *p, out_topic_t t, int32_t partition, int64_t timestamp_ms,
-                      const void *key, size_t key_len, const void *val, size_t val_len)
+int produce_to(pipeline_t *p, out_topic_t t, int32_t partition, int64_t timestamp_ms,
+               const void *key, size_t key_len, const void *val, size_t val_len)
 {
     int64_t deadline = mono_ms() + FLUSH_TIMEOUT_MS;
     for (;;) {
@@ -226,368 +93,10 @@ static int produce_to(pipeline_t *p, out_topic_t t, int32_t partition, int64_t t
 }
 
 /* An output, keyed by entity; the partitioner (murmur2) picks the partition. */
-static int produce(pipeline_t *p, out_topic_t t, const void *key, size_t key_len, const void *val,
-                   size_t val_len)
+int produce(pipeline_t *p, out_topic_t t, const void *key, size_t key_len, const void *val,
+            size_t val_len)
 {
     return produce_to(p, t, RD_KAFKA_PARTITION_UA, 0, key, key_len, val, val_len);
-}
-
-static size_t queue_index(const pipeline_t *p, role_t role, int32_t partition)
-{
-    return (size_t)role * (size_t)p->max_partitions + (size_t)partition;
-}
-
-/* Re-keys a record through a repartition topic to the instance that owns its new
- * key, with its event time as the record timestamp. */
-static int rekey_remote(pipeline_t *p, role_t via, int32_t partition, const char *key,
-                        const void *raw, size_t len)
-{
-    int64_t ts;
-    if (codec_peek_time(p->codec, raw, len, &ts) < 0)
-        ts = p->current_ts;
-    p->ctr[M_FORWARDED]++;
-    p->ctr[M_REMOTE]++;
-    return produce_to(p, via == ROLE_BY_ANON ? OUT_BY_ANON : OUT_BY_CONTACT, partition, ts, key,
-                      strlen(key), raw, len);
-}
-
-/* The partition of repartition topic @via that @key belongs to, and whether this
- * process owns it (then the next stage runs here, at once). */
-static int32_t rekey_partition(const pipeline_t *p, role_t via, const char *key, bool *local)
-{
-    int32_t part = kafka_murmur2_partition(key, strlen(key), p->role_partitions[via]);
-    *local = p->assigned[queue_index(p, via, part)];
-    return part;
-}
-
-static int stage_journey(pipeline_t *p, const rd_kafka_message_t *m, role_t role,
-                         const hf_event_t *ev, const char *contact, bool direct);
-
-/* Stage 1's output: the record's original bytes under its contact id.  When this
- * process owns the contact's stage-2 partition the record is folded right here,
- * in the same commit as the stage-1 state that produced it, so no round trip
- * through Kafka can reorder it behind newer events (see docs/ARCHITECTURE.md
- * "Local re-keying"); otherwise it goes through <app>.by-contact. */
-static int forward_to_contact(void *opaque, const char *contact_id, const void *raw, size_t len)
-{
-    pipeline_t *p = opaque;
-    bool local;
-    int32_t part = rekey_partition(p, ROLE_BY_CONTACT, contact_id, &local);
-    if (!local)
-        return rekey_remote(p, ROLE_BY_CONTACT, part, contact_id, raw, len);
-    p->ctr[M_FORWARDED]++;
-    /* A second decoder: the caller's event still points into the first one. */
-    hf_event_t ev;
-    char why[400];
-    int r = codec_decode_input(p->local_codec, raw, len, &ev, why, sizeof(why));
-    if (r != 0) {
-        pipeline_fail(p, "re-decoding a record stage 1 accepted: %s", why);
-        return -EIO;
-    }
-    return stage_journey(p, p->current_msg, ROLE_BY_CONTACT, &ev, contact_id, false);
-}
-
-/* One readable line per handoff: who, which rule, score, grade, the strongest
- * reasons.  Contact ids are pseudonymous; no e-mail ever appears here. */
-static void log_handoff(const hf_handoff_t *h)
-{
-    char why[512];
-    size_t used = 0;
-    why[0] = 0;
-    bool taken[64] = {false};
-    size_t n = h->reason_count < 64 ? h->reason_count : 64;
-    for (int pick = 0; pick < 3; pick++) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++) {
-            /* Behaviour only: the grade is shown on its own. */
-            if (taken[i] || h->reasons[i].points == 0 ||
-                strncmp(h->reasons[i].rule, "fit:", 4) == 0)
-                continue;
-            if (best == n || abs(h->reasons[i].points) > abs(h->reasons[best].points))
-                best = i;
-        }
-        if (best == n)
-            break;
-        taken[best] = true;
-        int w = snprintf(why + used, sizeof(why) - used, "%s%s %+d (%dx)", used ? ", " : "",
-                         h->reasons[best].rule, h->reasons[best].points, h->reasons[best].count);
-        if (w > 0 && (size_t)w < sizeof(why) - used)
-            used += (size_t)w;
-    }
-    const char *cause = h->reason_count && h->reasons[0].detail ? h->reasons[0].detail : "";
-    log_info(LOG_HANDOFF, "%s %s  rule=%s score=%d grade=%s  because %s; top: %s",
-             hf_entity_type_name(h->entity_type), h->entity_id, h->rule, h->score, h->fit_grade,
-             cause, used ? why : "-");
-}
-
-static int emit_handoff(void *opaque, const hf_handoff_t *h)
-{
-    pipeline_t *p = opaque;
-    hf_buf_reset(&p->out_buf);
-    int r = codec_encode_handoff(p->codec, h, &p->out_buf);
-    if (r < 0) {
-        pipeline_fail(p, "encoding handoff %s: %s", h->handoff_id, strerror(-r));
-        return r;
-    }
-    r = produce(p, OUT_READY, h->entity_id, strlen(h->entity_id), p->out_buf.data, p->out_buf.len);
-    if (r < 0)
-        return r;
-    p->ctr[M_HANDOFFS]++;
-    p->run_handoffs++;
-    if (metrics_add_named(p->metrics, "handoffs", h->rule, 1) < 0)
-        return -ENOMEM;
-    log_handoff(h);
-    return 0;
-}
-
-static int emit_lifecycle(void *opaque, const hf_lifecycle_t *lc)
-{
-    pipeline_t *p = opaque;
-    hf_buf_reset(&p->out_buf);
-    int r = codec_encode_lifecycle(p->codec, lc, &p->out_buf);
-    if (r < 0) {
-        pipeline_fail(p, "encoding lifecycle change: %s", strerror(-r));
-        return r;
-    }
-    r = produce(p, OUT_LIFECYCLE, lc->entity_id, strlen(lc->entity_id), p->out_buf.data,
-                p->out_buf.len);
-    if (r < 0)
-        return r;
-    p->ctr[M_LIFECYCLE]++;
-    log_debug(LOG_PIPE, "%s %s: %s -> %s (%s)", hf_entity_type_name(lc->entity_type), lc->entity_id,
-              lc->from_stage, lc->to_stage, lc->cause);
-    return 0;
-}
-
-/* A record that cannot be processed goes to the DLQ with its coordinates, its
- * original bytes and the reason; processing carries on.  @reason_class is a short
- * stable name for the counters. */
-static int dead_letter(pipeline_t *p, const rd_kafka_message_t *m, const char *reason_class,
-                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static int dead_letter(pipeline_t *p, const rd_kafka_message_t *m, const char *reason_class,
-                       const char *fmt, ...)
-{
-    char reason[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
-
-    hf_dead_letter_t dl = {
-        .topic = rd_kafka_topic_name(m->rkt),
-        .partition = m->partition,
-        .offset = m->offset,
-        .key = m->key,
-        .key_len = m->key_len,
-        .value = m->payload,
-        .value_len = m->len,
-        .error = reason,
-        .at_ms = p->clock(p->clock_opaque),
-    };
-    hf_buf_reset(&p->out_buf);
-    int r = codec_encode_dead_letter(p->codec, &dl, &p->out_buf);
-    if (r < 0) {
-        pipeline_fail(p, "encoding dead letter: %s", strerror(-r));
-        return r;
-    }
-    r = produce(p, OUT_DLQ, m->key, m->key_len, p->out_buf.data, p->out_buf.len);
-    if (r < 0)
-        return r;
-    p->ctr[M_DLQ]++;
-    if (metrics_add_named(p->metrics, "dlq", reason_class, 1) < 0)
-        return -ENOMEM;
-    log_warn(LOG_PIPE, "dead letter %s [%" PRId32 "] @%" PRId64 ": %s", dl.topic, dl.partition,
-             dl.offset, reason);
-    return 0;
-}
-
-/* ---- stages ------------------------------------------------------------------ */
-
-static const hf_sink_t *journey_sink(pipeline_t *p, hf_sink_t *sink)
-{
-    *sink = (hf_sink_t){0};
-    sink->opaque = p;
-    sink->handoff = emit_handoff;
-    sink->lifecycle = emit_lifecycle;
-    return sink;
-}
-
-/* Stage 1: resolve, keyed by anonymous id. */
-static int stage_resolve(pipeline_t *p, const rd_kafka_message_t *m, const hf_event_t *ev)
-{
-    if (hf_id_blocked(ev->anonymous_id)) {
-        /* No stitching on an id that means "unknown"; a record that also names its
-         * contact still reaches the journey. */
-        const char *contact = ev->contact_id;
-        if (contact && !hf_id_blocked(contact))
-            return forward_to_contact(p, contact, m->payload, m->len);
-        return dead_letter(p, m, "blocked_id", "anonymous_id is missing or blocked (%s%s%s)",
-                           ev->anonymous_id ? "\"" : "",
-                           ev->anonymous_id ? ev->anonymous_id : "null",
-                           ev->anonymous_id ? "\"" : "");
-    }
-    cache_entry_t *e;
-    int r = cache_get(p->anon_cache, ev->anonymous_id, &e, p->errbuf, sizeof(p->errbuf));
-    if (r > 0)
-        return dead_letter(p, m, "state_corrupt", "%s", p->errbuf);
-    if (r < 0) {
-        pipeline_fail(p, "identity store: %s", p->errbuf);
-        return r;
-    }
-    if (!e->state) {
-        anon_state_t *s = anon_state_new();
-        if (!s)
-            return -ENOMEM;
-        cache_entry_set(p->anon_cache, e, s);
-    }
-    identity_sink_t sink = {p, forward_to_contact};
-    identity_result_t res = {0};
-    r = identity_fold(e->state, ev, m->payload, m->len, p->cfg->rules, &sink, &res);
-    if (r < 0)
-        return r;
-    cache_entry_touch(e);
-    p->ctr[M_BUFFERED] += res.buffered;
-    p->ctr[M_EVICTED] += res.evicted;
-    p->ctr[M_IDENTIFIED] += res.identified;
-    p->ctr[M_RELINKED] += res.relinked;
-    return 0;
-}
-
-/* Stage 2: the contact journey.  @direct: the record came from an input topic
- * keyed by contact (not from the repartition topic), so it is processed here only
- * if it sits on the partition murmur2 assigns to its contact; otherwise it is
- * re-keyed through <app>.by-contact, so that a producer with another partitioner
- * cannot split a journey across instances. */
-static int stage_journey(pipeline_t *p, const rd_kafka_message_t *m, role_t role,
-                         const hf_event_t *ev, const char *contact, bool direct)
-{
-    if (ev->kind == HF_EV_SALES && ev->entity_type != HF_ENTITY_CONTACT) {
-        /* Account feedback belongs to stage 3 (account journeys), not built yet. */
-        p->ctr[M_DEFERRED]++;
-        return 0;
-    }
-    if (!contact || hf_id_blocked(contact)) {
-        const char *raw = ev->kind == HF_EV_SALES ? ev->entity_id : ev->contact_id;
-        return dead_letter(p, m, "blocked_id", "contact id is missing or blocked (%s%s%s)",
-                           raw ? "\"" : "", raw ? raw : "null", raw ? "\"" : "");
-    }
-    if (direct && kafka_murmur2_partition(contact, strlen(contact), p->role_partitions[role]) !=
-                      m->partition) {
-        bool local;
-        int32_t part = rekey_partition(p, ROLE_BY_CONTACT, contact, &local);
-        if (!local)
-            return rekey_remote(p, ROLE_BY_CONTACT, part, contact, m->payload, m->len);
-        p->ctr[M_FORWARDED]++;
-    }
-
-    cache_entry_t *e;
-    int r = cache_get(p->contact_cache, contact, &e, p->errbuf, sizeof(p->errbuf));
-    if (r > 0)
-        return dead_letter(p, m, "state_corrupt", "%s", p->errbuf);
-    if (r < 0) {
-        pipeline_fail(p, "contact store: %s", p->errbuf);
-        return r;
-    }
-    if (!e->state) {
-        contact_state_t *s = contact_state_new(contact);
-        if (!s)
-            return -ENOMEM;
-        cache_entry_set(p->contact_cache, e, s);
-    }
-    hf_sink_t sink;
-    r = contact_fold(e->state, ev, p->cfg->rules, p->clock(p->clock_opaque),
-                     journey_sink(p, &sink));
-    if (r < 0)
-        return r;
-    if (r == CONTACT_FOLD_DUPLICATE) {
-        p->ctr[M_DUPLICATES]++;
-        return 0;
-    }
-    cache_entry_touch(e);
-    p->ctr[M_FOLDED]++;
-    p->run_folded++;
-    return 0;
-}
-
-static const hf_event_kind_t role_kind[ROLE__COUNT] = {
-    [ROLE_WEB] = HF_EV_WEB_VISIT,   [ROLE_FORM] = HF_EV_FORM,      [ROLE_DOWNLOAD] = HF_EV_DOWNLOAD,
-    [ROLE_WEBINAR] = HF_EV_WEBINAR, [ROLE_EMAIL] = HF_EV_EMAIL,    [ROLE_IDENTITY] = HF_EV_IDENTITY,
-    [ROLE_SALES] = HF_EV_SALES,     [ROLE_BY_ANON] = HF_EV__COUNT, [ROLE_BY_CONTACT] = HF_EV__COUNT,
-};
-
-static role_t topic_role(pipeline_t *p, const rd_kafka_topic_t *rkt)
-{
-    for (int r = 0; r < ROLE__COUNT; r++)
-        if (p->role_rkt[r] == rkt)
-            return (role_t)r;
-    const char *name = rd_kafka_topic_name(rkt);
-    for (int r = 0; r < ROLE__COUNT; r++) {
-        if (strcmp(p->role_topic[r], name) == 0) {
-            p->role_rkt[r] = rkt;
-            return (role_t)r;
-        }
-    }
-    return ROLE__COUNT;
-}
-
-static int process_record(pipeline_t *p, const rd_kafka_message_t *m, role_t role)
-{
-    if (!m->payload)
-        return dead_letter(p, m, "empty", "record has no value");
-
-    hf_event_t ev;
-    char why[400];
-    int r = codec_decode_input(p->codec, m->payload, m->len, &ev, why, sizeof(why));
-    if (r > 0)
-        return dead_letter(p, m, codec_error_name(r), "%s", why);
-    if (r < 0) {
-        pipeline_fail(p, "decoder: %s", why);
-        return r;
-    }
-
-    p->current_ts = ev.occurred_at_ms;
-    p->current_msg = m;
-    hf_event_kind_t expected = role_kind[role];
-    bool kind_ok = expected == HF_EV__COUNT ? ev.kind != HF_EV_SALES : ev.kind == expected;
-    if (role == ROLE_BY_ANON)
-        kind_ok = ev.kind == HF_EV_WEB_VISIT || ev.kind == HF_EV_FORM || ev.kind == HF_EV_IDENTITY;
-    if (!kind_ok)
-        return dead_letter(p, m, "wrong_topic", "a %s record does not belong on %s",
-                           hf_event_record_name(ev.kind), rd_kafka_topic_name(m->rkt));
-
-    switch (role) {
-    case ROLE_WEB:
-    case ROLE_FORM:
-    case ROLE_BY_ANON:
-        return stage_resolve(p, m, &ev);
-    case ROLE_IDENTITY:
-        if (ev.anonymous_id && !hf_id_blocked(ev.anonymous_id)) {
-            /* Keyed by contact here; stage 1 needs it keyed by anonymous id. */
-            bool local;
-            int32_t part = rekey_partition(p, ROLE_BY_ANON, ev.anonymous_id, &local);
-            if (local)
-                return stage_resolve(p, m, &ev);
-            return rekey_remote(p, ROLE_BY_ANON, part, ev.anonymous_id, m->payload, m->len);
-        }
-        return stage_journey(p, m, role, &ev, ev.contact_id, true);
-    case ROLE_DOWNLOAD:
-    case ROLE_WEBINAR:
-    case ROLE_EMAIL:
-    case ROLE_SALES:
-        return stage_journey(p, m, role, &ev, hf_event_contact_key(&ev), true);
-    case ROLE_BY_CONTACT: {
-        /* The key is the resolved contact: replayed anonymous history carries none. */
-        if (!m->key || m->key_len == 0 || memchr(m->key, 0, m->key_len))
-            return dead_letter(p, m, "blocked_id", "repartitioned record without a valid key");
-        hf_buf_reset(&p->key_buf);
-        if (hf_buf_append(&p->key_buf, m->key, m->key_len) < 0)
-            return -ENOMEM;
-        return stage_journey(p, m, role, &ev, (const char *)p->key_buf.data, false);
-    }
-    case ROLE__COUNT:
-        break;
-    }
-    return 0;
 }
 
 static void set_paused(pipeline_t *p, role_t role, int32_t partition, bool pause)
@@ -605,6 +114,21 @@ static void set_paused(pipeline_t *p, role_t role, int32_t partition, bool pause
                  p->role_topic[role], partition, rd_kafka_err2str(e));
     else
         p->paused[q] = pause;
+}
+
+static role_t topic_role(pipeline_t *p, const rd_kafka_topic_t *rkt)
+{
+    for (int r = 0; r < ROLE__COUNT; r++)
+        if (p->role_rkt[r] == rkt)
+            return (role_t)r;
+    const char *name = rd_kafka_topic_name(rkt);
+    for (int r = 0; r < ROLE__COUNT; r++) {
+        if (strcmp(p->role_topic[r], name) == 0) {
+            p->role_rkt[r] = rkt;
+            return (role_t)r;
+        }
+    }
+    return ROLE__COUNT;
 }
 
 /* Takes a fetched record into the partition group (or handles a consumer error).
@@ -678,7 +202,7 @@ static void handle_message(pipeline_t *p, rd_kafka_message_t *m, size_t q)
     p->run_last_mono_ms = mono_ms();
     if (!p->run_first_mono_ms)
         p->run_first_mono_ms = p->run_last_mono_ms;
-    int r = process_record(p, m, role);
+    int r = stages_process(p, m, role);
     if (r < 0) {
         if (!p->fatal)
             pipeline_fail(p, "processing %s [%" PRId32 "] @%" PRId64 ": %s",
@@ -722,7 +246,8 @@ static int pipeline_commit(pipeline_t *p)
 
     long n1 = cache_flush(p->anon_cache, p->batch, p->errbuf, sizeof(p->errbuf));
     long n2 = n1 < 0 ? n1 : cache_flush(p->contact_cache, p->batch, p->errbuf, sizeof(p->errbuf));
-    if (n1 < 0 || n2 < 0) {
+    long n3 = n2 < 0 ? n2 : cache_flush(p->account_cache, p->batch, p->errbuf, sizeof(p->errbuf));
+    if (n1 < 0 || n2 < 0 || n3 < 0) {
         pipeline_fail(p, "%s", p->errbuf);
         return -EIO;
     }
@@ -757,12 +282,14 @@ static int pipeline_commit(pipeline_t *p)
         memset(p->offset_dirty[r], 0, sizeof(bool) * (size_t)p->role_partitions[r]);
     cache_commit(p->anon_cache);
     cache_commit(p->contact_cache);
+    cache_commit(p->account_cache);
     if (committed->cnt)
         rd_kafka_commit(p->consumer, committed, 1);
     rd_kafka_topic_partition_list_destroy(committed);
     p->last_commit_mono_ms = mono_ms();
-    log_debug(LOG_STORE, "committed %zu writes (%ld identity, %ld contact) in %" PRId64 " ms", ops,
-              n1, n2, p->last_commit_mono_ms - started);
+    log_debug(LOG_STORE,
+              "committed %zu writes (%ld identity, %ld contact, %ld account) in %" PRId64 " ms",
+              ops, n1, n2, n3, p->last_commit_mono_ms - started);
     return 0;
 }
 
@@ -817,6 +344,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         pipeline_commit(p);
         cache_clear(p->anon_cache);
         cache_clear(p->contact_cache);
+        cache_clear(p->account_cache);
         /* Fetched but unprocessed records are fetched again, from the committed
          * offsets, by whoever owns their partitions next. */
         pgroup_clear(p->pg, destroy_message);
@@ -922,11 +450,13 @@ static int check_topology(pipeline_t *p, char *err, size_t errsz)
                  missing, p->cfg->partitions);
         return -ENOENT;
     }
-    static const role_t groups[2][6] = {
+    /* Stage 3 reads account feedback from sales.activity, keyed by account. */
+    static const role_t groups[3][6] = {
         {ROLE_WEB, ROLE_FORM, ROLE_BY_ANON, ROLE__COUNT},
         {ROLE_BY_CONTACT, ROLE_DOWNLOAD, ROLE_WEBINAR, ROLE_EMAIL, ROLE_IDENTITY, ROLE_SALES},
+        {ROLE_BY_ACCOUNT, ROLE_SALES, ROLE__COUNT},
     };
-    for (int g = 0; g < 2; g++) {
+    for (int g = 0; g < 3; g++) {
         role_t first = groups[g][0];
         for (int i = 1; i < 6 && groups[g][i] != ROLE__COUNT; i++) {
             role_t other = groups[g][i];
@@ -1033,6 +563,7 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
         [ROLE_SALES] = t->sales_activity,
         [ROLE_BY_ANON] = t->by_anonymous,
         [ROLE_BY_CONTACT] = t->by_contact,
+        [ROLE_BY_ACCOUNT] = t->by_account,
     };
     memcpy(p->role_topic, roles, sizeof(roles));
     int r;
@@ -1052,9 +583,14 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
         goto fail;
     p->batch = store_batch_new(p->store);
     p->metrics = metrics_new();
-    p->anon_cache = cache_new(&anon_ops, p->store, STORE_CF_IDENTITY, cfg->cache_max_entries / 4);
-    p->contact_cache = cache_new(&contact_ops, p->store, STORE_CF_CONTACT, cfg->cache_max_entries);
-    if (!p->brokers || !p->batch || !p->metrics || !p->anon_cache || !p->contact_cache) {
+    p->anon_cache =
+        cache_new(&stages_anon_ops, p->store, STORE_CF_IDENTITY, cfg->cache_max_entries / 4);
+    p->contact_cache =
+        cache_new(&stages_contact_ops, p->store, STORE_CF_CONTACT, cfg->cache_max_entries);
+    p->account_cache =
+        cache_new(&stages_account_ops, p->store, STORE_CF_ACCOUNT, cfg->cache_max_entries / 4);
+    if (!p->brokers || !p->batch || !p->metrics || !p->anon_cache || !p->contact_cache ||
+        !p->account_cache) {
         snprintf(err, errsz, "out of memory");
         r = -ENOMEM;
         goto fail;
@@ -1077,7 +613,7 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
     };
     r = codec_new(&p->codec, &copts, err, errsz);
     if (r == 0)
-        r = codec_new(&p->local_codec, &copts, err, errsz);
+        r = codec_new(&p->enc_codec, &copts, err, errsz);
     memset(key, 0, sizeof(key));
     if (r < 0)
         goto fail;
@@ -1097,11 +633,9 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
         goto fail;
     }
     const char *out_names[OUT__COUNT] = {
-        [OUT_BY_ANON] = t->by_anonymous,
-        [OUT_BY_CONTACT] = t->by_contact,
-        [OUT_READY] = t->conversation_ready,
-        [OUT_LIFECYCLE] = t->lifecycle,
-        [OUT_DLQ] = t->dlq,
+        [OUT_BY_ANON] = t->by_anonymous,  [OUT_BY_CONTACT] = t->by_contact,
+        [OUT_BY_ACCOUNT] = t->by_account, [OUT_READY] = t->conversation_ready,
+        [OUT_LIFECYCLE] = t->lifecycle,   [OUT_DLQ] = t->dlq,
     };
     for (int i = 0; i < OUT__COUNT; i++)
         p->out_rkt[i] = rd_kafka_topic_new(p->producer, out_names[i], NULL);
@@ -1290,11 +824,14 @@ void pipeline_free(pipeline_t *p)
     }
     cache_free(p->anon_cache);
     cache_free(p->contact_cache);
+    cache_free(p->account_cache);
     metrics_free(p->metrics);
     store_batch_free(p->batch);
     store_close(p->store);
     codec_free(p->codec);
-    codec_free(p->local_codec);
+    codec_free(p->enc_codec);
+    stages_mail_clear(p);
+    free(p->mail);
     free(p->fetched_next);
     free(p->assigned);
     free(p->paused);
