@@ -1,7 +1,7 @@
 /* handoffctl: the operator's tool.
  *
  *   handoffctl check FILE
- *   handoffctl dump --state DIR [-c FILE] contacts|identities|offsets|metrics [--id ID]
+ *   handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics [--id ID]
  *   handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]
  *
  * dump opens the store read-only, so it works beside a running daemon. */
@@ -19,15 +19,18 @@
 #include "daemon/codec.h"
 #include "daemon/kafka.h"
 #include "daemon/store.h"
+#include "processors/account.h"
 #include "processors/contact.h"
 #include "processors/identity.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: handoffctl check FILE\n"
-                 "       handoffctl dump --state DIR [-c FILE] contacts|identities|offsets|metrics "
-                 "[--id ID]\n"
-                 "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n");
+    fprintf(
+        out,
+        "usage: handoffctl check FILE\n"
+        "       handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics "
+        "[--id ID]\n"
+        "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n");
 }
 
 /* A JSON string literal of @len bytes of @s (control bytes and non-UTF-8 escaped
@@ -102,6 +105,33 @@ static int dump_contact(dump_ctx_t *d, const char *id, const void *val, size_t l
     return 0;
 }
 
+static int dump_account(dump_ctx_t *d, const char *id, const void *val, size_t len)
+{
+    account_state_t *s = NULL;
+    if (account_state_decode(&s, val, len) != 0) {
+        fprintf(stderr, "handoffctl: account %s: state does not decode\n", id);
+        return 0;
+    }
+    hf_buf_append_str(&d->line, "{\"account_id\":");
+    json_string(&d->line, id, strlen(id));
+    hf_buf_printf(&d->line,
+                  ",\"score\":%ld,\"stage\":\"%s\",\"members\":%zu,\"engaged\":%zu,"
+                  "\"cycle\":%u,\"handed_off\":%s",
+                  lround(account_state_score(s, d->rules, account_state_last_active_ms(s))),
+                  hf_stage_name(account_state_stage(s)), account_state_member_count(s),
+                  account_state_engaged_count(s, d->rules), account_state_cycle(s),
+                  account_state_handed_off(s) ? "true" : "false");
+    char err[256];
+    hf_buf_reset(&d->json);
+    if (codec_body_to_json(d->codec, "AccountState", val, len, &d->json, err, sizeof(err)) == 0) {
+        hf_buf_append_str(&d->line, ",\"state\":");
+        hf_buf_append(&d->line, d->json.data, d->json.len);
+    }
+    hf_buf_append_str(&d->line, "}");
+    account_state_free(s);
+    return 0;
+}
+
 static int dump_identity(dump_ctx_t *d, const char *id, const void *val, size_t len)
 {
     anon_state_t *s = NULL;
@@ -152,8 +182,9 @@ static int dump_row(void *opaque, const void *key, size_t key_len, const void *v
         id[key_len] = 0;
         if (d->only_id && strcmp(d->only_id, id) != 0)
             return 0;
-        int r = strcmp(d->what, "contacts") == 0 ? dump_contact(d, id, val, val_len)
-                                                 : dump_identity(d, id, val, val_len);
+        int r = strcmp(d->what, "contacts") == 0   ? dump_contact(d, id, val, val_len)
+                : strcmp(d->what, "accounts") == 0 ? dump_account(d, id, val, val_len)
+                                                   : dump_identity(d, id, val, val_len);
         if (r)
             return r;
     }
@@ -200,6 +231,8 @@ static int cmd_dump(int argc, char **argv)
     store_cf_t cf;
     if (strcmp(what, "contacts") == 0)
         cf = STORE_CF_CONTACT;
+    else if (strcmp(what, "accounts") == 0)
+        cf = STORE_CF_ACCOUNT;
     else if (strcmp(what, "identities") == 0)
         cf = STORE_CF_IDENTITY;
     else if (strcmp(what, "offsets") == 0)

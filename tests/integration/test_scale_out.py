@@ -103,10 +103,11 @@ class ScaleOut(h.ClusterTestCase):
             mm = re.search(r"\((\d+) through repartition topics\)", s.text)
             return int(mm.group(1)) if mm else 0
 
-        # Stage 1 sent records to the other instance through <app>.by-contact, and
-        # those were consumed there.
+        # Stages sent records to the other instance through the repartition topics
+        # (<app>.by-contact, <app>.by-account), and those were consumed there.
         self.assertGreater(remote(sa) + remote(sb), 0, sa.text + sb.text)
-        self.assertEqual(len(env.consume("by_contact")), remote(sa) + remote(sb))
+        self.assertEqual(sum(len(env.consume(t)) for t in ("by_anonymous", "by_contact", "by_account")),
+                         remote(sa) + remote(sb))
         self.assertEqual(sa.handoffs + sb.handoffs, len(want_handoffs))
         self.assertEqual((sa.dead_letters, sb.dead_letters), (0, 0))
 
