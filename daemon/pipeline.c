@@ -840,6 +840,7 @@ void pipeline_free(pipeline_t *p)
         free(p->offset_dirty[r]);
     }
     hf_buf_free(&p->out_buf);
+    hf_buf_free(&p->enc_buf);
     hf_buf_free(&p->key_buf);
     free(p->brokers);
     free(p);
