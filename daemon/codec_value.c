@@ -868,6 +868,8 @@ int codec_value_fill_handoff(avro_value_t *value, const hf_handoff_t *h)
     if (!r)
         r = put_opt_str(&routing, "region", h->routing_region);
     if (!r)
+        r = put_opt_str(&routing, "note", h->routing_note);
+    if (!r)
         r = get_field(value, "sla", &sla);
     if (!r)
         r = put_long(&sla, "accept_by", h->sla_accept_by_ms);

@@ -170,8 +170,7 @@ class AccountOutputs(h.ClusterTestCase):
 
         self.assertEqual(x["routing"]["team"], "na-enterprise")  # US, tier 2
         self.assertEqual(x["routing"]["region"], "NA")
-        if "note" in x["routing"]:
-            self.assertIsNone(x["routing"]["note"])
+        self.assertIsNone(x["routing"]["note"])
         self.assertEqual(x["sla"]["accept_by"], x["emitted_at"] + 4 * 3600 * 1000)
         self.assertEqual(x["sla"]["first_touch_by"], x["emitted_at"] + 24 * 3600 * 1000)
 

@@ -159,8 +159,7 @@ class Outputs(h.ClusterTestCase):
         self.assertEqual(x["roles_covered"], ["decision_maker"])
         # no route covers NA without a country: flagged, not dropped
         self.assertEqual((x["routing"]["team"], x["routing"]["region"]), (None, "NA"))
-        if "note" in x["routing"]:
-            self.assertEqual(x["routing"]["note"], "no team covers region NA")
+        self.assertEqual(x["routing"]["note"], "no team covers region NA")
         self.assertEqual(x["sla"]["accept_by"], x["emitted_at"] + 4 * HOUR)
         self.assertEqual(x["sla"]["first_touch_by"], x["emitted_at"] + 24 * HOUR)
         self.assertGreater(x["sla"]["accept_by"], x["emitted_at"])

@@ -301,8 +301,7 @@ class Accounts(h.ClusterTestCase):
         self.assertEqual((x["entity_id"], x["account_id"], x["buying_group"], x["roles_covered"]),
                          ("c-frank", None, [], []))
         self.assertIsNone(x["routing"]["team"])
-        if m.ROUTING_HAS_NOTE:
-            self.assertEqual(x["routing"]["note"], "no team covers country BR")
+        self.assertEqual(x["routing"]["note"], "no team covers country BR")
         self.assert_payload(x, model.contacts["c-frank"].handoffs[0])
         d.stop()
 

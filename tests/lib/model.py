@@ -232,19 +232,8 @@ def interest_decay(dt_ms):
 
 
 def routing_payload(team, region, note):
-    """The Routing record as python3-avro decodes it (`note` only once the schema has it)."""
-    out = {"team": team, "region": region}
-    if ROUTING_HAS_NOTE:
-        out["note"] = note
-    return out
-
-
-def _routing_has_note():
-    rec = [f for f in hftest.AVRO.current["ConversationReady"].json["fields"] if f["name"] == "routing"][0]
-    return any(f["name"] == "note" for f in rec["type"]["fields"])
-
-
-ROUTING_HAS_NOTE = _routing_has_note()
+    """The Routing record as python3-avro decodes it."""
+    return {"team": team, "region": region, "note": note}
 
 
 def f32(x):
