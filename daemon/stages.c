@@ -559,6 +559,12 @@ static int merge_state_in(pipeline_t *p, const rd_kafka_message_t *origin,
     contact_state_free(loser);
     if (r < 0)
         return r;
+    if (r == CONTACT_MERGE_REPEAT) {
+        p->ctr[M_DUPLICATES]++;
+        log_info(LOG_PIPE, "journey of %s for %s again: a repeat, dropped", ms->loser_id,
+                 ms->survivor_id);
+        return 0;
+    }
     cache_entry_touch(e);
     p->ctr[M_MERGES]++;
     log_info(LOG_PIPE, "contact %s merged into %s", ms->loser_id, ms->survivor_id);

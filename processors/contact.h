@@ -84,7 +84,11 @@ int contact_apply_roster(contact_state_t *s, const hf_roster_t *roster);
  * gets the survivor's new summary).  If either had handed off in its current cycle
  * the survivor counts as handed off: a merge never produces a second handoff for the
  * same cycle.  Re-evaluates qualification at @at_ms (event time of the merge).
- * @loser is not changed.  Returns 0, -ENOMEM or the sink's negative errno. */
+ * @loser is not changed.  The survivor remembers the loser's id with its event ids
+ * (same bounds): the same loser merged again (a journey re-sent after a crash) is
+ * dropped and CONTACT_MERGE_REPEAT returned.  Returns 0, CONTACT_MERGE_REPEAT,
+ * -ENOMEM or the sink's negative errno. */
+#define CONTACT_MERGE_REPEAT 1
 int contact_merge(contact_state_t *survivor, const contact_state_t *loser,
                   const hf_rules_t *rules, int64_t at_ms, int64_t now_ms,
                   const hf_sink_t *sink);

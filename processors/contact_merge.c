@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "contact_priv.h"
+#include "hash.h"
 #include "qualify.h"
 
 /* Stages a contact moves through on evidence; recycled, disqualified and lost are
@@ -47,6 +48,15 @@ static void merge_times(contact_state_t *s, const contact_state_t *loser)
     }
 }
 
+/* The id under which a survivor remembers, in its dedupe memory, that @loser_id was
+ * merged into it: a re-sent journey (its sender crashed before committing the
+ * redirect) is then a repeat like any other. */
+static uint64_t merged_id_hash(const char *loser_id)
+{
+    uint64_t h = hash_fnv1a64_update(HASH_FNV1A64_INIT, "merged\x1f", 7);
+    return hash_fnv1a64_update(h, loser_id, strlen(loser_id));
+}
+
 int contact_merge(contact_state_t *survivor, const contact_state_t *loser, const hf_rules_t *rules,
                   int64_t at_ms, int64_t now_ms, const hf_sink_t *sink)
 {
@@ -55,8 +65,14 @@ int contact_merge(contact_state_t *survivor, const contact_state_t *loser, const
         return -EINVAL; /* the caller merges into the end of a redirect chain */
     if (s == loser || strcmp(s->contact_id, loser->contact_id) == 0)
         return 0;
+    uint64_t merged = merged_id_hash(loser->contact_id);
+    if (dedupe_contains(&s->dedupe, merged))
+        return CONTACT_MERGE_REPEAT;
 
     int r = merge_dedupe(s, loser, rules);
+    if (r == 0)
+        r = dedupe_remember(&s->dedupe, merged, now_ms, rules->dedupe_max_ids,
+                            rules->dedupe_window_ms);
     /* a redirect left by an earlier merge has nothing but its ids */
     if (r == 0 && !loser->redirect_to) {
         r = fit_merge(&s->traits, &loser->traits);

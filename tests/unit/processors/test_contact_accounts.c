@@ -478,9 +478,21 @@ static void test_merge_qualifies_once(void **state)
     assert_int_equal(f->rec.handoffs[0].qualified_at_ms, merge_at);
     assert_true(contact_state_handed_off(f->s));
     assert_int_equal(contact_state_stage(f->s), HF_STAGE_CONVERSATION_READY);
-    /* merging again (a re-sent merge) makes no second handoff */
-    assert_int_equal(contact_merge(f->s, f->other, f->rules, merge_at, NOW_MS, &f->sink), 0);
-    assert_int_equal(f->rec.handoff_count, 1);
+    /* merging again (a journey re-sent after a crash) is a repeat: no second
+     * handoff, nothing counted twice */
+    hf_buf_t before = HF_BUF_INIT, after = HF_BUF_INIT;
+    assert_int_equal(contact_state_encode(f->s, &before), 0);
+    tk_rec_clear(&f->rec);
+    assert_int_equal(contact_merge(f->s, f->other, f->rules, merge_at, NOW_MS, &f->sink),
+                     CONTACT_MERGE_REPEAT);
+    assert_int_equal(f->rec.handoff_count, 0);
+    assert_int_equal(f->rec.change_count, 0);
+    assert_int_equal(f->rec.update_count, 0);
+    assert_int_equal(contact_state_encode(f->s, &after), 0);
+    assert_int_equal(after.len, before.len);
+    assert_memory_equal(after.data, before.data, before.len);
+    hf_buf_free(&before);
+    hf_buf_free(&after);
 }
 
 static void test_merge_keeps_handed_off_cycle(void **state)
