@@ -9,7 +9,8 @@ Run by `meson test --benchmark` (or `ninja benchmark`), or by hand:
 
 Phases (see bench/README.md for the method):
   0. hf-broker with many partitions; hf-gen pre-produces the traffic of N contacts
-     (HF_BENCH_CONTACTS, default 100000) to the seven input topics;
+     (HF_BENCH_CONTACTS, default 100000; HF_BENCH_ACCOUNTS companies, default
+     10000, 1-8 known contacts each) to the seven input topics;
   a. hf-bare-consumer reads all of it: records/s from its first record to its last;
   b. handoffd reads the same input from the start with --exit-when-idle: input
      events/s over the same first-to-last window (from its summary);
@@ -210,6 +211,8 @@ def parse_summary(text):
     s["dead_letter_detail"] = m.group(2).strip() if m else ""
     m = re.search(r"(?m)^handoffs: (\d+)(.*)$", text)
     s["handoff_detail"] = m.group(2).strip() if m else ""
+    m = re.search(r"accounts: (\d+) member updates, (\d+) rosters, (\d+) merges", text)
+    s["member_updates"], s["rosters"], s["merges"] = (int(x) for x in m.groups()) if m else (0, 0, 0)
     m = re.search(r"account feedback waiting for stage 3: (\d+)", text)
     s["deferred"] = int(m.group(1)) if m else 0
     m = re.search(r"offset gaps[^:]*: (\d+)", text)
@@ -284,6 +287,9 @@ def main():
     ap.add_argument("--schemas", required=True)
     ap.add_argument("--contacts", type=int,
                     default=int(os.environ.get("HF_BENCH_CONTACTS", "100000")))
+    ap.add_argument("--accounts", type=int,
+                    default=int(os.environ.get("HF_BENCH_ACCOUNTS", "10000")),
+                    help="companies the known contacts fill, 1-8 each")
     ap.add_argument("--live-rate", type=int,
                     default=int(os.environ.get("HF_BENCH_LIVE_RATE", "2000")))
     ap.add_argument("--live-contacts", type=int,
@@ -294,7 +300,7 @@ def main():
     workdir = tempfile.mkdtemp(prefix="hf-bench-")
     procs = Procs()
     failures = []
-    results = {"contacts": args.contacts}
+    results = {"contacts": args.contacts, "accounts": args.accounts}
     started = time.monotonic()
     try:
         bench(args, workdir, procs, failures, results)
@@ -335,7 +341,8 @@ def bench(args, workdir, procs, failures, results):
     log("pre-producing the traffic of %d contacts" % args.contacts)
     t0 = time.monotonic()
     run([args.gen, "-c", cfg, "--brokers", address, "--seed", str(SEED),
-         "--contacts", str(args.contacts), "--start-ms", str(START_MS), "--days", "30",
+         "--contacts", str(args.contacts), "--accounts", str(args.accounts),
+         "--start-ms", str(START_MS), "--days", "30",
          "--report", report_path],
         600, "hf-gen", stdout_path=os.path.join(workdir, "gen.out"),
         stderr_path=os.path.join(workdir, "gen.log"))
@@ -505,6 +512,9 @@ def print_table(r, failures):
                          d["handoff_detail"].strip("()"), fmt_int(d["dead_letters"]),
                          " " + d["dead_letter_detail"] if d["dead_letter_detail"] else "",
                          fmt_int(d["deferred"]))))
+        rows.append(("", "stage 3: %s member updates, %s rosters, %s merges (%s accounts)" % (
+            fmt_int(d["member_updates"]), fmt_int(d["rosters"]), fmt_int(d["merges"]),
+            fmt_int(r["accounts"]))))
     if r.get("ratio") is not None:
         rows.append(("(c) ratio b / a", "%.3f  (target >= 0.1: %s)" % (
             r["ratio"], "met" if r["ratio"] >= 0.1 else "NOT met")))

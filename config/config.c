@@ -668,6 +668,19 @@ int config_load_reporting(hf_config_t **out, const char *path, FILE *errout)
     return r;
 }
 
+void config_print_ok(const hf_config_t *cfg, const char *path, FILE *out)
+{
+    const hf_rules_t *r = cfg->rules;
+    fprintf(out,
+            "%s: ok (%zu scoring rules, %zu fit rules, %zu contact rules; %zu interest rules, "
+            "%zu role rules, %zu account fit rules, %zu account rules, %zu target accounts, "
+            "%zu routing rules)\n",
+            path ? path : "(defaults)", r->score_rule_count, r->fit_rule_count,
+            r->contact_rule_count, r->interest_rule_count, r->role_rule_count,
+            r->account_fit_rule_count, r->account_rule_count, r->target_count,
+            r->route_rule_count);
+}
+
 int config_load_string(hf_config_t **out, const char *name, const char *text, size_t len,
                        hf_buf_t *errors)
 {

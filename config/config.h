@@ -113,6 +113,9 @@ int config_load_reporting(hf_config_t **out, const char *path, FILE *errout);
 
 void config_free(hf_config_t *cfg);
 
+/* "PATH: ok (N scoring rules, ...)": what a valid file compiled to, for --check. */
+void config_print_ok(const hf_config_t *cfg, const char *path, FILE *out);
+
 /* Number of topics config_topics() knows: 7 inputs, 4 outputs, 3 internal. */
 #define CONFIG_TOPIC_COUNT 14
 

@@ -139,7 +139,7 @@ int main(int argc, char **argv)
     if (r != 0)
         return 2;
     if (check_only) {
-        printf("%s: ok\n", config_path);
+        config_print_ok(cfg, config_path, stdout);
         config_free(cfg);
         return 0;
     }

@@ -792,7 +792,13 @@ void pipeline_print_summary(pipeline_t *p, FILE *out)
     char text[1024];
     uint64_t sum = metrics_group_text(p->metrics, "handoffs", text, sizeof(text));
     fprintf(out, "handoffs: %" PRIu64 "%s%s%s\n", sum, sum ? " (" : "", text, sum ? ")" : "");
-    fprintf(out, "lifecycle changes: %" PRIu64 "\n", c[M_LIFECYCLE]);
+    fprintf(out,
+            "accounts: %" PRIu64 " member updates, %" PRIu64 " rosters, %" PRIu64
+            " merges, %" PRIu64 " events redirected to a survivor\n",
+            c[M_MEMBER_UPDATES], c[M_ROSTERS], c[M_MERGES], c[M_REDIRECTED]);
+    sum = metrics_group_text(p->metrics, "lifecycle", text, sizeof(text));
+    fprintf(out, "lifecycle changes: %" PRIu64 "%s%s%s\n", c[M_LIFECYCLE], sum ? " (" : "", text,
+            sum ? ")" : "");
     sum = metrics_group_text(p->metrics, "dlq", text, sizeof(text));
     fprintf(out, "dead letters: %" PRIu64 "%s%s%s\n", sum, sum ? " (" : "", text, sum ? ")" : "");
     if (c[M_DEFERRED])

@@ -59,9 +59,7 @@ static int cmd_check(int argc, char **argv)
     hf_config_t *cfg = NULL;
     if (config_load_reporting(&cfg, argv[1], stderr) != 0)
         return 2;
-    printf("%s: ok (%zu scoring rules, %zu fit rules, %zu contact rules)\n", argv[1],
-           cfg->rules->score_rule_count, cfg->rules->fit_rule_count,
-           cfg->rules->contact_rule_count);
+    config_print_ok(cfg, argv[1], stdout);
     config_free(cfg);
     return 0;
 }

@@ -82,10 +82,21 @@ class ConfigErrors(unittest.TestCase):
         path = self.write("ok.yaml", self.fixture)
         r = h.run([h.binary("HANDOFFCTL"), "check", path])
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertRegex(r.stdout, r"^%s: ok" % re.escape(path))
+        self.assertRegex(r.stdout, r"^%s: ok \(\d+ scoring rules, \d+ fit rules, \d+ contact rules; "
+                         r"\d+ interest rules, \d+ role rules, \d+ account fit rules, \d+ account rules, "
+                         r"\d+ target accounts, \d+ routing rules\)$" % re.escape(path))
+        ctl = r.stdout
         r = h.run([h.binary("HANDOFFD"), "--check", "-c", path])
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertRegex(r.stdout, r"^%s: ok" % re.escape(path))
+        self.assertEqual(r.stdout, ctl)
+
+    def test_shipped_file_counts(self):
+        path = os.path.join(h.SOURCE_ROOT, "config", "handoff.yaml")
+        r = h.run([h.binary("HANDOFFCTL"), "check", path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        counts = dict((name, int(n)) for n, name in re.findall(r"(\d+) ([a-z ]+?) (?:rules|accounts)", r.stdout))
+        self.assertEqual(counts, {"scoring": 19, "fit": 9, "contact": 3, "interest": 9, "role": 5,
+                                  "account fit": 4, "account": 2, "target": 5, "routing": 8}, r.stdout)
 
     def test_type_error(self):
         text = self.fixture.replace("    - name: pricing_page\n      points: 10\n",
