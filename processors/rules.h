@@ -20,6 +20,10 @@ typedef struct hf_globs {
     size_t count;
 } hf_globs_t;
 
+/* fnmatch(@pattern, @value, FNM_CASEFOLD) == 0 in the C locale, fast for patterns
+ * of literals, '*' and '?'. */
+bool hf_glob_match(const char *pattern, const char *value);
+
 /* True if @globs is empty, or @value is non-NULL and matches one of the patterns. */
 bool hf_globs_match(const hf_globs_t *globs, const char *value);
 

@@ -1,5 +1,6 @@
 /* event.h names and parsers, blocked ids, contact keys; rules.h matching; handoff ids. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -287,11 +288,61 @@ static void test_handoff_id(void **state)
     assert_int_equal(hf_handoff_id(id2, sizeof id2, HF_ENTITY__COUNT, "c-42", 1), -EINVAL);
 }
 
+/* The fast matcher against fnmatch(3) itself: every pattern of a small alphabet
+ * (stars, question marks, case, a bracket and an escape that take the fnmatch
+ * path) on every value of one, exhaustively up to short lengths, then random. */
+static void expect_same(const char *pat, const char *val)
+{
+    bool want = fnmatch(pat, val, FNM_CASEFOLD) == 0;
+    if (hf_glob_match(pat, val) != want)
+        fail_msg("pattern \"%s\" on \"%s\": fnmatch says %d", pat, val, want);
+}
+
+static void test_glob_matches_fnmatch(void **state)
+{
+    (void)state;
+    static const char pat_alpha[] = "aB*?/.";
+    static const char val_alpha[] = "AbB/.";
+    char pat[8], val[8];
+    /* every pattern up to 4 symbols against every value up to 4 */
+    for (int plen = 0; plen <= 4; plen++) {
+        int pn = 1;
+        for (int i = 0; i < plen; i++)
+            pn *= (int)strlen(pat_alpha);
+        for (int pi = 0; pi < pn; pi++) {
+            for (int i = 0, x = pi; i < plen; i++, x /= (int)strlen(pat_alpha))
+                pat[i] = pat_alpha[x % (int)strlen(pat_alpha)];
+            pat[plen] = 0;
+            for (int vlen = 0; vlen <= 4; vlen++) {
+                int vn = 1;
+                for (int i = 0; i < vlen; i++)
+                    vn *= (int)strlen(val_alpha);
+                for (int vi = 0; vi < vn; vi++) {
+                    for (int i = 0, x = vi; i < vlen; i++, x /= (int)strlen(val_alpha))
+                        val[i] = val_alpha[x % (int)strlen(val_alpha)];
+                    val[vlen] = 0;
+                    expect_same(pat, val);
+                }
+            }
+        }
+    }
+    /* realistic ones, and the fnmatch path */
+    const char *pats[] = {"*/pricing*", "*vp*", "chief *", "c?o", "*-vs-*", "[a-c]*", "a\\*b",
+                          "*/blog/*churn*", "", "*", "**a**"};
+    const char *vals[] = {"https://x.example/Pricing/plans", "SVP Sales", "Chief Revenue Officer",
+                          "CFO", "acme-vs-globex", "B", "a*b", "ab", "/blog/reduce-churn-now", "",
+                          "aaa", "https://x.example/blog/churn"};
+    for (size_t i = 0; i < sizeof pats / sizeof *pats; i++)
+        for (size_t j = 0; j < sizeof vals / sizeof *vals; j++)
+            expect_same(pats[i], vals[j]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names_round_trip), cmocka_unit_test(test_blocked_ids),
         cmocka_unit_test(test_contact_key),      cmocka_unit_test(test_globs),
+        cmocka_unit_test(test_glob_matches_fnmatch),
         cmocka_unit_test(test_event_match),      cmocka_unit_test(test_trait_match),
         cmocka_unit_test(test_rule_lookups),     cmocka_unit_test(test_handoff_id),
     };
