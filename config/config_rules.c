@@ -1660,6 +1660,9 @@ static void accounts_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgm
     "yopmail.com, temp-mail.org, trashmail.com, sharklasers.com, dispostable.com, maildrop.cc, "   \
     "getnada.com"
 
+/* in the order of HF_MEMBER_UPDATES_* */
+static const char *const member_updates_names[] = {"every_event", "on_commit", NULL};
+
 static const cfgmap_entry_t accounts_entries[] = {
     {.key = "free_mail_domains",
      .type = CFGMAP_GLOBS,
@@ -1713,6 +1716,15 @@ static const cfgmap_entry_t accounts_entries[] = {
      .max = 1000,
      .offset = RULES(buying_group_max),
      .help = "Members listed in a handoff's `buying_group`; at most `members_max`."},
+    {.key = "member_updates",
+     .type = CFGMAP_ENUM,
+     .def = "on_commit",
+     .offset = RULES(member_updates),
+     .names = member_updates_names,
+     .help = "When a contact's summary reaches its account: `on_commit` (once per commit "
+             "interval for every contact that changed; account rules see each contact's "
+             "newest summary) or `every_event` (after every event: exact per event, several "
+             "times the work)."},
     {.key = "fit",
      .type = CFGMAP_LIST,
      .offset = RULES(account_fit_rules),

@@ -231,6 +231,13 @@ static int pipeline_commit(pipeline_t *p)
     if (p->fatal)
         return -EIO;
     int64_t started = mono_ms();
+    /* first what the interval's changes owe stage 3 (and what that sets off) */
+    int fr = stages_flush_owed(p);
+    if (fr < 0) {
+        if (!p->fatal)
+            pipeline_fail(p, "sending contact summaries to their accounts: %s", strerror(-fr));
+        return -EIO;
+    }
     rd_kafka_resp_err_t e = rd_kafka_flush(p->producer, FLUSH_TIMEOUT_MS);
     if (e) {
         pipeline_fail(p,
@@ -838,6 +845,7 @@ void pipeline_free(pipeline_t *p)
     codec_free(p->enc_codec);
     stages_mail_clear(p);
     free(p->mail);
+    free(p->owed);
     free(p->fetched_next);
     free(p->assigned);
     free(p->paused);

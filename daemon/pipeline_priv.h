@@ -116,6 +116,11 @@ struct pipeline {
     mail_t *mail;
     size_t mail_head, mail_count, mail_cap;
 
+    /* Contacts whose account is owed their summary (accounts.member_updates:
+     * on_commit), in the order they first changed; sent before every commit. */
+    char **owed;
+    size_t owed_count, owed_cap;
+
     /* Producer acknowledgements (delivery reports run on this thread, inside
      * rd_kafka_poll / rd_kafka_flush). */
     uint64_t produced;
@@ -165,5 +170,10 @@ extern const hf_event_kind_t stages_role_kind[ROLE__COUNT];
  * negative errno (fatal; the pipeline is marked failed). */
 int stages_process(pipeline_t *p, const rd_kafka_message_t *m, role_t role);
 
-/* Drops undelivered mail (after a fatal error). */
+/* Drops undelivered mail (after a fatal error) and the list of owed summaries. */
 void stages_mail_clear(pipeline_t *p);
+
+/* Sends every owed contact summary to its account and processes what that sets off
+ * in this process (stage 3, rosters back to stage 2); run first in every commit.
+ * Returns 0 or a negative errno (fatal). */
+int stages_flush_owed(pipeline_t *p);

@@ -224,8 +224,16 @@ static int mail_push(pipeline_t *p, role_t role, const char *key, const void *va
     return 0;
 }
 
+static void owed_clear(pipeline_t *p)
+{
+    for (size_t i = 0; i < p->owed_count; i++)
+        free(p->owed[i]);
+    p->owed_count = 0;
+}
+
 void stages_mail_clear(pipeline_t *p)
 {
+    owed_clear(p);
     while (p->mail_count) {
         mail_t *m = &p->mail[p->mail_head];
         free(m->key);
@@ -385,6 +393,26 @@ static int stage_resolve(pipeline_t *p, const rd_kafka_message_t *origin, const 
 
 /* ---- stage 2 ----------------------------------------------------------------- */
 
+/* Remembers that @s now owes its account a summary (once per commit: the caller
+ * checked it did not before). */
+static int track_owed(pipeline_t *p, const contact_state_t *s)
+{
+    if (!contact_state_summary_pending(s))
+        return 0;
+    if (p->owed_count == p->owed_cap) {
+        size_t cap = p->owed_cap ? p->owed_cap * 2 : 256;
+        char **grown = realloc(p->owed, cap * sizeof(*grown));
+        if (!grown)
+            return -ENOMEM;
+        p->owed = grown;
+        p->owed_cap = cap;
+    }
+    if (!(p->owed[p->owed_count] = strdup(contact_state_id(s))))
+        return -ENOMEM;
+    p->owed_count++;
+    return 0;
+}
+
 /* A merge names two contacts: ask the loser's partition to hand over its journey.
  * @known_before: whether the survivor was known before the merge record itself
  * (which carries the survivor's id, so makes it "known") was folded. */
@@ -439,9 +467,15 @@ static int stage_journey(pipeline_t *p, const rd_kafka_message_t *origin, role_t
         return r > 0 ? 0 : r;
     hf_sink_t sink;
     bool known_before = contact_state_known(e->state);
+    bool owed_before = contact_state_summary_pending(e->state);
     r = contact_fold(e->state, ev, p->cfg->rules, p->clock(p->clock_opaque), stage_sink(p, &sink));
     if (r < 0)
         return r;
+    if (!owed_before) {
+        int t = track_owed(p, e->state);
+        if (t < 0)
+            return t;
+    }
     switch ((contact_fold_result_t)r) {
     case CONTACT_FOLD_DUPLICATE:
         p->ctr[M_DUPLICATES]++;
@@ -554,11 +588,17 @@ static int merge_state_in(pipeline_t *p, const rd_kafka_message_t *origin,
     if (r < 0)
         return r;
     hf_sink_t sink;
+    bool owed_before = contact_state_summary_pending(e->state);
     r = contact_merge(e->state, loser, p->cfg->rules, ms->at_ms, p->clock(p->clock_opaque),
                       stage_sink(p, &sink));
     contact_state_free(loser);
     if (r < 0)
         return r;
+    if (!owed_before) {
+        int t = track_owed(p, e->state);
+        if (t < 0)
+            return t;
+    }
     if (r == CONTACT_MERGE_REPEAT) {
         p->ctr[M_DUPLICATES]++;
         log_info(LOG_PIPE, "journey of %s for %s again: a repeat, dropped", ms->loser_id,
@@ -671,6 +711,28 @@ static int process_input(pipeline_t *p, const rd_kafka_message_t *m, role_t role
     }
 }
 
+/* Processes the mailbox in order, at most @budget records: more means records that
+ * keep setting each other off, a loop. */
+static int drain(pipeline_t *p, const rd_kafka_message_t *origin, unsigned budget)
+{
+    int r = 0;
+    for (unsigned n = 0; r >= 0 && p->mail_count && !p->fatal; n++) {
+        if (n == budget) {
+            pipeline_fail(p, "%s [%" PRId32 "] @%" PRId64 " set off more than %u records: a loop",
+                          rd_kafka_topic_name(origin->rkt), origin->partition, origin->offset,
+                          budget);
+            return -ELOOP;
+        }
+        mail_t mail = p->mail[p->mail_head];
+        p->mail_head = (p->mail_head + 1) % p->mail_cap;
+        p->mail_count--;
+        r = process_rekeyed(p, origin, mail.role, mail.key, mail.value, mail.value_len);
+        free(mail.key);
+        free(mail.value);
+    }
+    return r;
+}
+
 int stages_process(pipeline_t *p, const rd_kafka_message_t *m, role_t role)
 {
     p->current_msg = m;
@@ -694,21 +756,44 @@ int stages_process(pipeline_t *p, const rd_kafka_message_t *m, role_t role)
     }
 
     /* Then everything it set off in this process, in order. */
-    for (unsigned n = 0; r >= 0 && p->mail_count && !p->fatal; n++) {
-        if (n == MAILBOX_MAX_PER_RECORD) {
-            pipeline_fail(p, "%s [%" PRId32 "] @%" PRId64 " set off more than %d records: a loop",
-                          rd_kafka_topic_name(m->rkt), m->partition, m->offset,
-                          MAILBOX_MAX_PER_RECORD);
-            r = -ELOOP;
-            break;
+    if (r >= 0)
+        r = drain(p, m, MAILBOX_MAX_PER_RECORD);
+    if (r < 0)
+        stages_mail_clear(p);
+    return r < 0 ? r : 0;
+}
+
+int stages_flush_owed(pipeline_t *p)
+{
+    if (!p->owed_count)
+        return 0;
+    /* What goes wrong from here on names the internal topic, at no offset: the
+     * records were made inside the process at commit time. */
+    rd_kafka_message_t origin = {
+        .rkt = p->out_rkt[OUT_BY_ACCOUNT],
+        .partition = RD_KAFKA_PARTITION_UA,
+        .offset = RD_KAFKA_OFFSET_INVALID,
+    };
+    hf_sink_t sink;
+    stage_sink(p, &sink);
+    int r = 0;
+    size_t sent = 0;
+    for (size_t i = 0; i < p->owed_count && r >= 0; i++) {
+        cache_entry_t *e;
+        r = cache_get(p->contact_cache, p->owed[i], &e, p->errbuf, sizeof(p->errbuf));
+        if (r > 0) { /* cannot be: the entry is dirty, so still in memory */
+            pipeline_fail(p, "%s", p->errbuf);
+            r = -EIO;
         }
-        mail_t mail = p->mail[p->mail_head];
-        p->mail_head = (p->mail_head + 1) % p->mail_cap;
-        p->mail_count--;
-        r = process_rekeyed(p, m, mail.role, mail.key, mail.value, mail.value_len);
-        free(mail.key);
-        free(mail.value);
+        if (r == 0 && e->state)
+            r = contact_flush_summary(e->state, p->cfg->rules, &sink);
+        /* keep the mailbox short: drain every so often */
+        if (r >= 0 && ++sent % 1024 == 0)
+            r = drain(p, &origin, MAILBOX_MAX_PER_RECORD * 1024u);
     }
+    if (r >= 0)
+        r = drain(p, &origin, MAILBOX_MAX_PER_RECORD * 1024u);
+    owed_clear(p);
     if (r < 0)
         stages_mail_clear(p);
     return r < 0 ? r : 0;

@@ -93,6 +93,18 @@ int contact_merge(contact_state_t *survivor, const contact_state_t *loser,
                   const hf_rules_t *rules, int64_t at_ms, int64_t now_ms,
                   const hf_sink_t *sink);
 
+/* With rules->member_updates == HF_MEMBER_UPDATES_ON_COMMIT, folds only note that
+ * the contact's account is owed its summary: true until contact_flush_summary().
+ * The caller flushes every such contact before it commits (the flag is not part of
+ * the encoded state). */
+bool contact_state_summary_pending(const contact_state_t *s);
+
+/* Sends the owed summary (the next version, dated by the newest change) to the
+ * contact's account through @sink->member_update and clears the flag; nothing when
+ * none is owed, the contact left every account or was merged away.  Returns 0,
+ * -ENOMEM or the sink's negative errno. */
+int contact_flush_summary(contact_state_t *s, const hf_rules_t *rules, const hf_sink_t *sink);
+
 /* Turns @s into the redirect left behind by a merge: it keeps only its id, the
  * survivor's id and its dedupe memory.  Returns 0 or -ENOMEM. */
 int contact_state_make_redirect(contact_state_t *s, const char *survivor_id);

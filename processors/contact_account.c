@@ -135,9 +135,34 @@ int contact_send_summary(contact_state_t *s, const hf_rules_t *rules, int64_t at
 {
     if (!s->account_id)
         return 0;
+    if (rules->member_updates == HF_MEMBER_UPDATES_ON_COMMIT) {
+        /* owed, as of the newest change: contact_flush_summary() sends it */
+        if (!s->summary_pending || at_ms > s->summary_at_ms)
+            s->summary_at_ms = at_ms;
+        s->summary_pending = true;
+        return 0;
+    }
     s->member_version++;
     return contact_send_member_update(s, rules, s->account_id, false, s->member_version, at_ms,
                                       sink);
+}
+
+bool contact_state_summary_pending(const contact_state_t *s)
+{
+    return s->summary_pending;
+}
+
+int contact_flush_summary(contact_state_t *s, const hf_rules_t *rules, const hf_sink_t *sink)
+{
+    if (!s->summary_pending)
+        return 0;
+    s->summary_pending = false;
+    /* merged away, or left every account since: nothing is owed */
+    if (s->redirect_to || !s->account_id)
+        return 0;
+    s->member_version++;
+    return contact_send_member_update(s, rules, s->account_id, false, s->member_version,
+                                      s->summary_at_ms, sink);
 }
 
 /* What a member update points to, owned until the sink returns. */

@@ -52,6 +52,11 @@ struct contact_state {
     interests_t interests;
     char *account_id;        /* owned; the account at the last fold, NULL = none */
     uint64_t member_version; /* version of the last member update sent for this id */
+    /* A summary owed to the account (HF_MEMBER_UPDATES_ON_COMMIT), as of the event
+     * time summary_at_ms; sent by contact_flush_summary() before every commit, so
+     * never part of the stored state. */
+    bool summary_pending;
+    int64_t summary_at_ms;
     contact_roster_t roster; /* of account_id only: cleared when the account changes */
     char *redirect_to;       /* owned; the survivor of a merge, NULL = not merged away */
 };

@@ -24,6 +24,8 @@ typedef struct hf_globs {
  * of literals, '*' and '?'. */
 bool hf_glob_match(const char *pattern, const char *value);
 
+enum { HF_MEMBER_UPDATES_EVERY_EVENT = 0, HF_MEMBER_UPDATES_ON_COMMIT = 1 };
+
 /* True if @globs is empty, or @value is non-NULL and matches one of the patterns. */
 bool hf_globs_match(const hf_globs_t *globs, const char *value);
 
@@ -240,6 +242,10 @@ typedef struct hf_rules {
     size_t account_rule_count;
     uint32_t account_members_max; /* members kept per account */
     uint32_t buying_group_max;    /* members listed in a handoff */
+    /* When stage 2 sends a contact's summary to its account: HF_MEMBER_UPDATES_ON_COMMIT
+     * (once per commit for every contact that changed, as Kafka Streams' record cache
+     * forwards an aggregate's updates on flush) or HF_MEMBER_UPDATES_EVERY_EVENT. */
+    int member_updates;
 
     /* routing */
     hf_route_rule_t *route_rules;

@@ -218,6 +218,54 @@ class Accounts(h.ClusterTestCase):
                          % want["score"])
         self.assertFalse([l for l in d.log() if "@hooli" in l], "an e-mail address in the log")
 
+    def test_on_commit_coalesces_member_updates(self):
+        """The default mode: each contact's summary reaches its account once per
+        commit.  Everything before the qualifying download arrives as one burst, so
+        the account sees fewer, newer summaries than the per-event model -- and ends
+        in the same state, qualifying once, on the same download."""
+        env = self.env(config_edit=h.on_commit)
+        d = env.daemon().start()
+        model = m.PipelineModel()
+        before, qualifying = hooli_people()
+        self.phases(env, d, model, [ev for phase in before for ev in phase])
+        acct = model.accounts["acct-hooli"]
+        self.assertEqual(acct.handoffs, [], "test design")
+        self.assertEqual(self.ready(env), [])
+        self.phases(env, d, model, qualifying)
+
+        got = self.ready(env, expect=1)
+        self.assertEqual(len(got), 1, got)
+        x, want = got[0], acct.handoffs[0]
+        self.assertEqual((x["entity_type"], x["entity_id"], x["rule"], x["handoff_id"]),
+                         ("account", "acct-hooli", "buying_group_engaged",
+                          h.handoff_id("acct-hooli", 1, entity_type="account")))
+        # the account's facts do not depend on how many summaries carried them
+        for k in ("qualified_at", "score", "fit_grade", "buying_group", "roles_covered", "reasons", "routing",
+                  "interests", "journey", "account_id", "stage_before"):
+            with self.subTest(field=k):
+                if k == "interests":
+                    self.assertEqual([i["topic"] for i in x[k]], [i["topic"] for i in want[k]])
+                else:
+                    self.assertEqual(x[k], want[k])
+
+        row = self.accounts(env)["acct-hooli"]
+        self.assertEqual({y["contact_id"] for y in row["member_list"]}, set(acct.members))
+        for y in row["member_list"]:
+            w = acct.members[y["contact_id"]]
+            self.assertEqual((y["role"], y["last_active"]), (w["role"], w["last_active"]), y["contact_id"])
+            self.assertAlmostEqual(y["score"], w["score"], places=6)
+            self.assertGreaterEqual(y["version"], 1)
+            self.assertLessEqual(y["version"], w["version"], y["contact_id"])
+        self.assertEqual((row["score"], row["stage"], row["handed_off"]), (acct.score, "conversation_ready", True))
+        metrics = {r["name"]: r["value"] for r in env.dump("metrics")}
+        per_event = sum(w["version"] for w in acct.members.values())
+        sys.stderr.write("on_commit: %d member updates, %d per event\n" % (metrics["member_updates"], per_event))
+        self.assertGreaterEqual(metrics["member_updates"], len(acct.members))
+        self.assertLess(metrics["member_updates"], per_event)
+        s = d.stop()
+        self.assertEqual(s.handoffs_by_rule, {"buying_group_engaged": 1})
+        self.assertEqual(s.dead_letters, 0)
+
     def test_contact_moves_account(self):
         env = self.env()
         d = env.daemon().start()

@@ -174,7 +174,7 @@ class CrashRestart(h.ClusterTestCase):
         self.assertTrue(any(c.last_event - c.first_seen > m.DEDUPE_WINDOW_MS for c in contacts.values()),
                         "test design: journeys longer than dedupe.window")
 
-        env = self.env()
+        env = self.env(config_edit=h.on_commit)
         d = env.daemon(log_level="debug").start()
         # the events on which the model hands off
         qualifying = set()
@@ -273,7 +273,7 @@ class CrashRestart(h.ClusterTestCase):
         makes the case deterministic.  (test_kill9_mid_stream met this for real in
         one run out of five with a single instance, before the daemon ordered its
         input by event time across partitions.)"""
-        env = self.env()
+        env = self.env(config_edit=h.on_commit)
         d = env.daemon().start()
         anon, cid = "a-late", "c-late"
         visit = h.web_visit("l-v1", T0, anon, SITE + "/pricing", title="Pricing")

@@ -69,7 +69,7 @@ class ScaleOut(h.ClusterTestCase):
         contacts = model.contacts
         want_handoffs = {cid: c.handoffs[0] for cid, c in contacts.items() if c.handoffs}
 
-        env = self.env()
+        env = self.env(config_edit=h.on_commit)
         dir_b = os.path.join(env.dir, "state-b")
         a = env.daemon(log_level="debug").start()
         b = env.daemon("--state", dir_b, log_level="debug").start()

@@ -571,6 +571,12 @@ def namespace_topics(ns):
     return t
 
 
+def on_commit(text):
+    """The fixture with the default member-update mode (summaries sent at commit)."""
+    assert "member_updates: every_event" in text
+    return text.replace("member_updates: every_event", "member_updates: on_commit")
+
+
 def read_fixture(name):
     with open(os.path.join(FIXTURES, name), encoding="utf-8") as f:
         return f.read()

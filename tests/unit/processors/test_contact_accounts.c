@@ -151,6 +151,56 @@ static void test_member_updates(void **state)
     assert_string_equal(f->rec.updates[3].stage, "conversation_ready");
 }
 
+/* accounts.member_updates: on_commit -- folds only owe the summary; a flush sends
+ * the newest, once, dated by the newest change; a move still leaves at once. */
+static void test_member_updates_on_commit(void **state)
+{
+    fixture_t *f = *state;
+    f->rules->member_updates = HF_MEMBER_UPDATES_ON_COMMIT;
+    hf_event_t form = form_with("f-1", TK_T0 + TK_HOUR_MS, "c-1", HF_FORM_OTHER, "acme.com", NULL);
+    hf_event_t v1 = tk_visit("v-1", TK_T0 + 2 * TK_HOUR_MS, NULL, "c-1", "s-1", "/docs", NULL);
+    hf_event_t v0 = tk_visit("v-0", TK_T0, NULL, "c-1", "s-1", "/blog", NULL); /* late */
+    assert_int_equal(fold_into(f, f->s, &form), CONTACT_FOLD_APPLIED);
+    assert_int_equal(fold_into(f, f->s, &v1), CONTACT_FOLD_APPLIED);
+    assert_int_equal(fold_into(f, f->s, &v0), CONTACT_FOLD_APPLIED);
+    assert_int_equal(f->rec.update_total, 0);
+    assert_true(contact_state_summary_pending(f->s));
+
+    assert_int_equal(contact_flush_summary(f->s, f->rules, &f->sink), 0);
+    assert_false(contact_state_summary_pending(f->s));
+    assert_int_equal(f->rec.update_count, 1);
+    const tk_member_update_t *u = &f->rec.updates[0];
+    assert_string_equal(u->account_id, "acct-acme");
+    assert_false(u->leave);
+    assert_int_equal(u->version, 1);
+    assert_int_equal(u->at_ms, TK_T0 + 2 * TK_HOUR_MS); /* the newest change, not the last fold */
+    assert_int_equal(u->touch_count, 3);
+    /* nothing owed: nothing sent */
+    assert_int_equal(contact_flush_summary(f->s, f->rules, &f->sink), 0);
+    assert_int_equal(f->rec.update_total, 1);
+
+    /* a move: the leave goes at once (after the last version sent), the join is owed */
+    hf_event_t b = form_with("f-2", TK_T0 + 3 * TK_HOUR_MS, "c-1", HF_FORM_OTHER, NULL, "acct-2");
+    assert_int_equal(fold_into(f, f->s, &b), CONTACT_FOLD_APPLIED);
+    assert_int_equal(f->rec.update_total, 2);
+    assert_true(f->rec.updates[1].leave);
+    assert_string_equal(f->rec.updates[1].account_id, "acct-acme");
+    assert_int_equal(f->rec.updates[1].version, 2);
+    assert_int_equal(contact_flush_summary(f->s, f->rules, &f->sink), 0);
+    assert_int_equal(f->rec.update_total, 3);
+    assert_string_equal(f->rec.updates[2].account_id, "acct-2");
+    assert_int_equal(f->rec.updates[2].version, 3);
+
+    /* owed, then merged away: the redirect owes nothing */
+    hf_event_t v2 = tk_visit("v-2", TK_T0 + 4 * TK_HOUR_MS, NULL, "c-1", "s-1", "/docs", NULL);
+    assert_int_equal(fold_into(f, f->s, &v2), CONTACT_FOLD_APPLIED);
+    assert_true(contact_state_summary_pending(f->s));
+    assert_int_equal(contact_state_make_redirect(f->s, "c-9"), 0);
+    assert_false(contact_state_summary_pending(f->s));
+    assert_int_equal(contact_flush_summary(f->s, f->rules, &f->sink), 0);
+    assert_int_equal(f->rec.update_total, 3);
+}
+
 static void test_no_account_no_updates(void **state)
 {
     fixture_t *f = *state;
@@ -639,6 +689,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_member_updates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_member_updates_on_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_account_no_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leave_on_account_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roster_lww_and_handoff, setup, teardown),
