@@ -11,37 +11,49 @@ static inline unsigned char fold(unsigned char c)
 
 /* fnmatch(pattern, value, FNM_CASEFOLD) in the C locale, for patterns made of
  * literals, '*' and '?' (every pattern of a realistic config): the greedy match
- * with one backtrack point, linear in practice.  Bracket expressions and escapes
- * go to fnmatch(3), which is several times slower on the hot path (rule matching
- * runs for every rule on every event). */
+ * with one backtrack point, linear in practice.  A bracket expression or an escape
+ * hands the whole match to fnmatch(3), which is several times slower on the hot
+ * path (rule matching runs for every rule on every event).  Handing over when one
+ * is reached is exact: until then every step was a literal, '?' or '*', which
+ * fnmatch treats alike, and a match never ends before the pattern does. */
 bool hf_glob_match(const char *pattern, const char *value)
 {
-    if (strpbrk(pattern, "[\\"))
-        return fnmatch(pattern, value, FNM_CASEFOLD) == 0;
     const unsigned char *p = (const unsigned char *)pattern, *v = (const unsigned char *)value;
     const unsigned char *star = NULL, *resume = NULL;
     for (;;) {
-        if (*p == '*') {
+        unsigned char pc = *p;
+        if (pc == '[' || pc == '\\')
+            return fnmatch(pattern, value, FNM_CASEFOLD) == 0;
+        if (pc == '*') {
             while (*p == '*')
                 p++;
             if (!*p)
                 return true; /* a trailing star matches the rest */
             star = p;
             resume = v;
-            continue;
-        }
-        if (*v && (*p == '?' || (*p && fold(*p) == fold(*v)))) {
+        } else if (*v && (pc == '?' || (pc && fold(pc) == fold(*v)))) {
             p++;
             v++;
             continue;
-        }
-        if (!*p && !*v)
+        } else if (!pc && !*v) {
             return true;
-        if (!star || !*resume)
+        } else if (!star || !*resume) {
             return false;
-        /* the last star swallows one more character; retry from after it */
-        p = star;
-        v = ++resume;
+        } else {
+            /* the last star swallows one more character; retry from after it */
+            p = star;
+            v = ++resume;
+        }
+        /* after a star: skip ahead to where its next literal can start */
+        pc = *star;
+        if (pc != '?' && pc != '[' && pc != '\\') {
+            unsigned char want = fold(pc);
+            while (*v && fold(*v) != want)
+                v++;
+            if (!*v)
+                return false;
+            resume = v;
+        }
     }
 }
 
