@@ -128,7 +128,7 @@ def wait_for(predicate, timeout, what, step=0.1):
     raise BenchError("timed out after %d s waiting for %s" % (timeout, what))
 
 
-def derive_config(template, path, state_dir, app_id=None, partitions=None):
+def derive_config(template, path, state_dir, app_id=None, partitions=None, commit_interval=None):
     """A copy of the bench config with this run's state dir (and for the live
     phase another app id and partition count), so that the state and the e-mail
     hash key of a run stay in its work directory."""
@@ -144,6 +144,10 @@ def derive_config(template, path, state_dir, app_id=None, partitions=None):
         text, n = re.subn(r"(?m)^(\s+partitions:).*$", r"\1 %d" % partitions, text, count=1)
         if n != 1:
             raise BenchError("%s: no kafka.partitions line to replace" % template)
+    if commit_interval:
+        text, n = re.subn(r"(?m)^(\s+commit_interval:).*$", r"\1 %s" % commit_interval, text, count=1)
+        if n != 1:
+            raise BenchError("%s: no state.commit_interval line to replace" % template)
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -213,6 +217,10 @@ def parse_summary(text):
     s["handoff_detail"] = m.group(2).strip() if m else ""
     m = re.search(r"accounts: (\d+) member updates, (\d+) rosters, (\d+) merges", text)
     s["member_updates"], s["rosters"], s["merges"] = (int(x) for x in m.groups()) if m else (0, 0, 0)
+    m = re.search(r"time: (\d+) commits took (\d+) ms \(longest (\d+) ms\); waiting on lagging "
+                  r"partitions (\d+) ms", text)
+    s["commits"], s["commit_ms"], s["commit_max_ms"], s["wait_ms"] = \
+        (int(x) for x in m.groups()) if m else (0, 0, 0, 0)
     m = re.search(r"account feedback waiting for stage 3: (\d+)", text)
     s["deferred"] = int(m.group(1)) if m else 0
     m = re.search(r"offset gaps[^:]*: (\d+)", text)
@@ -290,6 +298,9 @@ def main():
     ap.add_argument("--accounts", type=int,
                     default=int(os.environ.get("HF_BENCH_ACCOUNTS", "10000")),
                     help="companies the known contacts fill, 1-8 each")
+    ap.add_argument("--compare-commit-interval",
+                    default=os.environ.get("HF_BENCH_COMPARE_COMMIT_INTERVAL", "1s"),
+                    help="also run (b) with this state.commit_interval ('' to skip)")
     ap.add_argument("--live-rate", type=int,
                     default=int(os.environ.get("HF_BENCH_LIVE_RATE", "2000")))
     ap.add_argument("--live-contacts", type=int,
@@ -301,6 +312,8 @@ def main():
     procs = Procs()
     failures = []
     results = {"contacts": args.contacts, "accounts": args.accounts}
+    mci = re.search(r"(?m)^\s+commit_interval:\s*(\S+)", open(args.config).read())
+    results["commit_interval"] = mci.group(1) if mci else "default"
     started = time.monotonic()
     try:
         bench(args, workdir, procs, failures, results)
@@ -398,6 +411,31 @@ def bench(args, workdir, procs, failures, results):
                         "raise kafka.partitions" % s["offset_gaps"])
     results["ratio"] = round(input_rate / bare_rate, 4) if bare_rate else None
     results["phases_done"].append("daemon")
+
+    # ---- b': the same, committing more often -----------------------------------------
+    # What the commit interval costs, in the same run: each commit rewrites every
+    # entity that changed since the last one.
+    if args.compare_commit_interval:
+        log("(b') handoffd again, state.commit_interval %s" % args.compare_commit_interval)
+        cfg2 = derive_config(args.config, os.path.join(workdir, "bench-ci.yaml"),
+                             os.path.join(workdir, "state-ci"),
+                             commit_interval=args.compare_commit_interval)
+        text2 = run([args.daemon, "-c", cfg2, "--brokers", address, "--log-level", "warn",
+                     "--exit-when-idle", "5"], 900, "handoffd (b')",
+                    stdout_path=os.path.join(workdir, "daemon-ci.out"),
+                    stderr_path=os.path.join(workdir, "daemon-ci.log"))
+        s2 = parse_summary(text2)
+        secs2 = s2["consumed"] / s2["records_per_s"] if s2["records_per_s"] else s2["seconds"]
+        rate2 = expected / secs2 if secs2 > 0 else 0.0
+        results["daemon_compare"] = dict(s2, seconds=round(secs2, 3), input_events_per_s=round(rate2),
+                                         commit_interval=args.compare_commit_interval,
+                                         ratio=round(rate2 / bare_rate, 4) if bare_rate else None)
+        if s2["consumed"] != expected + s2["rekeyed"] or s2["offset_gaps"]:
+            failures.append("handoffd (b') consumed %d records with %d offset gaps, expected %d" % (
+                s2["consumed"], s2["offset_gaps"], expected))
+        if s2["handoffs"] != s["handoffs"]:
+            log("note: (b') made %d handoffs, (b) %d (account rules see summaries per commit)" % (
+                s2["handoffs"], s["handoffs"]))
     procs.stop(broker)
 
     # ---- d: live latency ------------------------------------------------------------
@@ -502,9 +540,9 @@ def print_table(r, failures):
         rows.append(("(a) bare consumer", "%s records/s  (%s records in %.2f s)" % (
             fmt_int(b["records_per_s"]), fmt_int(b["records"]), b["seconds"])))
     if d:
-        rows.append(("(b) handoffd", "%s input events/s  (%s input + %s repartitioned records in "
-                     "%.2f s; %s records/s consumed)" % (
-                         fmt_int(d["input_events_per_s"]), fmt_int(r["input_records"]),
+        rows.append(("(b) handoffd", "%s input events/s  (state.commit_interval %s; %s input + %s "
+                     "repartitioned records in %.2f s; %s records/s consumed)" % (
+                         fmt_int(d["input_events_per_s"]), r["commit_interval"], fmt_int(r["input_records"]),
                          fmt_int(d["rekeyed"]), d["seconds"], fmt_int(d["records_per_s"]))))
         rows.append(("", "folded %s, duplicates dropped %s, handoffs %s (%s), dead letters %s%s, "
                      "account feedback deferred %s" % (
@@ -515,6 +553,14 @@ def print_table(r, failures):
         rows.append(("", "stage 3: %s member updates, %s rosters, %s merges (%s accounts)" % (
             fmt_int(d["member_updates"]), fmt_int(d["rosters"]), fmt_int(d["merges"]),
             fmt_int(r["accounts"]))))
+        rows.append(("", "time: %d commits %s ms (longest %s ms), waiting on lagging partitions %s ms" % (
+            d["commits"], fmt_int(d["commit_ms"]), fmt_int(d["commit_max_ms"]), fmt_int(d["wait_ms"]))))
+    d2 = r.get("daemon_compare")
+    if d2:
+        rows.append(("(b') handoffd", "%s input events/s with state.commit_interval %s (ratio %.3f; "
+                     "%s member updates, handoffs %s)" % (
+                         fmt_int(d2["input_events_per_s"]), d2["commit_interval"], d2["ratio"] or 0,
+                         fmt_int(d2["member_updates"]), fmt_int(d2["handoffs"]))))
     if r.get("ratio") is not None:
         rows.append(("(c) ratio b / a", "%.3f  (target >= 0.1: %s)" % (
             r["ratio"], "met" if r["ratio"] >= 0.1 else "NOT met")))

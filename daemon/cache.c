@@ -203,6 +203,8 @@ long cache_flush(cache_t *c, store_batch_t *batch, char *err, size_t errsz)
             }
             store_batch_put(batch, c->cf, n->key, n->key_len, c->scratch.data, c->scratch.len);
         }
+        /* in the batch now: dirty again only if touched before it is durable */
+        n->entry.dirty = false;
         written++;
     }
     return written;
@@ -210,10 +212,14 @@ long cache_flush(cache_t *c, store_batch_t *batch, char *err, size_t errsz)
 
 void cache_commit(cache_t *c)
 {
-    for (node_t *n = c->lru_head; n; n = n->lru_next)
-        n->entry.dirty = false;
-    while (c->count > c->max_entries && c->lru_tail)
-        cache_remove(c, c->lru_tail);
+    /* least recently used first; an entry changed since the flush stays */
+    node_t *n = c->lru_tail;
+    while (c->count > c->max_entries && n) {
+        node_t *prev = n->lru_prev;
+        if (!n->entry.dirty)
+            cache_remove(c, n);
+        n = prev;
+    }
 }
 
 void cache_clear(cache_t *c)

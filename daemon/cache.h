@@ -1,7 +1,7 @@
 /* The record cache in front of one state store (as Kafka Streams' record cache):
  * hot entity state lives in memory; RocksDB is read once on a miss and written once
  * per dirty key per commit.  Bounded in entries; only clean entries are evicted, in
- * least-recently-used order, after a commit.
+ * least-recently-used order, once a commit is durable.
  *
  * Thread: the pipeline thread only. */
 #pragma once
@@ -47,11 +47,14 @@ static inline void cache_entry_touch(cache_entry_t *e)
     e->dirty = true;
 }
 
-/* Appends every dirty entry to @batch.  Returns the number written, or -errno. */
+/* Appends every dirty entry to @batch and marks it clean (an entry touched after
+ * this is dirty again and goes into the next batch).  Returns the number written,
+ * or -errno. */
 long cache_flush(cache_t *c, store_batch_t *batch, char *err, size_t errsz);
 
-/* After the batch of cache_flush() is durable: marks all entries clean and evicts
- * down to the bound. */
+/* After the batch of cache_flush() is durable: evicts clean entries, least recently
+ * used first, down to the bound.  Until then nothing is evicted, so an entry whose
+ * write is in flight is never read back from the store. */
 void cache_commit(cache_t *c);
 
 /* Drops every entry, dirty or not (after a rebalance revoked partitions, once their

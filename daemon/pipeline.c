@@ -223,10 +223,37 @@ static void destroy_message(void *m)
 
 /* ---- commit ---------------------------------------------------------------- */
 
+/* Waits for the batch on the writer thread, then does what follows its being
+ * durable: clean entries may be evicted, the offsets go to the group coordinator
+ * (for lag monitoring only).  Returns 0 or -EIO (pipeline failed). */
+static int commit_finish(pipeline_t *p)
+{
+    if (!p->write_inflight)
+        return 0;
+    p->write_inflight = false;
+    int r = store_write_wait(p->store, p->errbuf, sizeof(p->errbuf));
+    rd_kafka_topic_partition_list_t *committed = p->inflight_offsets;
+    p->inflight_offsets = NULL;
+    if (r < 0) {
+        rd_kafka_topic_partition_list_destroy(committed);
+        pipeline_fail(p, "state store: %s", p->errbuf);
+        return -EIO;
+    }
+    cache_commit(p->anon_cache);
+    cache_commit(p->contact_cache);
+    cache_commit(p->account_cache);
+    if (committed->cnt)
+        rd_kafka_commit(p->consumer, committed, 1);
+    rd_kafka_topic_partition_list_destroy(committed);
+    return 0;
+}
+
 /* Makes the work since the last commit durable: outputs acknowledged first, then
- * state, offsets and counters in one atomic batch, then (for lag monitoring only)
- * the offsets to the group coordinator.  Returns 0 or -EIO (pipeline failed). */
-static int pipeline_commit(pipeline_t *p)
+ * state, offsets and counters in one atomic batch.  The batch is encoded here and
+ * written on the store's writer thread while processing goes on (as Kafka Streams
+ * flushes while the next records are processed); the next commit, or @sync, waits
+ * for it.  Returns 0 or -EIO (pipeline failed). */
+static int pipeline_commit(pipeline_t *p, bool sync)
 {
     if (p->fatal)
         return -EIO;
@@ -250,6 +277,9 @@ static int pipeline_commit(pipeline_t *p)
         pipeline_fail(p, "an output was not delivered (%s); state not committed", p->delivery_err);
         return -EIO;
     }
+    /* one batch in flight at a time: the previous one first */
+    if (commit_finish(p) < 0)
+        return -EIO;
 
     long n1 = cache_flush(p->anon_cache, p->batch, p->errbuf, sizeof(p->errbuf));
     long n2 = n1 < 0 ? n1 : cache_flush(p->contact_cache, p->batch, p->errbuf, sizeof(p->errbuf));
@@ -280,23 +310,35 @@ static int pipeline_commit(pipeline_t *p)
     p->ctr[M_COMMITS]++;
     metrics_flush(p->metrics, p->batch);
     size_t ops = store_batch_count(p->batch);
-    if (store_write(p->store, p->batch, p->errbuf, sizeof(p->errbuf)) < 0) {
+    if (store_write_submit(p->store, p->batch, p->errbuf, sizeof(p->errbuf)) < 0) {
         rd_kafka_topic_partition_list_destroy(committed);
         pipeline_fail(p, "state store: %s", p->errbuf);
         return -EIO;
     }
+    /* the writer has that batch now; the next commit fills the other */
+    store_batch_t *spare = p->batch_spare;
+    p->batch_spare = p->batch;
+    p->batch = spare;
+    p->write_inflight = true;
+    p->inflight_offsets = committed;
     for (int r = 0; r < ROLE__COUNT; r++)
         memset(p->offset_dirty[r], 0, sizeof(bool) * (size_t)p->role_partitions[r]);
-    cache_commit(p->anon_cache);
-    cache_commit(p->contact_cache);
-    cache_commit(p->account_cache);
-    if (committed->cnt)
-        rd_kafka_commit(p->consumer, committed, 1);
-    rd_kafka_topic_partition_list_destroy(committed);
+    if (sync && commit_finish(p) < 0)
+        return -EIO;
     p->last_commit_mono_ms = mono_ms();
+    int64_t took = p->last_commit_mono_ms - started;
+    if (p->run_last_mono_ms && p->run_last_mono_ms <= started &&
+        p->run_tail_for_ms != p->run_last_mono_ms) {
+        p->run_tail_for_ms = p->run_last_mono_ms;
+        p->run_tail_commit_ms = took;
+    }
+    p->run_commits++;
+    p->run_commit_ms += took;
+    if (took > p->run_commit_max_ms)
+        p->run_commit_max_ms = took;
     log_debug(LOG_STORE,
-              "committed %zu writes (%ld identity, %ld contact, %ld account) in %" PRId64 " ms",
-              ops, n1, n2, n3, p->last_commit_mono_ms - started);
+              "committed %zu writes (%ld identity, %ld contact, %ld account) in %" PRId64 " ms%s",
+              ops, n1, n2, n3, took, sync ? "" : " (writing on)");
     return 0;
 }
 
@@ -348,7 +390,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         rd_kafka_assign(rk, parts);
     } else {
         log_info(LOG_KAFKA, "revoking %d partitions: committing first", parts->cnt);
-        pipeline_commit(p);
+        pipeline_commit(p, true);
         cache_clear(p->anon_cache);
         cache_clear(p->contact_cache);
         cache_clear(p->account_cache);
@@ -589,6 +631,7 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
     if ((r = store_open(&p->store, cfg->state_dir, false, err, errsz)) < 0)
         goto fail;
     p->batch = store_batch_new(p->store);
+    p->batch_spare = store_batch_new(p->store);
     p->metrics = metrics_new();
     p->anon_cache =
         cache_new(&stages_anon_ops, p->store, STORE_CF_IDENTITY, cfg->cache_max_entries / 4);
@@ -596,7 +639,7 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
         cache_new(&stages_contact_ops, p->store, STORE_CF_CONTACT, cfg->cache_max_entries);
     p->account_cache =
         cache_new(&stages_account_ops, p->store, STORE_CF_ACCOUNT, cfg->cache_max_entries / 4);
-    if (!p->brokers || !p->batch || !p->metrics || !p->anon_cache || !p->contact_cache ||
+    if (!p->brokers || !p->batch || !p->batch_spare || !p->metrics || !p->anon_cache || !p->contact_cache ||
         !p->account_cache) {
         snprintf(err, errsz, "out of memory");
         r = -ENOMEM;
@@ -700,7 +743,10 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
         /* Block only until the first record arrives, then take what is there:
          * rd_kafka_consume_batch_queue() with a timeout waits for a full batch. */
         ssize_t n = 0;
+        int64_t wait_from = consume_timeout_ms < 100 ? mono_ms() : 0;
         rd_kafka_message_t *first = rd_kafka_consume_queue(p->queue, consume_timeout_ms);
+        if (wait_from) /* held back by a lagging partition (pgroup said wait) */
+            p->run_wait_ms += mono_ms() - wait_from;
         if (first) {
             msgs[0] = first;
             n = 1 + rd_kafka_consume_batch_queue(p->queue, 0, msgs + 1, CONSUME_BATCH - 1);
@@ -736,7 +782,7 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
             if ((k & 1023) == 1023) {
                 rd_kafka_poll(p->producer, 0);
                 if (mono_ms() - p->last_commit_mono_ms >= p->cfg->commit_interval_ms)
-                    pipeline_commit(p);
+                    pipeline_commit(p, false);
                 if (*stop)
                     break;
             }
@@ -746,7 +792,7 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
             pipeline_fail(p, "an output was not delivered (%s)", p->delivery_err);
         int64_t now = mono_ms();
         if (!p->fatal && now - p->last_commit_mono_ms >= p->cfg->commit_interval_ms)
-            pipeline_commit(p);
+            pipeline_commit(p, false);
         if (p->progress_every_ms > 0 && now - last_progress >= p->progress_every_ms) {
             last_progress = now;
             log_info(LOG_PIPE,
@@ -764,7 +810,7 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
         }
     }
     if (!p->fatal) {
-        pipeline_commit(p);
+        pipeline_commit(p, true);
         pgroup_clear(p->pg, destroy_message);
         if (p->consumer)
             rd_kafka_consumer_close(p->consumer);
@@ -778,7 +824,10 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
 
 void pipeline_print_summary(pipeline_t *p, FILE *out)
 {
-    double secs = (double)(p->run_last_mono_ms - p->run_first_mono_ms) / 1000.0;
+    /* busy time: from the first record to the last, and the commit that made the
+     * state of the last one durable */
+    int64_t tail = p->run_tail_for_ms == p->run_last_mono_ms ? p->run_tail_commit_ms : 0;
+    double secs = (double)(p->run_last_mono_ms - p->run_first_mono_ms + tail) / 1000.0;
     fprintf(out, "\n== handoffd summary ==\n");
     fprintf(out,
             "this run: %" PRIu64 " records consumed, %" PRIu64 " events folded, %" PRIu64
@@ -810,6 +859,11 @@ void pipeline_print_summary(pipeline_t *p, FILE *out)
     fprintf(out, "dead letters: %" PRIu64 "%s%s%s\n", sum, sum ? " (" : "", text, sum ? ")" : "");
     if (c[M_DEFERRED])
         fprintf(out, "account feedback waiting for stage 3: %" PRIu64 "\n", c[M_DEFERRED]);
+    if (p->run_commits)
+        fprintf(out,
+                "time: %" PRId64 " commits took %" PRId64 " ms (longest %" PRId64
+                " ms); waiting on lagging partitions %" PRId64 " ms\n",
+                p->run_commits, p->run_commit_ms, p->run_commit_max_ms, p->run_wait_ms);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         fprintf(out, "peak RSS: %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
@@ -839,7 +893,13 @@ void pipeline_free(pipeline_t *p)
     cache_free(p->contact_cache);
     cache_free(p->account_cache);
     metrics_free(p->metrics);
+    /* a batch still being written belongs to the writer until it is done */
+    if (p->store)
+        store_write_wait(p->store, p->errbuf, sizeof(p->errbuf));
+    if (p->inflight_offsets)
+        rd_kafka_topic_partition_list_destroy(p->inflight_offsets);
     store_batch_free(p->batch);
+    store_batch_free(p->batch_spare);
     store_close(p->store);
     codec_free(p->codec);
     codec_free(p->enc_codec);

@@ -75,7 +75,10 @@ struct pipeline {
     int64_t progress_every_ms;
 
     store_t *store;
-    store_batch_t *batch;
+    store_batch_t *batch;       /* filled by the next commit */
+    store_batch_t *batch_spare; /* with the writer thread while write_inflight */
+    bool write_inflight;
+    rd_kafka_topic_partition_list_t *inflight_offsets; /* to the coordinator once durable */
     codec_t *codec;     /* decodes what the stages process; encodes outputs */
     codec_t *enc_codec; /* encodes records between stages */
     cache_t *anon_cache;
@@ -137,12 +140,19 @@ struct pipeline {
     hf_buf_t key_buf;
     char errbuf[512];
 
+    /* Where this run's time went, for the summary (ms). */
+    int64_t run_commit_ms, run_commit_max_ms, run_commits, run_wait_ms;
+
     /* This run, for the summary. */
     uint64_t run_consumed;
     uint64_t run_handoffs;
     uint64_t run_folded;
     int64_t run_first_mono_ms;
     int64_t run_last_mono_ms;
+    /* How long the commit that made the last record's state durable took: the
+     * run's rate counts that work too (not the idle wait before it). */
+    int64_t run_tail_commit_ms;
+    int64_t run_tail_for_ms; /* the run_last_mono_ms it was measured for */
     int64_t assigned_mono_ms; /* last assignment: idle time counts from here too */
 };
 

@@ -1,5 +1,7 @@
 #include "store.h"
 
+#include <pthread.h>
+
 #include <errno.h>
 #include <rocksdb/c.h>
 #include <stdio.h>
@@ -13,7 +15,21 @@ static const char *const cf_names[STORE_CF__COUNT] = {
     [STORE_CF_METRICS] = "metrics",
 };
 
+/* The background writer: one batch at a time (store_write_submit/_wait). */
+typedef struct store_writer {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    store_batch_t *batch; /* submitted, not yet written */
+    bool busy;            /* a batch is submitted or being written */
+    bool stop;
+    int result; /* of the last write */
+    char err[512];
+} store_writer_t;
+
 struct store {
+    store_writer_t writer;
     rocksdb_t *db;
     rocksdb_options_t *options;
     rocksdb_block_based_table_options_t *table_options;
@@ -49,6 +65,8 @@ int store_open(store_t **out, const char *dir, bool read_only, char *err, size_t
         snprintf(err, errsz, "out of memory");
         return -ENOMEM;
     }
+    pthread_mutex_init(&s->writer.mu, NULL);
+    pthread_cond_init(&s->writer.cv, NULL);
     s->options = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(s->options, !read_only);
     rocksdb_options_set_create_missing_column_families(s->options, !read_only);
@@ -88,10 +106,15 @@ int store_open(store_t **out, const char *dir, bool read_only, char *err, size_t
     return 0;
 }
 
+static void writer_stop(store_t *s);
+
 void store_close(store_t *s)
 {
     if (!s)
         return;
+    writer_stop(s);
+    pthread_mutex_destroy(&s->writer.mu);
+    pthread_cond_destroy(&s->writer.cv);
     for (int i = 0; i < STORE_CF__COUNT; i++)
         if (s->cf[i])
             rocksdb_column_family_handle_destroy(s->cf[i]);
@@ -177,6 +200,83 @@ int store_write(store_t *s, store_batch_t *b, char *err, size_t errsz)
         return store_fail(rerr, "write", err, errsz);
     rocksdb_writebatch_clear(b->wb);
     return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    store_t *s = arg;
+    store_writer_t *w = &s->writer;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->batch && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->batch)
+            break; /* stopping, nothing left to write */
+        store_batch_t *b = w->batch;
+        pthread_mutex_unlock(&w->mu);
+        char err[512] = "";
+        int r = store_write(s, b, err, sizeof(err));
+        pthread_mutex_lock(&w->mu);
+        w->result = r;
+        snprintf(w->err, sizeof(w->err), "%s", err);
+        w->batch = NULL;
+        w->busy = false;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int store_write_submit(store_t *s, store_batch_t *b, char *err, size_t errsz)
+{
+    store_writer_t *w = &s->writer;
+    if (!w->started) {
+        int e = pthread_create(&w->thread, NULL, writer_main, s);
+        if (e) {
+            snprintf(err, errsz, "starting the store writer: %s", strerror(e));
+            return -e;
+        }
+        w->started = true;
+    }
+    pthread_mutex_lock(&w->mu);
+    while (w->busy)
+        pthread_cond_wait(&w->cv, &w->mu);
+    w->batch = b;
+    w->busy = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return 0;
+}
+
+int store_write_wait(store_t *s, char *err, size_t errsz)
+{
+    store_writer_t *w = &s->writer;
+    if (!w->started)
+        return 0;
+    pthread_mutex_lock(&w->mu);
+    while (w->busy)
+        pthread_cond_wait(&w->cv, &w->mu);
+    int r = w->result;
+    if (r < 0)
+        snprintf(err, errsz, "%s", w->err);
+    w->result = 0;
+    pthread_mutex_unlock(&w->mu);
+    return r;
+}
+
+static void writer_stop(store_t *s)
+{
+    store_writer_t *w = &s->writer;
+    if (!w->started)
+        return;
+    pthread_mutex_lock(&w->mu);
+    while (w->busy) /* a submitted batch is written before the store closes */
+        pthread_cond_wait(&w->cv, &w->mu);
+    w->stop = true;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    w->started = false;
 }
 
 void store_put_be64(uint8_t out[8], uint64_t v)

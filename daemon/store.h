@@ -55,6 +55,17 @@ void store_batch_clear(store_batch_t *b);
 /* Writes @b atomically (then clears it).  Returns 0 or -EIO with @err. */
 int store_write(store_t *s, store_batch_t *b, char *err, size_t errsz);
 
+/* The same on the store's writer thread (started on first use), so that the caller
+ * goes on processing while RocksDB inserts: waits until the previous batch is
+ * written, then hands @b over; @b belongs to the writer until store_write_wait()
+ * returns (it comes back cleared).  Nothing is read from @b meanwhile.  Returns 0 or
+ * a negative errno (@err says why) if the thread cannot start. */
+int store_write_submit(store_t *s, store_batch_t *b, char *err, size_t errsz);
+
+/* Waits until the submitted batch (if any) is written.  Returns 0, or the failed
+ * write's negative errno with @err set.  store_close() waits too. */
+int store_write_wait(store_t *s, char *err, size_t errsz);
+
 /* Key of the offsets store for one topic-partition, into @key (replaced). */
 void store_offset_key(hf_buf_t *key, const char *topic, int32_t partition);
 

@@ -67,7 +67,7 @@ static void test_defaults(void **state)
         assert_string_equal(c->topics.by_contact, "handoff.by-contact");
         assert_string_equal(c->topics.by_account, "handoff.by-account");
         assert_string_equal(c->state_dir, "./handoff-state");
-        assert_int_equal(c->commit_interval_ms, 1000);
+        assert_int_equal(c->commit_interval_ms, 5000);
         assert_int_equal(c->cache_max_entries, 200000);
         assert_string_equal(c->email_hash_key_file, "./handoff-state/email-hash.key");
         assert_int_equal(c->output_format, HF_OUTPUT_AVRO);

@@ -261,6 +261,50 @@ static void test_cache_evicts_clean_lru_and_reloads(void **state)
     cache_free(c);
 }
 
+/* The commit protocol with the writer thread: flush (entries clean), hand the batch
+ * over, go on changing entries, wait, then evict.  An entry changed while its
+ * previous value was being written stays in memory (dirty) and goes into the next
+ * batch; nothing is read back stale. */
+static void test_cache_with_background_writes(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    cache_t *c = cache_new(&counter_ops, f->store, STORE_CF_CONTACT, 2);
+    store_batch_t *b1 = store_batch_new(f->store), *b2 = store_batch_new(f->store);
+    for (int round = 0; round < 50; round++) {
+        char key[16];
+        for (int i = 0; i < 6; i++) {
+            snprintf(key, sizeof(key), "c-%d", i);
+            bump(c, key);
+        }
+        store_batch_t *b = round % 2 ? b2 : b1;
+        assert_int_equal(cache_flush(c, b, err, sizeof(err)), 6);
+        assert_int_equal(store_write_submit(f->store, b, err, sizeof(err)), 0);
+        /* while it is written: c-0 and c-5 change again */
+        bump(c, "c-0");
+        bump(c, "c-5");
+        assert_int_equal(store_write_wait(f->store, err, sizeof(err)), 0);
+        assert_int_equal(store_batch_count(b), 0);
+        cache_commit(c);
+        /* the bound is 2: the clean ones went, the changed ones stayed */
+        assert_int_equal(cache_size(c), 2);
+        assert_int_equal(stored_value(f, "c-3"), round + 1);
+        assert_int_equal(stored_value(f, "c-0"), 2 * round + 1);
+        store_batch_t *next = round % 2 ? b1 : b2;
+        assert_int_equal(cache_flush(c, next, err, sizeof(err)), 2);
+        assert_int_equal(store_write_submit(f->store, next, err, sizeof(err)), 0);
+        assert_int_equal(store_write_wait(f->store, err, sizeof(err)), 0);
+        cache_commit(c);
+        assert_int_equal(stored_value(f, "c-0"), 2 * round + 2);
+        assert_int_equal(stored_value(f, "c-5"), 2 * round + 2);
+    }
+    /* nothing submitted: waiting returns at once */
+    assert_int_equal(store_write_wait(f->store, err, sizeof(err)), 0);
+    store_batch_free(b1);
+    store_batch_free(b2);
+    cache_free(c);
+}
+
 static void test_cache_grows_past_initial_buckets(void **state)
 {
     fixture_t *f = *state;
@@ -340,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only_beside_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_each_dirty_key_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_evicts_clean_lru_and_reloads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cache_with_background_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_grows_past_initial_buckets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_reports_corrupt_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_metrics_survive_restart, setup, teardown),
