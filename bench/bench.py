@@ -237,7 +237,8 @@ def percentile(sorted_values, q):
 
 
 def read_handoffs(address, topic, schema_path, expect, timeout):
-    """Every ConversationReady on @topic, decoded: [(qualified_at_ms, emitted_at_ms)]."""
+    """Every ConversationReady on @topic, decoded:
+    [(qualified_at_ms, emitted_at_ms, rule, entity_type)]."""
     import avro.io
     import avro.schema
     from kafka import KafkaConsumer, TopicPartition
@@ -268,7 +269,7 @@ def read_handoffs(address, topic, schema_path, expect, timeout):
                         raise BenchError("a handoff that is not single-object Avro")
                     rec = reader.read(avro.io.BinaryDecoder(io.BytesIO(v[10:])))
                     out.append((to_ms(rec["qualified_at"]), to_ms(rec["emitted_at"]),
-                                rec["rule"]))
+                                rec["rule"], rec["entity_type"]))
         return out
     finally:
         c.close()
@@ -508,15 +509,23 @@ def bench(args, workdir, procs, failures, results):
     if len(handoffs) < live["handoffs"]:
         failures.append("read %d handoffs back, the live daemon reported %d" % (
             len(handoffs), live["handoffs"]))
-    lat = sorted(e - q for q, e, _rule in handoffs if q >= live_start_ms)
+    lat = sorted(e - q for q, e, _rule, _t in handoffs if q >= live_start_ms)
+    # account handoffs wait for the commit that carries their members' summaries
+    lat_by_type = {}
+    for q, e, _rule, t in handoffs:
+        if q >= live_start_ms:
+            lat_by_type.setdefault(t, []).append(e - q)
+    by_type = {t: {"n": len(v), "p50_ms": percentile(sorted(v), 50), "p99_ms": percentile(sorted(v), 99)}
+               for t, v in lat_by_type.items()}
     by_rule = {}
-    for _q, _e, rule in handoffs:
+    for _q, _e, rule, _t in handoffs:
         by_rule[rule] = by_rule.get(rule, 0) + 1
     results["live"] = {
         "rate": args.live_rate, "contacts": args.live_contacts, "records": live_gen["records"],
         "handoffs": len(handoffs), "by_rule": by_rule, "measured": len(lat),
         "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
         "max_ms": lat[-1] if lat else None,
+        "by_entity_type": by_type,
         "peak_rss_mib": live["peak_rss_mib"],
         "broker_path": bare_latency,
     }
@@ -572,6 +581,8 @@ def print_table(r, failures):
                                              fmt_int(live["rate"]),
                                              ", ".join("%s=%d" % kv for kv in
                                                        sorted(live["by_rule"].items())))))
+        for t, v in sorted(live.get("by_entity_type", {}).items()):
+            rows.append(("    %s" % t, "p50 %s ms, p99 %s ms  (%d handoffs)" % (v["p50_ms"], v["p99_ms"], v["n"])))
         bp = live["broker_path"]
         rows.append(("    reference", "producer -> bare consumer (same records, same fetch wait): "
                      "p50 %d ms, p99 %d ms, max %d ms" % (bp["p50_ms"], bp["p99_ms"],
