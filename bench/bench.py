@@ -221,7 +221,7 @@ def parse_summary(text):
                   r"partitions (\d+) ms", text)
     s["commits"], s["commit_ms"], s["commit_max_ms"], s["wait_ms"] = \
         (int(x) for x in m.groups()) if m else (0, 0, 0, 0)
-    m = re.search(r"account feedback waiting for stage 3: (\d+)", text)
+    m = re.search(r"account feedback deferred \(sales feedback is not applied yet\): (\d+)", text)
     s["deferred"] = int(m.group(1)) if m else 0
     m = re.search(r"offset gaps[^:]*: (\d+)", text)
     s["offset_gaps"] = int(m.group(1)) if m else 0

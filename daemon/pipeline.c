@@ -858,7 +858,7 @@ void pipeline_print_summary(pipeline_t *p, FILE *out)
     sum = metrics_group_text(p->metrics, "dlq", text, sizeof(text));
     fprintf(out, "dead letters: %" PRIu64 "%s%s%s\n", sum, sum ? " (" : "", text, sum ? ")" : "");
     if (c[M_DEFERRED])
-        fprintf(out, "account feedback waiting for stage 3: %" PRIu64 "\n", c[M_DEFERRED]);
+        fprintf(out, "account feedback deferred (sales feedback is not applied yet): %" PRIu64 "\n", c[M_DEFERRED]);
     if (p->run_commits)
         fprintf(out,
                 "time: %" PRId64 " commits took %" PRId64 " ms (longest %" PRId64
