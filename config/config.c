@@ -680,8 +680,7 @@ void config_print_ok(const hf_config_t *cfg, const char *path, FILE *out)
             "%zu routing rules)\n",
             path ? path : "(defaults)", r->score_rule_count, r->fit_rule_count,
             r->contact_rule_count, r->interest_rule_count, r->role_rule_count,
-            r->account_fit_rule_count, r->account_rule_count, r->target_count,
-            r->route_rule_count);
+            r->account_fit_rule_count, r->account_rule_count, r->target_count, r->route_rule_count);
 }
 
 int config_load_string(hf_config_t **out, const char *name, const char *text, size_t len,

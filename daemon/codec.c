@@ -51,7 +51,7 @@ struct codec {
     hf_buf_t strings;     /* the decoded event's strings */
     const char **tags;    /* the decoded event's tags */
     size_t tags_cap;
-    hf_buf_t scratch; /* a normalised e-mail address while it is hashed; wiped */
+    hf_buf_t scratch;         /* a normalised e-mail address while it is hashed; wiped */
     codec_records_t *records; /* records between stages (codec_records.c) */
 };
 

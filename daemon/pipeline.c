@@ -639,8 +639,8 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
         cache_new(&stages_contact_ops, p->store, STORE_CF_CONTACT, cfg->cache_max_entries);
     p->account_cache =
         cache_new(&stages_account_ops, p->store, STORE_CF_ACCOUNT, cfg->cache_max_entries / 4);
-    if (!p->brokers || !p->batch || !p->batch_spare || !p->metrics || !p->anon_cache || !p->contact_cache ||
-        !p->account_cache) {
+    if (!p->brokers || !p->batch || !p->batch_spare || !p->metrics || !p->anon_cache ||
+        !p->contact_cache || !p->account_cache) {
         snprintf(err, errsz, "out of memory");
         r = -ENOMEM;
         goto fail;
@@ -858,7 +858,8 @@ void pipeline_print_summary(pipeline_t *p, FILE *out)
     sum = metrics_group_text(p->metrics, "dlq", text, sizeof(text));
     fprintf(out, "dead letters: %" PRIu64 "%s%s%s\n", sum, sum ? " (" : "", text, sum ? ")" : "");
     if (c[M_DEFERRED])
-        fprintf(out, "account feedback deferred (sales feedback is not applied yet): %" PRIu64 "\n", c[M_DEFERRED]);
+        fprintf(out, "account feedback deferred (sales feedback is not applied yet): %" PRIu64 "\n",
+                c[M_DEFERRED]);
     if (p->run_commits)
         fprintf(out,
                 "time: %" PRId64 " commits took %" PRId64 " ms (longest %" PRId64

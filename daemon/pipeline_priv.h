@@ -152,7 +152,7 @@ struct pipeline {
     /* How long the commit that made the last record's state durable took: the
      * run's rate counts that work too (not the idle wait before it). */
     int64_t run_tail_commit_ms;
-    int64_t run_tail_for_ms; /* the run_last_mono_ms it was measured for */
+    int64_t run_tail_for_ms;  /* the run_last_mono_ms it was measured for */
     int64_t assigned_mono_ms; /* last assignment: idle time counts from here too */
 };
 

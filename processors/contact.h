@@ -89,9 +89,8 @@ int contact_apply_roster(contact_state_t *s, const hf_roster_t *roster);
  * dropped and CONTACT_MERGE_REPEAT returned.  Returns 0, CONTACT_MERGE_REPEAT,
  * -ENOMEM or the sink's negative errno. */
 #define CONTACT_MERGE_REPEAT 1
-int contact_merge(contact_state_t *survivor, const contact_state_t *loser,
-                  const hf_rules_t *rules, int64_t at_ms, int64_t now_ms,
-                  const hf_sink_t *sink);
+int contact_merge(contact_state_t *survivor, const contact_state_t *loser, const hf_rules_t *rules,
+                  int64_t at_ms, int64_t now_ms, const hf_sink_t *sink);
 
 /* With rules->member_updates == HF_MEMBER_UPDATES_ON_COMMIT, folds only note that
  * the contact's account is owed its summary: true until contact_flush_summary().

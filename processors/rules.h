@@ -154,15 +154,15 @@ typedef struct hf_target_account {
 /* An account conversation-ready rule.  All conditions that are set must hold. */
 typedef struct hf_account_rule {
     char *name;
-    uint32_t min_engaged;  /* engaged members (see engaged_member_*); 0 = none */
-    uint32_t min_roles;    /* distinct roles among engaged members; 0 = none */
-    char **roles_all;      /* each of these among engaged members */
+    uint32_t min_engaged; /* engaged members (see engaged_member_*); 0 = none */
+    uint32_t min_roles;   /* distinct roles among engaged members; 0 = none */
+    char **roles_all;     /* each of these among engaged members */
     size_t roles_all_count;
-    char **roles_any;      /* at least one of these among engaged members */
+    char **roles_any; /* at least one of these among engaged members */
     size_t roles_any_count;
-    int32_t min_score;     /* account score; 0 = none */
-    int min_grade;         /* account fit grade index into grades; -1 = none */
-    int32_t *tiers;        /* account tier in this list; empty = any tier (0 included) */
+    int32_t min_score; /* account score; 0 = none */
+    int min_grade;     /* account fit grade index into grades; -1 = none */
+    int32_t *tiers;    /* account tier in this list; empty = any tier (0 included) */
     size_t tier_count;
 } hf_account_rule_t;
 

@@ -327,11 +327,20 @@ static void test_glob_matches_fnmatch(void **state)
         }
     }
     /* realistic ones, and the fnmatch path */
-    const char *pats[] = {"*/pricing*", "*vp*", "chief *", "c?o", "*-vs-*", "[a-c]*", "a\\*b",
-                          "*/blog/*churn*", "", "*", "**a**"};
-    const char *vals[] = {"https://x.example/Pricing/plans", "SVP Sales", "Chief Revenue Officer",
-                          "CFO", "acme-vs-globex", "B", "a*b", "ab", "/blog/reduce-churn-now", "",
-                          "aaa", "https://x.example/blog/churn"};
+    const char *pats[] = {"*/pricing*", "*vp*",           "chief *", "c?o", "*-vs-*", "[a-c]*",
+                          "a\\*b",      "*/blog/*churn*", "",        "*",   "**a**"};
+    const char *vals[] = {"https://x.example/Pricing/plans",
+                          "SVP Sales",
+                          "Chief Revenue Officer",
+                          "CFO",
+                          "acme-vs-globex",
+                          "B",
+                          "a*b",
+                          "ab",
+                          "/blog/reduce-churn-now",
+                          "",
+                          "aaa",
+                          "https://x.example/blog/churn"};
     for (size_t i = 0; i < sizeof pats / sizeof *pats; i++)
         for (size_t j = 0; j < sizeof vals / sizeof *vals; j++)
             expect_same(pats[i], vals[j]);
@@ -340,11 +349,11 @@ static void test_glob_matches_fnmatch(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_names_round_trip), cmocka_unit_test(test_blocked_ids),
-        cmocka_unit_test(test_contact_key),      cmocka_unit_test(test_globs),
-        cmocka_unit_test(test_glob_matches_fnmatch),
-        cmocka_unit_test(test_event_match),      cmocka_unit_test(test_trait_match),
-        cmocka_unit_test(test_rule_lookups),     cmocka_unit_test(test_handoff_id),
+        cmocka_unit_test(test_names_round_trip),     cmocka_unit_test(test_blocked_ids),
+        cmocka_unit_test(test_contact_key),          cmocka_unit_test(test_globs),
+        cmocka_unit_test(test_glob_matches_fnmatch), cmocka_unit_test(test_event_match),
+        cmocka_unit_test(test_trait_match),          cmocka_unit_test(test_rule_lookups),
+        cmocka_unit_test(test_handoff_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
