@@ -44,14 +44,21 @@ bool hf_glob_match(const char *pattern, const char *value)
             p = star;
             v = ++resume;
         }
-        /* after a star: skip ahead to where its next literal can start */
+        /* after a star: skip ahead to where its next literal can start (strchr and
+         * strpbrk scan many bytes at a time) */
         pc = *star;
         if (pc != '?' && pc != '[' && pc != '\\') {
-            unsigned char want = fold(pc);
-            while (*v && fold(*v) != want)
-                v++;
-            if (!*v)
+            unsigned char lo = fold(pc), up = lo >= 'a' && lo <= 'z' ? lo - 'a' + 'A' : lo;
+            const char *at;
+            if (lo == up) {
+                at = strchr((const char *)v, lo);
+            } else {
+                const char both[3] = {(char)lo, (char)up, 0};
+                at = strpbrk((const char *)v, both);
+            }
+            if (!at)
                 return false;
+            v = (const unsigned char *)at;
             resume = v;
         }
     }
