@@ -1716,6 +1716,15 @@ static const cfgmap_entry_t accounts_entries[] = {
      .max = 1000,
      .offset = RULES(buying_group_max),
      .help = "Members listed in a handoff's `buying_group`; at most `members_max`."},
+    {.key = "member_journey",
+     .type = CFGMAP_UINT32,
+     .def = "5",
+     .min = 0,
+     .max = 1000,
+     .offset = RULES(account_member_journey),
+     .help = "Newest touches, downloads and webinars of each member kept for the account's "
+             "journey (each list also within `journey`'s bounds): the account handoff merges "
+             "them, so every engaged person shows, not only the busiest."},
     {.key = "member_updates",
      .type = CFGMAP_ENUM,
      .def = "on_commit",

@@ -260,7 +260,7 @@ static bool copy_lists(account_member_t *m, const hf_member_update_t *u, const h
         if (!ok)
             return false;
     }
-    n = min_size(u->touch_count, rules->journey_recent_max);
+    n = min_size(min_size(u->touch_count, rules->journey_recent_max), rules->account_member_journey);
     if (!(m->touches = calloc(n + 1, sizeof *m->touches)))
         return false;
     for (size_t i = 0; i < n; i++) {
@@ -274,7 +274,8 @@ static bool copy_lists(account_member_t *m, const hf_member_update_t *u, const h
         if (!ok)
             return false;
     }
-    n = min_size(u->download_count, rules->journey_downloads_max);
+    n = min_size(min_size(u->download_count, rules->journey_downloads_max),
+                 rules->account_member_journey);
     if (!(m->downloads = calloc(n + 1, sizeof *m->downloads)))
         return false;
     for (size_t i = 0; i < n; i++) {
@@ -288,7 +289,8 @@ static bool copy_lists(account_member_t *m, const hf_member_update_t *u, const h
         if (!ok)
             return false;
     }
-    n = min_size(u->webinar_count, rules->journey_webinars_max);
+    n = min_size(min_size(u->webinar_count, rules->journey_webinars_max),
+                 rules->account_member_journey);
     if (!(m->webinars = calloc(n + 1, sizeof *m->webinars)))
         return false;
     for (size_t i = 0; i < n; i++) {

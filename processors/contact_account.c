@@ -267,24 +267,29 @@ int contact_send_member_update(const contact_state_t *s, const hf_rules_t *rules
     u.contributions = b.contributions;
     u.contribution_count = sc->stat_count;
 
-    for (size_t i = 0; i < j->recent_count; i++) {
+    /* the newest few of each list: what the account's journey shows of a member */
+    size_t keep = rules->account_member_journey;
+    size_t n = j->recent_count < keep ? j->recent_count : keep;
+    for (size_t i = 0; i < n; i++) {
         const journey_touch_t *t = &j->recent[i];
         b.touches[i] = (hf_touch_t){t->at_ms, t->type, t->title, t->detail};
     }
     u.touches = b.touches;
-    u.touch_count = j->recent_count;
-    for (size_t i = 0; i < j->download_count; i++) {
+    u.touch_count = n;
+    n = j->download_count < keep ? j->download_count : keep;
+    for (size_t i = 0; i < n; i++) {
         const journey_download_t *d = &j->downloads[i];
         b.downloads[i] = (hf_download_t){d->asset_id, d->title, d->type, d->at_ms};
     }
     u.downloads = b.downloads;
-    u.download_count = j->download_count;
-    for (size_t i = 0; i < j->webinar_count; i++) {
+    u.download_count = n;
+    n = j->webinar_count < keep ? j->webinar_count : keep;
+    for (size_t i = 0; i < n; i++) {
         const journey_webinar_t *w = &j->webinars[i];
         b.webinars[i] = (hf_webinar_t){w->webinar_id, w->title, w->action, w->minutes, w->at_ms};
     }
     u.webinars = b.webinars;
-    u.webinar_count = j->webinar_count;
+    u.webinar_count = n;
 
     r = sink->member_update(sink->opaque, &u);
 out:

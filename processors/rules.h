@@ -242,6 +242,10 @@ typedef struct hf_rules {
     size_t account_rule_count;
     uint32_t account_members_max; /* members kept per account */
     uint32_t buying_group_max;    /* members listed in a handoff */
+    /* Touches, downloads and webinars of each member (its newest) that stage 2 sends
+     * and stage 3 keeps for the account's journey, each list within its journey
+     * bound. */
+    uint32_t account_member_journey;
     /* When stage 2 sends a contact's summary to its account: HF_MEMBER_UPDATES_ON_COMMIT
      * (once per commit for every contact that changed, as Kafka Streams' record cache
      * forwards an aggregate's updates on flush) or HF_MEMBER_UPDATES_EVERY_EVENT. */

@@ -384,7 +384,7 @@ static void test_type_errors(void **state)
     expect_errors("accounts:\n  bogus_key: 1\n", 1,
                   "t.yaml:2:3: accounts: unknown key \"bogus_key\"; allowed: free_mail_domains, "
                   "extra_free_mail_domains, domains, targets, max_score, engaged_member, "
-                  "members_max, buying_group_max, member_updates, fit, rules\n"
+                  "members_max, buying_group_max, member_journey, member_updates, fit, rules\n"
                   "    bogus_key:\n"
                   "    ^\n");
 }

@@ -201,6 +201,23 @@ static void test_member_updates_on_commit(void **state)
     assert_int_equal(f->rec.update_total, 3);
 }
 
+/* accounts.member_journey: only the newest touches go to the account */
+static void test_member_journey_bound(void **state)
+{
+    fixture_t *f = *state;
+    f->rules->account_member_journey = 2;
+    hf_event_t form = form_with("f-1", TK_T0, "c-1", HF_FORM_OTHER, "acme.com", NULL);
+    hf_event_t v1 = tk_visit("v-1", TK_T0 + 1, NULL, "c-1", "s-1", "/docs", NULL);
+    hf_event_t v2 = tk_visit("v-2", TK_T0 + 2, NULL, "c-1", "s-1", "/pricing", NULL);
+    assert_int_equal(fold_into(f, f->s, &form), CONTACT_FOLD_APPLIED);
+    assert_int_equal(fold_into(f, f->s, &v1), CONTACT_FOLD_APPLIED);
+    assert_int_equal(fold_into(f, f->s, &v2), CONTACT_FOLD_APPLIED);
+    const tk_member_update_t *u = &f->rec.updates[f->rec.update_count - 1];
+    assert_int_equal(u->touch_count, 2);
+    assert_int_equal(u->touches[0].at_ms, TK_T0 + 2);
+    assert_int_equal(u->touches[1].at_ms, TK_T0 + 1);
+}
+
 static void test_no_account_no_updates(void **state)
 {
     fixture_t *f = *state;
@@ -690,6 +707,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_member_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_member_updates_on_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_member_journey_bound, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_account_no_updates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leave_on_account_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_roster_lww_and_handoff, setup, teardown),

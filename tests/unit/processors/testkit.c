@@ -49,6 +49,7 @@ hf_rules_t *tk_rules_new(void)
     r->journey_downloads_max = 10;
     r->journey_webinars_max = 10;
     r->journey_sessions_max = 10;
+    r->account_member_journey = 10;
     r->sla_accept_ms = 4 * TK_HOUR_MS;
     r->sla_first_touch_ms = 24 * TK_HOUR_MS;
     return r;
