@@ -260,7 +260,8 @@ static bool copy_lists(account_member_t *m, const hf_member_update_t *u, const h
         if (!ok)
             return false;
     }
-    n = min_size(min_size(u->touch_count, rules->journey_recent_max), rules->account_member_journey);
+    n = min_size(min_size(u->touch_count, rules->journey_recent_max),
+                 rules->account_member_journey);
     if (!(m->touches = calloc(n + 1, sizeof *m->touches)))
         return false;
     for (size_t i = 0; i < n; i++) {

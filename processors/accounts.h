@@ -29,5 +29,5 @@ int32_t hf_account_tier(const hf_rules_t *rules, const char *account_id, int32_t
 /* The team of a lead from @country / @region of an account of @tier: the first
  * route rule that matches, or NULL.  @note receives a short reason when no team
  * covers it ("no team covers country BR"), else "". */
-const char *hf_route(const hf_rules_t *rules, const char *country, const char *region,
-                     int32_t tier, char *note, size_t notesz);
+const char *hf_route(const hf_rules_t *rules, const char *country, const char *region, int32_t tier,
+                     char *note, size_t notesz);
