@@ -51,32 +51,16 @@ static void member_encode(binenc_writer_t *w, const account_member_t *m)
     }
     binenc_put_array_end(w);
     binenc_put_array_start(w, m->touch_count);
-    for (size_t i = 0; i < m->touch_count; i++) {
-        const journey_touch_t *t = &m->touches[i];
-        binenc_put_long(w, t->at_ms);
-        binenc_put_string(w, t->type);
-        binenc_put_string(w, t->title);
-        binenc_put_opt_string(w, t->detail);
-    }
+    for (size_t i = 0; i < m->touch_count; i++)
+        journey_put_touch(w, &m->touches[i]);
     binenc_put_array_end(w);
     binenc_put_array_start(w, m->download_count);
-    for (size_t i = 0; i < m->download_count; i++) {
-        const journey_download_t *d = &m->downloads[i];
-        binenc_put_string(w, d->asset_id);
-        binenc_put_string(w, d->title);
-        binenc_put_string(w, d->type);
-        binenc_put_long(w, d->at_ms);
-    }
+    for (size_t i = 0; i < m->download_count; i++)
+        journey_put_download(w, &m->downloads[i]);
     binenc_put_array_end(w);
     binenc_put_array_start(w, m->webinar_count);
-    for (size_t i = 0; i < m->webinar_count; i++) {
-        const journey_webinar_t *wb = &m->webinars[i];
-        binenc_put_string(w, wb->webinar_id);
-        binenc_put_string(w, wb->title);
-        binenc_put_string(w, wb->action);
-        binenc_put_int(w, wb->minutes);
-        binenc_put_long(w, wb->at_ms);
-    }
+    for (size_t i = 0; i < m->webinar_count; i++)
+        journey_put_webinar(w, &m->webinars[i]);
     binenc_put_array_end(w);
     binenc_put_int(w, m->sessions);
     binenc_put_int(w, m->page_views);
@@ -169,34 +153,6 @@ static void read_contribution(binenc_reader_t *r, void *item)
     c->detail = binenc_get_string(r);
 }
 
-static void read_touch(binenc_reader_t *r, void *item)
-{
-    journey_touch_t *t = item;
-    t->at_ms = binenc_get_long(r);
-    t->type = binenc_get_string(r);
-    t->title = binenc_get_string(r);
-    t->detail = binenc_get_opt_string(r);
-}
-
-static void read_download(binenc_reader_t *r, void *item)
-{
-    journey_download_t *d = item;
-    d->asset_id = binenc_get_string(r);
-    d->title = binenc_get_string(r);
-    d->type = binenc_get_string(r);
-    d->at_ms = binenc_get_long(r);
-}
-
-static void read_webinar(binenc_reader_t *r, void *item)
-{
-    journey_webinar_t *w = item;
-    w->webinar_id = binenc_get_string(r);
-    w->title = binenc_get_string(r);
-    w->action = binenc_get_string(r);
-    w->minutes = binenc_get_int(r);
-    w->at_ms = binenc_get_long(r);
-}
-
 static void read_member(binenc_reader_t *r, void *item)
 {
     account_member_t *m = item;
@@ -220,9 +176,11 @@ static void read_member(binenc_reader_t *r, void *item)
     read_array(r, (void **)&m->interests, &m->interest_count, sizeof *m->interests, read_interest);
     read_array(r, (void **)&m->contributions, &m->contribution_count, sizeof *m->contributions,
                read_contribution);
-    read_array(r, (void **)&m->touches, &m->touch_count, sizeof *m->touches, read_touch);
-    read_array(r, (void **)&m->downloads, &m->download_count, sizeof *m->downloads, read_download);
-    read_array(r, (void **)&m->webinars, &m->webinar_count, sizeof *m->webinars, read_webinar);
+    read_array(r, (void **)&m->touches, &m->touch_count, sizeof *m->touches, journey_get_touch);
+    read_array(r, (void **)&m->downloads, &m->download_count, sizeof *m->downloads,
+               journey_get_download);
+    read_array(r, (void **)&m->webinars, &m->webinar_count, sizeof *m->webinars,
+               journey_get_webinar);
     m->sessions = binenc_get_int(r);
     m->page_views = binenc_get_int(r);
     m->email_opens = binenc_get_int(r);

@@ -529,6 +529,61 @@ void journey_free(journey_t *j)
     *j = (journey_t){0};
 }
 
+/* ---- list elements (ContactState and AccountState share them) ---- */
+
+void journey_put_touch(binenc_writer_t *w, const journey_touch_t *t)
+{
+    binenc_put_long(w, t->at_ms);
+    binenc_put_string(w, t->type);
+    binenc_put_string(w, t->title);
+    binenc_put_opt_string(w, t->detail);
+}
+
+void journey_put_download(binenc_writer_t *w, const journey_download_t *d)
+{
+    binenc_put_string(w, d->asset_id);
+    binenc_put_string(w, d->title);
+    binenc_put_string(w, d->type);
+    binenc_put_long(w, d->at_ms);
+}
+
+void journey_put_webinar(binenc_writer_t *w, const journey_webinar_t *wb)
+{
+    binenc_put_string(w, wb->webinar_id);
+    binenc_put_string(w, wb->title);
+    binenc_put_string(w, wb->action);
+    binenc_put_int(w, wb->minutes);
+    binenc_put_long(w, wb->at_ms);
+}
+
+void journey_get_touch(binenc_reader_t *r, void *item)
+{
+    journey_touch_t *t = item;
+    t->at_ms = binenc_get_long(r);
+    t->type = binenc_get_string(r);
+    t->title = binenc_get_string(r);
+    t->detail = binenc_get_opt_string(r);
+}
+
+void journey_get_download(binenc_reader_t *r, void *item)
+{
+    journey_download_t *d = item;
+    d->asset_id = binenc_get_string(r);
+    d->title = binenc_get_string(r);
+    d->type = binenc_get_string(r);
+    d->at_ms = binenc_get_long(r);
+}
+
+void journey_get_webinar(binenc_reader_t *r, void *item)
+{
+    journey_webinar_t *wb = item;
+    wb->webinar_id = binenc_get_string(r);
+    wb->title = binenc_get_string(r);
+    wb->action = binenc_get_string(r);
+    wb->minutes = binenc_get_int(r);
+    wb->at_ms = binenc_get_long(r);
+}
+
 void journey_encode(binenc_writer_t *w, const journey_t *j)
 {
     binenc_put_int(w, j->sessions);
@@ -550,24 +605,13 @@ void journey_encode(binenc_writer_t *w, const journey_t *j)
     binenc_put_array_end(w);
 
     binenc_put_array_start(w, j->download_count);
-    for (size_t i = 0; i < j->download_count; i++) {
-        const journey_download_t *d = &j->downloads[i];
-        binenc_put_string(w, d->asset_id);
-        binenc_put_string(w, d->title);
-        binenc_put_string(w, d->type);
-        binenc_put_long(w, d->at_ms);
-    }
+    for (size_t i = 0; i < j->download_count; i++)
+        journey_put_download(w, &j->downloads[i]);
     binenc_put_array_end(w);
 
     binenc_put_array_start(w, j->webinar_count);
-    for (size_t i = 0; i < j->webinar_count; i++) {
-        const journey_webinar_t *wb = &j->webinars[i];
-        binenc_put_string(w, wb->webinar_id);
-        binenc_put_string(w, wb->title);
-        binenc_put_string(w, wb->action);
-        binenc_put_int(w, wb->minutes);
-        binenc_put_long(w, wb->at_ms);
-    }
+    for (size_t i = 0; i < j->webinar_count; i++)
+        journey_put_webinar(w, &j->webinars[i]);
     binenc_put_array_end(w);
 
     binenc_put_int(w, j->email_opens);
@@ -576,13 +620,8 @@ void journey_encode(binenc_writer_t *w, const journey_t *j)
     binenc_put_long(w, j->email_last_at_ms);
 
     binenc_put_array_start(w, j->recent_count);
-    for (size_t i = 0; i < j->recent_count; i++) {
-        const journey_touch_t *t = &j->recent[i];
-        binenc_put_long(w, t->at_ms);
-        binenc_put_string(w, t->type);
-        binenc_put_string(w, t->title);
-        binenc_put_opt_string(w, t->detail);
-    }
+    for (size_t i = 0; i < j->recent_count; i++)
+        journey_put_touch(w, &j->recent[i]);
     binenc_put_array_end(w);
 }
 
@@ -633,10 +672,7 @@ void journey_decode(binenc_reader_t *r, journey_t *j)
         for (size_t i = 0; i < n && !r->err; i++) {
             journey_download_t *d = &j->downloads[j->download_count];
             *d = (journey_download_t){0};
-            d->asset_id = binenc_get_string(r);
-            d->title = binenc_get_string(r);
-            d->type = binenc_get_string(r);
-            d->at_ms = binenc_get_long(r);
+            journey_get_download(r, d);
             if (j->download_count)
                 check_newest_first(r, d[-1].at_ms, d->at_ms, j->download_count);
             j->download_count++;
@@ -648,11 +684,7 @@ void journey_decode(binenc_reader_t *r, journey_t *j)
         for (size_t i = 0; i < n && !r->err; i++) {
             journey_webinar_t *wb = &j->webinars[j->webinar_count];
             *wb = (journey_webinar_t){0};
-            wb->webinar_id = binenc_get_string(r);
-            wb->title = binenc_get_string(r);
-            wb->action = binenc_get_string(r);
-            wb->minutes = binenc_get_int(r);
-            wb->at_ms = binenc_get_long(r);
+            journey_get_webinar(r, wb);
             if (j->webinar_count)
                 check_newest_first(r, wb[-1].at_ms, wb->at_ms, j->webinar_count);
             j->webinar_count++;
@@ -669,10 +701,7 @@ void journey_decode(binenc_reader_t *r, journey_t *j)
         for (size_t i = 0; i < n && !r->err; i++) {
             journey_touch_t *t = &j->recent[j->recent_count];
             *t = (journey_touch_t){0};
-            t->at_ms = binenc_get_long(r);
-            t->type = binenc_get_string(r);
-            t->title = binenc_get_string(r);
-            t->detail = binenc_get_opt_string(r);
+            journey_get_touch(r, t);
             if (j->recent_count)
                 check_newest_first(r, t[-1].at_ms, t->at_ms, j->recent_count);
             j->recent_count++;

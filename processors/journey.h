@@ -73,4 +73,14 @@ size_t journey_top_pages(const journey_t *j, size_t *idx, size_t max);
 void journey_free(journey_t *j);
 
 void journey_encode(binenc_writer_t *w, const journey_t *j);
+
+/* One element of a touch, download or webinar list in the state encoding
+ * (ContactState's journey and AccountState's members share the layout).  The
+ * getters fill a zeroed element, with the signature binenc arrays of items take. */
+void journey_put_touch(binenc_writer_t *w, const journey_touch_t *t);
+void journey_put_download(binenc_writer_t *w, const journey_download_t *d);
+void journey_put_webinar(binenc_writer_t *w, const journey_webinar_t *wb);
+void journey_get_touch(binenc_reader_t *r, void *item);
+void journey_get_download(binenc_reader_t *r, void *item);
+void journey_get_webinar(binenc_reader_t *r, void *item);
 void journey_decode(binenc_reader_t *r, journey_t *j);
