@@ -769,10 +769,13 @@ int stages_flush_owed(pipeline_t *p)
         return 0;
     /* What goes wrong from here on names the internal topic, at no offset: the
      * records were made inside the process at commit time. */
+    static char nothing[1];
     rd_kafka_message_t origin = {
         .rkt = p->out_rkt[OUT_BY_ACCOUNT],
         .partition = RD_KAFKA_PARTITION_UA,
         .offset = RD_KAFKA_OFFSET_INVALID,
+        .payload = nothing, /* no original bytes: an empty value, never NULL */
+        .len = 0,
     };
     hf_sink_t sink;
     stage_sink(p, &sink);
