@@ -13,7 +13,6 @@
  * - interests: each member's topics decayed from its score_at to the account's newest
  *   activity, summed by topic, the interests_top strongest. */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,37 +21,8 @@
 #include "accounts.h"
 #include "fit.h"
 #include "score.h"
+#include "strpool.h"
 #include "timespan.h"
-
-/* Strings made for one handoff, freed together once the sink has seen it. */
-typedef struct strpool {
-    char **items;
-    size_t count, cap;
-} strpool_t;
-
-static char *strpool_printf(strpool_t *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *strpool_printf(strpool_t *p, const char *fmt, ...)
-{
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        char **items = realloc(p->items, cap * sizeof *items);
-        if (!items)
-            return NULL;
-        p->items = items;
-        p->cap = cap;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    p->items[p->count++] = s;
-    return s;
-}
 
 /* Everything a handoff points to, owned until the sink returns. */
 typedef struct build {
@@ -69,9 +39,7 @@ typedef struct build {
 
 static void build_free(build_t *b)
 {
-    for (size_t i = 0; i < b->pool.count; i++)
-        free(b->pool.items[i]);
-    free(b->pool.items);
+    strpool_free(&b->pool);
     hf_buf_free(&b->text);
     free(b->reasons);
     free(b->recent);

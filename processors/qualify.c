@@ -2,54 +2,16 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "accounts.h"
+#include "strpool.h"
 #include "timespan.h"
 
 #define HAND_RAISER_DEFAULT_RULE "hand_raiser"
-
-/* Strings made for one handoff, freed together once the sink has seen it. */
-typedef struct strpool {
-    char **items;
-    size_t count;
-    size_t cap;
-} strpool_t;
-
-static char *strpool_printf(strpool_t *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static char *strpool_printf(strpool_t *p, const char *fmt, ...)
-{
-    if (p->count == p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 16;
-        char **items = realloc(p->items, cap * sizeof *items);
-        if (!items)
-            return NULL;
-        p->items = items;
-        p->cap = cap;
-    }
-    va_list ap;
-    va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return NULL;
-    p->items[p->count++] = s;
-    return s;
-}
-
-static void strpool_free(strpool_t *p)
-{
-    for (size_t i = 0; i < p->count; i++)
-        free(p->items[i]);
-    free(p->items);
-}
 
 /* "2026-03-04T10:00:00Z" (UTC, whole seconds). */
 static void format_time(char *buf, size_t n, int64_t ms)
