@@ -5,46 +5,19 @@ decoded datum with python3-avro must give the very same bytes.
 
 usage: check_account_state_schema.py DUMP_EXE SCHEMA_DIR
 """
-import datetime
-import io
 import os
 import subprocess
 import sys
 import tempfile
 
-import avro.io
 import avro.schema
 
 
-EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_state_schemas import check, decode, ms  # noqa: E402  (the same checks)
 T0 = 1772323200000  # TK_T0, 2026-03-01T00:00:00Z
 HOUR = 3600 * 1000
 DAY = 24 * HOUR
-
-
-def decode(schema, data):
-    buf = io.BytesIO(data)
-    datum = avro.io.DatumReader(schema).read(avro.io.BinaryDecoder(buf))
-    if buf.tell() != len(data):
-        raise AssertionError("%d of %d bytes consumed" % (buf.tell(), len(data)))
-    out = io.BytesIO()
-    avro.io.DatumWriter(schema).write(datum, avro.io.BinaryEncoder(out))
-    if out.getvalue() != data:
-        raise AssertionError("python3-avro re-encodes differently:\n%s\n%s"
-                             % (data.hex(), out.getvalue().hex()))
-    return datum
-
-
-def ms(value):
-    """A timestamp-millis value as python3-avro returns it (datetime) in ms."""
-    if isinstance(value, datetime.datetime):
-        return (value - EPOCH) // datetime.timedelta(milliseconds=1)
-    return value
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def main():
