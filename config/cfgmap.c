@@ -368,6 +368,9 @@ static void expected(hf_buf_t *out, const cfgmap_entry_t *e)
     case CFGMAP_LIST:
         hf_buf_append_str(out, "expected a list");
         break;
+    case CFGMAP_NAMED:
+        hf_buf_append_str(out, "expected a map of names to maps");
+        break;
     case CFGMAP_CUSTOM:
         hf_buf_printf(out, "expected %s", e->doc_type ? e->doc_type : "a value");
         break;
@@ -485,6 +488,18 @@ static void apply_default(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, void *base
     void *field = (char *)base + e->offset;
     if (e->type == CFGMAP_GLOBS) {
         default_globs(ctx, e->def, field);
+        return;
+    }
+    if (e->type == CFGMAP_CUSTOM) {
+        /* the parser reads it as it would the same text written plain in the file */
+        yaml_node_t node = {.type = YAML_SCALAR_NODE};
+        node.data.scalar.value = (yaml_char_t *)e->def;
+        node.data.scalar.length = strlen(e->def);
+        node.data.scalar.style = YAML_PLAIN_SCALAR_STYLE;
+        int problems = ctx->problems;
+        e->parse(ctx, &node, NULL, field);
+        assert(ctx->problems == problems);
+        (void)problems;
         return;
     }
     if (e->type == CFGMAP_SYMBOLS) {
@@ -685,6 +700,71 @@ static void *deref(const cfgmap_entry_t *e, void *base)
     return target;
 }
 
+/* A map of names to maps: one element per name, in the file's order.  A name that
+ * is invalid or repeated is reported and skipped. */
+static void apply_named(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
+                        const cfgmap_path_t *path, void *base)
+{
+    if (cfgmap_is_null(node))
+        return; /* every entry commented out: none */
+    if (node->type != YAML_MAPPING_NODE) {
+        cfgmap_error_got(ctx, node, path, "expected a map of names to maps");
+        return;
+    }
+    size_t count = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
+    if (count == 0)
+        return;
+    char *array = cfgmap_calloc(ctx, count, e->elem_size);
+    if (!array)
+        return;
+    /* handed to its owner first, as in apply_list */
+    memcpy((char *)base + e->offset, &array, sizeof(array));
+    size_t *count_field = (size_t *)((char *)base + e->count_offset);
+    for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
+        const yaml_node_pair_t *pair = &node->data.mapping.pairs.start[i];
+        const yaml_node_t *key = cfgmap_node(ctx, pair->key);
+        const yaml_node_t *value = cfgmap_node(ctx, pair->value);
+        const char *name = cfgmap_scalar(key);
+        if (!name || cfgmap_is_null(key) || !*name) {
+            cfgmap_error_got(ctx, key, path, "expected a name");
+            continue;
+        }
+        cfgmap_path_t at = {path, name, 0};
+        const char *why = e->valid ? e->valid(name) : NULL;
+        if (why) {
+            cfgmap_error_got(ctx, key, &at, "%s", why);
+            continue;
+        }
+        if (!cfgmap_spend(ctx, i))
+            return;
+        size_t seen = 0;
+        while (seen < i) {
+            const char *other = cfgmap_scalar(cfgmap_node(ctx, node->data.mapping.pairs.start[seen].key));
+            if (other && strcmp(other, name) == 0)
+                break;
+            seen++;
+        }
+        if (seen < i) {
+            const yaml_node_t *first = cfgmap_node(ctx, node->data.mapping.pairs.start[seen].key);
+            cfgmap_error(ctx, key, &at, "duplicate key \"%s\" (first at line %zu)", name,
+                         first->start_mark.line + 1);
+            continue;
+        }
+        char *elem = array + *count_field * e->elem_size;
+        char *copy = cfgmap_strdup(ctx, name);
+        if (!copy)
+            return;
+        memcpy(elem + e->name_offset, &copy, sizeof(copy));
+        (*count_field)++;
+        if (!value || value->type != YAML_MAPPING_NODE) {
+            cfgmap_error_got(ctx, value, &at, "expected a map");
+            cfgmap_apply(ctx, e->table, NULL, &at, elem);
+            continue;
+        }
+        cfgmap_apply(ctx, e->table, value, &at, elem);
+    }
+}
+
 static void apply_value(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
                         const cfgmap_path_t *path, void *base)
 {
@@ -737,6 +817,9 @@ static void apply_value(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
     }
     case CFGMAP_LIST:
         apply_list(ctx, e, node, path, e->flags & CFGMAP_DEREF ? deref(e, base) : base);
+        return;
+    case CFGMAP_NAMED:
+        apply_named(ctx, e, node, path, e->flags & CFGMAP_DEREF ? deref(e, base) : base);
         return;
     case CFGMAP_CUSTOM:
         e->parse(ctx, node, path, field);
@@ -907,6 +990,9 @@ static void describe_type(hf_buf_t *out, const cfgmap_entry_t *e)
     case CFGMAP_LIST:
         hf_buf_append_str(out, "list of maps");
         break;
+    case CFGMAP_NAMED:
+        hf_buf_append_str(out, "map of names to maps");
+        break;
     case CFGMAP_CUSTOM:
         hf_buf_append_str(out, "value");
         break;
@@ -930,6 +1016,10 @@ static void describe_rows(hf_buf_t *out, const cfgmap_table_t *table, const char
             describe_rows(out, e->table, (char *)key.data);
         if (e->type == CFGMAP_LIST && key.data) {
             hf_buf_append_str(&key, "[]");
+            describe_rows(out, e->table, (char *)key.data);
+        }
+        if (e->type == CFGMAP_NAMED && key.data) {
+            hf_buf_append_str(&key, ".<name>");
             describe_rows(out, e->table, (char *)key.data);
         }
         hf_buf_free(&key);

@@ -84,7 +84,9 @@ typedef enum cfgmap_type {
     CFGMAP_MAP,        /* nested map described by .table; target at base + offset */
     CFGMAP_LIST,       /* list of maps described by .table: array at offset, size_t count
                           at count_offset, elements of elem_size bytes */
-    CFGMAP_CUSTOM,     /* converted by .parse */
+    CFGMAP_NAMED,      /* map of names to maps described by .table: as LIST, each element's
+                          name (char *, malloc'd) at name_offset in it, checked by .valid */
+    CFGMAP_CUSTOM,     /* converted by .parse; a .def is parsed as a plain scalar */
 } cfgmap_type_t;
 
 enum {
@@ -127,14 +129,15 @@ typedef struct cfgmap_entry {
     const char *def; /* default, in the syntax of the file; NULL = zero / none */
     int64_t min, max;
     size_t offset;
-    size_t count_offset;             /* LIST, INT32S */
-    size_t elem_size;                /* LIST */
+    size_t count_offset;             /* LIST, NAMED, INT32S */
+    size_t elem_size;                /* LIST, NAMED */
+    size_t name_offset;              /* NAMED */
     size_t deref_offset;             /* CFGMAP_DEREF */
     const char *const *names;        /* ENUM, NULL-terminated */
     const cfgmap_symbols_t *symbols; /* SYMBOLS */
-    const cfgmap_table_t *table;     /* MAP, LIST */
+    const cfgmap_table_t *table;     /* MAP, LIST, NAMED */
     cfgmap_parse_fn parse;           /* CUSTOM */
-    cfgmap_valid_fn valid;           /* STRING: extra validation */
+    cfgmap_valid_fn valid;           /* STRING: extra validation; NAMED: of the names */
     const char *doc_type;            /* CUSTOM (or override): type shown in the reference */
     uint32_t event_kinds;            /* scoring conditions: kinds they apply to (0 = all) */
     const char *help;

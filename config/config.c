@@ -488,7 +488,8 @@ static const cfgmap_table_t log_table = CFGMAP_TABLE(log_entries, NULL, NULL);
 
 /* Sections are applied in this order, whatever the file's order: the rule sections
  * after scoring and fit can then refer to their rules and grades, accounts to the
- * roles of buying_group, routing to the tiers of accounts.targets. */
+ * roles of buying_group, routing to the tiers of accounts.targets, calendars to the
+ * teams of routing, sla to the calendars. */
 static const cfgmap_entry_t root_entries[] = {
     {.key = "app", .type = CFGMAP_MAP, .table = &app_table, .help = "The application."},
     {.key = "kafka",
@@ -519,7 +520,6 @@ static const cfgmap_entry_t root_entries[] = {
     RULES_SECTION("lifecycle", config_rules_lifecycle, "Lifecycle stage thresholds."),
     RULES_SECTION("qualify", config_rules_qualify,
                   "When a contact is conversation-ready (an MQL)."),
-    RULES_SECTION("sla", config_rules_sla, "What sales promised to do with a handoff."),
     RULES_SECTION("interests", config_rules_interests,
                   "Interests: content mapped to the problems buyers come to solve; every "
                   "handoff lists the strongest."),
@@ -539,6 +539,26 @@ static const cfgmap_entry_t root_entries[] = {
      .help = "Routing: which team a handoff goes to. Tried in order; the first rule whose "
              "`country`, `region` and `tiers` all hold names the team. A lead no rule covers "
              "is handed off all the same, with a note."},
+    {.key = "calendars",
+     .type = CFGMAP_NAMED,
+     .flags = CFGMAP_DEREF,
+     .deref_offset = CFG(rules),
+     .offset = offsetof(hf_rules_t, calendars),
+     .count_offset = offsetof(hf_rules_t, calendar_count),
+     .elem_size = sizeof(hf_calendar_t),
+     .name_offset = offsetof(hf_calendar_t, name),
+     .valid = config_rules_valid_name,
+     .table = &config_rules_calendar,
+     .doc_type = "map of calendar names to calendars",
+     .help = "Business calendars the SLA clocks run in, by name, e.g. `us-east: { timezone: "
+             "America/New_York, hours: { mon-fri: \"09:00-17:00\" }, teams: [na-enterprise] "
+             "}`. None by default: every clock runs round the clock in UTC."},
+    RULES_SECTION("sla", config_rules_sla,
+                  "What sales promised to do with a handoff: the SLA clocks every handoff "
+                  "starts, measured in business time of its team's calendar."),
+    RULES_SECTION("recycle", config_rules_recycle,
+                  "Recycling: a lead sales sent back (or never followed up) returns to "
+                  "marketing, and may qualify again under these conditions."),
 };
 
 /* Every topic of @cfg in config_topics() order, with where it is configured. */
@@ -671,16 +691,40 @@ int config_load_reporting(hf_config_t **out, const char *path, FILE *errout)
     return r;
 }
 
+/* "4h", "90m", or "off" for a clock that is not kept.  Whole hours stay hours: 24h
+ * of business time is three working days at 9-17, not "1d". */
+static void sla_within_format(hf_buf_t *out, int64_t within_ms)
+{
+    if (within_ms == 0)
+        hf_buf_append_str(out, "off");
+    else if (within_ms % 3600000 == 0)
+        hf_buf_printf(out, "%lldh", (long long)(within_ms / 3600000));
+    else
+        cfgmap_duration_format(out, within_ms);
+}
+
 void config_print_ok(const hf_config_t *cfg, const char *path, FILE *out)
 {
     const hf_rules_t *r = cfg->rules;
+    hf_buf_t sla = HF_BUF_INIT;
+    hf_buf_append_str(&sla, "SLA accept ");
+    sla_within_format(&sla, r->sla[HF_SLA_ACCEPT].within_ms);
+    hf_buf_append_str(&sla, "/first touch ");
+    sla_within_format(&sla, r->sla[HF_SLA_FIRST_TOUCH].within_ms);
+    hf_buf_append_str(&sla, "/follow-up ");
+    if (r->sla[HF_SLA_FOLLOW_UP].within_ms != 0)
+        hf_buf_printf(&sla, "%u in ", (unsigned)r->sla[HF_SLA_FOLLOW_UP].attempts);
+    sla_within_format(&sla, r->sla[HF_SLA_FOLLOW_UP].within_ms);
     fprintf(out,
             "%s: ok (%zu scoring rules, %zu fit rules, %zu contact rules; %zu interest rules, "
             "%zu role rules, %zu account fit rules, %zu account rules, %zu target accounts, "
-            "%zu routing rules)\n",
+            "%zu routing rules; %zu calendar%s, %s)\n",
             path ? path : "(defaults)", r->score_rule_count, r->fit_rule_count,
             r->contact_rule_count, r->interest_rule_count, r->role_rule_count,
-            r->account_fit_rule_count, r->account_rule_count, r->target_count, r->route_rule_count);
+            r->account_fit_rule_count, r->account_rule_count, r->target_count, r->route_rule_count,
+            r->calendar_count, r->calendar_count == 1 ? "" : "s",
+            sla.data ? (char *)sla.data : "SLA");
+    hf_buf_free(&sla);
 }
 
 int config_load_string(hf_config_t **out, const char *name, const char *text, size_t len,

@@ -1,17 +1,19 @@
 /* The rule sections of the config file, compiled into hf_rules_t: stitching,
- * dedupe, journey, scoring, fit, lifecycle, qualify, sla, interests, buying_group,
- * accounts and the items of routing.
+ * dedupe, journey, scoring, fit, lifecycle, qualify, interests, buying_group,
+ * accounts, the items of routing, the calendars, sla and recycle.
  *
  * Every string and array put into the hf_rules_t is malloc'd, so hf_rules_free()
  * releases it.  Glob patterns are stored as written (the matcher is
  * case-insensitive); event kinds, form types and actions become bit masks. */
 #include "config_rules.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config.h"
+#include "tzfile.h"
 
 #define RULES(field) offsetof(hf_rules_t, field)
 
@@ -147,7 +149,7 @@ static const yaml_node_t *doc_node(cfgmap_ctx_t *ctx, const char *section, const
     return cfgmap_lookup(ctx, cfgmap_lookup(ctx, root, section, NULL), key, NULL);
 }
 
-/* ---- stitching, dedupe, journey, sla ---- */
+/* ---- stitching, dedupe, journey ---- */
 
 static const cfgmap_entry_t stitching_entries[] = {
     {.key = "max_events",
@@ -238,23 +240,6 @@ static const cfgmap_entry_t journey_entries[] = {
      .max = 100000,
      .offset = RULES(journey_sessions_max),
      .help = "Distinct session ids remembered to count sessions."},
-};
-
-static const cfgmap_entry_t sla_entries[] = {
-    {.key = "accept_within",
-     .type = CFGMAP_DURATION,
-     .def = "4h",
-     .min = 60 * 1000,
-     .max = 365LL * 24 * 3600 * 1000,
-     .offset = RULES(sla_accept_ms),
-     .help = "A handoff must be accepted (or rejected) this soon."},
-    {.key = "first_touch_within",
-     .type = CFGMAP_DURATION,
-     .def = "1d",
-     .min = 60 * 1000,
-     .max = 365LL * 24 * 3600 * 1000,
-     .offset = RULES(sla_first_touch_ms),
-     .help = "The first contact attempt must happen this soon after the handoff."},
 };
 
 /* ---- scoring ---- */
@@ -732,6 +717,13 @@ static const cfgmap_entry_t lifecycle_entries[] = {
      .max = 1000000,
      .offset = RULES(engaged_score),
      .help = "A known contact becomes engaged at this score; at most `scoring.max`."},
+    {.key = "disqualified_reset_on_identify",
+     .type = CFGMAP_BOOL,
+     .def = "true",
+     .offset = RULES(disqualified_reset_on_identify),
+     .help = "A disqualified contact that is identified again (a new identify event) becomes "
+             "known and may qualify anew; `false` keeps it disqualified until sales says "
+             "otherwise."},
 };
 
 /* ---- qualify ---- */
@@ -1809,6 +1801,703 @@ static const cfgmap_entry_t route_rule_entries[] = {
      .help = "The tier of the lead's account (`0` = not a target account)."},
 };
 
+/* ---- calendars ---- */
+
+#define CALENDAR(field) offsetof(hf_calendar_t, field)
+
+const char *config_rules_valid_name(const char *s)
+{
+    return valid_name(s);
+}
+
+/* timezone: an IANA zone from the system's tzdata, into the calendar's hf_tz_t. */
+static void parse_timezone(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                           void *field)
+{
+    hf_tz_t *tz = field;
+    const char *s = cfgmap_scalar(node);
+    if (!s || cfgmap_is_null(node) || !*s) {
+        cfgmap_error_got(ctx, node, path,
+                         "expected an IANA time zone name such as America/New_York");
+        return;
+    }
+    char err[512] = "";
+    hf_tz_t loaded;
+    int rc = tzfile_load(&loaded, s, NULL, err, sizeof(err));
+    if (rc == -ENOMEM) {
+        ctx->oom = true;
+        return;
+    }
+    if (rc < 0) {
+        cfgmap_error(ctx, node, path, "%s", *err ? err : "cannot load the time zone");
+        return;
+    }
+    hf_tz_free(tz);
+    *tz = loaded;
+}
+
+/* Weekdays by hf_day_hours_t index (0 = Sunday); ranges run forward through the
+ * week from the first day to the second, so "sun-thu" is a Middle East week. */
+static const char *const weekday_names[7] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
+
+#define WEEKDAYS_ALL 0x7fu
+#define WEEKDAYS_MON_FRI 0x3eu
+#define WEEKDAYS_WEEKEND 0x41u
+
+static int weekday_parse(const char *s, size_t n)
+{
+    for (int d = 0; d < 7; d++)
+        if (n == 3 && strncasecmp(s, weekday_names[d], 3) == 0)
+            return d;
+    return -1;
+}
+
+/* The days (bit 1 << weekday) an hours key names, or 0. */
+static unsigned weekdays_of_key(const char *key)
+{
+    if (strcasecmp(key, "daily") == 0)
+        return WEEKDAYS_ALL;
+    if (strcasecmp(key, "weekdays") == 0)
+        return WEEKDAYS_MON_FRI;
+    if (strcasecmp(key, "weekend") == 0)
+        return WEEKDAYS_WEEKEND;
+    const char *dash = strchr(key, '-');
+    int first = weekday_parse(key, dash ? (size_t)(dash - key) : strlen(key));
+    if (first < 0)
+        return 0;
+    if (!dash)
+        return 1u << first;
+    int last = weekday_parse(dash + 1, strlen(dash + 1));
+    if (last < 0)
+        return 0;
+    unsigned days = 0;
+    for (int d = first;; d = (d + 1) % 7) {
+        days |= 1u << d;
+        if (d == last)
+            break;
+    }
+    return days;
+}
+
+/* "H:MM" or "HH:MM" at *@p, 24:00 only when @end; advances *@p. */
+static bool clock_parse(const char **p, bool end, int32_t *out_s)
+{
+    const char *s = *p;
+    int hours = 0, digits = 0;
+    while (*s >= '0' && *s <= '9' && digits < 2) {
+        hours = hours * 10 + (*s++ - '0');
+        digits++;
+    }
+    if (digits == 0 || *s++ != ':')
+        return false;
+    if (!(s[0] >= '0' && s[0] <= '5' && s[1] >= '0' && s[1] <= '9'))
+        return false;
+    int minutes = (s[0] - '0') * 10 + (s[1] - '0');
+    s += 2;
+    if (hours > 24 || (hours == 24 && (minutes != 0 || !end)))
+        return false;
+    *out_s = (int32_t)(hours * 3600 + minutes * 60);
+    *p = s;
+    return true;
+}
+
+/* "09:00-17:00" (spaces around the dash allowed), opening before closing. */
+static bool span_parse(const char *s, int32_t *open_s, int32_t *close_s)
+{
+    if (!clock_parse(&s, false, open_s))
+        return false;
+    while (*s == ' ')
+        s++;
+    if (*s++ != '-')
+        return false;
+    while (*s == ' ')
+        s++;
+    return clock_parse(&s, true, close_s) && *s == 0 && *open_s < *close_s;
+}
+
+static const char span_expected[] =
+    "expected working hours such as \"09:00-17:00\" (opening before closing, from 00:00 to "
+    "24:00), a list of them, or \"closed\"";
+
+/* The working hours of one day: "closed", a span, or a list of spans.  False (a
+ * problem recorded) if the value is not acceptable. */
+static bool day_hours_parse(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                            hf_day_hours_t *out)
+{
+    *out = (hf_day_hours_t){0};
+    const char *s = cfgmap_scalar(node);
+    if (s && !cfgmap_is_null(node) && strcasecmp(s, "closed") == 0)
+        return true;
+    bool list = node->type == YAML_SEQUENCE_NODE;
+    if (!list && (!s || cfgmap_is_null(node))) {
+        cfgmap_error_got(ctx, node, path, "%s", span_expected);
+        return false;
+    }
+    size_t count =
+        list ? (size_t)(node->data.sequence.items.top - node->data.sequence.items.start) : 1;
+    if (count == 0) {
+        cfgmap_error(ctx, node, path, "expected at least one span (\"closed\" for a closed day)");
+        return false;
+    }
+    if (count > HF_CALENDAR_SPANS) {
+        cfgmap_error(ctx, node, path, "at most %d spans a day, got %zu", HF_CALENDAR_SPANS, count);
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
+        const yaml_node_t *item = list ? cfgmap_item(ctx, node, i) : node;
+        cfgmap_path_t item_path = {path, NULL, i};
+        const cfgmap_path_t *where = list ? &item_path : path;
+        const char *text = cfgmap_scalar(item);
+        int32_t open_s, close_s;
+        if (!text || cfgmap_is_null(item) || !span_parse(text, &open_s, &close_s)) {
+            cfgmap_error_got(ctx, item, where, "%s", span_expected);
+            ok = false;
+            continue;
+        }
+        uint32_t n = out->span_count;
+        if (n > 0 && open_s < out->close_s[n - 1]) {
+            cfgmap_error(ctx, item, where,
+                         "overlaps the span before it, which closes at %02d:%02d; spans are "
+                         "listed in order and do not overlap",
+                         (int)(out->close_s[n - 1] / 3600), (int)(out->close_s[n - 1] % 3600 / 60));
+            ok = false;
+            continue;
+        }
+        out->open_s[n] = open_s;
+        out->close_s[n] = close_s;
+        out->span_count = n + 1;
+    }
+    return ok;
+}
+
+/* hours: "always", or a map of weekdays (mon, mon-fri, daily, weekdays, weekend) to
+ * their working hours; a day not listed is closed. */
+static void parse_hours(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                        void *field)
+{
+    hf_calendar_t *cal = field; /* offset 0: the whole calendar */
+    const char *s = cfgmap_scalar(node);
+    if (s && !cfgmap_is_null(node) && strcmp(s, "always") == 0) {
+        cal->always = true;
+        return;
+    }
+    if (node->type != YAML_MAPPING_NODE) {
+        cfgmap_error_got(ctx, node, path,
+                         "expected a map of weekdays to working hours, or \"always\"");
+        return;
+    }
+    int problems = ctx->problems;
+    const char *given_by[7] = {NULL};
+    for (yaml_node_pair_t *p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top;
+         p++) {
+        if (!cfgmap_visit(ctx))
+            return;
+        const yaml_node_t *key = cfgmap_node(ctx, p->key);
+        const yaml_node_t *value = cfgmap_node(ctx, p->value);
+        const char *name = cfgmap_scalar(key);
+        unsigned days = name && !cfgmap_is_null(key) ? weekdays_of_key(name) : 0;
+        if (!days) {
+            cfgmap_error_got(ctx, key, path,
+                             "expected a weekday (mon, tue, wed, thu, fri, sat, sun), a range "
+                             "such as mon-fri, daily, weekdays or weekend");
+            continue;
+        }
+        cfgmap_path_t at = {path, name, 0};
+        int twice = -1;
+        for (int d = 0; d < 7 && twice < 0; d++)
+            if ((days & (1u << d)) && given_by[d])
+                twice = d;
+        if (twice >= 0) {
+            cfgmap_error(ctx, key, &at, "%s is given twice (also by \"%s\")",
+                         weekday_names[twice], given_by[twice]);
+            continue;
+        }
+        hf_day_hours_t hours;
+        bool ok = value && day_hours_parse(ctx, value, &at, &hours);
+        for (int d = 0; d < 7; d++) {
+            if (!(days & (1u << d)))
+                continue;
+            given_by[d] = name;
+            if (ok)
+                cal->hours[d] = hours;
+        }
+    }
+    if (ctx->problems != problems)
+        return;
+    uint32_t spans = 0;
+    for (int d = 0; d < 7; d++)
+        spans += cal->hours[d].span_count;
+    if (spans == 0)
+        cfgmap_error(ctx, node, path,
+                     "no working time in the week: every day is closed (\"always\" for round "
+                     "the clock)");
+}
+
+static int day_cmp(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static bool is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* "YYYY-MM-DD" into days since 1970-01-01, or a message saying what is wrong. */
+static const char *date_parse(const char *s, int32_t *out_days)
+{
+    static const char format[] = "expected a date YYYY-MM-DD";
+    for (int i = 0; i < 10; i++) {
+        bool dash = i == 4 || i == 7;
+        if (dash ? s[i] != '-' : !(s[i] >= '0' && s[i] <= '9'))
+            return format;
+    }
+    if (s[10])
+        return format;
+    int64_t y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    int32_t m = (s[5] - '0') * 10 + (s[6] - '0');
+    int32_t d = (s[8] - '0') * 10 + (s[9] - '0');
+    static const int32_t month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970)
+        return "expected a date YYYY-MM-DD from 1970 on";
+    if (m < 1 || m > 12)
+        return "expected a date YYYY-MM-DD (no such month)";
+    if (d < 1 || d > month_days[m - 1] + (m == 2 && is_leap(y)))
+        return "expected a date YYYY-MM-DD (no such day in that month)";
+    *out_days = (int32_t)hf_days_from_civil(y, m, d);
+    return NULL;
+}
+
+/* holidays: local dates, one or a list; stored sorted, each once. */
+static void parse_holidays(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                           void *field)
+{
+    hf_calendar_t *cal = field; /* offset 0: the whole calendar */
+    if (cfgmap_is_null(node))
+        return;
+    bool list = node->type == YAML_SEQUENCE_NODE;
+    if (!list && node->type != YAML_SCALAR_NODE) {
+        cfgmap_error_got(ctx, node, path, "expected a date YYYY-MM-DD or a list of them");
+        return;
+    }
+    size_t count =
+        list ? (size_t)(node->data.sequence.items.top - node->data.sequence.items.start) : 1;
+    if (count == 0)
+        return;
+    int32_t *days = cfgmap_calloc(ctx, count, sizeof(*days));
+    if (!days)
+        return;
+    free(cal->holidays);
+    cal->holidays = days;
+    cal->holiday_count = 0;
+    for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
+        const yaml_node_t *item = list ? cfgmap_item(ctx, node, i) : node;
+        cfgmap_path_t item_path = {path, NULL, i};
+        const cfgmap_path_t *where = list ? &item_path : path;
+        const char *s = cfgmap_scalar(item);
+        const char *why = s && !cfgmap_is_null(item) ? date_parse(s, &days[cal->holiday_count])
+                                                     : "expected a date YYYY-MM-DD";
+        if (why) {
+            cfgmap_error_got(ctx, item, where, "%s", why);
+            continue;
+        }
+        cal->holiday_count++;
+    }
+    qsort(days, cal->holiday_count, sizeof(*days), day_cmp);
+    size_t n = 0;
+    for (size_t i = 0; i < cal->holiday_count; i++)
+        if (n == 0 || days[n - 1] != days[i])
+            days[n++] = days[i];
+    cal->holiday_count = n;
+}
+
+/* True if a routing rule names @team. */
+static bool team_routed(const hf_rules_t *r, const char *team)
+{
+    for (size_t i = 0; i < r->route_rule_count; i++)
+        if (r->route_rules[i].team && strcmp(r->route_rules[i].team, team) == 0)
+            return true;
+    return false;
+}
+
+/* The distinct teams of routing, appended to @out (at most NAMES_LISTED_MAX). */
+static void team_names(cfgmap_ctx_t *ctx, const hf_rules_t *r, hf_buf_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->route_rule_count && cfgmap_spend(ctx, i); i++) {
+        const char *team = r->route_rules[i].team;
+        bool earlier = false;
+        for (size_t j = 0; team && j < i && !earlier; j++)
+            earlier = r->route_rules[j].team && strcmp(r->route_rules[j].team, team) == 0;
+        if (!team || earlier)
+            continue;
+        if (n < NAMES_LISTED_MAX)
+            hf_buf_printf(out, "%s%s", n ? ", " : "", team);
+        n++;
+    }
+    if (n == 0)
+        hf_buf_append_str(out, "none");
+    if (n > NAMES_LISTED_MAX)
+        hf_buf_append_str(out, ", ...");
+}
+
+/* teams: routing teams (routing is applied before calendars) whose clocks run in
+ * this calendar, into hf_rules_t.team_calendars.  A team is in one calendar. */
+static void parse_teams(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                        void *field)
+{
+    hf_calendar_t *cal = field; /* offset 0: the whole calendar */
+    hf_rules_t *r = rules_of(ctx);
+    if (cfgmap_is_null(node))
+        return;
+    bool list = node->type == YAML_SEQUENCE_NODE;
+    if (!list && node->type != YAML_SCALAR_NODE) {
+        cfgmap_error_got(ctx, node, path, "expected a team name or a list of them");
+        return;
+    }
+    size_t count =
+        list ? (size_t)(node->data.sequence.items.top - node->data.sequence.items.start) : 1;
+    if (count == 0)
+        return;
+    hf_team_calendar_t *grown =
+        realloc(r->team_calendars, (r->team_calendar_count + count) * sizeof(*grown));
+    if (!grown) {
+        ctx->oom = true;
+        return;
+    }
+    r->team_calendars = grown;
+    int index = (int)(cal - r->calendars);
+    for (size_t i = 0; i < count && cfgmap_spend(ctx, CFGMAP_VISIT_COST + r->team_calendar_count +
+                                                          r->route_rule_count);
+         i++) {
+        const yaml_node_t *item = list ? cfgmap_item(ctx, node, i) : node;
+        cfgmap_path_t item_path = {path, NULL, i};
+        const cfgmap_path_t *where = list ? &item_path : path;
+        const char *team = cfgmap_scalar(item);
+        const char *why = team && !cfgmap_is_null(item) ? valid_name(team) : "expected a team";
+        if (why || !*team) {
+            cfgmap_error_got(ctx, item, where, "%s", why ? why : "expected a team");
+            continue;
+        }
+        size_t seen = 0;
+        while (seen < r->team_calendar_count && strcmp(r->team_calendars[seen].team, team) != 0)
+            seen++;
+        if (seen < r->team_calendar_count) {
+            int other = r->team_calendars[seen].calendar;
+            if (other == index)
+                cfgmap_error(ctx, item, where, "duplicate team \"%s\"", team);
+            else
+                cfgmap_error(ctx, item, where,
+                             "team \"%s\" is also in calendar \"%s\"; a team's clocks run in one "
+                             "calendar",
+                             team, r->calendars[other].name);
+            continue;
+        }
+        if (!team_routed(r, team)) {
+            hf_buf_t msg = HF_BUF_INIT;
+            hf_buf_append_str(&msg, "no routing rule names team ");
+            cfgmap_quote(&msg, team, 64);
+            hf_buf_append_str(&msg, "; routing has ");
+            team_names(ctx, r, &msg);
+            cfgmap_error(ctx, item, where, "%s", msg.data ? (char *)msg.data : "");
+            hf_buf_free(&msg);
+            continue;
+        }
+        hf_team_calendar_t *tc = &r->team_calendars[r->team_calendar_count];
+        if (!(tc->team = cfgmap_strdup(ctx, team)))
+            return;
+        tc->calendar = index;
+        r->team_calendar_count++;
+    }
+}
+
+static void calendar_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                           void *base)
+{
+    hf_calendar_t *cal = base;
+    if (!cal->tz.name && !(cal->tz.name = cfgmap_strdup(ctx, "UTC")))
+        return; /* no timezone (or one that did not load): UTC, no transitions */
+    if (cal->always && cal->holiday_count > 0)
+        error_at_key(ctx, map, path, "holidays",
+                     "an \"always\" calendar is never closed: holidays do not apply to it");
+}
+
+static const cfgmap_entry_t calendar_entries[] = {
+    {.key = "timezone",
+     .type = CFGMAP_CUSTOM,
+     .offset = CALENDAR(tz),
+     .parse = parse_timezone,
+     .doc_type = "IANA time zone name",
+     .help = "The zone its hours and holidays are in (`America/New_York`), read from the "
+             "system's tzdata (`$TZDIR`, else `/usr/share/zoneinfo`); UTC when absent."},
+    {.key = "hours",
+     .type = CFGMAP_CUSTOM,
+     .flags = CFGMAP_REQUIRED,
+     .parse = parse_hours,
+     .doc_type = "map of weekdays to working hours, or `always`",
+     .help = "Working hours per weekday in local time, e.g. `{ mon-fri: \"09:00-17:00\" }`; a "
+             "day not listed is closed. Keys: `mon` ... `sun`, a range such as `mon-fri` or "
+             "`sun-thu`, `daily`, `weekdays`, `weekend`; values: `\"HH:MM-HH:MM\"` (closing up "
+             "to `24:00`), a list of up to 4 such spans in order, or `closed`. `always` is 24x7 "
+             "(business time is wall time)."},
+    {.key = "holidays",
+     .type = CFGMAP_CUSTOM,
+     .parse = parse_holidays,
+     .doc_type = "date or list of dates `YYYY-MM-DD`",
+     .help = "Local dates closed all day."},
+    {.key = "teams",
+     .type = CFGMAP_CUSTOM,
+     .parse = parse_teams,
+     .doc_type = "team name or list of them",
+     .help = "Routing teams whose SLA clocks run in this calendar; each named by a routing "
+             "rule, and in one calendar only."},
+};
+
+/* ---- sla ---- */
+
+#define SLA_RULE(field) offsetof(hf_sla_rule_t, field)
+#define SLA_WITHIN_MAX (365LL * 24 * 3600 * 1000)
+#define SLA_ESCALATE_MIN 1000LL
+
+/* sla.calendar: a calendar's name, as its index. */
+static void parse_default_calendar(cfgmap_ctx_t *ctx, const yaml_node_t *node,
+                                   const cfgmap_path_t *path, void *field)
+{
+    int *index = field;
+    const hf_rules_t *r = rules_of(ctx);
+    const char *s = cfgmap_scalar(node);
+    if (!s || cfgmap_is_null(node)) {
+        cfgmap_error_got(ctx, node, path, "expected a calendar name");
+        return;
+    }
+    if (!cfgmap_spend(ctx, r->calendar_count))
+        return;
+    const hf_calendar_t *cal = hf_rules_calendar(r, s);
+    if (cal) {
+        *index = (int)(cal - r->calendars);
+        return;
+    }
+    hf_buf_t msg = HF_BUF_INIT;
+    hf_buf_append_str(&msg, "unknown calendar ");
+    cfgmap_quote(&msg, s, 64);
+    hf_buf_append_str(&msg, "; calendars has ");
+    if (r->calendar_count == 0)
+        hf_buf_append_str(&msg, "none");
+    for (size_t i = 0; i < r->calendar_count && i < NAMES_LISTED_MAX; i++)
+        hf_buf_printf(&msg, "%s%s", i ? ", " : "", r->calendars[i].name ? r->calendars[i].name : "?");
+    if (r->calendar_count > NAMES_LISTED_MAX)
+        hf_buf_append_str(&msg, ", ...");
+    cfgmap_error(ctx, node, path, "%s", msg.data ? (char *)msg.data : "");
+    hf_buf_free(&msg);
+}
+
+/* escalate_after: the delays between breach levels, one duration or a list. */
+static void parse_escalate_after(cfgmap_ctx_t *ctx, const yaml_node_t *node,
+                                 const cfgmap_path_t *path, void *field)
+{
+    hf_sla_rule_t *rule = field; /* offset 0: the whole rule */
+    rule->escalate_count = 0;
+    if (cfgmap_is_null(node))
+        return;
+    bool list = node->type == YAML_SEQUENCE_NODE;
+    if (!list && node->type != YAML_SCALAR_NODE) {
+        cfgmap_error_got(ctx, node, path, "expected a duration or a list of them");
+        return;
+    }
+    size_t count =
+        list ? (size_t)(node->data.sequence.items.top - node->data.sequence.items.start) : 1;
+    if (count > HF_SLA_ESCALATIONS_MAX) {
+        cfgmap_error(ctx, node, path, "at most %d escalations, got %zu", HF_SLA_ESCALATIONS_MAX,
+                     count);
+        return;
+    }
+    for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
+        const yaml_node_t *item = list ? cfgmap_item(ctx, node, i) : node;
+        cfgmap_path_t item_path = {path, NULL, i};
+        const cfgmap_path_t *where = list ? &item_path : path;
+        const char *s = cfgmap_scalar(item);
+        int64_t ms;
+        if (!s || cfgmap_is_null(item) || cfgmap_duration_parse(s, &ms) < 0 ||
+            ms < SLA_ESCALATE_MIN || ms > SLA_WITHIN_MAX) {
+            cfgmap_error_got(ctx, item, where,
+                             "expected duration (500ms, 30s, 15m, 4h, 14d, 2w) in [1s, 365d]");
+            continue;
+        }
+        rule->escalate_ms[rule->escalate_count++] = ms;
+    }
+}
+
+/* within: 0 turns the clock off; anything shorter than a second is a slip. */
+static void sla_within_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                             const hf_sla_rule_t *rule)
+{
+    if (rule->within_ms > 0 && rule->within_ms < 1000)
+        error_at_key(ctx, map, path, "within", "expected 0 (no such clock) or at least 1s");
+}
+
+static void sla_single_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                             void *base)
+{
+    hf_sla_rule_t *rule = base;
+    rule->attempts = 1;
+    sla_within_check(ctx, map, path, rule);
+}
+
+static void sla_follow_up_check(cfgmap_ctx_t *ctx, const yaml_node_t *map,
+                                const cfgmap_path_t *path, void *base)
+{
+    sla_within_check(ctx, map, path, base);
+}
+
+#define SLA_WITHIN(def_, help_)                                                                    \
+    {                                                                                              \
+        .key = "within", .type = CFGMAP_DURATION, .def = (def_), .min = 0,                        \
+        .max = SLA_WITHIN_MAX, .offset = SLA_RULE(within_ms),                                      \
+        .doc_type = "duration: `0` or in [1s, 365d]", .help = (help_)                             \
+    }
+#define SLA_ESCALATE(def_)                                                                         \
+    {                                                                                              \
+        .key = "escalate_after", .type = CFGMAP_CUSTOM, .def = (def_),                             \
+        .parse = parse_escalate_after,                                                             \
+        .doc_type = "duration or list of durations in [1s, 365d], at most 8",                      \
+        .help = "Delays (business time) from one breach level to the next: level 1 at "          \
+                "`within`, level 2 the first delay after it, and so on; `[]` = level 1 only."      \
+    }
+
+static const cfgmap_entry_t sla_accept_entries[] = {
+    SLA_WITHIN("4h", "The handoff is accepted (or the lead contacted) within this much "
+                     "business time; `0` = no such clock."),
+    SLA_ESCALATE("4h"),
+};
+
+static const cfgmap_entry_t sla_first_touch_entries[] = {
+    SLA_WITHIN("8h", "The first contact attempt is made within this much business time; `0` = "
+                     "no such clock."),
+    SLA_ESCALATE("8h"),
+};
+
+static const cfgmap_entry_t sla_follow_up_entries[] = {
+    {.key = "attempts",
+     .type = CFGMAP_UINT32,
+     .def = "3",
+     .min = 1,
+     .max = 100,
+     .offset = SLA_RULE(attempts),
+     .help = "Contact attempts (calls, e-mails, meetings) needed."},
+    SLA_WITHIN("24h", "... within this much business time of the handoff; `0` = no such "
+                      "clock."),
+    SLA_ESCALATE(NULL),
+};
+
+static const cfgmap_table_t sla_accept_table =
+    CFGMAP_TABLE(sla_accept_entries, sla_single_check, NULL);
+static const cfgmap_table_t sla_first_touch_table =
+    CFGMAP_TABLE(sla_first_touch_entries, sla_single_check, NULL);
+static const cfgmap_table_t sla_follow_up_table =
+    CFGMAP_TABLE(sla_follow_up_entries, sla_follow_up_check, NULL);
+
+/* on_reload: keep | recompute, into a bool. */
+static void parse_on_reload(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                            void *field)
+{
+    bool *recompute = field;
+    const char *s = cfgmap_scalar(node);
+    if (s && !cfgmap_is_null(node) && strcmp(s, "keep") == 0)
+        *recompute = false;
+    else if (s && !cfgmap_is_null(node) && strcmp(s, "recompute") == 0)
+        *recompute = true;
+    else
+        cfgmap_error_got(ctx, node, path, "expected keep or recompute");
+}
+
+static void sla_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                      void *base)
+{
+    hf_rules_t *r = base;
+    (void)path;
+    if (!cfgmap_lookup(ctx, map, "calendar", NULL))
+        r->default_calendar = -1;
+}
+
+static const cfgmap_entry_t sla_entries[] = {
+    {.key = "calendar",
+     .type = CFGMAP_CUSTOM,
+     .offset = RULES(default_calendar),
+     .parse = parse_default_calendar,
+     .doc_type = "calendar name",
+     .help = "The calendar of handoffs whose team no calendar lists, and of handoffs without a "
+             "team; absent = round the clock in UTC."},
+    {.key = "accept",
+     .type = CFGMAP_MAP,
+     .offset = RULES(sla[HF_SLA_ACCEPT]),
+     .table = &sla_accept_table,
+     .help = "Sales accepts (or rejects) the handoff, e.g. `{ within: 4h, escalate_after: [4h] "
+             "}`; contacting the lead counts as accepting."},
+    {.key = "first_touch",
+     .type = CFGMAP_MAP,
+     .offset = RULES(sla[HF_SLA_FIRST_TOUCH]),
+     .table = &sla_first_touch_table,
+     .help = "Sales makes a first contact attempt."},
+    {.key = "follow_up",
+     .type = CFGMAP_MAP,
+     .offset = RULES(sla[HF_SLA_FOLLOW_UP]),
+     .table = &sla_follow_up_table,
+     .help = "Sales keeps trying: `attempts` contact attempts within `within`."},
+    {.key = "on_reload",
+     .type = CFGMAP_CUSTOM,
+     .def = "keep",
+     .offset = RULES(sla_recompute_on_reload),
+     .parse = parse_on_reload,
+     .doc_type = "one of `keep`, `recompute`",
+     .help = "Clocks already running when a reload changes the SLA: `keep` their deadlines, or "
+             "`recompute` them with the new durations and calendars."},
+};
+
+/* ---- recycle ---- */
+
+/* in the order of HF_RECYCLE_SCORE_* */
+static const char *const recycle_score_names[] = {"reset", "halve", "keep", NULL};
+
+static const cfgmap_entry_t recycle_entries[] = {
+    {.key = "score",
+     .type = CFGMAP_ENUM,
+     .def = "halve",
+     .offset = RULES(recycle_score),
+     .names = recycle_score_names,
+     .help = "What a recycle does to the behaviour score: `reset` to the floor, `halve` it, or "
+             "`keep` it."},
+    {.key = "cooldown",
+     .type = CFGMAP_DURATION,
+     .def = "30d",
+     .min = 0,
+     .max = 365LL * 24 * 3600 * 1000,
+     .offset = RULES(recycle_cooldown_ms),
+     .help = "Event time after a recycle before the contact may qualify again."},
+    {.key = "new_evidence_points",
+     .type = CFGMAP_INT32,
+     .def = "10",
+     .min = 0,
+     .max = 1000000,
+     .offset = RULES(recycle_new_points),
+     .help = "... and points it must earn after the recycle first (`0` = none)."},
+    {.key = "hand_raisers_bypass",
+     .type = CFGMAP_BOOL,
+     .def = "true",
+     .offset = RULES(recycle_hand_raisers_bypass),
+     .help = "A recycled contact that raises its hand (demo request, ...) qualifies at once, "
+             "cooldown or not."},
+    {.key = "no_response_after",
+     .type = CFGMAP_DURATION,
+     .def = "40h",
+     .min = 0,
+     .max = 365LL * 24 * 3600 * 1000,
+     .offset = RULES(recycle_no_response_ms),
+     .help = "Business time after the last follow-up attempt without a meeting booked after "
+             "which the lead is recycled; `0` = never."},
+};
+
 const cfgmap_table_t config_rules_stitching = CFGMAP_TABLE(stitching_entries, NULL, NULL);
 const cfgmap_table_t config_rules_dedupe = CFGMAP_TABLE(dedupe_entries, NULL, NULL);
 const cfgmap_table_t config_rules_journey = CFGMAP_TABLE(journey_entries, journey_check, NULL);
@@ -1817,7 +2506,6 @@ const cfgmap_table_t config_rules_fit = CFGMAP_TABLE(fit_entries, fit_check, NUL
 const cfgmap_table_t config_rules_lifecycle =
     CFGMAP_TABLE(lifecycle_entries, lifecycle_check, NULL);
 const cfgmap_table_t config_rules_qualify = CFGMAP_TABLE(qualify_entries, qualify_check, NULL);
-const cfgmap_table_t config_rules_sla = CFGMAP_TABLE(sla_entries, NULL, NULL);
 const cfgmap_table_t config_rules_interests =
     CFGMAP_TABLE(interests_entries, interests_check, NULL);
 const cfgmap_table_t config_rules_buying_group =
@@ -1825,3 +2513,6 @@ const cfgmap_table_t config_rules_buying_group =
 const cfgmap_table_t config_rules_accounts = CFGMAP_TABLE(accounts_entries, accounts_check, NULL);
 const cfgmap_table_t config_rules_route_rule =
     CFGMAP_TABLE(route_rule_entries, route_rule_check, NULL);
+const cfgmap_table_t config_rules_calendar = CFGMAP_TABLE(calendar_entries, calendar_check, NULL);
+const cfgmap_table_t config_rules_sla = CFGMAP_TABLE(sla_entries, sla_check, NULL);
+const cfgmap_table_t config_rules_recycle = CFGMAP_TABLE(recycle_entries, NULL, NULL);

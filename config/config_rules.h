@@ -11,7 +11,6 @@ extern const cfgmap_table_t config_rules_scoring;
 extern const cfgmap_table_t config_rules_fit;
 extern const cfgmap_table_t config_rules_lifecycle;
 extern const cfgmap_table_t config_rules_qualify;
-extern const cfgmap_table_t config_rules_sla;
 extern const cfgmap_table_t config_rules_interests;
 extern const cfgmap_table_t config_rules_buying_group;
 extern const cfgmap_table_t config_rules_accounts;
@@ -19,3 +18,14 @@ extern const cfgmap_table_t config_rules_accounts;
 /* routing is a list at the top level, not a map: config.c's root table lists
  * hf_route_rule_t items against this table. */
 extern const cfgmap_table_t config_rules_route_rule;
+
+/* calendars is a map of names at the top level: config.c's root table maps each
+ * name (checked by config_rules_valid_name()) to an hf_calendar_t filled by this
+ * table.  It comes after routing, whose teams its `teams` name, and before sla,
+ * which names a calendar. */
+extern const cfgmap_table_t config_rules_calendar;
+extern const cfgmap_table_t config_rules_sla;
+extern const cfgmap_table_t config_rules_recycle;
+
+/* NULL if @s is a valid rule, team or calendar name, else why not. */
+const char *config_rules_valid_name(const char *s);

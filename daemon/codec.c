@@ -45,7 +45,7 @@ struct codec {
     codec_schema_t *schemas;
     size_t schema_count;
     codec_schema_t *current[HF_EV__COUNT]; /* reader schema of each input kind */
-    codec_schema_t *handoff, *lifecycle, *dead_letter;
+    codec_schema_t *handoff, *lifecycle, *dead_letter, *breach;
 
     avro_writer_t writer; /* memory writer, pointed at each output in turn */
     hf_buf_t strings;     /* the decoded event's strings */
@@ -190,7 +190,7 @@ static int load_schemas(codec_t *c, char *err, size_t errsz)
     }
     static const char *const outputs[] = {"ConversationReady", "LifecycleChange", "DeadLetter",
                                           "SlaBreach"};
-    codec_schema_t **slots[] = {&c->handoff, &c->lifecycle, &c->dead_letter, NULL};
+    codec_schema_t **slots[] = {&c->handoff, &c->lifecycle, &c->dead_letter, &c->breach};
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) {
         codec_schema_t *s = find_current(c, outputs[i]);
         if (!s || s->src->role != CODEC_ROLE_OUTPUT) {
@@ -587,6 +587,16 @@ int codec_encode_handoff(codec_t *c, const hf_handoff_t *h, hf_buf_t *out)
 int codec_encode_lifecycle(codec_t *c, const hf_lifecycle_t *lc, hf_buf_t *out)
 {
     return encode(c, c->lifecycle, fill_lifecycle, lc, out);
+}
+
+static int fill_breach(avro_value_t *v, const void *x)
+{
+    return codec_value_fill_breach(v, x);
+}
+
+int codec_encode_breach(codec_t *c, const hf_breach_t *b, hf_buf_t *out)
+{
+    return encode(c, c->breach, fill_breach, b, out);
 }
 
 int codec_encode_dead_letter(codec_t *c, const hf_dead_letter_t *dl, hf_buf_t *out)

@@ -72,6 +72,7 @@ int codec_peek_time(codec_t *c, const void *buf, size_t len, int64_t *occurred_a
 int codec_encode_input(codec_t *c, const hf_event_t *ev, hf_buf_t *out);
 int codec_encode_handoff(codec_t *c, const hf_handoff_t *h, hf_buf_t *out);
 int codec_encode_lifecycle(codec_t *c, const hf_lifecycle_t *lc, hf_buf_t *out);
+int codec_encode_breach(codec_t *c, const hf_breach_t *b, hf_buf_t *out);
 
 /* DeadLetter */
 typedef struct hf_dead_letter {

@@ -206,6 +206,7 @@ int codec_value_fill_event(avro_value_t *value, const hf_event_t *ev);
 int codec_value_fill_handoff(avro_value_t *value, const hf_handoff_t *h);
 int codec_value_fill_lifecycle(avro_value_t *value, const hf_lifecycle_t *lc);
 int codec_value_fill_dead_letter(avro_value_t *value, const hf_dead_letter_t *dl);
+int codec_value_fill_breach(avro_value_t *value, const hf_breach_t *b);
 
 /* --- codec_pcf.c -------------------------------------------------------------- */
 

@@ -662,6 +662,30 @@ int codec_value_fill_lifecycle(avro_value_t *value, const hf_lifecycle_t *lc)
     return r;
 }
 
+int codec_value_fill_breach(avro_value_t *value, const hf_breach_t *b)
+{
+    if (avro_value_reset(value))
+        return -ENOMEM;
+    int r = put_str(value, "breach_id", b->breach_id);
+    if (!r)
+        r = put_str(value, "handoff_id", b->handoff_id);
+    if (!r)
+        r = put_enum(value, "entity_type", (int)b->entity_type);
+    if (!r)
+        r = put_str(value, "entity_id", b->entity_id);
+    if (!r)
+        r = put_opt_str(value, "owner_id", b->owner_id);
+    if (!r)
+        r = put_enum(value, "sla", b->sla);
+    if (!r)
+        r = put_long(value, "due_at", b->due_at_ms);
+    if (!r)
+        r = put_long(value, "breached_at", b->breached_at_ms);
+    if (!r)
+        r = put_int(value, "level", b->level);
+    return r;
+}
+
 int codec_value_fill_dead_letter(avro_value_t *value, const hf_dead_letter_t *dl)
 {
     if (avro_value_reset(value))

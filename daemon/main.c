@@ -1,23 +1,113 @@
 /* handoffd: the daemon.  See README.md and DESIGN.md §5 "Operating it". */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../config/config.h"
 #include "log.h"
 #include "mockbroker.h"
 #include "pipeline.h"
 
-/* The one process-wide thing: set by the signal handlers, read by the loop. */
+/* The process-wide things: set by the signal handlers, read by the loop. */
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 
 static void on_stop_signal(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_reload_signal(int sig)
+{
+    (void)sig;
+    reload_requested = 1;
+}
+
+/* SIGHUP: load and validate the file again; apply its rules only when it is valid
+ * in full (DESIGN §3 "Rules change").  Runs on the pipeline thread, between
+ * records, so the swap needs no lock. */
+typedef struct reloader {
+    hf_config_t *cfg;
+    const char *path;
+} reloader_t;
+
+static int reload_rules(void *opaque)
+{
+    reloader_t *rl = opaque;
+    log_info(LOG_MAIN, "SIGHUP: reloading %s", rl->path);
+    hf_config_t *fresh = NULL;
+    int r = config_load_reporting(&fresh, rl->path, stderr);
+    if (r != 0) {
+        log_error(LOG_MAIN,
+                  "reload of %s rejected (%d problem%s, listed above): the rules in force keep "
+                  "running",
+                  rl->path, r < 0 ? 1 : r, r == 1 || r < 0 ? "" : "s");
+        return 0;
+    }
+    const char *was[CONFIG_TOPIC_COUNT], *now[CONFIG_TOPIC_COUNT];
+    size_t n = config_topics(rl->cfg, was, CONFIG_TOPIC_COUNT);
+    bool same = strcmp(fresh->app_id, rl->cfg->app_id) == 0 &&
+                config_topics(fresh, now, CONFIG_TOPIC_COUNT) == n;
+    for (size_t i = 0; same && i < n; i++)
+        same = strcmp(was[i], now[i]) == 0;
+    if (!same || fresh->partitions != rl->cfg->partitions)
+        log_warn(LOG_MAIN,
+                 "%s changes app.id, topics or partitions: those take a restart; "
+                 "the rules apply now",
+                 rl->path);
+    hf_rules_t *old = rl->cfg->rules;
+    rl->cfg->rules = fresh->rules;
+    fresh->rules = old;
+    config_free(fresh);
+    log_info(LOG_MAIN,
+             "reloaded %s: the new rules apply from the next record; state and SLA "
+             "clocks kept",
+             rl->path);
+    return 1;
+}
+
+/* HANDOFF_CLOCK=<simulated ms>@<real ms>[x<rate>]: a simulated wall clock for tests
+ * and demos of business-hours SLAs: at real time <real ms> it reads <simulated ms>
+ * and then runs <rate> times as fast.  It survives restarts (the same value maps
+ * the same real instant to the same simulated one). */
+typedef struct sim_clock {
+    int64_t sim_ms, real_ms;
+    double rate;
+} sim_clock_t;
+
+static int64_t real_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t sim_clock_now(void *opaque)
+{
+    const sim_clock_t *c = opaque;
+    return c->sim_ms + (int64_t)((double)(real_now_ms() - c->real_ms) * c->rate);
+}
+
+static int parse_sim_clock(const char *spec, sim_clock_t *c)
+{
+    char *end;
+    c->rate = 1.0;
+    c->sim_ms = strtoll(spec, &end, 10);
+    if (*end != '@')
+        return -1;
+    c->real_ms = strtoll(end + 1, &end, 10);
+    if (*end == 'x') {
+        c->rate = strtod(end + 1, &end);
+        if (!(c->rate > 0 && c->rate <= 1e6))
+            return -1;
+    }
+    return *end || c->sim_ms <= 0 || c->real_ms <= 0 ? -1 : 0;
 }
 
 static void usage(FILE *out)
@@ -167,7 +257,23 @@ int main(int argc, char **argv)
     sa.sa_handler = on_stop_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sa.sa_handler = on_reload_signal;
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+
+    sim_clock_t sim;
+    const char *clock_spec = getenv("HANDOFF_CLOCK");
+    if (clock_spec && *clock_spec) {
+        if (parse_sim_clock(clock_spec, &sim) < 0) {
+            log_error(LOG_MAIN, "HANDOFF_CLOCK=%s: expected <simulated ms>@<real ms>[x<rate>]",
+                      clock_spec);
+            config_free(cfg);
+            return 2;
+        }
+        log_warn(LOG_MAIN, "the wall clock is simulated (HANDOFF_CLOCK): x%g from %" PRId64,
+                 sim.rate, sim.sim_ms);
+    }
+    reloader_t reloader = {cfg, config_path};
 
     char err[1024];
     mockbroker_t *mb = NULL;
@@ -192,6 +298,11 @@ int main(int argc, char **argv)
         .brokers = brokers,
         .exit_when_idle_ms = (int64_t)(idle_s * 1000),
         .progress_every_ms = (int64_t)(progress_s * 1000),
+        .clock = clock_spec && *clock_spec ? sim_clock_now : NULL,
+        .clock_opaque = &sim,
+        .reload = &reload_requested,
+        .reload_fn = reload_rules,
+        .reload_opaque = &reloader,
     };
     r = pipeline_new(&p, &popts, err, sizeof(err));
     if (r < 0) {

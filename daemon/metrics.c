@@ -11,6 +11,7 @@ static const char *const fixed_names[M__COUNT] = {
     [M_RELINKED] = "relinked", [M_HANDOFFS] = "handoffs",   [M_LIFECYCLE] = "lifecycle",
     [M_DEFERRED] = "deferred", [M_COMMITS] = "commits",     [M_MEMBER_UPDATES] = "member_updates",
     [M_ROSTERS] = "rosters",   [M_MERGES] = "merges",       [M_REDIRECTED] = "redirected",
+    [M_FEEDBACK] = "feedback", [M_BREACHES] = "breaches",   [M_TIMERS_FIRED] = "timers_fired",
 };
 
 typedef struct named {
@@ -179,4 +180,39 @@ uint64_t metrics_group_text(const metrics_t *m, const char *group, char *out, si
             used = outsz ? outsz - 1 : 0;
     }
     return sum;
+}
+
+int metrics_each_named(const metrics_t *m, const char *group,
+                       int (*fn)(void *opaque, const char *name, uint64_t value), void *opaque)
+{
+    size_t glen = strlen(group);
+    for (size_t i = 0; i < m->named_count; i++) {
+        const named_t *n = &m->named[i];
+        if (strncmp(n->key, group, glen) != 0 || n->key[glen] != '.')
+            continue;
+        int r = fn(opaque, n->key + glen + 1, n->value);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+int metrics_duration_bucket(int64_t ms)
+{
+    uint64_t secs = ms > 0 ? (uint64_t)ms / 1000 : 0;
+    if (secs < 16)
+        return (int)secs;
+    int e = 63 - __builtin_clzll(secs); /* >= 4 */
+    int m = (int)(secs >> (e - 4)) - 16;
+    return 16 * (e - 3) + m;
+}
+
+int64_t metrics_bucket_low_ms(int b)
+{
+    if (b < 16)
+        return b < 0 ? 0 : (int64_t)b * 1000;
+    int e = b / 16 + 3, m = b % 16;
+    if (e > 40)
+        return INT64_MAX;
+    return (int64_t)((uint64_t)(16 + m) << (e - 4)) * 1000;
 }

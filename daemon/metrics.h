@@ -30,6 +30,9 @@ typedef enum metric {
     M_ROSTERS,        /* buying-group rosters sent to stage 2 */
     M_MERGES,         /* contact merges carried out */
     M_REDIRECTED,     /* events for a merged-away contact sent to its survivor */
+    M_FEEDBACK,       /* sales activity applied */
+    M_BREACHES,       /* SlaBreach emitted */
+    M_TIMERS_FIRED,   /* entities whose SLA clocks fell due */
     M__COUNT
 } metric_t;
 
@@ -60,6 +63,17 @@ void metrics_flush(metrics_t *m, store_batch_t *b);
 /* Writes the totals of a group ("handoffs", "dlq"...) as "name=value, ..." into @out.
  * Returns the sum. */
 uint64_t metrics_group_text(const metrics_t *m, const char *group, char *out, size_t outsz);
+
+/* Durations kept as histograms (median time to accept, to first touch): the bucket
+ * of @ms, and the lower bound of bucket @b.  Whole seconds below 16 s, then 16
+ * buckets per power of two (within 6.25 %), mergeable across instances. */
+int metrics_duration_bucket(int64_t ms);
+int64_t metrics_bucket_low_ms(int b);
+
+/* Calls @fn with the name (after "@group.") and value of every counter of @group
+ * until it returns non-zero (then returned). */
+int metrics_each_named(const metrics_t *m, const char *group,
+                       int (*fn)(void *opaque, const char *name, uint64_t value), void *opaque);
 
 /* Value of a named counter, or 0. */
 uint64_t metrics_named(const metrics_t *m, const char *group, const char *name);

@@ -20,6 +20,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"
+#include "outcomes.h"
 #include "pgroup.h"
 #include "store.h"
 
@@ -289,6 +290,7 @@ static int pipeline_commit(pipeline_t *p, bool sync)
         return -EIO;
     }
 
+    timers_flush(p->timers, p->batch);
     rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_new(16);
     uint8_t v[8];
     for (int r = 0; r < ROLE__COUNT; r++) {
@@ -308,6 +310,17 @@ static int pipeline_commit(pipeline_t *p, bool sync)
         return 0;
     }
     p->ctr[M_COMMITS]++;
+    if (p->outcomes_changed) {
+        /* outcomes for marketing, once per commit interval in which they moved */
+        p->outcomes_changed = false;
+        outcomes_t *o = outcomes_of(p);
+        if (o) {
+            char line[512];
+            outcomes_line(o, line, sizeof line);
+            log_info(LOG_PIPE, "outcomes: %s", line);
+            outcomes_free(o);
+        }
+    }
     metrics_flush(p->metrics, p->batch);
     size_t ops = store_batch_count(p->batch);
     if (store_write_submit(p->store, p->batch, p->errbuf, sizeof(p->errbuf)) < 0) {
@@ -342,6 +355,22 @@ static int pipeline_commit(pipeline_t *p, bool sync)
     return 0;
 }
 
+static int outcome_counter(void *opaque, const char *name, uint64_t value)
+{
+    return outcomes_add(opaque, name, value) < 0 ? -ENOMEM : 0;
+}
+
+/* The outcomes table from the counters in memory (NULL on out of memory). */
+outcomes_t *outcomes_of(pipeline_t *p)
+{
+    outcomes_t *o = outcomes_new();
+    if (o && metrics_each_named(p->metrics, "outcome", outcome_counter, o) != 0) {
+        outcomes_free(o);
+        o = NULL;
+    }
+    return o;
+}
+
 /* ---- rebalance ------------------------------------------------------------- */
 
 static void reset_offsets(pipeline_t *p)
@@ -352,6 +381,11 @@ static void reset_offsets(pipeline_t *p)
             p->offset_dirty[r][part] = false;
         }
     }
+}
+
+static bool owns(void *opaque, hf_entity_type_t type, const char *id)
+{
+    return stages_owns(opaque, type, id);
 }
 
 /* The store, not the group coordinator, says where each partition resumes: its
@@ -385,8 +419,13 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                 p->next_offset[role][tp->partition] = next;
         }
         p->assigned_mono_ms = mono_ms();
-        log_info(LOG_KAFKA, "assigned %d partitions; resuming from the offsets in the store",
-                 parts->cnt);
+        long clocks = timers_load(p->timers, p->store, owns, p, p->errbuf, sizeof(p->errbuf));
+        if (clocks < 0)
+            pipeline_fail(p, "reading the timers store: %s", p->errbuf);
+        log_info(LOG_KAFKA,
+                 "assigned %d partitions; resuming from the offsets in the store, %ld SLA "
+                 "clocks pending",
+                 parts->cnt, clocks < 0 ? 0 : clocks);
         rd_kafka_assign(rk, parts);
     } else {
         log_info(LOG_KAFKA, "revoking %d partitions: committing first", parts->cnt);
@@ -394,6 +433,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         cache_clear(p->anon_cache);
         cache_clear(p->contact_cache);
         cache_clear(p->account_cache);
+        timers_clear(p->timers);
         /* Fetched but unprocessed records are fetched again, from the committed
          * offsets, by whoever owns their partitions next. */
         pgroup_clear(p->pg, destroy_message);
@@ -599,6 +639,9 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
     p->clock = opts->clock ? opts->clock : wall_ms;
     p->clock_opaque = opts->clock_opaque;
     p->exit_when_idle_ms = opts->exit_when_idle_ms;
+    p->reload = opts->reload;
+    p->reload_fn = opts->reload_fn;
+    p->reload_opaque = opts->reload_opaque;
     p->progress_every_ms = opts->progress_every_ms;
     p->brokers = strdup(opts->brokers ? opts->brokers : cfg->brokers);
     const hf_topics_t *t = &cfg->topics;
@@ -639,8 +682,9 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
         cache_new(&stages_contact_ops, p->store, STORE_CF_CONTACT, cfg->cache_max_entries);
     p->account_cache =
         cache_new(&stages_account_ops, p->store, STORE_CF_ACCOUNT, cfg->cache_max_entries / 4);
+    p->timers = timers_new();
     if (!p->brokers || !p->batch || !p->batch_spare || !p->metrics || !p->anon_cache ||
-        !p->contact_cache || !p->account_cache) {
+        !p->contact_cache || !p->account_cache || !p->timers) {
         snprintf(err, errsz, "out of memory");
         r = -ENOMEM;
         goto fail;
@@ -686,6 +730,7 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
         [OUT_BY_ANON] = t->by_anonymous,  [OUT_BY_CONTACT] = t->by_contact,
         [OUT_BY_ACCOUNT] = t->by_account, [OUT_READY] = t->conversation_ready,
         [OUT_LIFECYCLE] = t->lifecycle,   [OUT_DLQ] = t->dlq,
+        [OUT_SLA] = t->sla_breach,
     };
     for (int i = 0; i < OUT__COUNT; i++)
         p->out_rkt[i] = rd_kafka_topic_new(p->producer, out_names[i], NULL);
@@ -790,6 +835,15 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
         rd_kafka_poll(p->producer, 0);
         if (p->delivery_failed)
             pipeline_fail(p, "an output was not delivered (%s)", p->delivery_err);
+        /* SLA clocks run on the wall clock, whether records arrive or not */
+        if (!p->fatal && stages_fire_timers(p, p->clock(p->clock_opaque), 10000) < 0 && !p->fatal)
+            pipeline_fail(p, "firing SLA clocks failed");
+        /* SIGHUP: the new rules apply from the next record on */
+        if (p->reload && *p->reload && p->reload_fn) {
+            *p->reload = 0;
+            if (p->reload_fn(p->reload_opaque) > 0 && p->cfg->rules->sla_recompute_on_reload)
+                stages_reschedule(p);
+        }
         int64_t now = mono_ms();
         if (!p->fatal && now - p->last_commit_mono_ms >= p->cfg->commit_interval_ms)
             pipeline_commit(p, false);
@@ -857,9 +911,18 @@ void pipeline_print_summary(pipeline_t *p, FILE *out)
             sum ? ")" : "");
     sum = metrics_group_text(p->metrics, "dlq", text, sizeof(text));
     fprintf(out, "dead letters: %" PRIu64 "%s%s%s\n", sum, sum ? " (" : "", text, sum ? ")" : "");
-    if (c[M_DEFERRED])
-        fprintf(out, "account feedback deferred (sales feedback is not applied yet): %" PRIu64 "\n",
-                c[M_DEFERRED]);
+    sum = metrics_group_text(p->metrics, "breaches", text, sizeof(text));
+    fprintf(out,
+            "sales feedback: %" PRIu64 " applied; SLA breaches %" PRIu64 "%s%s%s; %zu clocks "
+            "pending\n",
+            c[M_FEEDBACK], c[M_BREACHES], sum ? " (" : "", text, sum ? ")" : "",
+            timers_count(p->timers));
+    outcomes_t *o = outcomes_of(p);
+    if (o) {
+        outcomes_line(o, text, sizeof(text));
+        fprintf(out, "outcomes: %s\n", text);
+        outcomes_free(o);
+    }
     if (p->run_commits)
         fprintf(out,
                 "time: %" PRId64 " commits took %" PRId64 " ms (longest %" PRId64
@@ -893,6 +956,7 @@ void pipeline_free(pipeline_t *p)
     cache_free(p->anon_cache);
     cache_free(p->contact_cache);
     cache_free(p->account_cache);
+    timers_free(p->timers);
     metrics_free(p->metrics);
     /* a batch still being written belongs to the writer until it is done */
     if (p->store)

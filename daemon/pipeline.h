@@ -20,6 +20,8 @@ typedef struct pipeline pipeline_t;
 /* Wall clock in ms.  Tests inject their own. */
 typedef int64_t (*pipeline_clock_fn)(void *opaque);
 
+typedef int (*pipeline_reload_fn)(void *opaque);
+
 typedef struct pipeline_opts {
     const hf_config_t *cfg; /* borrowed; must outlive the pipeline */
     const char *brokers;    /* overrides cfg->brokers (embedded mode); NULL = cfg's */
@@ -28,6 +30,13 @@ typedef struct pipeline_opts {
     int64_t exit_when_idle_ms; /* > 0: stop after consuming nothing for this long since the
                                   last record or the last assignment (benchmarks, replays) */
     int64_t progress_every_ms; /* > 0: log a progress line this often */
+    /* Set (by a SIGHUP handler) to ask for a reload: the pipeline clears it and calls
+     * @reload_fn on its own thread between records; the function returns > 0 when
+     * it applied new rules (into the config the pipeline reads), 0 when it kept the
+     * old ones. */
+    volatile sig_atomic_t *reload;
+    pipeline_reload_fn reload_fn;
+    void *reload_opaque;
 } pipeline_opts_t;
 
 /* Opens the store, the codec and the Kafka clients, and checks the topology

@@ -14,6 +14,7 @@
 #include "pgroup.h"
 #include "pipeline.h"
 #include "store.h"
+#include "timers.h"
 
 /* Topics the pipeline consumes, by what it does with them. */
 typedef enum role {
@@ -38,6 +39,7 @@ typedef enum out_topic {
     OUT_READY,
     OUT_LIFECYCLE,
     OUT_DLQ,
+    OUT_SLA,
     OUT__COUNT
 } out_topic_t;
 
@@ -70,6 +72,9 @@ struct pipeline {
     const hf_config_t *cfg;
     pipeline_clock_fn clock;
     void *clock_opaque;
+    volatile sig_atomic_t *reload;
+    pipeline_reload_fn reload_fn;
+    void *reload_opaque;
     char *brokers;
     int64_t exit_when_idle_ms;
     int64_t progress_every_ms;
@@ -84,6 +89,7 @@ struct pipeline {
     cache_t *anon_cache;
     cache_t *contact_cache;
     cache_t *account_cache;
+    timers_t *timers; /* SLA clocks of the assigned partitions, by due time */
     metrics_t *metrics;
     uint64_t *ctr;
 
@@ -133,6 +139,7 @@ struct pipeline {
 
     bool fatal;
     char fatal_err[512];
+    bool outcomes_changed; /* since the last commit's "outcomes:" line */
 
     int64_t last_commit_mono_ms;
     hf_buf_t out_buf;
@@ -169,6 +176,10 @@ int produce_to(pipeline_t *p, out_topic_t t, int32_t partition, int64_t timestam
 int produce(pipeline_t *p, out_topic_t t, const void *key, size_t key_len, const void *val,
             size_t val_len);
 
+/* The outcomes table of the counters in memory; NULL on out of memory. */
+struct outcomes;
+struct outcomes *outcomes_of(pipeline_t *p);
+
 /* stages.c */
 extern const cache_ops_t stages_anon_ops;
 extern const cache_ops_t stages_contact_ops;
@@ -182,6 +193,17 @@ int stages_process(pipeline_t *p, const rd_kafka_message_t *m, role_t role);
 
 /* Drops undelivered mail (after a fatal error) and the list of owed summaries. */
 void stages_mail_clear(pipeline_t *p);
+
+/* Fires the SLA clocks that fell due by @now_ms (at most @max entities) and
+ * indexes their next due times.  Returns 0 or a negative errno (fatal). */
+int stages_fire_timers(pipeline_t *p, int64_t now_ms, unsigned max);
+
+/* After a reload whose rules say sla.on_reload: recompute: every running clock takes
+ * the new deadlines.  Returns 0 or a negative errno (fatal). */
+int stages_reschedule(pipeline_t *p);
+
+/* Whether this process owns @id's stage-2 (contact) or stage-3 (account) partition. */
+bool stages_owns(pipeline_t *p, hf_entity_type_t type, const char *id);
 
 /* Sends every owed contact summary to its account and processes what that sets off
  * in this process (stage 3, rosters back to stage 2); run first in every commit.

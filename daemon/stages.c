@@ -150,6 +150,69 @@ static int emit_lifecycle(void *opaque, const hf_lifecycle_t *lc)
     return 0;
 }
 
+static int emit_breach(void *opaque, const hf_breach_t *b)
+{
+    pipeline_t *p = opaque;
+    hf_buf_reset(&p->out_buf);
+    int r = codec_encode_breach(p->codec, b, &p->out_buf);
+    if (r < 0) {
+        pipeline_fail(p, "encoding SLA breach %s: %s", b->breach_id, strerror(-r));
+        return r;
+    }
+    r = produce(p, OUT_SLA, b->entity_id, strlen(b->entity_id), p->out_buf.data, p->out_buf.len);
+    if (r < 0)
+        return r;
+    p->ctr[M_BREACHES]++;
+    if (metrics_add_named(p->metrics, "breaches", hf_sla_kind_name(b->sla), 1) < 0)
+        return -ENOMEM;
+    log_info(LOG_HANDOFF, "SLA breach %s %s: %s level %d (due %" PRId64 ", owner %s) %s",
+             hf_entity_type_name(b->entity_type), b->entity_id, hf_sla_kind_name(b->sla),
+             (int)b->level, b->due_at_ms, b->owner_id ? b->owner_id : "none", b->breach_id);
+    return 0;
+}
+
+/* Outcome counters (metrics group "outcome"): "<dimension>|<value>|<metric>" and,
+ * with a detail (rejection reason, SLA kind, latency bucket), "|<detail>".  Values
+ * have '|' replaced; handoffctl outcomes reads them back as a table. */
+static int count_outcome(pipeline_t *p, const char *dim, const char *value, const char *metric,
+                         const char *detail)
+{
+    char name[512];
+    int n = snprintf(name, sizeof name, "%s|%s|%s%s%s", dim, value, metric, detail ? "|" : "",
+                     detail ? detail : "");
+    if (n < 0 || (size_t)n >= sizeof name)
+        n = (int)sizeof name - 1; /* a very long value: counted under its prefix */
+    for (char *c = name + strlen(dim) + 1; c < name + n; c++)
+        if (*c == '|' && c != name + strlen(dim) + 1 + strlen(value))
+            *c = '/';
+    return metrics_add_named(p->metrics, "outcome", name, 1);
+}
+
+static int emit_outcome(void *opaque, const hf_outcome_t *o)
+{
+    pipeline_t *p = opaque;
+    p->outcomes_changed = true;
+    char bucket[24];
+    const char *detail = o->detail;
+    bool per_person = strncmp(o->metric, "sla_", 4) == 0 || strncmp(o->metric, "time_to_", 8) == 0;
+    if (strncmp(o->metric, "time_to_", 8) == 0) {
+        snprintf(bucket, sizeof bucket, "b%d", metrics_duration_bucket(o->duration_ms));
+        detail = bucket;
+    }
+    const char *dims[][2] = {
+        {"all", "*"},
+        {per_person ? "team" : "rule", per_person ? (o->team ? o->team : "(no team)") : o->rule},
+        {per_person ? "owner" : "source",
+         per_person ? (o->owner ? o->owner : "(unassigned)") : o->source},
+        {"first_campaign", per_person ? NULL : o->first_campaign},
+        {"last_campaign", per_person ? NULL : o->last_campaign},
+    };
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
+        if (dims[i][1] && count_outcome(p, dims[i][0], dims[i][1], o->metric, detail) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
 /* A record that cannot be processed goes to the DLQ with its coordinates, its
  * original bytes and the reason; processing carries on.  @m is the consumed record
  * (for something an input record set off inside the process: that input record).
@@ -310,7 +373,16 @@ static const hf_sink_t *stage_sink(pipeline_t *p, hf_sink_t *sink)
     sink->lifecycle = emit_lifecycle;
     sink->member_update = send_member_update;
     sink->roster = send_roster;
+    sink->breach = emit_breach;
+    sink->outcome = emit_outcome;
     return sink;
+}
+
+/* Indexes when @id's clocks next need attention (after anything that may have
+ * changed them). */
+static int note_due(pipeline_t *p, hf_entity_type_t type, const char *id, int64_t due_ms)
+{
+    return timers_set(p->timers, type, id, due_ms);
 }
 
 /* The cached state of @key in @cache, or NULL with *r set: 0 (absent and not
@@ -438,6 +510,9 @@ static int start_merge(pipeline_t *p, const contact_state_t *survivor, const hf_
     return deliver(p, ROLE_BY_CONTACT, loser, p->enc_buf.data, p->enc_buf.len, req.at_ms);
 }
 
+static int stage_account_sales(pipeline_t *p, const rd_kafka_message_t *origin, role_t role,
+                               const hf_event_t *ev, const void *raw, size_t len, bool direct);
+
 /* Stage 2: the contact journey.  @direct: the record came from an input topic
  * keyed by contact (not from the repartition topic or the mailbox), so it is
  * processed here only if it sits on the partition murmur2 assigns to its contact;
@@ -447,11 +522,8 @@ static int stage_journey(pipeline_t *p, const rd_kafka_message_t *origin, role_t
                          const hf_event_t *ev, const void *raw, size_t len, const char *contact,
                          bool direct)
 {
-    if (ev->kind == HF_EV_SALES && ev->entity_type != HF_ENTITY_CONTACT) {
-        /* Account feedback: stage 3's, with the SLA work of a later issue. */
-        p->ctr[M_DEFERRED]++;
-        return 0;
-    }
+    if (ev->kind == HF_EV_SALES && ev->entity_type == HF_ENTITY_ACCOUNT)
+        return stage_account_sales(p, origin, role, ev, raw, len, direct);
     if (!contact || hf_id_blocked(contact)) {
         const char *named = ev->kind == HF_EV_SALES ? ev->entity_id : ev->contact_id;
         return dead_letter(p, origin, "blocked_id", "contact id is missing or blocked (%s%s%s)",
@@ -476,10 +548,19 @@ static int stage_journey(pipeline_t *p, const rd_kafka_message_t *origin, role_t
         if (t < 0)
             return t;
     }
+    int t = note_due(p, HF_ENTITY_CONTACT, contact, contact_state_next_due(e->state));
+    if (t < 0)
+        return t;
     switch ((contact_fold_result_t)r) {
     case CONTACT_FOLD_DUPLICATE:
         p->ctr[M_DUPLICATES]++;
         return 0;
+    case CONTACT_FOLD_UNKNOWN_HANDOFF:
+        cache_entry_touch(e); /* the event id is remembered: a repeat is a repeat */
+        return dead_letter(p, origin, "unknown_handoff",
+                           "sales activity for contact %s names handoff %s, which is none of "
+                           "its handoffs (cycles 1..%u)",
+                           contact, ev->handoff_id, (unsigned)contact_state_cycle(e->state));
     case CONTACT_FOLD_REDIRECT: {
         /* Merged away: the survivor's journey gets it (and drops a repeat). */
         p->ctr[M_REDIRECTED]++;
@@ -490,6 +571,10 @@ static int stage_journey(pipeline_t *p, const rd_kafka_message_t *origin, role_t
         break;
     }
     cache_entry_touch(e);
+    if (ev->kind == HF_EV_SALES) {
+        p->ctr[M_FEEDBACK]++;
+        return 0;
+    }
     p->ctr[M_FOLDED]++;
     p->run_folded++;
     if (ev->kind == HF_EV_IDENTITY && ev->identity_kind == HF_IDENTITY_MERGE)
@@ -565,6 +650,8 @@ static int merge_request_in(pipeline_t *p, const rd_kafka_message_t *origin,
     if (r == 0)
         r = contact_state_make_redirect(loser, req->survivor_id);
     if (r == 0)
+        r = note_due(p, HF_ENTITY_CONTACT, req->loser_id, 0);
+    if (r == 0)
         cache_entry_touch(e);
     return r;
 }
@@ -594,6 +681,9 @@ static int merge_state_in(pipeline_t *p, const rd_kafka_message_t *origin,
     contact_state_free(loser);
     if (r < 0)
         return r;
+    int d = note_due(p, HF_ENTITY_CONTACT, ms->survivor_id, contact_state_next_due(e->state));
+    if (d < 0)
+        return d;
     if (!owed_before) {
         int t = track_owed(p, e->state);
         if (t < 0)
@@ -629,6 +719,45 @@ static int stage_account(pipeline_t *p, const rd_kafka_message_t *origin,
         return r;
     if (r == ACCOUNT_FOLD_APPLIED)
         cache_entry_touch(e);
+    return note_due(p, HF_ENTITY_ACCOUNT, u->account_id, account_state_next_due(e->state));
+}
+
+/* Sales activity for an account: stage 3's.  @direct as for stage_journey(). */
+static int stage_account_sales(pipeline_t *p, const rd_kafka_message_t *origin, role_t role,
+                               const hf_event_t *ev, const void *raw, size_t len, bool direct)
+{
+    const char *account = ev->entity_id;
+    if (!account || hf_id_blocked(account))
+        return dead_letter(p, origin, "blocked_id", "account id is missing or blocked (%s%s%s)",
+                           account ? "\"" : "", account ? account : "null", account ? "\"" : "");
+    (void)role;
+    /* from sales.activity: to the account's stage-3 partition (the mailbox when this
+     * process owns it, which it does for a record partitioned by murmur2) */
+    if (direct)
+        return forward_input(p, ROLE_BY_ACCOUNT, account, raw, len);
+    int r;
+    cache_entry_t *e = state_of(p, p->account_cache, origin, account, new_account, &r);
+    if (!e)
+        return r > 0 ? 0 : r;
+    hf_sink_t sink;
+    r = account_fold_sales(e->state, ev, p->cfg->rules, p->clock(p->clock_opaque),
+                           stage_sink(p, &sink));
+    if (r < 0)
+        return r;
+    if (r == ACCOUNT_FOLD_DUPLICATE) {
+        p->ctr[M_DUPLICATES]++;
+        return 0;
+    }
+    cache_entry_touch(e);
+    int t = note_due(p, HF_ENTITY_ACCOUNT, account, account_state_next_due(e->state));
+    if (t < 0)
+        return t;
+    if (r == ACCOUNT_FOLD_UNKNOWN_HANDOFF)
+        return dead_letter(p, origin, "unknown_handoff",
+                           "sales activity for account %s names handoff %s, which is none of "
+                           "its handoffs (cycles 1..%u)",
+                           account, ev->handoff_id, (unsigned)account_state_cycle(e->state));
+    p->ctr[M_FEEDBACK]++;
     return 0;
 }
 
@@ -673,6 +802,10 @@ static int process_rekeyed(pipeline_t *p, const rd_kafka_message_t *origin, role
         return stage_resolve(p, origin, &ev, value, len);
     case ROLE_BY_CONTACT:
         return stage_journey(p, origin, role, &ev, value, len, key, false);
+    case ROLE_BY_ACCOUNT:
+        if (ev.kind != HF_EV_SALES || ev.entity_type != HF_ENTITY_ACCOUNT)
+            break;
+        return stage_account_sales(p, origin, role, &ev, value, len, false);
     default:
         break;
     }
@@ -800,4 +933,145 @@ int stages_flush_owed(pipeline_t *p)
     if (r < 0)
         stages_mail_clear(p);
     return r < 0 ? r : 0;
+}
+
+/* ---- SLA clocks ---------------------------------------------------------------- */
+
+bool stages_owns(pipeline_t *p, hf_entity_type_t type, const char *id)
+{
+    role_t role = type == HF_ENTITY_ACCOUNT ? ROLE_BY_ACCOUNT : ROLE_BY_CONTACT;
+    int32_t part = kafka_murmur2_partition(id, strlen(id), p->role_partitions[role]);
+    return p->assigned[queue_index(p, role, part)];
+}
+
+/* What goes wrong while clocks fire names the internal topic of the entity's stage
+ * at no offset: nothing was consumed. */
+static rd_kafka_message_t timer_origin(pipeline_t *p, hf_entity_type_t type)
+{
+    static char nothing[1];
+    return (rd_kafka_message_t){
+        .rkt = p->out_rkt[type == HF_ENTITY_ACCOUNT ? OUT_BY_ACCOUNT : OUT_BY_CONTACT],
+        .partition = RD_KAFKA_PARTITION_UA,
+        .offset = RD_KAFKA_OFFSET_INVALID,
+        .payload = nothing,
+        .len = 0,
+    };
+}
+
+int stages_fire_timers(pipeline_t *p, int64_t now_ms, unsigned max)
+{
+    hf_entity_type_t type;
+    const char *popped;
+    hf_sink_t sink;
+    stage_sink(p, &sink);
+    int r = 0;
+    for (unsigned n = 0; r >= 0 && n < max && timers_pop_due(p->timers, now_ms, &type, &popped);
+         n++) {
+        char id[4096];
+        snprintf(id, sizeof id, "%s", popped);
+        rd_kafka_message_t origin = timer_origin(p, type);
+        p->current_msg = &origin;
+        p->current_ts = now_ms;
+        cache_t *cache = type == HF_ENTITY_ACCOUNT ? p->account_cache : p->contact_cache;
+        cache_entry_t *e = state_of(p, cache, &origin, id, NULL, &r);
+        if (!e) {
+            r = r > 0 ? 0 : r; /* gone or corrupt (dead-lettered): nothing to fire */
+            continue;
+        }
+        p->ctr[M_TIMERS_FIRED]++;
+        bool owed_before = type == HF_ENTITY_CONTACT && contact_state_summary_pending(e->state);
+        int64_t next;
+        if (type == HF_ENTITY_ACCOUNT) {
+            r = account_sla_fire(e->state, p->cfg->rules, now_ms, &sink);
+            next = account_state_next_due(e->state);
+        } else {
+            r = contact_sla_fire(e->state, p->cfg->rules, now_ms, &sink);
+            next = contact_state_next_due(e->state);
+        }
+        if (r < 0)
+            break;
+        cache_entry_touch(e);
+        /* never again for the same instant: a clock that cannot move on stops here */
+        r = note_due(p, type, id, next > now_ms ? next : 0);
+        if (r == 0 && type == HF_ENTITY_CONTACT && !owed_before)
+            r = track_owed(p, e->state); /* a recycle changed its stage */
+        if (r == 0)
+            r = drain(p, &origin, MAILBOX_MAX_PER_RECORD);
+    }
+    p->current_msg = NULL;
+    if (r < 0)
+        stages_mail_clear(p);
+    return r < 0 ? r : 0;
+}
+
+static int reschedule_one(void *opaque, hf_entity_type_t type, const char *id)
+{
+    pipeline_t *p = opaque;
+    rd_kafka_message_t origin = timer_origin(p, type);
+    int r;
+    cache_t *cache = type == HF_ENTITY_ACCOUNT ? p->account_cache : p->contact_cache;
+    cache_entry_t *e = state_of(p, cache, &origin, id, NULL, &r);
+    if (!e)
+        return r < 0 ? r : 0;
+    bool changed = type == HF_ENTITY_ACCOUNT ? account_sla_reschedule(e->state, p->cfg->rules)
+                                             : contact_sla_reschedule(e->state, p->cfg->rules);
+    if (changed)
+        cache_entry_touch(e);
+    return 0;
+}
+
+typedef struct due_item {
+    hf_entity_type_t type;
+    char *id;
+} due_item_t;
+
+static int collect_due(void *opaque, hf_entity_type_t type, const char *id)
+{
+    struct {
+        due_item_t *items;
+        size_t n, cap;
+    } *c = opaque;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        due_item_t *g = realloc(c->items, cap * sizeof *g);
+        if (!g)
+            return -ENOMEM;
+        c->items = g;
+        c->cap = cap;
+    }
+    if (!(c->items[c->n].id = strdup(id)))
+        return -ENOMEM;
+    c->items[c->n++].type = type;
+    return 0;
+}
+
+int stages_reschedule(pipeline_t *p)
+{
+    struct {
+        due_item_t *items;
+        size_t n, cap;
+    } c = {0};
+    /* collected first: rescheduling changes the index being walked */
+    int r = timers_each(p->timers, collect_due, &c);
+    for (size_t i = 0; i < c.n; i++) {
+        if (r == 0)
+            r = reschedule_one(p, c.items[i].type, c.items[i].id);
+        if (r == 0) {
+            cache_t *cache =
+                c.items[i].type == HF_ENTITY_ACCOUNT ? p->account_cache : p->contact_cache;
+            cache_entry_t *e;
+            r = cache_get(cache, c.items[i].id, &e, p->errbuf, sizeof(p->errbuf));
+            if (r == 0 && e->state)
+                r = note_due(p, c.items[i].type, c.items[i].id,
+                             c.items[i].type == HF_ENTITY_ACCOUNT
+                                 ? account_state_next_due(e->state)
+                                 : contact_state_next_due(e->state));
+            r = r > 0 ? 0 : r;
+        }
+        free(c.items[i].id);
+    }
+    free(c.items);
+    if (r < 0 && !p->fatal)
+        pipeline_fail(p, "rescheduling SLA clocks: %s", strerror(-r));
+    return r;
 }

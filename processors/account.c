@@ -11,6 +11,7 @@
 
 #include "account_priv.h"
 #include "accounts.h"
+#include "hash.h"
 #include "timespan.h"
 #include "vec.h"
 
@@ -91,6 +92,8 @@ void account_state_free(account_state_t *s)
         free(s->departed[i].contact_id);
     free(s->departed);
     roster_entries_free(s->roster, s->roster_count);
+    dedupe_free(&s->dedupe);
+    sla_state_free(&s->sla);
     free(s);
 }
 
@@ -418,22 +421,23 @@ static int evict_over_bound(account_state_t *s, const hf_rules_t *rules)
 
 /* ---- lifecycle ---- */
 
+sla_entity_t account_sla_entity(account_state_t *s)
+{
+    return (sla_entity_t){
+        .type = HF_ENTITY_ACCOUNT,
+        .id = s->account_id,
+        .stage = &s->stage,
+        .cycle = &s->cycle,
+        .handed_off = &s->handed_off,
+        .sla = &s->sla,
+    };
+}
+
 static int set_stage(account_state_t *s, hf_stage_t to, int64_t at_ms, const char *cause,
                      const hf_sink_t *sink)
 {
-    hf_stage_t from = s->stage;
-    s->stage = to;
-    if (!sink || !sink->lifecycle)
-        return 0;
-    hf_lifecycle_t lc = {
-        .entity_type = HF_ENTITY_ACCOUNT,
-        .entity_id = s->account_id,
-        .from_stage = hf_stage_name(from),
-        .to_stage = hf_stage_name(to),
-        .at_ms = at_ms,
-        .cause = cause,
-    };
-    return sink->lifecycle(sink->opaque, &lc);
+    sla_entity_t e = account_sla_entity(s);
+    return sla_set_stage(&e, to, at_ms, cause, sink);
 }
 
 /* known -> engaged with the first engaged member (the strongest, when several). */
@@ -455,10 +459,14 @@ static int advance_engaged(account_state_t *s, const account_view_t *v, const hf
 static int qualify(account_state_t *s, const account_view_t *v, const hf_rules_t *rules,
                    int64_t at_ms, int64_t now_ms, const hf_sink_t *sink)
 {
-    if (s->handed_off || (s->stage != HF_STAGE_KNOWN && s->stage != HF_STAGE_ENGAGED))
+    if (s->handed_off || (s->stage != HF_STAGE_KNOWN && s->stage != HF_STAGE_ENGAGED &&
+                          s->stage != HF_STAGE_RECYCLED))
         return 0;
     int64_t grace_ms = rules->grace_ms > 0 ? rules->grace_ms : 0;
     if (timespan_older_than(at_ms, v->ref_ms, grace_ms))
+        return 0;
+    /* after a recycle: the cooldown, and members' new behaviour since (sla.h) */
+    if (!sla_may_qualify(&s->sla, rules, at_ms, false))
         return 0;
     const hf_account_rule_t *ar = account_rule_match(v, rules);
     if (!ar)
@@ -472,7 +480,12 @@ static int qualify(account_state_t *s, const account_view_t *v, const hf_rules_t
         return r;
     char cause[160];
     snprintf(cause, sizeof cause, "rule %s", ar->name);
-    return set_stage(s, HF_STAGE_CONVERSATION_READY, at_ms, cause, sink);
+    r = set_stage(s, HF_STAGE_CONVERSATION_READY, at_ms, cause, sink);
+    if (r < 0 || !s->sla.parked_count)
+        return r;
+    sla_entity_t e = account_sla_entity(s);
+    bool recycled = false;
+    return sla_apply_parked(&e, rules, now_ms, sink, &recycled);
 }
 
 /* ---- rosters ---- */
@@ -604,7 +617,14 @@ int account_fold_member(account_state_t *s, const hf_member_update_t *u, const h
     if (hf_id_blocked(u->contact_id))
         return ACCOUNT_FOLD_STALE;
     bool first = !s->has_known_since && !u->leave;
+    /* a member's score rising after a recycle is the new evidence the next handoff
+     * needs */
+    size_t at = find_member(s, u->contact_id);
+    double before = at == NOT_FOUND ? 0 : account_member_score_at(&s->members[at], rules, u->at_ms);
     int r = apply_update(s, u, rules);
+    if (r == ACCOUNT_FOLD_APPLIED && !u->leave && (at = find_member(s, u->contact_id)) != NOT_FOUND)
+        sla_note_points(&s->sla, u->at_ms,
+                        account_member_score_at(&s->members[at], rules, u->at_ms) - before);
     if (r != ACCOUNT_FOLD_APPLIED)
         return r;
     s->updates++;
@@ -635,4 +655,44 @@ int account_fold_member(account_state_t *s, const hf_member_update_t *u, const h
         r = push_rosters(s, &v, rules, u->leave ? u->contact_id : NULL, sink);
     account_view_free(&v);
     return r < 0 ? r : ACCOUNT_FOLD_APPLIED;
+}
+
+/* ---- sales feedback and SLA clocks (sla.h) ---- */
+
+int account_fold_sales(account_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
+                       int64_t now_ms, const hf_sink_t *sink)
+{
+    if (ev->event_id) {
+        uint64_t h = hash_fnv1a64_str(ev->event_id);
+        if (dedupe_contains(&s->dedupe, h))
+            return ACCOUNT_FOLD_DUPLICATE;
+        int r =
+            dedupe_remember(&s->dedupe, h, now_ms, rules->dedupe_max_ids, rules->dedupe_window_ms);
+        if (r < 0)
+            return r;
+    }
+    sla_entity_t e = account_sla_entity(s);
+    bool recycled = false;
+    int r = sla_feedback(&e, ev, rules, now_ms, sink, &recycled);
+    if (r < 0)
+        return r;
+    return r == SLA_FEEDBACK_UNKNOWN ? ACCOUNT_FOLD_UNKNOWN_HANDOFF : ACCOUNT_FOLD_APPLIED;
+}
+
+int account_sla_fire(account_state_t *s, const hf_rules_t *rules, int64_t now_ms,
+                     const hf_sink_t *sink)
+{
+    sla_entity_t e = account_sla_entity(s);
+    bool recycled = false;
+    return sla_fire(&e, rules, now_ms, sink, &recycled);
+}
+
+int64_t account_state_next_due(const account_state_t *s)
+{
+    return sla_next_due(&s->sla);
+}
+
+bool account_sla_reschedule(account_state_t *s, const hf_rules_t *rules)
+{
+    return sla_reschedule(&s->sla, rules);
 }

@@ -52,3 +52,19 @@ typedef enum account_fold_result {
  * Returns ACCOUNT_FOLD_APPLIED, ACCOUNT_FOLD_STALE, -ENOMEM or the sink's errno. */
 int account_fold_member(account_state_t *s, const hf_member_update_t *u, const hf_rules_t *rules,
                         int64_t now_ms, const hf_sink_t *sink);
+
+/* Applies SalesActivity @ev for the account (sla.h), dropping a repeated event id.
+ * Returns ACCOUNT_FOLD_APPLIED, ACCOUNT_FOLD_DUPLICATE, ACCOUNT_FOLD_UNKNOWN_HANDOFF
+ * (counted, nothing changed; the caller keeps the record as a dead letter), -ENOMEM
+ * or the sink's errno. */
+#define ACCOUNT_FOLD_DUPLICATE 2
+#define ACCOUNT_FOLD_UNKNOWN_HANDOFF 3
+int account_fold_sales(account_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
+                       int64_t now_ms, const hf_sink_t *sink);
+
+/* SLA clocks of the account: as contact_sla_fire(), contact_state_next_due() and
+ * contact_sla_reschedule(). */
+int account_sla_fire(account_state_t *s, const hf_rules_t *rules, int64_t now_ms,
+                     const hf_sink_t *sink);
+int64_t account_state_next_due(const account_state_t *s);
+bool account_sla_reschedule(account_state_t *s, const hf_rules_t *rules);

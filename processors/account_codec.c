@@ -96,6 +96,9 @@ int account_state_encode(const account_state_t *s, hf_buf_t *out)
         binenc_put_string(&w, s->roster[i].role);
     }
     binenc_put_array_end(&w);
+    /* version 2 */
+    dedupe_encode(&w, &s->dedupe);
+    sla_encode(&w, &s->sla);
     if (w.err)
         out->len = start;
     return w.err;
@@ -232,7 +235,8 @@ int account_state_decode(account_state_t **out, const void *buf, size_t len)
     if (!s)
         return -ENOMEM;
 
-    if (binenc_get_int(&r) != ACCOUNT_STATE_SCHEMA_VERSION)
+    int32_t version = binenc_get_int(&r);
+    if (version < 1 || version > ACCOUNT_STATE_SCHEMA_VERSION)
         binenc_fail(&r);
     s->account_id = binenc_get_string(&r);
     char *stage = binenc_get_string(&r);
@@ -260,6 +264,11 @@ int account_state_decode(account_state_t **out, const void *buf, size_t len)
             binenc_fail(&r);
     s->roster_version = get_version(&r);
     read_array(&r, (void **)&s->roster, &s->roster_count, sizeof *s->roster, read_roster_entry);
+    /* a version-1 state ends here: no sales activity seen, no case open */
+    if (version >= 2) {
+        dedupe_decode(&r, &s->dedupe);
+        sla_decode(&r, &s->sla);
+    }
 
     if (!binenc_reader_done(&r)) {
         int err = r.err ? r.err : HF_STATE_CORRUPT;

@@ -387,7 +387,7 @@ static int build_buying_group(build_t *b, const account_view_t *v, const hf_rule
     return 0;
 }
 
-int account_emit_handoff(const account_state_t *s, const account_view_t *v,
+int account_emit_handoff(account_state_t *s, const account_view_t *v,
                          const hf_account_rule_t *rule, const hf_rules_t *rules,
                          hf_stage_t stage_before, int64_t qualified_at_ms, int64_t now_ms,
                          const hf_sink_t *sink)
@@ -411,8 +411,6 @@ int account_emit_handoff(const account_state_t *s, const account_view_t *v,
         .fit_grade = fit_grade_letter(rules, v->grade),
         .stage_before = hf_stage_name(stage_before),
         .routing_region = v->traits.region,
-        .sla_accept_by_ms = timespan_add_sat(now_ms, rules->sla_accept_ms),
-        .sla_first_touch_by_ms = timespan_add_sat(now_ms, rules->sla_first_touch_ms),
     };
     r = condition_reasons(&b, rule, v, rules);
     if (r == 0)
@@ -432,7 +430,12 @@ int account_emit_handoff(const account_state_t *s, const account_view_t *v,
     h.routing_team =
         hf_route(rules, v->traits.country, v->traits.region, v->tier, note, sizeof note);
     h.routing_note = note[0] ? note : NULL;
-    if (sink && sink->handoff)
+    /* the case opens and its clocks start in the routing team's calendar */
+    sla_entity_t e = account_sla_entity(s);
+    sla_attribution_t attr = {.rule = rule->name, .team = h.routing_team};
+    r = sla_start(&e, handoff_id, &attr, rules, now_ms, &h.sla_accept_by_ms,
+                  &h.sla_first_touch_by_ms, sink);
+    if (r == 0 && sink && sink->handoff)
         r = sink->handoff(sink->opaque, &h);
 out:
     build_free(&b);

@@ -39,10 +39,13 @@
 #include <stdint.h>
 
 #include "account.h"
+#include "dedupe.h"
 #include "journey.h"
+#include "sla.h"
 
-/* 1: the first layout. */
-#define ACCOUNT_STATE_SCHEMA_VERSION 1
+/* 1: the first layout.  2: dedupe (sales activity ids) and sla appended (issue 5);
+ * version-1 states still decode. */
+#define ACCOUNT_STATE_SCHEMA_VERSION 2
 
 /* Score-rule contributions kept per member (the strongest, as stage 2 sends them):
  * enough for every rule of a realistic config, and bounded whatever arrives. */
@@ -108,7 +111,12 @@ struct account_state {
     uint64_t roster_version;
     account_roster_entry_t *roster; /* engaged members at the last roster, ranked */
     size_t roster_count;
+    dedupe_t dedupe; /* event ids of the sales activity applied */
+    sla_state_t sla; /* feedback, SLA clocks and the recycle gate */
 };
+
+/* The account as sla.c sees it. */
+sla_entity_t account_sla_entity(account_state_t *s);
 
 void account_member_free(account_member_t *m);
 
@@ -157,7 +165,7 @@ const hf_account_rule_t *account_rule_match(const account_view_t *v, const hf_ru
 
 /* Emits the handoff of @rule for @s (viewed as @v) into @sink: the payload of
  * account_handoff.c.  Returns 0, -ENOMEM or the sink's errno. */
-int account_emit_handoff(const account_state_t *s, const account_view_t *v,
+int account_emit_handoff(account_state_t *s, const account_view_t *v,
                          const hf_account_rule_t *rule, const hf_rules_t *rules,
                          hf_stage_t stage_before, int64_t qualified_at_ms, int64_t now_ms,
                          const hf_sink_t *sink);

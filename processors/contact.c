@@ -37,6 +37,10 @@ void contact_state_free(contact_state_t *s)
     free(s->account_id);
     contact_roster_free(&s->roster);
     free(s->redirect_to);
+    free(s->source);
+    free(s->first_campaign);
+    free(s->last_campaign);
+    sla_state_free(&s->sla);
     free(s);
 }
 
@@ -82,19 +86,8 @@ bool contact_state_handed_off(const contact_state_t *s)
 int contact_set_stage(contact_state_t *s, hf_stage_t to, int64_t at_ms, const char *cause,
                       const hf_sink_t *sink)
 {
-    hf_stage_t from = s->stage;
-    s->stage = to;
-    if (!sink || !sink->lifecycle)
-        return 0;
-    hf_lifecycle_t lc = {
-        .entity_type = HF_ENTITY_CONTACT,
-        .entity_id = s->contact_id,
-        .from_stage = hf_stage_name(from),
-        .to_stage = hf_stage_name(to),
-        .at_ms = at_ms,
-        .cause = cause,
-    };
-    return sink->lifecycle(sink->opaque, &lc);
+    sla_entity_t e = contact_sla_entity(s);
+    return sla_set_stage(&e, to, at_ms, cause, sink);
 }
 
 /* Lifecycle moves that need no rule: the first event makes the contact known (a new
@@ -145,10 +138,9 @@ int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
         if (r < 0)
             return r;
     }
-    /* feedback moves the lifecycle in a later stage of the project; for now a sales
-     * record is only remembered so that its repeats are dropped */
+    /* sales feedback moves the lifecycle and the SLA clocks, not the journey */
     if (ev->kind == HF_EV_SALES)
-        return CONTACT_FOLD_APPLIED;
+        return contact_feedback(s, ev, rules, now_ms, sink);
 
     bool first = s->events == 0;
     bool carries_contact = !hf_id_blocked(ev->contact_id);
@@ -166,8 +158,14 @@ int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
     }
 
     int r = fit_fold(&s->traits, ev);
+    double before = score_value_at(&s->score, rules, t);
     if (r == 0)
         r = score_fold(&s->score, ev, rules, NULL);
+    /* points earned after a recycle are the new evidence a requalification needs */
+    if (r == 0)
+        sla_note_points(&s->sla, t, score_value_at(&s->score, rules, t) - before);
+    if (r == 0)
+        r = contact_note_attribution(s, ev);
     if (r == 0)
         r = journey_fold(&s->journey, ev, rules, before_known);
     if (r == 0)
@@ -175,6 +173,13 @@ int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
     /* the account first, so that a handoff names the account the contact is in now */
     if (r == 0)
         r = contact_update_account(s, rules, t, sink);
+    /* a disqualified contact identifying itself again starts over (per config) */
+    if (r == 0 && (ev->kind == HF_EV_FORM ||
+                   (ev->kind == HF_EV_IDENTITY && ev->identity_kind == HF_IDENTITY_IDENTIFY))) {
+        sla_entity_t e = contact_sla_entity(s);
+        r = sla_identify_reset(&e, rules, t, sink);
+        r = r > 0 ? 0 : r;
+    }
     if (r == 0)
         r = contact_advance_stage(s, ev, rules, first, sink);
     if (r == 0)

@@ -61,6 +61,9 @@ typedef enum contact_fold_result {
     CONTACT_FOLD_DUPLICATE = 1, /* event_id seen before: nothing changed */
     CONTACT_FOLD_REDIRECT = 2,  /* @s is a merge's redirect (contact_state_redirect()):
                                    nothing changed; the event belongs to the survivor */
+    CONTACT_FOLD_UNKNOWN_HANDOFF = 3, /* sales feedback naming no handoff of this contact:
+                                         counted, nothing changed; the caller keeps the
+                                         record (dead letter) */
 } contact_fold_result_t;
 
 /* Folds @ev into @s.  @now_ms is wall time: emitted_at, SLA deadlines, and the
@@ -103,6 +106,18 @@ bool contact_state_summary_pending(const contact_state_t *s);
  * none is owed, the contact left every account or was merged away.  Returns 0,
  * -ENOMEM or the sink's negative errno. */
 int contact_flush_summary(contact_state_t *s, const hf_rules_t *rules, const hf_sink_t *sink);
+
+/* SLA clocks (sla.h): fires what fell due by @now_ms (breaches, escalations, the
+ * no-response recycle).  Returns 0, -ENOMEM or the sink's errno. */
+int contact_sla_fire(contact_state_t *s, const hf_rules_t *rules, int64_t now_ms,
+                     const hf_sink_t *sink);
+
+/* When contact_sla_fire() has something to do next (wall ms), 0 for never. */
+int64_t contact_state_next_due(const contact_state_t *s);
+
+/* With rules->sla_recompute_on_reload, after a reload: running clocks take the new
+ * durations.  True when a deadline changed. */
+bool contact_sla_reschedule(contact_state_t *s, const hf_rules_t *rules);
 
 /* Turns @s into the redirect left behind by a merge: it keeps only its id, the
  * survivor's id and its dedupe memory.  Returns 0 or -ENOMEM. */

@@ -96,6 +96,14 @@ int contact_state_encode(const contact_state_t *s, hf_buf_t *out)
     binenc_put_long(&w, (int64_t)s->member_version);
     roster_encode(&w, &s->roster);
     binenc_put_opt_string(&w, s->redirect_to);
+    /* version 3 */
+    binenc_put_opt_string(&w, s->source);
+    binenc_put_long(&w, s->source_at_ms);
+    binenc_put_opt_string(&w, s->first_campaign);
+    binenc_put_long(&w, s->first_campaign_at_ms);
+    binenc_put_opt_string(&w, s->last_campaign);
+    binenc_put_long(&w, s->last_campaign_at_ms);
+    sla_encode(&w, &s->sla);
     if (w.err)
         out->len = start;
     return w.err;
@@ -110,7 +118,7 @@ int contact_state_decode(contact_state_t **out, const void *buf, size_t len)
         return -ENOMEM;
 
     int32_t version = binenc_get_int(&r);
-    if (version != CONTACT_STATE_SCHEMA_VERSION && version != CONTACT_STATE_SCHEMA_V1)
+    if (version < CONTACT_STATE_SCHEMA_V1 || version > CONTACT_STATE_SCHEMA_VERSION)
         binenc_fail(&r);
     s->contact_id = binenc_get_string(&r);
     char *stage = binenc_get_string(&r);
@@ -133,7 +141,7 @@ int contact_state_decode(contact_state_t **out, const void *buf, size_t len)
     journey_decode(&r, &s->journey);
     /* a version-1 state ends here: no interests, account, roster or redirect yet; the
      * next fold resolves the account and announces the contact to it */
-    if (version == CONTACT_STATE_SCHEMA_VERSION) {
+    if (version >= 2) {
         interests_decode(&r, &s->interests);
         s->account_id = binenc_get_opt_string(&r);
         int64_t member_version = binenc_get_long(&r);
@@ -142,6 +150,16 @@ int contact_state_decode(contact_state_t **out, const void *buf, size_t len)
         s->member_version = (uint64_t)member_version;
         roster_decode(&r, &s->roster);
         s->redirect_to = binenc_get_opt_string(&r);
+    }
+    /* version 2 ends here: no attribution yet, no case open */
+    if (version >= 3) {
+        s->source = binenc_get_opt_string(&r);
+        s->source_at_ms = binenc_get_long(&r);
+        s->first_campaign = binenc_get_opt_string(&r);
+        s->first_campaign_at_ms = binenc_get_long(&r);
+        s->last_campaign = binenc_get_opt_string(&r);
+        s->last_campaign_at_ms = binenc_get_long(&r);
+        sla_decode(&r, &s->sla);
     }
 
     if (!binenc_reader_done(&r)) {

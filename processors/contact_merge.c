@@ -148,6 +148,10 @@ int contact_state_make_redirect(contact_state_t *s, const char *survivor_id)
     free(s->account_id);
     contact_roster_free(&s->roster);
     free(s->redirect_to);
+    free(s->source);
+    free(s->first_campaign);
+    free(s->last_campaign);
+    sla_state_free(&s->sla);
     *s = keep;
     return 0;
 }

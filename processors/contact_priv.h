@@ -12,10 +12,12 @@
 #include "interests.h"
 #include "journey.h"
 #include "score.h"
+#include "sla.h"
 
 /* 2: interests, account, member_version, roster and redirect_to appended (issue 4).
- * Version-1 states still decode, with those fields at their defaults. */
-#define CONTACT_STATE_SCHEMA_VERSION 2
+ * 3: attribution and sla appended (issue 5).
+ * Older states still decode, with the newer fields at their defaults. */
+#define CONTACT_STATE_SCHEMA_VERSION 3
 
 /* One member of the roster stage 3 sent (hf_member_t, owned). */
 typedef struct contact_roster_member {
@@ -59,7 +61,27 @@ struct contact_state {
     int64_t summary_at_ms;
     contact_roster_t roster; /* of account_id only: cleared when the account changes */
     char *redirect_to;       /* owned; the survivor of a merge, NULL = not merged away */
+    /* attribution for marketing's numbers (event time): the source of the earliest
+     * event (its utm_source, else the producing system), the campaigns of the earliest
+     * and the newest events that named one */
+    char *source, *first_campaign, *last_campaign; /* owned; NULL = none yet */
+    int64_t source_at_ms, first_campaign_at_ms, last_campaign_at_ms;
+    sla_state_t sla; /* feedback, SLA clocks and the recycle gate */
 };
+
+/* The contact as sla.c sees it. */
+sla_entity_t contact_sla_entity(contact_state_t *s);
+
+/* Notes @ev's source and campaign for attribution.  0 or -ENOMEM. */
+int contact_note_attribution(contact_state_t *s, const hf_event_t *ev);
+
+/* Applies the SalesActivity @ev (deduplicated already).  Returns CONTACT_FOLD_APPLIED,
+ * CONTACT_FOLD_UNKNOWN_HANDOFF, -ENOMEM or the sink's errno. */
+int contact_feedback(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
+                     int64_t now_ms, const hf_sink_t *sink);
+
+/* After sla.c recycled the contact: the score policy of @rules. */
+void contact_recycled(contact_state_t *s, const hf_rules_t *rules);
 
 /* Lifecycle moves that need no rule, after @ev was folded (@first: it was the first
  * event).  Returns 0 or the sink's errno. */

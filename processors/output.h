@@ -168,6 +168,40 @@ typedef struct hf_roster {
     size_t roles_covered_count;
 } hf_roster_t;
 
+/* SlaBreach: an SLA clock of a handoff ran out (level 1), or stayed unsatisfied for
+ * the next escalation delay (level 2, ...). */
+typedef struct hf_breach {
+    const char *breach_id; /* hf_breach_id(handoff_id, sla, level) */
+    const char *handoff_id;
+    hf_entity_type_t entity_type;
+    const char *entity_id;
+    const char *owner_id; /* NULL = nobody has taken it yet */
+    int sla;              /* hf_sla_kind_t of rules.h */
+    int64_t due_at_ms;    /* when this level fell due (wall time) */
+    int64_t breached_at_ms;
+    int32_t level; /* 1, 2, ... */
+} hf_breach_t;
+
+/* One outcome for marketing's numbers (counted by the daemon per dimension: rule,
+ * source, first- and last-touch campaign; SLA outcomes per owner and team).
+ * Metrics: "handoff", "accepted", "rejected", "recycled", "qualified",
+ * "opportunity", "won", "lost", "disqualified", "sla_met", "sla_breached",
+ * "time_to_accept", "time_to_first_touch" (with @duration_ms), and, about feedback
+ * itself, "feedback_early", "feedback_stale", "feedback_unknown",
+ * "feedback_ignored". */
+typedef struct hf_outcome {
+    hf_entity_type_t entity_type;
+    const char *metric;
+    const char *detail; /* rejected: the reason; sla_*: the SLA kind; recycled: why */
+    const char *rule;   /* the attribution of the handoff concerned; NULL = none */
+    const char *source;
+    const char *first_campaign;
+    const char *last_campaign;
+    const char *team;
+    const char *owner;
+    int64_t duration_ms; /* time_to_*; else 0 */
+} hf_outcome_t;
+
 /* Where processors put what they emit.  Callbacks return 0, or a negative errno
  * that the processor passes straight back to its caller (the fold then stops; the
  * caller treats it as fatal).  Unused callbacks may be NULL. */
@@ -179,6 +213,8 @@ typedef struct hf_sink {
     int (*member_update)(void *opaque, const hf_member_update_t *u);
     /* stage 3 -> stage 2, keyed by @contact_id */
     int (*roster)(void *opaque, const char *contact_id, const hf_roster_t *r);
+    int (*breach)(void *opaque, const hf_breach_t *b);
+    int (*outcome)(void *opaque, const hf_outcome_t *o);
 } hf_sink_t;
 
 /* The deterministic handoff id of an entity's qualification @cycle: "ho_" and 16
@@ -191,3 +227,14 @@ typedef struct hf_sink {
 #define HF_HANDOFF_ID_SIZE 20
 int hf_handoff_id(char *out, size_t outsz, hf_entity_type_t type, const char *entity_id,
                   uint32_t cycle);
+
+/* The deterministic id of the breach of SLA @sla (hf_sla_kind_t) at @level of
+ * handoff @handoff_id: "br_" and 16 lower-case hex digits of FNV-1a-64 over
+ * "<handoff_id>" 0x1f "<sla name>" 0x1f "<level in decimal>".  Same contract as
+ * hf_handoff_id(). */
+#define HF_BREACH_ID_SIZE 20
+int hf_breach_id(char *out, size_t outsz, const char *handoff_id, int sla, int32_t level);
+
+/* "accept", "first_touch", "follow_up" (SlaBreach.sla's symbols); NULL if out of
+ * range. */
+const char *hf_sla_kind_name(int sla);

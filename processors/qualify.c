@@ -48,7 +48,7 @@ static bool requirement_holds(const contact_state_t *s, const char *rule, int64_
                               int64_t within_ms)
 {
     const score_rule_stat_t *st = score_find(&s->score, rule);
-    if (!st || !st->has_last_matched)
+    if (!st || !st->has_last_matched || !sla_fresh_evidence(&s->sla, st->last_matched_ms))
         return false;
     if (within_ms <= 0)
         return true;
@@ -348,8 +348,6 @@ static int emit_handoff(contact_state_t *s, const hf_event_t *ev, const hf_rules
         .fit_grade = fit_grade_letter(rules, v->fit.grade),
         .stage_before = hf_stage_name(stage_before),
         .routing_region = fit_get(&s->traits, FIT_REGION),
-        .sla_accept_by_ms = timespan_add_sat(now_ms, rules->sla_accept_ms),
-        .sla_first_touch_by_ms = timespan_add_sat(now_ms, rules->sla_first_touch_ms),
     };
     r = condition_reasons(&b, ev, cr, rule_name, rules, v);
     if (r == 0)
@@ -361,6 +359,13 @@ static int emit_handoff(contact_state_t *s, const hf_event_t *ev, const hf_rules
     char note[160];
     if (r == 0)
         r = build_account_context(&b, s, rules, &h, note, sizeof note);
+    /* the case opens and its clocks start in the routing team's calendar */
+    sla_entity_t e = contact_sla_entity(s);
+    sla_attribution_t attr = {rule_name, s->source, s->first_campaign, s->last_campaign,
+                              h.routing_team};
+    if (r == 0)
+        r = sla_start(&e, handoff_id, &attr, rules, now_ms, &h.sla_accept_by_ms,
+                      &h.sla_first_touch_by_ms, sink);
     if (r < 0)
         goto out;
     h.reasons = b.reasons;
@@ -375,7 +380,8 @@ out:
 int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules, int64_t now_ms,
                  const hf_sink_t *sink)
 {
-    if (s->handed_off || (s->stage != HF_STAGE_KNOWN && s->stage != HF_STAGE_ENGAGED))
+    if (s->handed_off || (s->stage != HF_STAGE_KNOWN && s->stage != HF_STAGE_ENGAGED &&
+                          s->stage != HF_STAGE_RECYCLED))
         return 0;
     int64_t t = ev->occurred_at_ms;
     int64_t grace_ms = rules->grace_ms > 0 ? rules->grace_ms : 0;
@@ -391,6 +397,9 @@ int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
     bool hand_raiser = ev->kind == HF_EV_FORM && (unsigned)ev->form_type < 32 &&
                        (rules->hand_raiser_forms & (1u << ev->form_type)) &&
                        !(rules->hand_raisers_respect_exclusions && v.fit.excluded >= 0);
+    /* after a recycle: the cooldown, and new behaviour since (sla.h) */
+    if (!sla_may_qualify(&s->sla, rules, t, hand_raiser))
+        return 0;
     if (hand_raiser) {
         rule_name = rules->hand_raiser_rule ? rules->hand_raiser_rule : HAND_RAISER_DEFAULT_RULE;
     } else {
@@ -412,5 +421,14 @@ int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
         return r;
     char cause[160];
     snprintf(cause, sizeof cause, "rule %s", rule_name);
-    return contact_set_stage(s, HF_STAGE_CONVERSATION_READY, t, cause, sink);
+    r = contact_set_stage(s, HF_STAGE_CONVERSATION_READY, t, cause, sink);
+    if (r < 0 || !s->sla.parked_count)
+        return r;
+    /* sales answered before the handoff reached us: their answer applies now */
+    sla_entity_t e = contact_sla_entity(s);
+    bool recycled = false;
+    r = sla_apply_parked(&e, rules, now_ms, sink, &recycled);
+    if (r == 0 && recycled)
+        contact_recycled(s, rules);
+    return r;
 }

@@ -336,5 +336,32 @@ void hf_rules_free(hf_rules_t *r)
         free(route->tiers);
     }
     free(r->route_rules);
+    for (size_t i = 0; i < r->calendar_count; i++)
+        hf_calendar_free(&r->calendars[i]);
+    free(r->calendars);
+    for (size_t i = 0; i < r->team_calendar_count; i++)
+        free(r->team_calendars[i].team);
+    free(r->team_calendars);
     free(r);
+}
+
+const hf_calendar_t *hf_rules_calendar(const hf_rules_t *r, const char *name)
+{
+    for (size_t i = 0; name && i < r->calendar_count; i++)
+        if (r->calendars[i].name && strcmp(r->calendars[i].name, name) == 0)
+            return &r->calendars[i];
+    return NULL;
+}
+
+const hf_calendar_t *hf_rules_team_calendar(const hf_rules_t *r, const char *team)
+{
+    for (size_t i = 0; team && i < r->team_calendar_count; i++) {
+        const hf_team_calendar_t *tc = &r->team_calendars[i];
+        if (tc->team && strcmp(tc->team, team) == 0 && tc->calendar >= 0 &&
+            (size_t)tc->calendar < r->calendar_count)
+            return &r->calendars[tc->calendar];
+    }
+    if (r->default_calendar >= 0 && (size_t)r->default_calendar < r->calendar_count)
+        return &r->calendars[r->default_calendar];
+    return NULL;
 }

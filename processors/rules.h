@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calendar.h"
+
 #include "buf.h"
 #include "event.h"
 
@@ -175,6 +177,38 @@ typedef struct hf_route_rule {
     size_t tier_count;
 } hf_route_rule_t;
 
+/* SLA kinds, in the order of SlaBreach.sla's enum. */
+typedef enum hf_sla_kind {
+    HF_SLA_ACCEPT = 0,  /* accepted (or contacted) within */
+    HF_SLA_FIRST_TOUCH, /* contacted within */
+    HF_SLA_FOLLOW_UP,   /* `attempts` contacts within */
+    HF_SLA__COUNT
+} hf_sla_kind_t;
+
+#define HF_SLA_ESCALATIONS_MAX 8
+
+/* One SLA clock.  Level 1 is breached at `within` after the handoff (business
+ * time), level k + 1 escalate_ms[k - 1] after level k, until it is satisfied or
+ * level escalate_count + 1 was emitted. */
+typedef struct hf_sla_rule {
+    int64_t within_ms; /* 0 = no such clock */
+    int64_t escalate_ms[HF_SLA_ESCALATIONS_MAX];
+    uint32_t escalate_count;
+    uint32_t attempts; /* HF_SLA_FOLLOW_UP: contacts needed; else 1 */
+} hf_sla_rule_t;
+
+typedef struct hf_team_calendar {
+    char *team;  /* owned */
+    int calendar; /* index into calendars */
+} hf_team_calendar_t;
+
+/* What a recycle does to the behaviour score. */
+enum {
+    HF_RECYCLE_SCORE_RESET = 0,
+    HF_RECYCLE_SCORE_HALVE,
+    HF_RECYCLE_SCORE_KEEP,
+};
+
 typedef struct hf_rules {
     /* score */
     int64_t half_life_ms; /* exponential decay on event time; 0 = no decay */
@@ -255,10 +289,34 @@ typedef struct hf_rules {
     hf_route_rule_t *route_rules;
     size_t route_rule_count;
 
-    /* SLA (issue 5 replaces these with business calendars) */
-    int64_t sla_accept_ms;
-    int64_t sla_first_touch_ms;
+    /* business calendars (calendar.h); teams map to them */
+    hf_calendar_t *calendars;
+    size_t calendar_count;
+    hf_team_calendar_t *team_calendars; /* routing team -> calendar */
+    size_t team_calendar_count;
+    int default_calendar; /* index into calendars for teams not listed; -1 = 24x7 UTC */
+
+    /* SLA clocks started by every handoff (DESIGN §3 "SLA and feedback"), measured in
+     * business time of the routing team's calendar */
+    hf_sla_rule_t sla[HF_SLA__COUNT];
+    bool sla_recompute_on_reload; /* running clocks take the new durations */
+
+    /* feedback and recycling */
+    int recycle_score;            /* HF_RECYCLE_SCORE_* */
+    int64_t recycle_cooldown_ms;  /* event time after a recycle before requalifying */
+    int32_t recycle_new_points;   /* points earned since the recycle needed to requalify */
+    bool recycle_hand_raisers_bypass; /* a hand-raiser requalifies at once */
+    int64_t recycle_no_response_ms; /* business time after the last follow-up attempt with
+                                       no meeting: recycled; 0 = never */
+    bool disqualified_reset_on_identify; /* an identify makes a disqualified contact known */
 } hf_rules_t;
+
+/* The calendar SLA clocks of @team run in (the default calendar for a team not
+ * listed or NULL), or NULL for 24x7 UTC. */
+const hf_calendar_t *hf_rules_team_calendar(const hf_rules_t *r, const char *team);
+
+/* The calendar called @name, or NULL. */
+const hf_calendar_t *hf_rules_calendar(const hf_rules_t *r, const char *name);
 
 /* Index of the grade with @letter, or -1. */
 int hf_rules_grade_index(const hf_rules_t *r, const char *letter);

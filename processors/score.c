@@ -344,3 +344,10 @@ void score_decode(binenc_reader_t *r, score_t *s)
         }
     }
 }
+
+void score_scale(score_t *s, const hf_rules_t *rules, double factor)
+{
+    s->value = clamp_score(s->value * factor, rules);
+    for (size_t i = 0; i < s->stat_count; i++)
+        s->stats[i].contribution *= factor;
+}

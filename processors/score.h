@@ -80,6 +80,10 @@ const score_rule_stat_t *score_find(const score_t *s, const char *rule);
  * part of @src). */
 int score_merge(score_t *s, const score_t *src, const hf_rules_t *rules);
 
+/* Multiplies S and every rule's contribution by @factor (a recycle's score policy:
+ * 0 resets, 0.5 halves; clamped like S); award and cap history stay. */
+void score_scale(score_t *s, const hf_rules_t *rules, double factor);
+
 void score_free(score_t *s);
 
 void score_encode(binenc_writer_t *w, const score_t *s);

@@ -2,6 +2,7 @@
  *
  *   handoffctl check FILE
  *   handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics [--id ID]
+ *   handoffctl outcomes --state DIR
  *   handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]
  *
  * dump opens the store read-only, so it works beside a running daemon. */
@@ -18,6 +19,7 @@
 #include "config/config.h"
 #include "daemon/codec.h"
 #include "daemon/kafka.h"
+#include "daemon/outcomes.h"
 #include "daemon/store.h"
 #include "processors/account.h"
 #include "processors/contact.h"
@@ -30,6 +32,7 @@ static void usage(FILE *out)
         "usage: handoffctl check FILE\n"
         "       handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics "
         "[--id ID]\n"
+        "       handoffctl outcomes --state DIR\n"
         "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n");
 }
 
@@ -411,6 +414,59 @@ static int cmd_consume(int argc, char **argv)
     return 0;
 }
 
+static int outcome_row(void *opaque, const void *key, size_t key_len, const void *val,
+                       size_t val_len)
+{
+    static const char prefix[] = "outcome.";
+    if (val_len != 8 || key_len <= sizeof prefix - 1 || key_len > 4096 ||
+        memcmp(key, prefix, sizeof prefix - 1) != 0)
+        return 0;
+    char name[4097];
+    memcpy(name, (const char *)key + sizeof prefix - 1, key_len - (sizeof prefix - 1));
+    name[key_len - (sizeof prefix - 1)] = 0;
+    return outcomes_add(opaque, name, store_get_be64(val)) < 0 ? -ENOMEM : 0;
+}
+
+/* The outcomes table from a store (read-only: works beside a running daemon). */
+static int cmd_outcomes(int argc, char **argv)
+{
+    const char *state_dir = NULL;
+    static const struct option longopts[] = {
+        {"state", required_argument, NULL, 's'},
+        {NULL, 0, NULL, 0},
+    };
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "s:", longopts, NULL)) != -1) {
+        if (opt != 's') {
+            usage(stderr);
+            return 2;
+        }
+        state_dir = optarg;
+    }
+    if (!state_dir || optind != argc) {
+        usage(stderr);
+        return 2;
+    }
+    char err[512];
+    store_t *st = NULL;
+    if (store_open(&st, state_dir, true, err, sizeof err) < 0) {
+        fprintf(stderr, "handoffctl: %s\n", err);
+        return 1;
+    }
+    outcomes_t *o = outcomes_new();
+    int r = o ? store_scan(st, STORE_CF_METRICS, outcome_row, o, err, sizeof err) : -ENOMEM;
+    store_close(st);
+    if (r != 0) {
+        fprintf(stderr, "handoffctl: %s\n", r == -ENOMEM ? "out of memory" : err);
+        outcomes_free(o);
+        return 1;
+    }
+    outcomes_print(o, stdout);
+    outcomes_free(o);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -423,6 +479,8 @@ int main(int argc, char **argv)
         return cmd_dump(argc - 1, argv + 1);
     if (strcmp(argv[1], "consume") == 0)
         return cmd_consume(argc - 1, argv + 1);
+    if (strcmp(argv[1], "outcomes") == 0)
+        return cmd_outcomes(argc - 1, argv + 1);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         usage(stdout);
         return 0;

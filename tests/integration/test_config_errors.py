@@ -84,7 +84,8 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"^%s: ok \(\d+ scoring rules, \d+ fit rules, \d+ contact rules; "
                          r"\d+ interest rules, \d+ role rules, \d+ account fit rules, \d+ account rules, "
-                         r"\d+ target accounts, \d+ routing rules\)$" % re.escape(path))
+                         r"\d+ target accounts, \d+ routing rules; 0 calendars, "
+                         r"SLA accept 4h/first touch 24h/follow-up 3 in 24h\)$" % re.escape(path))
         ctl = r.stdout
         r = h.run([h.binary("HANDOFFD"), "--check", "-c", path])
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -109,8 +109,10 @@ static void test_defaults(void **state)
         assert_string_equal(r->hand_raiser_rule, "hand_raiser");
         assert_true(r->hand_raisers_respect_exclusions);
         assert_int_equal(r->grace_ms, 3600000);
-        assert_int_equal(r->sla_accept_ms, 4LL * 3600000);
-        assert_int_equal(r->sla_first_touch_ms, 86400000);
+        assert_int_equal(r->sla[HF_SLA_ACCEPT].within_ms, 4LL * 3600000);
+        assert_int_equal(r->sla[HF_SLA_FIRST_TOUCH].within_ms, 8LL * 3600000);
+        assert_int_equal(r->calendar_count, 0);
+        assert_int_equal(r->default_calendar, -1);
         assert_int_equal(errs(&l)[0], 0);
         drop(&l);
     }
@@ -364,15 +366,16 @@ static void test_unknown_and_duplicate_keys(void **state)
                   "t.yaml:3:3: log: unknown key \"colour\"; allowed: level, format\n"
                   "    colour:\n"
                   "    ^\n");
-    expect_errors("sla:\n  accept_withn: 2h\n", 1,
-                  "t.yaml:2:3: sla: unknown key \"accept_withn\" (did you mean "
-                  "\"accept_within\"?); allowed: accept_within, first_touch_within\n"
-                  "    accept_withn:\n"
+    expect_errors("sla:\n  acept: { within: 2h }\n", 1,
+                  "t.yaml:2:3: sla: unknown key \"acept\" (did you mean \"accept\"?); allowed: "
+                  "calendar, accept, first_touch, follow_up, on_reload\n"
+                  "    acept:\n"
                   "    ^\n");
     expect_errors("logs: {}\n", 1,
                   "t.yaml:1:1: unknown key \"logs\" (did you mean \"log\"?); allowed: app, kafka, "
                   "topics, state, output, limits, log, stitching, dedupe, journey, scoring, fit, "
-                  "lifecycle, qualify, sla, interests, buying_group, accounts, routing\n"
+                  "lifecycle, qualify, interests, buying_group, accounts, routing, calendars, sla, "
+                  "recycle\n"
                   "    logs:\n"
                   "    ^\n");
     expect_errors("state:\n  path: /a\n  commit_interval: 2s\n  path: /b\n", 1,
@@ -768,12 +771,12 @@ static void test_errors_accumulate(void **state)
                       "log:\n"
                       "  level: loud\n"
                       "sla:\n"
-                      "  accept_within: soon\n");
+                      "  accept: { within: soon }\n");
     assert_int_equal(l.r, 3);
     assert_int_equal(count_lines_starting(errs(&l), "t.yaml:"), 3);
     assert_non_null(strstr(errs(&l), "t.yaml:2:15: kafka.partitions:"));
     assert_non_null(strstr(errs(&l), "t.yaml:4:10: log.level:"));
-    assert_non_null(strstr(errs(&l), "t.yaml:6:18: sla.accept_within:"));
+    assert_non_null(strstr(errs(&l), "t.yaml:6:21: sla.accept.within:"));
     /* sorted by position */
     assert_true(strstr(errs(&l), "t.yaml:2:") < strstr(errs(&l), "t.yaml:4:"));
     assert_true(strstr(errs(&l), "t.yaml:4:") < strstr(errs(&l), "t.yaml:6:"));

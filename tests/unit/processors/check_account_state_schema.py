@@ -33,7 +33,10 @@ def main():
 
         a = decode(schema, read("account.bin"))
         t = T0 + 2 * DAY
-        check(a["schema_version"] == 1, "schema_version")
+        check(a["schema_version"] == 2, "schema_version")
+        check(a["dedupe"] == [], "dedupe %r" % a["dedupe"])
+        check(a["sla"]["handoff_id"] is not None and a["sla"]["handoff_id"].startswith("ho_")
+              and len(a["sla"]["clocks"]) == 3, "sla %r" % a["sla"])
         check(a["account_id"] == "acct-1", "account_id")
         check(a["stage"] == "conversation_ready", "stage %r" % a["stage"])
         check(a["cycle"] == 1 and a["handed_off"] is True, "cycle")

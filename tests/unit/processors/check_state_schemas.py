@@ -61,7 +61,7 @@ def main():
                 return f.read()
 
         c = decode(contact_schema, read("contact.bin"))
-        check(c["schema_version"] == 2, "schema_version")
+        check(c["schema_version"] == 3, "schema_version")
         check(c["contact_id"] == "c-1", "contact_id")
         check(c["stage"] == "conversation_ready", "stage %r" % c["stage"])
         check(c["handed_off"] is True and c["cycle"] == 1, "cycle")
@@ -101,6 +101,16 @@ def main():
         check(ms(ro["members"][1]["last_active"]) == t0 + 2 * hour, "roster last_active")
         check(ro["roles_covered"] == ["decision_maker", "champion", "user"], "roles_covered")
         check(c["redirect_to"] is None, "redirect_to")
+        # schema_version 3: attribution and the case the handoff opened
+        check(ms(c["source_at"]) == t0 or c["source"] is None, "source %r" % c["source"])
+        sla = c["sla"]
+        check(sla["handoff_id"] is not None and sla["handoff_id"].startswith("ho_"),
+              "sla handoff_id %r" % sla["handoff_id"])
+        check(len(sla["clocks"]) == 3, "sla clocks %r" % sla["clocks"])
+        accept = sla["clocks"][0]
+        check(accept["deadline"] == ms(sla["handoff_at"]) + 4 * hour and accept["level"] == 0
+              and accept["done"] is False, "accept clock %r" % accept)
+        check(sla["recycled"] is False and sla["parked"] == [], "sla gate %r" % sla)
 
         r = decode(contact_schema, read("contact_redirect.bin"))
         check(r["contact_id"] == "c-1" and r["redirect_to"] == "c-9", "redirect")
@@ -108,6 +118,7 @@ def main():
         check(r["member_version"] == c["member_version"] + 1, "redirect member_version")
         check(r["roster"] is None and r["account_id"] is None and r["interests"] == [],
               "redirect keeps nothing else")
+        check(r["sla"]["handoff_id"] is None, "redirect has no case")
 
         f = decode(contact_schema, read("contact_fresh.bin"))
         check(f["contact_id"] == "c-fresh" and f["stage"] == "known", "fresh contact")

@@ -215,7 +215,7 @@ static void test_broken_invariants_are_corrupt(void **state)
     /* another schema version */
     hf_buf_t b = HF_BUF_INIT;
     assert_int_equal(hf_buf_append(&b, f->bytes.data, f->bytes.len), 0);
-    b.data[0] = 4; /* zig-zag 2 */
+    b.data[0] = 6; /* zig-zag 3 */
     assert_int_equal(decode_and_reencode(b.data, b.len), HF_STATE_CORRUPT);
     hf_buf_free(&b);
 

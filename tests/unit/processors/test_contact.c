@@ -139,7 +139,9 @@ static void test_dedupe_bounds(void **state)
                      CONTACT_FOLD_DUPLICATE);
 }
 
-static void test_sales_activity_deduped_only(void **state)
+/* Sales activity moves the lifecycle (test_sla.c has every transition), never the
+ * journey or the score; a repeat is dropped. */
+static void test_sales_activity_moves_lifecycle_only(void **state)
 {
     fixture_t *f = *state;
     tk_score_rule(f->rules, "anything", 10);
@@ -153,8 +155,9 @@ static void test_sales_activity_deduped_only(void **state)
     assert_int_equal(fold(f, &sales), CONTACT_FOLD_DUPLICATE);
     assert_float_equal(contact_state_score(f->s, f->rules, 0), 0, 1e-12);
     assert_int_equal(contact_state_last_event_ms(f->s), 0);
-    assert_int_equal(f->rec.change_count, 0);
-    assert_int_equal(contact_state_stage(f->s), HF_STAGE_KNOWN);
+    /* a contact attempt without a handoff accepts the lead all the same */
+    assert_int_equal(f->rec.change_count, 1);
+    assert_int_equal(contact_state_stage(f->s), HF_STAGE_ACCEPTED);
 }
 
 static void test_lifecycle_emissions(void **state)
@@ -660,7 +663,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_repeat_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dedupe_bounds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sales_activity_deduped_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sales_activity_moves_lifecycle_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle_emissions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qualify_by_score_once_per_cycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_qualify_by_grade, setup, teardown),

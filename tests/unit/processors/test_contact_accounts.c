@@ -128,15 +128,17 @@ static void test_member_updates(void **state)
     assert_int_equal(f->rec.update_count, 2);
     assert_int_equal(f->rec.updates[1].version, 2);
     assert_float_equal(f->rec.updates[1].score, 30.0, 0);
-    /* a repeat, and sales activity, change nothing and send nothing */
+    /* a repeat, and sales activity that moves nothing (it names no handoff of this
+     * contact), change nothing and send nothing */
     assert_int_equal(fold_into(f, f->s, &v2), CONTACT_FOLD_DUPLICATE);
     hf_event_t sales = {.kind = HF_EV_SALES,
                         .event_id = "sa-1",
                         .occurred_at_ms = TK_T0 + 3 * TK_HOUR_MS,
                         .entity_type = HF_ENTITY_CONTACT,
                         .entity_id = "c-1",
+                        .handoff_id = "ho_0000000000000000",
                         .sales_action = HF_SALES_CONTACTED};
-    assert_int_equal(fold_into(f, f->s, &sales), CONTACT_FOLD_APPLIED);
+    assert_int_equal(fold_into(f, f->s, &sales), CONTACT_FOLD_UNKNOWN_HANDOFF);
     assert_int_equal(f->rec.update_total, 2);
     /* versions go on increasing */
     hf_event_t v3 = tk_visit("v-3", TK_T0 + 4 * TK_HOUR_MS, NULL, "c-1", "s-1", "/docs", NULL);

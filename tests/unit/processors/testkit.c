@@ -50,8 +50,18 @@ hf_rules_t *tk_rules_new(void)
     r->journey_webinars_max = 10;
     r->journey_sessions_max = 10;
     r->account_member_journey = 10;
-    r->sla_accept_ms = 4 * TK_HOUR_MS;
-    r->sla_first_touch_ms = 24 * TK_HOUR_MS;
+    /* SLA clocks as the shipped defaults, 24x7 (no calendars) */
+    r->default_calendar = -1;
+    r->sla[HF_SLA_ACCEPT].within_ms = 4 * TK_HOUR_MS;
+    r->sla[HF_SLA_ACCEPT].attempts = 1;
+    r->sla[HF_SLA_FIRST_TOUCH].within_ms = 24 * TK_HOUR_MS;
+    r->sla[HF_SLA_FIRST_TOUCH].attempts = 1;
+    r->sla[HF_SLA_FOLLOW_UP].attempts = 3;
+    r->recycle_score = HF_RECYCLE_SCORE_HALVE;
+    r->recycle_cooldown_ms = 30 * 24 * TK_HOUR_MS;
+    r->recycle_new_points = 10;
+    r->recycle_hand_raisers_bypass = true;
+    r->disqualified_reset_on_identify = true;
     return r;
 }
 
