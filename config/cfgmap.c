@@ -739,7 +739,8 @@ static void apply_named(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
             return;
         size_t seen = 0;
         while (seen < i) {
-            const char *other = cfgmap_scalar(cfgmap_node(ctx, node->data.mapping.pairs.start[seen].key));
+            const char *other =
+                cfgmap_scalar(cfgmap_node(ctx, node->data.mapping.pairs.start[seen].key));
             if (other && strcmp(other, name) == 0)
                 break;
             seen++;

@@ -2009,8 +2009,8 @@ static void parse_hours(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap
             if ((days & (1u << d)) && given_by[d])
                 twice = d;
         if (twice >= 0) {
-            cfgmap_error(ctx, key, &at, "%s is given twice (also by \"%s\")",
-                         weekday_names[twice], given_by[twice]);
+            cfgmap_error(ctx, key, &at, "%s is given twice (also by \"%s\")", weekday_names[twice],
+                         given_by[twice]);
             continue;
         }
         hf_day_hours_t hours;
@@ -2286,7 +2286,8 @@ static void parse_default_calendar(cfgmap_ctx_t *ctx, const yaml_node_t *node,
     if (r->calendar_count == 0)
         hf_buf_append_str(&msg, "none");
     for (size_t i = 0; i < r->calendar_count && i < NAMES_LISTED_MAX; i++)
-        hf_buf_printf(&msg, "%s%s", i ? ", " : "", r->calendars[i].name ? r->calendars[i].name : "?");
+        hf_buf_printf(&msg, "%s%s", i ? ", " : "",
+                      r->calendars[i].name ? r->calendars[i].name : "?");
     if (r->calendar_count > NAMES_LISTED_MAX)
         hf_buf_append_str(&msg, ", ...");
     cfgmap_error(ctx, node, path, "%s", msg.data ? (char *)msg.data : "");
@@ -2353,16 +2354,16 @@ static void sla_follow_up_check(cfgmap_ctx_t *ctx, const yaml_node_t *map,
 
 #define SLA_WITHIN(def_, help_)                                                                    \
     {                                                                                              \
-        .key = "within", .type = CFGMAP_DURATION, .def = (def_), .min = 0,                        \
-        .max = SLA_WITHIN_MAX, .offset = SLA_RULE(within_ms),                                      \
-        .doc_type = "duration: `0` or in [1s, 365d]", .help = (help_)                             \
+        .key = "within", .type = CFGMAP_DURATION, .def = (def_), .min = 0, .max = SLA_WITHIN_MAX,  \
+        .offset = SLA_RULE(within_ms), .doc_type = "duration: `0` or in [1s, 365d]",               \
+        .help = (help_)                                                                            \
     }
 #define SLA_ESCALATE(def_)                                                                         \
     {                                                                                              \
         .key = "escalate_after", .type = CFGMAP_CUSTOM, .def = (def_),                             \
         .parse = parse_escalate_after,                                                             \
         .doc_type = "duration or list of durations in [1s, 365d], at most 8",                      \
-        .help = "Delays (business time) from one breach level to the next: level 1 at "          \
+        .help = "Delays (business time) from one breach level to the next: level 1 at "            \
                 "`within`, level 2 the first delay after it, and so on; `[]` = level 1 only."      \
     }
 
@@ -2466,7 +2467,7 @@ static const cfgmap_entry_t recycle_entries[] = {
      .def = "halve",
      .offset = RULES(recycle_score),
      .names = recycle_score_names,
-     .help = "What a recycle does to the behaviour score: `reset` to the floor, `halve` it, or "
+     .help = "What a recycle does to the behaviour score: `reset` it to 0, `halve` it, or "
              "`keep` it."},
     {.key = "cooldown",
      .type = CFGMAP_DURATION,
@@ -2481,7 +2482,8 @@ static const cfgmap_entry_t recycle_entries[] = {
      .min = 0,
      .max = 1000000,
      .offset = RULES(recycle_new_points),
-     .help = "... and points it must earn after the recycle first (`0` = none)."},
+     .help = "... and the behaviour points it must have earned since the recycle (some "
+             "points in any case, even with `0`)."},
     {.key = "hand_raisers_bypass",
      .type = CFGMAP_BOOL,
      .def = "true",
@@ -2494,8 +2496,9 @@ static const cfgmap_entry_t recycle_entries[] = {
      .min = 0,
      .max = 365LL * 24 * 3600 * 1000,
      .offset = RULES(recycle_no_response_ms),
-     .help = "Business time after the last follow-up attempt without a meeting booked after "
-             "which the lead is recycled; `0` = never."},
+     .help = "A lead whose `sla.follow_up.attempts` contact attempts were all made and that "
+             "got no meeting within this much business time after the last one is recycled; "
+             "`0` = never."},
 };
 
 const cfgmap_table_t config_rules_stitching = CFGMAP_TABLE(stitching_entries, NULL, NULL);

@@ -571,12 +571,12 @@ static int stage_journey(pipeline_t *p, const rd_kafka_message_t *origin, role_t
         break;
     }
     cache_entry_touch(e);
+    p->ctr[M_FOLDED]++;
+    p->run_folded++;
     if (ev->kind == HF_EV_SALES) {
         p->ctr[M_FEEDBACK]++;
         return 0;
     }
-    p->ctr[M_FOLDED]++;
-    p->run_folded++;
     if (ev->kind == HF_EV_IDENTITY && ev->identity_kind == HF_IDENTITY_MERGE)
         return start_merge(p, e->state, ev, known_before);
     return 0;

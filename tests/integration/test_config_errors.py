@@ -131,6 +131,23 @@ class ConfigErrors(unittest.TestCase):
         self.assertEqual(len(diag), 1)
         self.assert_points_at(diag, path, text, "scoring.max", "max: 2000", r"duplicate key")
 
+    def test_calendar_mistakes(self):
+        text = self.fixture + ("\ncalendars:\n"
+                               "  na:\n"
+                               "    timezone: America/Nowhere\n"
+                               "    hours: { mon-fri: \"09:00-17:00\", sat: \"10:00-25:00\" }\n"
+                               "    teams: [na-enterprise, latam]\n")
+        path = self.write("calendars.yaml", text)
+        out = self.both(path)
+        diag = self.diagnostics(out)
+        self.assertEqual(len(diag), 3, out)
+        self.assert_points_at(diag, path, text, "calendars.na.timezone", "America/Nowhere",
+                              r'unknown time zone "America/Nowhere"')
+        self.assert_points_at(diag, path, text, "calendars.na.hours.sat", '"10:00-25:00"',
+                              r'expected working hours such as "09:00-17:00"')
+        self.assert_points_at(diag, path, text, "calendars.na.teams[1]", "latam",
+                              r'no routing rule names team "latam"; routing has .*na-enterprise')
+
     def test_yaml_syntax_error(self):
         text = self.fixture.replace("forms: [demo_request, contact_sales]", "forms: [demo_request, contact_sales")
         path = self.write("syntax.yaml", text)

@@ -800,8 +800,10 @@ class TestEnv:
         return end_offsets(self.address, [self.topics[k] for k in topic_keys])
 
     # -- daemons --------------------------------------------------------------
-    def daemon(self, *extra, log_level="debug"):
-        d = Daemon(self, list(extra), log_level=log_level)
+    def daemon(self, *extra, log_level="debug", environ=None):
+        """A Daemon of this env; @environ: variables added to its environment
+        (e.g. {"HANDOFF_CLOCK": ...})."""
+        d = Daemon(self, list(extra), log_level=log_level, environ=environ)
         self.daemons.append(d)
         return d
 
@@ -942,10 +944,11 @@ HANDOFF_LINE = re.compile(r"^\S+\s+\w+\s+handoff\s")
 class Daemon:
     """handoffd for one TestEnv; start/stop/kill/restart, all bounded."""
 
-    def __init__(self, env, extra, log_level="debug"):
+    def __init__(self, env, extra, log_level="debug", environ=None):
         self.env = env
         self.extra = extra
         self.log_level = log_level
+        self.environ = dict(environ) if environ else None
         self.proc = None
         self.runs = 0
         self.summary = None
@@ -954,7 +957,8 @@ class Daemon:
         assert self.proc is None or not self.proc.running(), "already running"
         self.runs += 1
         argv = [binary("HANDOFFD"), "-c", self.env.config_path, "--log-level", self.log_level] + self.extra
-        self.proc = Proc("handoffd-%s-run%d" % (self.env.ns, self.runs), argv, self.env.dir)
+        penv = dict(os.environ, **self.environ) if self.environ else None
+        self.proc = Proc("handoffd-%s-run%d" % (self.env.ns, self.runs), argv, self.env.dir, env=penv)
         if wait_ready:
             self.wait_ready(timeout)
         return self
@@ -983,6 +987,12 @@ class Daemon:
 
     def restart(self, **kw):
         return self.start(**kw)
+
+    def sighup(self):
+        """SIGHUP (reload the rule file); returns the stderr line index to wait from."""
+        mark = len(self.proc.err)
+        self.proc.signal(signal.SIGHUP)
+        return mark
 
     def log(self):
         return list(self.proc.err)

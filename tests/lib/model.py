@@ -462,6 +462,8 @@ class ContactModel:
         kind = KIND[record]
         self.folded += 1
         if kind == "sales":
+            if forward_feedback(self, d):
+                self._send_summary(t)
             return True
         if not self.started:
             self.started = True
@@ -811,7 +813,11 @@ class PipelineModel:
         elif record == "SalesActivity":
             if d["entity_type"] == "contact":
                 self.queue.append(("contact", d["entity_id"], record, d))
-            # account feedback: deferred (a later issue)
+            else:
+                a = self.account(d["entity_id"])
+                if d["event_id"] not in a.sales_seen:
+                    a.sales_seen.add(d["event_id"])
+                    forward_feedback(a, d)
         else:
             self.queue.append(("contact", d["contact_id"], record, d))
         self._drain()
@@ -887,6 +893,36 @@ class PipelineModel:
         return out
 
 
+# Sales feedback that moves the lifecycle forward (processors/sla.c), as far as the
+# older tests use it: feedback naming no handoff, on an entity that was not handed
+# off.  tests/unit/processors/test_sla.c and tests/integration/test_sla.py cover the
+# rest (clocks, recycling, handoff ids).
+STAGE_RANK = {"anonymous": 0, "known": 1, "engaged": 2, "recycled": 2, "lost": 2, "conversation_ready": 3,
+              "accepted": 4, "qualified": 5, "opportunity": 6, "customer": 7, "disqualified": 8}
+FORWARD_FEEDBACK = {"accepted": ("accepted", "accepted by %s"),
+                    "contacted": ("accepted", "contacted by %s"),
+                    "meeting_booked": ("qualified", "meeting booked by %s"),
+                    "opportunity_created": ("opportunity", "opportunity created by %s"),
+                    "won": ("customer", "won by %s")}
+
+
+def forward_feedback(entity, d):
+    """Applies @d (a SalesActivity datum) to @entity (a contact or account model);
+    True when the stage moved."""
+    if d.get("handoff_id") is not None or entity.handed_off:
+        raise AssertionError("model: feedback on handoffs is not modelled here")
+    if d["action"] not in FORWARD_FEEDBACK:
+        raise AssertionError("model: %s feedback is not modelled here" % d["action"])
+    to, cause = FORWARD_FEEDBACK[d["action"]]
+    if STAGE_RANK[entity.stage] >= STAGE_RANK[to]:
+        return False
+    owner = d.get("owner_id") or "sales"
+    if d["action"] == "contacted" and d.get("channel"):
+        owner += " via " + d["channel"]
+    entity._change(entity.stage, to, d["occurred_at"], cause % owner)
+    return True
+
+
 class AccountModel:
     """Stage 3: one account's members (the last summary of each contact, applied
     last-writer-wins by version), score, engaged members, fit, rules, rosters."""
@@ -900,6 +936,7 @@ class AccountModel:
         self.known_since = None
         self.cycle = 1
         self.handed_off = False
+        self.sales_seen = set()
         self.updates = 0
         self.roster_version = 0
         self.roster_set = frozenset()  # (contact id, role) of the engaged members when the last roster went out
