@@ -17,7 +17,7 @@ static const char *const FUNNEL[] = {"handoff",  "accepted",  "rejected",
 static const char *const SLA_KINDS[] = {"accept", "first_touch", "follow_up"};
 #define SLA_N 3
 static const char *const FEEDBACK[] = {"feedback_early", "feedback_stale", "feedback_unknown",
-                                       "feedback_ignored"};
+                                       "feedback_ignored", "feedback_no_handoff"};
 #define FEEDBACK_N (sizeof FEEDBACK / sizeof FEEDBACK[0])
 #define BUCKETS 512
 
@@ -267,8 +267,9 @@ void outcomes_print(const outcomes_t *o, FILE *out)
     fprintf(out,
             "\nfeedback: early (before its handoff) %" PRIu64
             ", stale (an earlier cycle's) %" PRIu64 ", unknown handoff %" PRIu64
-            ", ignored %" PRIu64 "\n",
-            all->feedback[0], all->feedback[1], all->feedback[2], all->feedback[3]);
+            ", ignored (disqualified, customer) %" PRIu64 ", without a handoff %" PRIu64 "\n",
+            all->feedback[0], all->feedback[1], all->feedback[2], all->feedback[3],
+            all->feedback[4]);
 }
 
 void outcomes_line(const outcomes_t *o, char *buf, size_t bufsz)

@@ -866,6 +866,7 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
     if (!p->fatal) {
         pipeline_commit(p, true);
         pgroup_clear(p->pg, destroy_message);
+        p->clocks_at_stop = timers_count(p->timers); /* leaving the group drops the index */
         if (p->consumer)
             rd_kafka_consumer_close(p->consumer);
     }
@@ -916,7 +917,7 @@ void pipeline_print_summary(pipeline_t *p, FILE *out)
             "sales feedback: %" PRIu64 " applied; SLA breaches %" PRIu64 "%s%s%s; %zu clocks "
             "pending\n",
             c[M_FEEDBACK], c[M_BREACHES], sum ? " (" : "", text, sum ? ")" : "",
-            timers_count(p->timers));
+            p->clocks_at_stop ? p->clocks_at_stop : timers_count(p->timers));
     outcomes_t *o = outcomes_of(p);
     if (o) {
         outcomes_line(o, text, sizeof(text));

@@ -140,6 +140,7 @@ struct pipeline {
     bool fatal;
     char fatal_err[512];
     bool outcomes_changed; /* since the last commit's "outcomes:" line */
+    size_t clocks_at_stop; /* entities with SLA clocks pending when the run ended */
 
     int64_t last_commit_mono_ms;
     hf_buf_t out_buf;

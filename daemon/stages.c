@@ -177,14 +177,14 @@ static int emit_breach(void *opaque, const hf_breach_t *b)
 static int count_outcome(pipeline_t *p, const char *dim, const char *value, const char *metric,
                          const char *detail)
 {
-    char name[512];
-    int n = snprintf(name, sizeof name, "%s|%s|%s%s%s", dim, value, metric, detail ? "|" : "",
-                     detail ? detail : "");
-    if (n < 0 || (size_t)n >= sizeof name)
-        n = (int)sizeof name - 1; /* a very long value: counted under its prefix */
-    for (char *c = name + strlen(dim) + 1; c < name + n; c++)
-        if (*c == '|' && c != name + strlen(dim) + 1 + strlen(value))
-            *c = '/';
+    char v[200], d[200], name[512];
+    snprintf(v, sizeof v, "%s", value);
+    snprintf(d, sizeof d, "%s", detail ? detail : "");
+    for (char *c = v; *c; c++)
+        *c = *c == '|' ? '/' : *c;
+    for (char *c = d; *c; c++)
+        *c = *c == '|' ? '/' : *c;
+    snprintf(name, sizeof name, "%s|%s|%s%s%s", dim, v, metric, detail ? "|" : "", d);
     return metrics_add_named(p->metrics, "outcome", name, 1);
 }
 

@@ -188,7 +188,8 @@ typedef struct hf_breach {
  * "opportunity", "won", "lost", "disqualified", "sla_met", "sla_breached",
  * "time_to_accept", "time_to_first_touch" (with @duration_ms), and, about feedback
  * itself, "feedback_early", "feedback_stale", "feedback_unknown",
- * "feedback_ignored". */
+ * "feedback_ignored", "feedback_no_handoff" (the detail: the action).  Outcomes of
+ * the funnel are counted only for an open case (a handoff's). */
 typedef struct hf_outcome {
     hf_entity_type_t entity_type;
     const char *metric;

@@ -92,12 +92,22 @@ int sla_set_stage(const sla_entity_t *e, hf_stage_t to, int64_t at_ms, const cha
     return sink->lifecycle(sink->opaque, &lc);
 }
 
+/* Marketing's numbers are about handoffs: what became of the entity while no case
+ * is open (sales working a lead marketing never handed over, or after a recycle) is
+ * counted as "feedback_no_handoff" instead, once per answer. */
+static bool about_a_case(const char *metric)
+{
+    return strncmp(metric, "feedback_", 9) == 0 || strcmp(metric, "handoff") == 0;
+}
+
 static int outcome(const sla_entity_t *e, const char *metric, const char *detail,
                    int64_t duration_ms, const hf_sink_t *sink)
 {
     if (!sink || !sink->outcome)
         return 0;
     const sla_state_t *s = e->sla;
+    if (!s->handoff_id && !about_a_case(metric))
+        return 0;
     hf_outcome_t o = {
         .entity_type = e->type,
         .metric = metric,
@@ -384,6 +394,11 @@ static int apply(const sla_entity_t *e, const answer_t *a, const hf_rules_t *rul
             return -ENOMEM;
         free(s->owner_id);
         s->owner_id = owner;
+    }
+    if (!s->handoff_id) {
+        int r = outcome(e, "feedback_no_handoff", hf_sales_action_name(a->action), 0, sink);
+        if (r < 0)
+            return r;
     }
     const char *who = s->owner_id ? s->owner_id : "sales";
     const char *reason = a->reason ? a->reason : "no reason given";

@@ -1140,6 +1140,224 @@ def now_ms():
 
 
 # ---------------------------------------------------------------------------
+# SLA clocks, feedback and outcomes (DESIGN §3 "SLA and feedback")
+# ---------------------------------------------------------------------------
+
+SLA_KINDS = ("accept", "first_touch", "follow_up")
+
+
+def breach_id(handoff_id_, sla, level):
+    """"br_" + 16 lower-hex digits of FNV-1a-64 over handoff_id 0x1f sla 0x1f level
+    (processors/output.h hf_breach_id)."""
+    assert sla in SLA_KINDS, sla
+    data = b"%s\x1f%s\x1f%d" % (handoff_id_.encode(), sla.encode(), level)
+    return "br_%016x" % fnv1a64(data)
+
+
+def _yaml_list(items):
+    return "[" + ", ".join(str(x) for x in items) + "]"
+
+
+def sla_block(accept="0", accept_escalate=(), first_touch="0", first_touch_escalate=(), follow_up="0",
+              attempts=1, follow_up_escalate=(), calendar=None, on_reload=None):
+    """The top-level `sla:` section with every clock written out (a clock left out
+    would take the shipped defaults): durations as YAML scalars ("3s"; "0" = off),
+    escalation delays as lists."""
+    lines = ["sla:"]
+    if calendar is not None:
+        lines.append("  calendar: %s" % calendar)
+    lines += ["  accept:", "    within: %s" % accept, "    escalate_after: %s" % _yaml_list(accept_escalate),
+              "  first_touch:", "    within: %s" % first_touch,
+              "    escalate_after: %s" % _yaml_list(first_touch_escalate),
+              "  follow_up:", "    attempts: %d" % attempts, "    within: %s" % follow_up,
+              "    escalate_after: %s" % _yaml_list(follow_up_escalate)]
+    if on_reload is not None:
+        lines.append("  on_reload: %s" % on_reload)
+    return "\n".join(lines) + "\n"
+
+
+def with_sla(text, **kw):
+    """@text (a rule file) with its sla section replaced by sla_block(**kw)."""
+    return yaml_set_block(text, "sla", sla_block(**kw))
+
+
+class TopicTail:
+    """One topic read from its beginning by a consumer that keeps what it read, so
+    a test can wait for records as they appear without re-reading the topic.
+    Values are decoded with python3-avro: .items is [(Record, record name, datum)].
+    Every wait is bounded by a deadline and a round count."""
+
+    MAX_ROUNDS = 100000
+
+    def __init__(self, env, topic_key):
+        self.env = env
+        self.topic = env.topics[topic_key]
+        self.c = _consumer(env.address)
+        self.tps = [TopicPartition(self.topic, p) for p in _partitions(self.c, self.topic)]
+        self.c.assign(self.tps)
+        self.c.seek_to_beginning(*self.tps)
+        self.items = []
+
+    def close(self):
+        if self.c is not None:
+            self.c.close()
+            self.c = None
+
+    def poll(self, timeout=0.2):
+        """One fetch round: what arrived within @timeout seconds is appended."""
+        batch = self.c.poll(timeout_ms=max(1, int(timeout * 1000)), max_records=5000)
+        got = []
+        for tp, msgs in batch.items():
+            for m in msgs:
+                r = Record(m.topic, m.partition, m.offset, m.key, m.value)
+                name, datum = AVRO.decode(m.value)
+                got.append((r, name, datum))
+        got.sort(key=lambda x: (x[0].partition, x[0].offset))
+        self.items.extend(got)
+        return got
+
+    def caught_up(self):
+        """Everything up to the partitions' current end offsets has been read."""
+        ends = self.c.end_offsets(self.tps)
+        return all(self.c.position(tp) >= off for tp, off in ends.items())
+
+    def drain(self, timeout=10.0):
+        """Reads up to the end offsets seen now; returns every datum read so far."""
+        deadline = time.monotonic() + timeout
+        for _ in range(self.MAX_ROUNDS):
+            if self.caught_up() or time.monotonic() > deadline:
+                break
+            self.poll(0.2)
+        return self.data()
+
+    def data(self, pred=None):
+        return [d for _, _, d in self.items if pred is None or pred(d)]
+
+    def wait(self, pred=None, count=1, timeout=20.0, what=None):
+        """Until at least @count data matching @pred were read; returns them all (in
+        the order read).  AssertionError on timeout, listing what was read."""
+        deadline = time.monotonic() + timeout
+        for _ in range(self.MAX_ROUNDS):
+            found = self.data(pred)
+            if len(found) >= count:
+                return found
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.poll(min(left, 0.2))
+        raise AssertionError("%s: %s not seen %d time(s) within %.0f s; read %d records:\n%s" %
+                             (self.topic, what or "records", count, timeout, len(self.items),
+                              "\n".join("  %r" % (d,) for d in self.data()[-30:])))
+
+    def settle(self, until_ms):
+        """Keeps reading until wall time @until_ms (epoch ms), bounded; returns all."""
+        for _ in range(self.MAX_ROUNDS):
+            left = (until_ms - now_ms()) / 1000.0
+            if left <= 0:
+                break
+            self.poll(min(left, 0.2))
+        return self.drain()
+
+
+def parse_outcomes(text):
+    """`handoffctl outcomes` (daemon/outcomes.c) as a dict:
+    {"funnel": {table title: {row: {column: n}}},
+     "reasons": {rejection reason: n},
+     "sla": {table title: {row: {"accept": (met, breached), "first_touch": ..., "follow_up": ...,
+                                 "median_accept": str, "median_first_touch": str}}},
+     "feedback": {"early": n, "stale": n, "unknown": n, "ignored": n}}.
+    Row labels are the first 28 columns (40 for the rejection reasons)."""
+    out = {"funnel": {}, "reasons": {}, "sla": {}, "feedback": {}}
+    sections = [s for s in re.split(r"\n\s*\n", text) if s.strip()]
+    for sec in sections:
+        lines = sec.splitlines()
+        head = lines[0]
+        if head.startswith("feedback:"):
+            m = re.search(r"early \(before its handoff\) (\d+), stale \(an earlier cycle's\) (\d+), "
+                          r"unknown handoff (\d+), ignored (\d+)", head)
+            if not m:
+                raise AssertionError("outcomes: unexpected feedback line %r" % head)
+            out["feedback"] = dict(zip(("early", "stale", "unknown", "ignored"), (int(x) for x in m.groups())))
+        elif head.startswith("rejected because"):
+            for l in lines[1:]:
+                out["reasons"][l[:40].rstrip()] = int(l[40:].strip())
+        elif "accept met/br" in head:
+            title = head[:28].rstrip()
+            rows = {}
+            for l in lines[1:]:
+                cells = l[28:].split()
+                if len(cells) != 5:
+                    raise AssertionError("outcomes: unexpected SLA row %r" % l)
+                row = {}
+                for k, cell in zip(SLA_KINDS, cells[:3]):
+                    met, br = cell.split("/")
+                    row[k] = (int(met), int(br))
+                row["median_accept"], row["median_first_touch"] = cells[3], cells[4]
+                rows[l[:28].rstrip()] = row
+            out["sla"][title] = rows
+        elif head.startswith("Outcomes") or head.startswith("no outcomes"):
+            continue
+        else:
+            title = head[:28].rstrip()
+            cols = head[28:].split()
+            rows = {}
+            for l in lines[1:]:
+                vals = l[28:].split()
+                if len(vals) != len(cols):
+                    raise AssertionError("outcomes: row %r does not match columns %r" % (l, cols))
+                rows[l[:28].rstrip()] = dict(zip(cols, (int(v) for v in vals)))
+            out["funnel"][title] = rows
+    return out
+
+
+def business_add(tz_name, start_ms, dur_ms, hours=None, holidays=(), max_days=3700):
+    """@start_ms plus @dur_ms of business time in calendar (@tz_name, @hours,
+    @holidays), computed with zoneinfo, independently of processors/calendar.c.
+    @hours: {weekday (0 = Monday): [("HH:MM", "HH:MM"), ...]}, default Monday to
+    Friday 09:00-17:00; @holidays: local dates "YYYY-MM-DD".  The result is
+    where the remaining time runs out (a deadline that ends exactly at a closing
+    time stays there)."""
+    import datetime
+    import zoneinfo
+    tz = zoneinfo.ZoneInfo(tz_name)
+    if hours is None:
+        hours = {wd: [("09:00", "17:00")] for wd in range(5)}
+    closed = {datetime.date.fromisoformat(d) for d in holidays}
+
+    def at(day, hhmm):
+        hh, mm = (int(x) for x in hhmm.split(":"))
+        extra = datetime.timedelta(0)
+        if hh == 24:
+            hh, extra = 0, datetime.timedelta(days=1)
+        local = datetime.datetime.combine(day + extra, datetime.time(hh, mm), tzinfo=tz)
+        return int(local.timestamp() * 1000)
+
+    left = dur_ms
+    t = start_ms
+    day = datetime.datetime.fromtimestamp(start_ms / 1000, tz).date()
+    for _ in range(max_days):
+        if day not in closed:
+            for open_, close in hours.get(day.weekday(), []):
+                o, c = at(day, open_), at(day, close)
+                s = max(o, t)
+                if s >= c:
+                    continue
+                if c - s >= left:
+                    return s + left
+                left -= c - s
+                t = c
+        day += datetime.timedelta(days=1)
+    raise AssertionError("business_add: no end within %d days" % max_days)
+
+
+def local_ms(tz_name, y, mo, d, hh, mm, ss=0):
+    """Epoch ms of a local wall time in @tz_name (zoneinfo; fold 0)."""
+    import datetime
+    import zoneinfo
+    return int(datetime.datetime(y, mo, d, hh, mm, ss, tzinfo=zoneinfo.ZoneInfo(tz_name)).timestamp() * 1000)
+
+
+# ---------------------------------------------------------------------------
 # unittest glue
 # ---------------------------------------------------------------------------
 
