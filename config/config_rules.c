@@ -721,9 +721,9 @@ static const cfgmap_entry_t lifecycle_entries[] = {
      .type = CFGMAP_BOOL,
      .def = "true",
      .offset = RULES(disqualified_reset_on_identify),
-     .help = "A disqualified contact that is identified again (a new identify event) becomes "
-             "known and may qualify anew; `false` keeps it disqualified until sales says "
-             "otherwise."},
+     .help = "A disqualified contact that is identified again (identify event or form) becomes "
+             "known and may qualify anew, behind the recycle gate; `false` keeps it "
+             "disqualified until sales recycle it."},
 };
 
 /* ---- qualify ---- */

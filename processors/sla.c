@@ -40,6 +40,7 @@ static void case_clear(sla_state_t *s)
     memset(s->clocks, 0, sizeof s->clocks);
     s->attempts = 0;
     s->no_response_due_ms = 0;
+    s->last_attempt_at_ms = 0;
     s->accepted = s->touched = false;
 }
 
@@ -278,21 +279,40 @@ static int stage_rank(hf_stage_t st)
     }
 }
 
+/* Feedback parked for this cycle's handoff can never apply once the cycle is over:
+ * counted as stale and dropped. */
+static int drop_parked(const sla_entity_t *e, const hf_sink_t *sink)
+{
+    sla_state_t *s = e->sla;
+    int r = 0;
+    for (size_t i = 0; i < s->parked_count; i++) {
+        if (r == 0)
+            r = outcome(e, "feedback_stale", hf_sales_action_name(s->parked[i].action), 0, sink);
+        parked_free(&s->parked[i]);
+    }
+    s->parked_count = 0;
+    return r;
+}
+
 /* Back to nurture: the case closes, a new cycle begins, the recycle gate shuts. */
-static int recycle(const sla_entity_t *e, int64_t at_ms, const char *why, const char *cause,
-                   const hf_sink_t *sink, bool *recycled)
+/* @at_ms dates the lifecycle change; @gate_ms (event time) is what the cooldown and
+ * the new evidence count from. */
+static int recycle(const sla_entity_t *e, int64_t at_ms, int64_t gate_ms, const char *why,
+                   const char *cause, const hf_sink_t *sink, bool *recycled)
 {
     sla_state_t *s = e->sla;
     int r = outcome(e, "recycled", why, 0, sink);
     if (r == 0)
         r = sla_set_stage(e, HF_STAGE_RECYCLED, at_ms, cause, sink);
+    if (r == 0)
+        r = drop_parked(e, sink);
     if (r < 0)
         return r;
     case_clear(s);
     (*e->cycle)++;
     *e->handed_off = false;
     s->recycled = true;
-    s->recycled_at_ms = at_ms;
+    s->recycled_at_ms = gate_ms;
     s->new_points = 0;
     *recycled = true;
     return 0;
@@ -345,9 +365,11 @@ static int take_contact(const sla_entity_t *e, const answer_t *a, const hf_rules
     if (r == 0 && (uint32_t)s->attempts >= needed) {
         r = satisfy(e, HF_SLA_FOLLOW_UP, a->at_ms, now_ms, sink);
         /* every attempt made and still no meeting: recycled if nothing follows */
-        if (r == 0 && s->handoff_id && rules->recycle_no_response_ms > 0)
+        if (r == 0 && s->handoff_id && rules->recycle_no_response_ms > 0) {
             s->no_response_due_ms =
                 hf_calendar_add(case_calendar(s, rules), now_ms, rules->recycle_no_response_ms);
+            s->last_attempt_at_ms = a->at_ms;
+        }
     }
     return r;
 }
@@ -383,8 +405,9 @@ static int apply(const sla_entity_t *e, const answer_t *a, const hf_rules_t *rul
 {
     sla_state_t *s = e->sla;
     int rank = stage_rank(*e->stage);
-    if (rank == 8 || (rank == 7 && a->action != HF_SALES_WON)) {
-        /* disqualified stays so until an identify resets it; a customer is one */
+    if ((rank == 8 && a->action != HF_SALES_RECYCLED) || (rank == 7 && a->action != HF_SALES_WON)) {
+        /* disqualified stays so until an identify resets it (per config) or sales
+         * recycle it; a customer is one */
         int r = outcome(e, "feedback_ignored", hf_sales_action_name(a->action), 0, sink);
         return r < 0 ? r : SLA_FEEDBACK_IGNORED;
     }
@@ -449,7 +472,8 @@ static int apply(const sla_entity_t *e, const answer_t *a, const hf_rules_t *rul
         if (r == 0)
             r = sla_set_stage(e, HF_STAGE_LOST, a->at_ms, cause, sink);
         if (r == 0)
-            r = recycle(e, a->at_ms, "lost", "recycled to nurture after lost", sink, recycled);
+            r = recycle(e, a->at_ms, a->at_ms, "lost", "recycled to nurture after lost", sink,
+                        recycled);
         break;
     case HF_SALES_REJECTED:
         snprintf(cause, sizeof cause, "rejected by %s: %s", who, reason);
@@ -457,13 +481,13 @@ static int apply(const sla_entity_t *e, const answer_t *a, const hf_rules_t *rul
         if (r == 0)
             r = outcome(e, "rejected", reason, 0, sink);
         if (r == 0)
-            r = recycle(e, a->at_ms, "rejected", cause, sink, recycled);
+            r = recycle(e, a->at_ms, a->at_ms, "rejected", cause, sink, recycled);
         break;
     case HF_SALES_RECYCLED:
         snprintf(cause, sizeof cause, "recycled by %s: %s", who, reason);
         r = take_close(e, a, now_ms, sink);
         if (r == 0)
-            r = recycle(e, a->at_ms, "by sales", cause, sink, recycled);
+            r = recycle(e, a->at_ms, a->at_ms, "by sales", cause, sink, recycled);
         break;
     case HF_SALES_DISQUALIFIED:
         snprintf(cause, sizeof cause, "disqualified by %s: %s", who, reason);
@@ -494,6 +518,10 @@ static int park(const sla_entity_t *e, const hf_event_t *ev, const answer_t *a,
         parked_free(&old);
         if (r < 0)
             return r;
+        if (*recycled) /* the cycle this one names is over */
+            return outcome(e, "feedback_stale", hf_sales_action_name(a->action), 0, sink) < 0
+                       ? -ENOMEM
+                       : SLA_FEEDBACK_STALE;
     }
     size_t cap = s->parked_count;
     sla_parked_t *grown = vec_grow(s->parked, &cap, s->parked_count + 1, sizeof *grown);
@@ -581,10 +609,10 @@ int sla_feedback(const sla_entity_t *e, const hf_event_t *ev, const hf_rules_t *
     case 0:
         return apply(e, &a, rules, now_ms, sink, recycled);
     case 1:
-        r = outcome(e, "feedback_early", action, 0, sink);
+        r = park(e, ev, &a, rules, now_ms, sink, recycled);
         if (r == 0)
-            r = park(e, ev, &a, rules, now_ms, sink, recycled);
-        return r < 0 ? r : SLA_FEEDBACK_PARKED;
+            r = outcome(e, "feedback_early", action, 0, sink);
+        return r < 0 ? r : r == SLA_FEEDBACK_STALE ? r : SLA_FEEDBACK_PARKED;
     case 2:
         r = outcome(e, "feedback_stale", action, 0, sink);
         return r < 0 ? r : SLA_FEEDBACK_STALE;
@@ -622,7 +650,9 @@ int sla_fire(const sla_entity_t *e, const hf_rules_t *rules, int64_t now_ms, con
     if (s->no_response_due_ms && s->no_response_due_ms <= now_ms) {
         char cause[160];
         snprintf(cause, sizeof cause, "no response after %d attempts", (int)s->attempts);
-        return recycle(e, now_ms, "no response", cause, sink, recycled);
+        /* the change happens now; the gate counts from the last attempt (event time),
+         * like every other recycle */
+        return recycle(e, now_ms, s->last_attempt_at_ms, "no response", cause, sink, recycled);
     }
     return 0;
 }
@@ -658,12 +688,16 @@ int sla_identify_reset(const sla_entity_t *e, const hf_rules_t *rules, int64_t a
         return 0;
     int r =
         sla_set_stage(e, HF_STAGE_KNOWN, at_ms, "identified again after disqualification", sink);
+    if (r == 0)
+        r = drop_parked(e, sink);
     if (r < 0)
         return r;
     case_clear(e->sla);
     (*e->cycle)++;
     *e->handed_off = false;
-    e->sla->recycled = false;
+    /* a fresh start, not a free pass: the next handoff passes the recycle gate */
+    e->sla->recycled = true;
+    e->sla->recycled_at_ms = at_ms;
     e->sla->new_points = 0;
     return 1;
 }
@@ -691,6 +725,7 @@ void sla_encode(binenc_writer_t *w, const sla_state_t *s)
     binenc_put_array_end(w);
     binenc_put_int(w, s->attempts);
     binenc_put_long(w, s->no_response_due_ms);
+    binenc_put_long(w, s->last_attempt_at_ms);
     binenc_put_bool(w, s->accepted);
     binenc_put_bool(w, s->touched);
     binenc_put_bool(w, s->recycled);
@@ -736,6 +771,7 @@ void sla_decode(binenc_reader_t *r, sla_state_t *s)
         binenc_fail(r);
     s->attempts = binenc_get_int_range(r, 0, INT32_MAX);
     s->no_response_due_ms = binenc_get_long(r);
+    s->last_attempt_at_ms = binenc_get_long(r);
     s->accepted = binenc_get_bool(r);
     s->touched = binenc_get_bool(r);
     s->recycled = binenc_get_bool(r);

@@ -30,7 +30,8 @@
  * within `no_response_after` of the last follow-up attempt.  A recycle starts a new
  * qualification cycle, whose handoff needs the cooldown *and* new evidence
  * (sla_may_qualify).  Disqualified is terminal until an identify resets it (per
- * config); customer is terminal for qualification. */
+ * config, behind the same gate) or sales recycle it; customer is terminal for
+ * qualification. */
 #pragma once
 
 #include <stdbool.h>
@@ -69,6 +70,7 @@ typedef struct sla_state {
     sla_clock_t clocks[HF_SLA__COUNT];
     int32_t attempts;           /* contacted, this case */
     int64_t no_response_due_ms; /* recycle then unless progress; 0 = none */
+    int64_t last_attempt_at_ms; /* event time of the attempt that scheduled it */
     bool accepted, touched;
 
     /* the recycle gate for the next handoff (event time) */
@@ -159,7 +161,8 @@ bool sla_may_qualify(const sla_state_t *s, const hf_rules_t *rules, int64_t t, b
 bool sla_fresh_evidence(const sla_state_t *s, int64_t last_matched_ms);
 
 /* An identify for a disqualified entity with rules->disqualified_reset_on_identify:
- * back to known, a new cycle.  Returns 1 when it reset, 0 when not, or the sink's
- * errno. */
+ * back to known, a new cycle behind the recycle gate (cooldown and new evidence, from
+ * @at_ms; hand-raisers pass per config).  Returns 1 when it reset, 0 when not, or the
+ * sink's errno. */
 int sla_identify_reset(const sla_entity_t *e, const hf_rules_t *rules, int64_t at_ms,
                        const hf_sink_t *sink);
