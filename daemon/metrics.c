@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../processors/hash.h"
+
 static const char *const fixed_names[M__COUNT] = {
     [M_CONSUMED] = "consumed", [M_FOLDED] = "folded",       [M_DUPLICATES] = "duplicates",
     [M_DLQ] = "dlq",           [M_FORWARDED] = "forwarded", [M_REMOTE] = "forwarded_remote",
@@ -25,6 +27,11 @@ struct metrics {
     uint64_t flushed[M__COUNT];
     named_t *named;
     size_t named_count, named_cap;
+    /* open addressing over named: slot = index + 1, 0 = empty; a power of two, at
+     * most half full (outcome counters are counted per handoff and answer, by
+     * several dimensions each: a linear search would grow with the campaigns) */
+    size_t *slots;
+    size_t slot_count;
 };
 
 const char *metrics_name(metric_t id)
@@ -44,6 +51,7 @@ void metrics_free(metrics_t *m)
     for (size_t i = 0; i < m->named_count; i++)
         free(m->named[i].key);
     free(m->named);
+    free(m->slots);
     free(m);
 }
 
@@ -52,12 +60,34 @@ uint64_t *metrics_counters(metrics_t *m)
     return m->counters;
 }
 
+/* The slot of @key: where it is, or the empty one where it would go. */
+static size_t *slot_of(const metrics_t *m, const char *key)
+{
+    size_t mask = m->slot_count - 1;
+    for (size_t i = (size_t)hash_fnv1a64_str(key) & mask;; i = (i + 1) & mask)
+        if (!m->slots[i] || strcmp(m->named[m->slots[i] - 1].key, key) == 0)
+            return &m->slots[i];
+}
+
 static named_t *named_find(const metrics_t *m, const char *key)
 {
+    if (!m->slot_count)
+        return NULL;
+    size_t *slot = slot_of(m, key);
+    return *slot ? &m->named[*slot - 1] : NULL;
+}
+
+static int reindex(metrics_t *m, size_t slot_count)
+{
+    size_t *slots = calloc(slot_count, sizeof *slots);
+    if (!slots)
+        return -ENOMEM;
+    free(m->slots);
+    m->slots = slots;
+    m->slot_count = slot_count;
     for (size_t i = 0; i < m->named_count; i++)
-        if (strcmp(m->named[i].key, key) == 0)
-            return &m->named[i];
-    return NULL;
+        *slot_of(m, m->named[i].key) = i + 1;
+    return 0;
 }
 
 static named_t *named_get(metrics_t *m, const char *key)
@@ -65,6 +95,9 @@ static named_t *named_get(metrics_t *m, const char *key)
     named_t *n = named_find(m, key);
     if (n)
         return n;
+    if (2 * (m->named_count + 1) > m->slot_count &&
+        reindex(m, m->slot_count ? m->slot_count * 2 : 64) < 0)
+        return NULL;
     if (m->named_count == m->named_cap) {
         size_t cap = m->named_cap ? m->named_cap * 2 : 16;
         named_t *p = realloc(m->named, cap * sizeof(*p));
@@ -79,6 +112,7 @@ static named_t *named_get(metrics_t *m, const char *key)
         return NULL;
     n->value = n->flushed = 0;
     m->named_count++;
+    *slot_of(m, n->key) = m->named_count;
     return n;
 }
 

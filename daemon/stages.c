@@ -177,7 +177,8 @@ static int emit_breach(void *opaque, const hf_breach_t *b)
 static int count_outcome(pipeline_t *p, const char *dim, const char *value, const char *metric,
                          const char *detail)
 {
-    char v[200], d[200], name[512];
+    /* bounded so that the counter's key fits the metrics store's (250 bytes) */
+    char v[96], d[96], name[240];
     snprintf(v, sizeof v, "%s", value);
     snprintf(d, sizeof d, "%s", detail ? detail : "");
     for (char *c = v; *c; c++)
