@@ -152,6 +152,13 @@ static bool posix_rules(const char *s, hf_tz_rule_t *rule)
     return posix_date(&s, &rule->dst_end) && *s == '\0';
 }
 
+/* RFC 8536 §3.2: UT offsets SHOULD lie in [-89999, 93599] seconds (-25 h to +26 h);
+ * the calendar arithmetic relies on it. */
+static bool tz_offset_sane(int64_t off)
+{
+    return off >= -89999 && off <= 93599;
+}
+
 int tzfile_parse_posix(hf_tz_rule_t *out, const char *spec)
 {
     if (!spec)
@@ -174,7 +181,14 @@ int tzfile_parse_posix(hf_tz_rule_t *out, const char *spec)
         }
         if (!posix_rules(*p ? p : POSIX_DEFAULT_RULES, &rule))
             return -EINVAL;
+        /* no real zone moves its clocks by more than a day at once, and the calendar
+         * arithmetic relies on that (processors/calendar.c) */
+        int64_t jump = (int64_t)rule.dst_offset_s - rule.std_offset_s;
+        if (jump > 86400 || jump < -86400 || !tz_offset_sane(rule.dst_offset_s))
+            return -EINVAL;
     }
+    if (!tz_offset_sane(rule.std_offset_s))
+        return -EINVAL;
     *out = rule;
     return 0;
 }
@@ -235,7 +249,7 @@ static int tzif_check_types(const uint8_t *types, const tzif_header_t *h, const 
 {
     for (uint32_t i = 0; i < h->typecnt; i++) {
         const uint8_t *t = types + (size_t)i * TZIF_TTINFO_BYTES;
-        if ((int32_t)be32(t) == INT32_MIN || t[4] > 1 || t[5] >= h->charcnt)
+        if (!tz_offset_sane((int32_t)be32(t)) || t[4] > 1 || t[5] >= h->charcnt)
             return tz_error(err, errsz, -EINVAL,
                             "time zone \"%s\": corrupt local time type %" PRIu32, name, i);
     }
@@ -281,6 +295,11 @@ static int tzif_transitions(hf_tz_t *tz, const uint8_t *p, const tzif_header_t *
                             "time zone \"%s\": transition %" PRIu32 " out of order", name, i);
         previous_s = at_s;
         int32_t offset_s = tzif_type_offset(types, indices[i]);
+        if ((int64_t)offset_s - in_effect_s > 86400 || (int64_t)in_effect_s - offset_s > 86400)
+            return tz_error(err, errsz, -EINVAL,
+                            "time zone \"%s\": transition %" PRIu32
+                            " moves the clock by more than a day",
+                            name, i);
         if (offset_s == in_effect_s && i + 1 < h->timecnt)
             continue;
         tz->trans_at_s[tz->trans_count] = at_s;
