@@ -1265,7 +1265,7 @@ def parse_outcomes(text):
      "reasons": {rejection reason: n},
      "sla": {table title: {row: {"accept": (met, breached), "first_touch": ..., "follow_up": ...,
                                  "median_accept": str, "median_first_touch": str}}},
-     "feedback": {"early": n, "stale": n, "unknown": n, "ignored": n}}.
+     "feedback": {"early": n, "stale": n, "unknown_handoff": n, "ignored": n, ...}}.
     Row labels are the first 28 columns (40 for the rejection reasons)."""
     out = {"funnel": {}, "reasons": {}, "sla": {}, "feedback": {}}
     sections = [s for s in re.split(r"\n\s*\n", text) if s.strip()]
@@ -1273,11 +1273,12 @@ def parse_outcomes(text):
         lines = sec.splitlines()
         head = lines[0]
         if head.startswith("feedback:"):
-            m = re.search(r"early \(before its handoff\) (\d+), stale \(an earlier cycle's\) (\d+), "
-                          r"unknown handoff (\d+), ignored (\d+)", head)
-            if not m:
+            # "feedback: early (before its handoff) 1, stale (...) 0, unknown handoff 0, ..."
+            # -> {"early": 1, "stale": 0, "unknown_handoff": 0, ...}
+            pairs = re.findall(r"([a-z][a-z ]*?)(?: \([^)]*\))? (\d+)(?:,|$)", head[len("feedback:"):])
+            if not pairs:
                 raise AssertionError("outcomes: unexpected feedback line %r" % head)
-            out["feedback"] = dict(zip(("early", "stale", "unknown", "ignored"), (int(x) for x in m.groups())))
+            out["feedback"] = {k.strip().replace(" ", "_"): int(v) for k, v in pairs}
         elif head.startswith("rejected because"):
             for l in lines[1:]:
                 out["reasons"][l[:40].rstrip()] = int(l[40:].strip())
