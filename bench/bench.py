@@ -221,8 +221,8 @@ def parse_summary(text):
                   r"partitions (\d+) ms", text)
     s["commits"], s["commit_ms"], s["commit_max_ms"], s["wait_ms"] = \
         (int(x) for x in m.groups()) if m else (0, 0, 0, 0)
-    m = re.search(r"account feedback deferred \(sales feedback is not applied yet\): (\d+)", text)
-    s["deferred"] = int(m.group(1)) if m else 0
+    m = re.search(r"sales feedback: (\d+) applied; SLA breaches (\d+)", text)
+    s["feedback"], s["breaches"] = (int(x) for x in m.groups()) if m else (0, 0)
     m = re.search(r"offset gaps[^:]*: (\d+)", text)
     s["offset_gaps"] = int(m.group(1)) if m else 0
     return s
@@ -554,11 +554,11 @@ def print_table(r, failures):
                          fmt_int(d["input_events_per_s"]), r["commit_interval"], fmt_int(r["input_records"]),
                          fmt_int(d["rekeyed"]), d["seconds"], fmt_int(d["records_per_s"]))))
         rows.append(("", "folded %s, duplicates dropped %s, handoffs %s (%s), dead letters %s%s, "
-                     "account feedback deferred %s" % (
+                     "sales feedback applied %s, SLA breaches %s" % (
                          fmt_int(d["folded"]), fmt_int(d["duplicates"]), fmt_int(d["handoffs"]),
                          d["handoff_detail"].strip("()"), fmt_int(d["dead_letters"]),
                          " " + d["dead_letter_detail"] if d["dead_letter_detail"] else "",
-                         fmt_int(d["deferred"]))))
+                         fmt_int(d["feedback"]), fmt_int(d["breaches"]))))
         rows.append(("", "stage 3: %s member updates, %s rosters, %s merges (%s accounts)" % (
             fmt_int(d["member_updates"]), fmt_int(d["rosters"]), fmt_int(d["merges"]),
             fmt_int(r["accounts"]))))

@@ -239,6 +239,8 @@ static int key_of(char *buf, size_t bufsz, hf_entity_type_t type, const char *id
 
 int timers_set(timers_t *t, hf_entity_type_t type, const char *id, int64_t due_ms)
 {
+    if (!due_ms && !t->entries)
+        return 0; /* nothing to remove: the common case of an entity with no case */
     char key[4096];
     size_t len;
     int r = key_of(key, sizeof key, type, id, &len);

@@ -158,11 +158,12 @@ int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
     }
 
     int r = fit_fold(&s->traits, ev);
-    double before = score_value_at(&s->score, rules, t);
+    /* points earned after a recycle are the new evidence a requalification needs */
+    bool gate = s->sla.recycled;
+    double before = gate ? score_value_at(&s->score, rules, t) : 0;
     if (r == 0)
         r = score_fold(&s->score, ev, rules, NULL);
-    /* points earned after a recycle are the new evidence a requalification needs */
-    if (r == 0)
+    if (r == 0 && gate)
         sla_note_points(&s->sla, t, score_value_at(&s->score, rules, t) - before);
     if (r == 0)
         r = contact_note_attribution(s, ev);

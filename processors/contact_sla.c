@@ -23,6 +23,9 @@ static int take_value(char **slot, int64_t *slot_at, const char *v, int64_t at_m
 {
     if (!take)
         return 0;
+    *slot_at = at_ms;
+    if (*slot && strcmp(*slot, v) == 0)
+        return 0; /* the same campaign again: only its time moves */
     char *copy = strdup(v);
     if (!copy)
         return -ENOMEM;
