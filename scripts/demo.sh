@@ -33,12 +33,13 @@ trap cleanup EXIT
 # SLA clocks run in business hours (config/handoff.yaml: accept within 4 business
 # hours, first touch within 8).  So that the demo shows them running out within a
 # minute, the daemon's wall clock is simulated: it starts on Monday 09:00 New York
-# time and runs 1800 times as fast (one real second is half a business hour).
+# time and runs 3600 times as fast (one real second is one hour).
 sim_start=$(TZ=America/New_York date -d 'last monday 09:00' +%s%3N)
-export HANDOFF_CLOCK="${sim_start}@$(date +%s%3N)x1800"
+export HANDOFF_CLOCK="${sim_start}@$(date +%s%3N)x3600"
 
 # The daemon runs the mock cluster in-process and stops 20 s after the traffic
-# ends (ten simulated hours: time for the clocks of the last handoffs to run out).
+# ends (twenty simulated hours: into Tuesday's business hours, when the clocks of
+# Monday afternoon's handoffs run out).
 build/daemon/handoffd -c config/handoff.yaml --embedded --state "$work/state" \
   --exit-when-idle 20 --progress 5 >"$work/daemon.out" 2> >(tee "$work/daemon.log" >&2) &
 daemon_pid=$!
