@@ -387,10 +387,9 @@ static int build_buying_group(build_t *b, const account_view_t *v, const hf_rule
     return 0;
 }
 
-int account_emit_handoff(account_state_t *s, const account_view_t *v,
-                         const hf_account_rule_t *rule, const hf_rules_t *rules,
-                         hf_stage_t stage_before, int64_t qualified_at_ms, int64_t now_ms,
-                         const hf_sink_t *sink)
+int account_emit_handoff(account_state_t *s, const account_view_t *v, const hf_account_rule_t *rule,
+                         const hf_rules_t *rules, hf_stage_t stage_before, int64_t qualified_at_ms,
+                         int64_t now_ms, const hf_sink_t *sink)
 {
     build_t b = {.text = HF_BUF_INIT};
     char handoff_id[HF_HANDOFF_ID_SIZE];

@@ -165,7 +165,6 @@ const hf_account_rule_t *account_rule_match(const account_view_t *v, const hf_ru
 
 /* Emits the handoff of @rule for @s (viewed as @v) into @sink: the payload of
  * account_handoff.c.  Returns 0, -ENOMEM or the sink's errno. */
-int account_emit_handoff(account_state_t *s, const account_view_t *v,
-                         const hf_account_rule_t *rule, const hf_rules_t *rules,
-                         hf_stage_t stage_before, int64_t qualified_at_ms, int64_t now_ms,
-                         const hf_sink_t *sink);
+int account_emit_handoff(account_state_t *s, const account_view_t *v, const hf_account_rule_t *rule,
+                         const hf_rules_t *rules, hf_stage_t stage_before, int64_t qualified_at_ms,
+                         int64_t now_ms, const hf_sink_t *sink);

@@ -58,9 +58,9 @@ const char *contact_state_redirect(const contact_state_t *s);
 
 typedef enum contact_fold_result {
     CONTACT_FOLD_APPLIED = 0,
-    CONTACT_FOLD_DUPLICATE = 1, /* event_id seen before: nothing changed */
-    CONTACT_FOLD_REDIRECT = 2,  /* @s is a merge's redirect (contact_state_redirect()):
-                                   nothing changed; the event belongs to the survivor */
+    CONTACT_FOLD_DUPLICATE = 1,       /* event_id seen before: nothing changed */
+    CONTACT_FOLD_REDIRECT = 2,        /* @s is a merge's redirect (contact_state_redirect()):
+                                         nothing changed; the event belongs to the survivor */
     CONTACT_FOLD_UNKNOWN_HANDOFF = 3, /* sales feedback naming no handoff of this contact:
                                          counted, nothing changed; the caller keeps the
                                          record (dead letter) */

@@ -198,7 +198,7 @@ typedef struct hf_sla_rule {
 } hf_sla_rule_t;
 
 typedef struct hf_team_calendar {
-    char *team;  /* owned */
+    char *team;   /* owned */
     int calendar; /* index into calendars */
 } hf_team_calendar_t;
 
@@ -302,12 +302,12 @@ typedef struct hf_rules {
     bool sla_recompute_on_reload; /* running clocks take the new durations */
 
     /* feedback and recycling */
-    int recycle_score;            /* HF_RECYCLE_SCORE_* */
-    int64_t recycle_cooldown_ms;  /* event time after a recycle before requalifying */
-    int32_t recycle_new_points;   /* points earned since the recycle needed to requalify */
-    bool recycle_hand_raisers_bypass; /* a hand-raiser requalifies at once */
-    int64_t recycle_no_response_ms; /* business time after the last follow-up attempt with
-                                       no meeting: recycled; 0 = never */
+    int recycle_score;                   /* HF_RECYCLE_SCORE_* */
+    int64_t recycle_cooldown_ms;         /* event time after a recycle before requalifying */
+    int32_t recycle_new_points;          /* points earned since the recycle needed to requalify */
+    bool recycle_hand_raisers_bypass;    /* a hand-raiser requalifies at once */
+    int64_t recycle_no_response_ms;      /* business time after the last follow-up attempt with
+                                            no meeting: recycled; 0 = never */
     bool disqualified_reset_on_identify; /* an identify makes a disqualified contact known */
 } hf_rules_t;
 
