@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../processors/vec.h"
 #include "metrics.h"
 
 /* Columns of the attribution tables, in print order. */
@@ -69,14 +70,10 @@ static row_t *row_of(outcomes_t *o, const char *dim, size_t dim_len, const char 
             strlen(o->rows[i].value) == value_len &&
             memcmp(o->rows[i].value, value, value_len) == 0)
             return &o->rows[i];
-    if (o->count == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 32;
-        row_t *g = realloc(o->rows, cap * sizeof *g);
-        if (!g)
-            return NULL;
-        o->rows = g;
-        o->cap = cap;
-    }
+    row_t *g = vec_grow(o->rows, &o->cap, o->count + 1, sizeof *g);
+    if (!g)
+        return NULL;
+    o->rows = g;
     row_t *r = &o->rows[o->count];
     *r = (row_t){0};
     r->dim = strndup(dim, dim_len);

@@ -14,6 +14,7 @@
 #include "../processors/account.h"
 #include "../processors/contact.h"
 #include "../processors/identity.h"
+#include "../processors/vec.h"
 #include "kafka.h"
 #include "log.h"
 #include "pipeline_priv.h"
@@ -959,6 +960,20 @@ static rd_kafka_message_t timer_origin(pipeline_t *p, hf_entity_type_t type)
     };
 }
 
+/* The cached state of a timer's entity, or NULL with *r as for state_of(). */
+static cache_entry_t *timer_entity(pipeline_t *p, hf_entity_type_t type, const char *id,
+                                   const rd_kafka_message_t *origin, int *r)
+{
+    cache_t *cache = type == HF_ENTITY_ACCOUNT ? p->account_cache : p->contact_cache;
+    return state_of(p, cache, origin, id, NULL, r);
+}
+
+static int64_t next_due_of(hf_entity_type_t type, const void *state)
+{
+    return type == HF_ENTITY_ACCOUNT ? account_state_next_due(state)
+                                     : contact_state_next_due(state);
+}
+
 int stages_fire_timers(pipeline_t *p, int64_t now_ms, unsigned max)
 {
     hf_entity_type_t type;
@@ -973,26 +988,20 @@ int stages_fire_timers(pipeline_t *p, int64_t now_ms, unsigned max)
         rd_kafka_message_t origin = timer_origin(p, type);
         p->current_msg = &origin;
         p->current_ts = now_ms;
-        cache_t *cache = type == HF_ENTITY_ACCOUNT ? p->account_cache : p->contact_cache;
-        cache_entry_t *e = state_of(p, cache, &origin, id, NULL, &r);
+        cache_entry_t *e = timer_entity(p, type, id, &origin, &r);
         if (!e) {
             r = r > 0 ? 0 : r; /* gone or corrupt (dead-lettered): nothing to fire */
             continue;
         }
         p->ctr[M_TIMERS_FIRED]++;
         bool owed_before = type == HF_ENTITY_CONTACT && contact_state_summary_pending(e->state);
-        int64_t next;
-        if (type == HF_ENTITY_ACCOUNT) {
-            r = account_sla_fire(e->state, p->cfg->rules, now_ms, &sink);
-            next = account_state_next_due(e->state);
-        } else {
-            r = contact_sla_fire(e->state, p->cfg->rules, now_ms, &sink);
-            next = contact_state_next_due(e->state);
-        }
+        r = type == HF_ENTITY_ACCOUNT ? account_sla_fire(e->state, p->cfg->rules, now_ms, &sink)
+                                      : contact_sla_fire(e->state, p->cfg->rules, now_ms, &sink);
         if (r < 0)
             break;
         cache_entry_touch(e);
         /* never again for the same instant: a clock that cannot move on stops here */
+        int64_t next = next_due_of(type, e->state);
         r = note_due(p, type, id, next > now_ms ? next : 0);
         if (r == 0 && type == HF_ENTITY_CONTACT && !owed_before)
             r = track_owed(p, e->state); /* a recycle changed its stage */
@@ -1005,70 +1014,50 @@ int stages_fire_timers(pipeline_t *p, int64_t now_ms, unsigned max)
     return r < 0 ? r : 0;
 }
 
-static int reschedule_one(void *opaque, hf_entity_type_t type, const char *id)
-{
-    pipeline_t *p = opaque;
-    rd_kafka_message_t origin = timer_origin(p, type);
-    int r;
-    cache_t *cache = type == HF_ENTITY_ACCOUNT ? p->account_cache : p->contact_cache;
-    cache_entry_t *e = state_of(p, cache, &origin, id, NULL, &r);
-    if (!e)
-        return r < 0 ? r : 0;
-    bool changed = type == HF_ENTITY_ACCOUNT ? account_sla_reschedule(e->state, p->cfg->rules)
-                                             : contact_sla_reschedule(e->state, p->cfg->rules);
-    if (changed)
-        cache_entry_touch(e);
-    return 0;
-}
-
-typedef struct due_item {
-    hf_entity_type_t type;
-    char *id;
-} due_item_t;
+/* The entities of the timers index, copied out (rescheduling changes the index). */
+typedef struct due_list {
+    struct due_item {
+        hf_entity_type_t type;
+        char *id;
+    } * items;
+    size_t n, cap;
+} due_list_t;
 
 static int collect_due(void *opaque, hf_entity_type_t type, const char *id)
 {
-    struct {
-        due_item_t *items;
-        size_t n, cap;
-    } *c = opaque;
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 64;
-        due_item_t *g = realloc(c->items, cap * sizeof *g);
-        if (!g)
-            return -ENOMEM;
-        c->items = g;
-        c->cap = cap;
-    }
+    due_list_t *c = opaque;
+    struct due_item *g = vec_grow(c->items, &c->cap, c->n + 1, sizeof *g);
+    if (!g)
+        return -ENOMEM;
+    c->items = g;
     if (!(c->items[c->n].id = strdup(id)))
         return -ENOMEM;
     c->items[c->n++].type = type;
     return 0;
 }
 
+static int reschedule_one(pipeline_t *p, hf_entity_type_t type, const char *id)
+{
+    rd_kafka_message_t origin = timer_origin(p, type);
+    int r;
+    cache_entry_t *e = timer_entity(p, type, id, &origin, &r);
+    if (!e)
+        return r < 0 ? r : 0;
+    bool changed = type == HF_ENTITY_ACCOUNT ? account_sla_reschedule(e->state, p->cfg->rules)
+                                             : contact_sla_reschedule(e->state, p->cfg->rules);
+    if (!changed)
+        return 0;
+    cache_entry_touch(e);
+    return note_due(p, type, id, next_due_of(type, e->state));
+}
+
 int stages_reschedule(pipeline_t *p)
 {
-    struct {
-        due_item_t *items;
-        size_t n, cap;
-    } c = {0};
-    /* collected first: rescheduling changes the index being walked */
+    due_list_t c = {0};
     int r = timers_each(p->timers, collect_due, &c);
     for (size_t i = 0; i < c.n; i++) {
         if (r == 0)
             r = reschedule_one(p, c.items[i].type, c.items[i].id);
-        if (r == 0) {
-            cache_t *cache =
-                c.items[i].type == HF_ENTITY_ACCOUNT ? p->account_cache : p->contact_cache;
-            cache_entry_t *e;
-            r = cache_get(cache, c.items[i].id, &e, p->errbuf, sizeof(p->errbuf));
-            if (r == 0 && e->state)
-                r = note_due(p, c.items[i].type, c.items[i].id,
-                             c.items[i].type == HF_ENTITY_ACCOUNT
-                                 ? account_state_next_due(e->state)
-                                 : contact_state_next_due(e->state));
-            r = r > 0 ? 0 : r;
-        }
         free(c.items[i].id);
     }
     free(c.items);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "../processors/hash.h"
+#include "../processors/vec.h"
 
 typedef struct entry {
     struct entry *next; /* in its bucket */
@@ -161,14 +162,10 @@ static int heap_push(timers_t *t, entry_t *e)
 {
     if (t->heap_len > 64 && t->heap_len > 2 * t->live)
         heap_rebuild(t);
-    if (t->heap_len == t->heap_cap) {
-        size_t cap = t->heap_cap ? t->heap_cap * 2 : 256;
-        heap_item_t *h = realloc(t->heap, cap * sizeof *h);
-        if (!h)
-            return -ENOMEM;
-        t->heap = h;
-        t->heap_cap = cap;
-    }
+    heap_item_t *h = vec_grow(t->heap, &t->heap_cap, t->heap_len + 1, sizeof *h);
+    if (!h)
+        return -ENOMEM;
+    t->heap = h;
     t->heap[t->heap_len] = (heap_item_t){e->due_ms, e};
     sift_up(t->heap, t->heap_len++);
     return 0;
@@ -181,14 +178,10 @@ static int mark_dirty(timers_t *t, entry_t *e)
     e->dirty = true;
     if (e->listed)
         return 0;
-    if (t->dirty_len == t->dirty_cap) {
-        size_t cap = t->dirty_cap ? t->dirty_cap * 2 : 256;
-        entry_t **d = realloc(t->dirty, cap * sizeof *d);
-        if (!d)
-            return -ENOMEM;
-        t->dirty = d;
-        t->dirty_cap = cap;
-    }
+    entry_t **d = vec_grow(t->dirty, &t->dirty_cap, t->dirty_len + 1, sizeof *d);
+    if (!d)
+        return -ENOMEM;
+    t->dirty = d;
     t->dirty[t->dirty_len++] = e;
     e->listed = true;
     return 0;

@@ -331,6 +331,21 @@ class Sla(h.ClusterTestCase):
         for cid in ("c-r1", "c-r2", "c-r3"):
             row = self.contact(env, cid)
             self.assertEqual((row["stage"], row["cycle"]), ("conversation_ready", 1), cid)
+
+        # "unless the new file says otherwise": sla.on_reload: recompute gives the
+        # running clock of c-r3 (60 s) the new duration from its own start
+        self.assertLess(h.now_ms(), r3["sla"]["accept_by"] - 5000, "test design: c-r3's clock runs")
+        recompute = h.with_sla(original, accept="4s", on_reload="recompute").replace(
+            "    rule: hand_raiser\n", "    rule: demo_or_sales\n")
+        with open(env.config_path, "w", encoding="utf-8") as f:
+            f.write(recompute)
+        mark = d.sighup()
+        d.proc.wait_for(r"reloaded ", timeout=20, start=mark)
+        b3 = breaches.wait(lambda x: x["entity_id"] == "c-r3", timeout=30, what="c-r3 recomputed")[0]
+        self.assertEqual(b3["breach_id"], h.breach_id(r3["handoff_id"], "accept", 1))
+        self.assertEqual((b3["sla"], b3["level"]), ("accept", 1))
+        self.assertEqual(b3["due_at"], r3["emitted_at"] + 4000)
+        self.assertLess(b3["breached_at"], r3["sla"]["accept_by"], "fired at the reload, not at 60 s")
         s = d.stop()
         self.assertEqual(s.handoffs_by_rule, {"hand_raiser": 2, "demo_or_sales": 1})
 
