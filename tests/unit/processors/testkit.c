@@ -1,8 +1,12 @@
 #include "testkit.h"
 
+#include <setjmp.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 /* Tests stop at the first allocation failure: they cannot do anything useful then. */
 static void *xcalloc(size_t n, size_t size)
@@ -363,6 +367,21 @@ hf_event_t tk_email(const char *event_id, int64_t at_ms, const char *contact_id,
     return ev;
 }
 
+hf_event_t tk_sales(const char *event_id, int64_t at_ms, hf_entity_type_t entity_type,
+                    const char *entity_id, hf_sales_action_t action, const char *handoff_id,
+                    const char *owner_id, const char *reason)
+{
+    hf_event_t ev = base_event(HF_EV_SALES, event_id, at_ms);
+    ev.source = "crm";
+    ev.entity_type = entity_type;
+    ev.entity_id = entity_id;
+    ev.handoff_id = handoff_id;
+    ev.owner_id = owner_id;
+    ev.sales_action = action;
+    ev.reason = reason;
+    return ev;
+}
+
 static tk_interest_t *copy_interests(const hf_interest_t *in, size_t n)
 {
     tk_interest_t *out = xcalloc(n, sizeof *out);
@@ -574,13 +593,58 @@ static int rec_forward(void *opaque, const char *contact_id, const void *raw, si
     return 0;
 }
 
+static int rec_breach(void *opaque, const hf_breach_t *b)
+{
+    tk_rec_t *rec = opaque;
+    if (rec->fail_with)
+        return rec->fail_with;
+    if (rec->breach_count == sizeof rec->breaches / sizeof rec->breaches[0])
+        abort();
+    rec->breaches[rec->breach_count++] = (tk_breach_t){
+        .breach_id = xstrdup(b->breach_id),
+        .handoff_id = xstrdup(b->handoff_id),
+        .entity_id = xstrdup(b->entity_id),
+        .owner_id = xstrdup(b->owner_id),
+        .entity_type = b->entity_type,
+        .sla = b->sla,
+        .due_at_ms = b->due_at_ms,
+        .breached_at_ms = b->breached_at_ms,
+        .level = b->level,
+    };
+    return 0;
+}
+
+static int rec_outcome(void *opaque, const hf_outcome_t *o)
+{
+    tk_rec_t *rec = opaque;
+    if (rec->fail_with)
+        return rec->fail_with;
+    if (rec->outcome_count == sizeof rec->outcomes / sizeof rec->outcomes[0])
+        abort();
+    rec->outcomes[rec->outcome_count++] = (tk_outcome_t){
+        .entity_type = o->entity_type,
+        .metric = xstrdup(o->metric),
+        .detail = xstrdup(o->detail),
+        .rule = xstrdup(o->rule),
+        .source = xstrdup(o->source),
+        .first_campaign = xstrdup(o->first_campaign),
+        .last_campaign = xstrdup(o->last_campaign),
+        .team = xstrdup(o->team),
+        .owner = xstrdup(o->owner),
+        .duration_ms = o->duration_ms,
+    };
+    return 0;
+}
+
 hf_sink_t tk_sink(tk_rec_t *rec)
 {
     return (hf_sink_t){.opaque = rec,
                        .handoff = rec_handoff,
                        .lifecycle = rec_lifecycle,
                        .member_update = rec_member_update,
-                       .roster = rec_roster};
+                       .roster = rec_roster,
+                       .breach = rec_breach,
+                       .outcome = rec_outcome};
 }
 
 identity_sink_t tk_identity_sink(tk_rec_t *rec)
@@ -657,6 +721,20 @@ void tk_rec_clear(tk_rec_t *rec)
         free(rec->forwards[i].contact_id);
         free(rec->forwards[i].raw);
     }
+    for (size_t i = 0; i < rec->breach_count; i++) {
+        tk_breach_t *b = &rec->breaches[i];
+        free(b->breach_id);
+        free(b->handoff_id);
+        free(b->entity_id);
+        free(b->owner_id);
+    }
+    for (size_t i = 0; i < rec->outcome_count; i++) {
+        tk_outcome_t *o = &rec->outcomes[i];
+        char *strs[] = {o->metric,         o->detail,        o->rule, o->source,
+                        o->first_campaign, o->last_campaign, o->team, o->owner};
+        for (size_t j = 0; j < sizeof strs / sizeof strs[0]; j++)
+            free(strs[j]);
+    }
     int fail_with = rec->fail_with;
     *rec = (tk_rec_t){0};
     rec->fail_with = fail_with;
@@ -669,4 +747,77 @@ const tk_reason_t *tk_find_reason(const tk_handoff_t *h, const char *rule, const
             (!detail_part || strstr(h->reasons[i].detail, detail_part)))
             return &h->reasons[i];
     return NULL;
+}
+
+size_t tk_count_outcomes(const tk_rec_t *rec, const char *metric, const char *detail)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rec->outcome_count; i++) {
+        const tk_outcome_t *o = &rec->outcomes[i];
+        if (strcmp(o->metric, metric) == 0 &&
+            (!detail || (o->detail && strcmp(o->detail, detail) == 0)))
+            n++;
+    }
+    return n;
+}
+
+const tk_outcome_t *tk_last_outcome(const tk_rec_t *rec, const char *metric)
+{
+    for (size_t i = rec->outcome_count; i-- > 0;)
+        if (strcmp(rec->outcomes[i].metric, metric) == 0)
+            return &rec->outcomes[i];
+    return NULL;
+}
+
+size_t tk_count_breaches(const tk_rec_t *rec, int sla)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rec->breach_count; i++)
+        n += rec->breaches[i].sla == sla;
+    return n;
+}
+
+void tk_assert_opt_string(const char *got, const char *want)
+{
+    if (!want)
+        assert_null(got);
+    else
+        assert_string_equal(got, want);
+}
+
+void tk_assert_same_bytes(const hf_buf_t *a, const hf_buf_t *b)
+{
+    assert_int_equal(a->len, b->len);
+    assert_memory_equal(a->data, b->data, a->len);
+}
+
+void tk_assert_change(const tk_rec_t *rec, size_t i, const char *entity_id, const char *from,
+                      const char *to, const char *cause, int64_t at_ms)
+{
+    assert_true(i < rec->change_count);
+    const tk_lifecycle_t *c = &rec->changes[i];
+    assert_string_equal(c->entity_id, entity_id);
+    assert_string_equal(c->from, from);
+    assert_string_equal(c->to, to);
+    assert_string_equal(c->cause, cause);
+    assert_int_equal(c->at_ms, at_ms);
+}
+
+void tk_assert_breach(const tk_rec_t *rec, size_t i, hf_entity_type_t entity_type,
+                      const char *entity_id, const char *handoff_id, int sla, int32_t level,
+                      int64_t due_at_ms, int64_t breached_at_ms, const char *owner)
+{
+    assert_true(i < rec->breach_count);
+    const tk_breach_t *b = &rec->breaches[i];
+    char id[HF_BREACH_ID_SIZE];
+    assert_true(hf_breach_id(id, sizeof id, handoff_id, sla, level) > 0);
+    assert_string_equal(b->breach_id, id);
+    assert_string_equal(b->handoff_id, handoff_id);
+    assert_int_equal(b->entity_type, entity_type);
+    assert_string_equal(b->entity_id, entity_id);
+    tk_assert_opt_string(b->owner_id, owner);
+    assert_int_equal(b->sla, sla);
+    assert_int_equal(b->level, level);
+    assert_int_equal(b->due_at_ms, due_at_ms);
+    assert_int_equal(b->breached_at_ms, breached_at_ms);
 }

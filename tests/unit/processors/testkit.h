@@ -1,12 +1,13 @@
 /* Test helpers for processors/: rules built as heap hf_rules_t (freed by
- * hf_rules_free(), exactly as the config loader allocates them), events, and a sink
- * that records deep copies of what processors emit. */
+ * hf_rules_free(), exactly as the config loader allocates them), events, a sink
+ * that records deep copies of what processors emit, and assertions on them. */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "processors/buf.h"
 #include "processors/contact.h"
 #include "processors/identity.h"
 #include "processors/output.h"
@@ -69,6 +70,11 @@ hf_event_t tk_webinar(const char *event_id, int64_t at_ms, const char *contact_i
                       hf_webinar_action_t action, int32_t minutes);
 hf_event_t tk_email(const char *event_id, int64_t at_ms, const char *contact_id,
                     hf_email_action_t action, const char *campaign);
+/* A SalesActivity from "crm" about @entity_id (@handoff_id, @owner_id, @reason: NULL =
+ * absent). */
+hf_event_t tk_sales(const char *event_id, int64_t at_ms, hf_entity_type_t entity_type,
+                    const char *entity_id, hf_sales_action_t action, const char *handoff_id,
+                    const char *owner_id, const char *reason);
 
 /* What a recording sink saw (deep copies). */
 typedef struct tk_reason {
@@ -159,6 +165,22 @@ typedef struct tk_roster {
     size_t roles_covered_count;
 } tk_roster_t;
 
+/* hf_breach_t, deep-copied. */
+typedef struct tk_breach {
+    char *breach_id, *handoff_id, *entity_id, *owner_id;
+    hf_entity_type_t entity_type;
+    int sla;
+    int64_t due_at_ms, breached_at_ms;
+    int32_t level;
+} tk_breach_t;
+
+/* hf_outcome_t, deep-copied. */
+typedef struct tk_outcome {
+    hf_entity_type_t entity_type;
+    char *metric, *detail, *rule, *source, *first_campaign, *last_campaign, *team, *owner;
+    int64_t duration_ms;
+} tk_outcome_t;
+
 typedef struct tk_rec {
     tk_handoff_t handoffs[8];
     size_t handoff_count;
@@ -171,12 +193,44 @@ typedef struct tk_rec {
     size_t update_total;
     tk_roster_t rosters[16];
     size_t roster_count;
+    tk_breach_t breaches[32];
+    size_t breach_count;
+    tk_outcome_t outcomes[96];
+    size_t outcome_count;
     int fail_with; /* a negative errno the callbacks return, or 0 */
 } tk_rec_t;
 
+/* A sink with every callback of hf_sink_t recording into @rec (which it borrows). */
 hf_sink_t tk_sink(tk_rec_t *rec);
 identity_sink_t tk_identity_sink(tk_rec_t *rec);
 void tk_rec_clear(tk_rec_t *rec);
 
 /* The reason of @h for @rule whose detail contains @detail_part (NULL = any), or NULL. */
 const tk_reason_t *tk_find_reason(const tk_handoff_t *h, const char *rule, const char *detail_part);
+
+/* How many outcomes @metric @rec holds, with @detail when it is not NULL. */
+size_t tk_count_outcomes(const tk_rec_t *rec, const char *metric, const char *detail);
+
+/* The last outcome @metric of @rec, or NULL. */
+const tk_outcome_t *tk_last_outcome(const tk_rec_t *rec, const char *metric);
+
+/* How many breaches of SLA @sla (hf_sla_kind_t) @rec holds, of any level. */
+size_t tk_count_breaches(const tk_rec_t *rec, int sla);
+
+/* Assertions, cmocka's: a failure ends the running test. */
+
+/* @got is NULL when @want is, else the string @want. */
+void tk_assert_opt_string(const char *got, const char *want);
+
+/* @a and @b hold the same bytes. */
+void tk_assert_same_bytes(const hf_buf_t *a, const hf_buf_t *b);
+
+/* Change @i of @rec moved @entity_id @from -> @to for @cause at @at_ms. */
+void tk_assert_change(const tk_rec_t *rec, size_t i, const char *entity_id, const char *from,
+                      const char *to, const char *cause, int64_t at_ms);
+
+/* Every field of breach @i of @rec: @handoff_id's clock @sla (hf_sla_kind_t) at
+ * @level, of @entity_id (an @entity_type), owned by @owner (NULL = nobody yet). */
+void tk_assert_breach(const tk_rec_t *rec, size_t i, hf_entity_type_t entity_type,
+                      const char *entity_id, const char *handoff_id, int sla, int32_t level,
+                      int64_t due_at_ms, int64_t breached_at_ms, const char *owner);
