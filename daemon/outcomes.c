@@ -28,7 +28,7 @@ typedef struct row {
     uint64_t met[SLA_N], breached[SLA_N];
     uint64_t feedback[FEEDBACK_N];
     uint64_t *accept_hist, *touch_hist; /* BUCKETS each, allocated on first use */
-    char **reasons;                     /* rejection reasons (dimension "all") */
+    char **reasons;                     /* rejection reasons */
     uint64_t *reason_counts;
     size_t reason_count;
 } row_t;
@@ -151,7 +151,7 @@ int outcomes_add(outcomes_t *o, const char *name, uint64_t n)
     int i;
     if ((i = index_of(FUNNEL, FUNNEL_N, metric_buf)) >= 0) {
         r->funnel[i] += n;
-        if (i == 2 && detail && strcmp(r->dim, "all") == 0)
+        if (i == 2 && detail)
             return add_reason(r, detail, n);
     } else if ((i = index_of(FEEDBACK, FEEDBACK_N, metric_buf)) >= 0) {
         r->feedback[i] += n;
@@ -237,6 +237,25 @@ static void print_sla(const outcomes_t *o, const char *dim, const char *title, F
     }
 }
 
+/* Rejection reasons per value of @dim: what sales said about each rule's leads. */
+static void print_reasons_by(const outcomes_t *o, const char *dim, const char *title, FILE *out)
+{
+    bool any = false;
+    for (size_t i = 0; i < o->count; i++) {
+        const row_t *r = &o->rows[i];
+        if (strcmp(r->dim, dim) != 0)
+            continue;
+        for (size_t k = 0; k < r->reason_count; k++) {
+            if (!any) {
+                fprintf(out, "\n%-28s %-40s %12s\n", title, "because", "count");
+                any = true;
+            }
+            fprintf(out, "%-28.28s %-40.40s %12" PRIu64 "\n", r->value, r->reasons[k],
+                    r->reason_counts[k]);
+        }
+    }
+}
+
 void outcomes_print(const outcomes_t *o, FILE *out)
 {
     const row_t *all = NULL;
@@ -258,6 +277,8 @@ void outcomes_print(const outcomes_t *o, FILE *out)
         for (size_t k = 0; k < all->reason_count; k++)
             fprintf(out, "%-40.40s %12" PRIu64 "\n", all->reasons[k], all->reason_counts[k]);
     }
+    print_reasons_by(o, "rule", "rejected, by rule", out);
+    print_reasons_by(o, "source", "rejected, by source", out);
     print_sla(o, "all", "SLA (met/breached), all", out);
     print_sla(o, "team", "SLA by team", out);
     print_sla(o, "owner", "SLA by owner", out);

@@ -258,6 +258,8 @@ class Sla(h.ClusterTestCase):
             "won": 0, "lost": 0, "disqualified": 0}}, r.stdout)
         self.assertEqual(o["funnel"]["by rule"]["hand_raiser"]["handoffs"], 4, r.stdout)
         self.assertEqual(o["reasons"], {"no budget": 1, "duplicate lead": 1}, r.stdout)
+        self.assertEqual(o["reasons_by"]["rule"], {("hand_raiser", "no budget"): 1,
+                                                   ("hand_raiser", "duplicate lead"): 1}, r.stdout)
         sla_all = o["sla"]["SLA (met/breached), all"]["*"]
         self.assertEqual((sla_all["accept"], sla_all["first_touch"], sla_all["follow_up"]),
                          ((3, 1), (0, 0), (0, 0)), r.stdout)

@@ -1282,6 +1282,10 @@ def parse_outcomes(text):
         elif head.startswith("rejected because"):
             for l in lines[1:]:
                 out["reasons"][l[:40].rstrip()] = int(l[40:].strip())
+        elif head.startswith("rejected, by "):
+            by = out.setdefault("reasons_by", {}).setdefault(head[len("rejected, by "):28].rstrip(), {})
+            for l in lines[1:]:
+                by[(l[:28].rstrip(), l[29:69].rstrip())] = int(l[69:].strip())
         elif "accept met/br" in head:
             title = head[:28].rstrip()
             rows = {}
