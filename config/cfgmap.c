@@ -661,6 +661,17 @@ static void apply_symbols(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml
     *mask = m;
 }
 
+/* The array of @count items of a CFGMAP_LIST or CFGMAP_NAMED entry (NULL for none or
+ * out of memory).  It is handed to its owner before the items are filled, so
+ * whatever an item allocated is freed with the rest even when a later item fails. */
+static char *items_for(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, size_t count, void *base)
+{
+    char *array = count ? cfgmap_calloc(ctx, count, e->elem_size) : NULL;
+    if (array)
+        memcpy((char *)base + e->offset, &array, sizeof(array));
+    return array;
+}
+
 static void apply_list(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
                        const cfgmap_path_t *path, void *base)
 {
@@ -671,14 +682,9 @@ static void apply_list(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_no
         return;
     }
     size_t count = (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
-    if (count == 0)
-        return;
-    char *array = cfgmap_calloc(ctx, count, e->elem_size);
+    char *array = items_for(ctx, e, count, base);
     if (!array)
         return;
-    /* The array is handed to its owner before the items are filled, so whatever an
-     * item allocated is freed with the rest even when a later item fails. */
-    memcpy((char *)base + e->offset, &array, sizeof(array));
     for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
         const yaml_node_t *item = cfgmap_item(ctx, node, i);
         cfgmap_path_t item_path = {path, NULL, i};
@@ -712,13 +718,9 @@ static void apply_named(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
         return;
     }
     size_t count = (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start);
-    if (count == 0)
-        return;
-    char *array = cfgmap_calloc(ctx, count, e->elem_size);
+    char *array = items_for(ctx, e, count, base);
     if (!array)
         return;
-    /* handed to its owner first, as in apply_list */
-    memcpy((char *)base + e->offset, &array, sizeof(array));
     size_t *count_field = (size_t *)((char *)base + e->count_offset);
     for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
         const yaml_node_pair_t *pair = &node->data.mapping.pairs.start[i];
