@@ -303,6 +303,10 @@ void timers_flush(timers_t *t, store_batch_t *b)
         }
     }
     t->dirty_len = 0;
+    /* No heap item may point to an entry freed below: the items of a removed entry
+     * (due 0) are all stale, and the rebuild drops exactly those, so it must come
+     * first -- it reads every item's entry. */
+    heap_rebuild(t);
     /* removed entries are gone from the store now (once the batch is written) */
     for (size_t bkt = 0; bkt < t->bucket_count; bkt++) {
         entry_t **slot = &t->buckets[bkt];
@@ -317,7 +321,6 @@ void timers_flush(timers_t *t, store_batch_t *b)
             }
         }
     }
-    heap_rebuild(t); /* no item may point to a freed entry */
 }
 
 typedef struct load_ctx {
