@@ -125,7 +125,11 @@ static void usage(FILE *out)
             "  --log-level LEVEL   debug, info, warn or error (overrides log.level)\n"
             "  --check             validate the config file and exit\n"
             "  --exit-when-idle S  stop once nothing arrived for S seconds (benchmarks, replays)\n"
-            "  --progress S        log a progress line every S seconds\n");
+            "  --progress S        log a progress line every S seconds\n"
+            "\n"
+            "SIGTERM/SIGINT commit and stop; SIGHUP reloads the rules file (an invalid file is\n"
+            "rejected and the rules in force keep running).  HANDOFF_CLOCK=<sim ms>@<real ms>[xRATE]\n"
+            "simulates the wall clock SLA clocks run on (tests, demos).\n");
 }
 
 static int parse_level(const char *s)
