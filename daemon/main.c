@@ -112,24 +112,25 @@ static int parse_sim_clock(const char *spec, sim_clock_t *c)
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoffd [-c FILE] [--embedded [--partitions N]] [--brokers LIST]\n"
-            "                [--state DIR] [--log-level LEVEL] [--check]\n"
-            "\n"
-            "  -c, --config FILE   rules and settings (default config/handoff.yaml)\n"
-            "  --embedded          run a Kafka mock cluster inside the daemon (demo, tests);\n"
-            "                      prints its bootstrap address on stdout\n"
-            "  --partitions N      partitions per topic of the embedded cluster (default: config)\n"
-            "  --brokers LIST      bootstrap servers (overrides kafka.brokers)\n"
-            "  --state DIR         state directory (overrides state.path)\n"
-            "  --log-level LEVEL   debug, info, warn or error (overrides log.level)\n"
-            "  --check             validate the config file and exit\n"
-            "  --exit-when-idle S  stop once nothing arrived for S seconds (benchmarks, replays)\n"
-            "  --progress S        log a progress line every S seconds\n"
-            "\n"
-            "SIGTERM/SIGINT commit and stop; SIGHUP reloads the rules file (an invalid file is\n"
-            "rejected and the rules in force keep running).  HANDOFF_CLOCK=<sim ms>@<real ms>[xRATE]\n"
-            "simulates the wall clock SLA clocks run on (tests, demos).\n");
+    fprintf(
+        out,
+        "usage: handoffd [-c FILE] [--embedded [--partitions N]] [--brokers LIST]\n"
+        "                [--state DIR] [--log-level LEVEL] [--check]\n"
+        "\n"
+        "  -c, --config FILE   rules and settings (default config/handoff.yaml)\n"
+        "  --embedded          run a Kafka mock cluster inside the daemon (demo, tests);\n"
+        "                      prints its bootstrap address on stdout\n"
+        "  --partitions N      partitions per topic of the embedded cluster (default: config)\n"
+        "  --brokers LIST      bootstrap servers (overrides kafka.brokers)\n"
+        "  --state DIR         state directory (overrides state.path)\n"
+        "  --log-level LEVEL   debug, info, warn or error (overrides log.level)\n"
+        "  --check             validate the config file and exit\n"
+        "  --exit-when-idle S  stop once nothing arrived for S seconds (benchmarks, replays)\n"
+        "  --progress S        log a progress line every S seconds\n"
+        "\n"
+        "SIGTERM/SIGINT commit and stop; SIGHUP reloads the rules file (an invalid file is\n"
+        "rejected and the rules in force keep running).  HANDOFF_CLOCK=<sim ms>@<real ms>[xRATE]\n"
+        "simulates the wall clock SLA clocks run on (tests, demos).\n");
 }
 
 static int parse_level(const char *s)
