@@ -93,8 +93,8 @@ int sla_set_stage(const sla_entity_t *e, hf_stage_t to, int64_t at_ms, const cha
     return sink->lifecycle(sink->opaque, &lc);
 }
 
-/* Marketing's numbers are about handoffs: what became of the entity while no case
- * is open (sales working a lead marketing never handed over, or after a recycle) is
+/* Marketing's numbers are about handoffs: what became of the entity while it has no
+ * case (sales working a lead marketing never handed over, or after a recycle) is
  * counted as "feedback_no_handoff" instead, once per answer. */
 static bool about_a_case(const char *metric)
 {
