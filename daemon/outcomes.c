@@ -194,20 +194,26 @@ static void median_text(const uint64_t *hist, char *buf, size_t bufsz)
         snprintf(buf, bufsz, "~%" PRId64 "d %02" PRId64 "h", s / 86400, (s % 86400) / 3600);
 }
 
+/* The next row of dimension @dim from *@i on (advancing *@i past it), or NULL. */
+static const row_t *next_row(const outcomes_t *o, const char *dim, size_t *i)
+{
+    for (; *i < o->count; (*i)++)
+        if (strcmp(o->rows[*i].dim, dim) == 0)
+            return &o->rows[(*i)++];
+    return NULL;
+}
+
 static void print_funnel(const outcomes_t *o, const char *dim, const char *title, FILE *out)
 {
-    bool any = false;
-    for (size_t i = 0; i < o->count; i++) {
-        const row_t *r = &o->rows[i];
-        if (strcmp(r->dim, dim) != 0)
-            continue;
-        if (!any) {
-            fprintf(out, "\n%-28s", title);
-            for (size_t k = 0; k < FUNNEL_N; k++)
-                fprintf(out, " %12s", k == 0 ? "handoffs" : FUNNEL[k]);
-            fputc('\n', out);
-            any = true;
-        }
+    size_t i = 0;
+    const row_t *r = next_row(o, dim, &i);
+    if (!r)
+        return;
+    fprintf(out, "\n%-28s", title);
+    for (size_t k = 0; k < FUNNEL_N; k++)
+        fprintf(out, " %12s", k == 0 ? "handoffs" : FUNNEL[k]);
+    fputc('\n', out);
+    for (; r; r = next_row(o, dim, &i)) {
         fprintf(out, "%-28.28s", r->value);
         for (size_t k = 0; k < FUNNEL_N; k++)
             fprintf(out, " %12" PRIu64, r->funnel[k]);
@@ -217,16 +223,13 @@ static void print_funnel(const outcomes_t *o, const char *dim, const char *title
 
 static void print_sla(const outcomes_t *o, const char *dim, const char *title, FILE *out)
 {
-    bool any = false;
-    for (size_t i = 0; i < o->count; i++) {
-        const row_t *r = &o->rows[i];
-        if (strcmp(r->dim, dim) != 0)
-            continue;
-        if (!any) {
-            fprintf(out, "\n%-28s %14s %14s %14s %14s %16s\n", title, "accept met/br",
-                    "1st touch m/b", "follow-up m/b", "median accept", "median 1st touch");
-            any = true;
-        }
+    size_t i = 0;
+    const row_t *r = next_row(o, dim, &i);
+    if (!r)
+        return;
+    fprintf(out, "\n%-28s %14s %14s %14s %14s %16s\n", title, "accept met/br", "1st touch m/b",
+            "follow-up m/b", "median accept", "median 1st touch");
+    for (; r; r = next_row(o, dim, &i)) {
         char cells[SLA_N][32], ma[32], mt[32];
         for (int k = 0; k < SLA_N; k++)
             snprintf(cells[k], sizeof cells[k], "%" PRIu64 "/%" PRIu64, r->met[k], r->breached[k]);
@@ -241,10 +244,8 @@ static void print_sla(const outcomes_t *o, const char *dim, const char *title, F
 static void print_reasons_by(const outcomes_t *o, const char *dim, const char *title, FILE *out)
 {
     bool any = false;
-    for (size_t i = 0; i < o->count; i++) {
-        const row_t *r = &o->rows[i];
-        if (strcmp(r->dim, dim) != 0)
-            continue;
+    size_t i = 0;
+    for (const row_t *r; (r = next_row(o, dim, &i));) {
         for (size_t k = 0; k < r->reason_count; k++) {
             if (!any) {
                 fprintf(out, "\n%-28s %-40s %12s\n", title, "because", "count");
@@ -258,10 +259,7 @@ static void print_reasons_by(const outcomes_t *o, const char *dim, const char *t
 
 void outcomes_print(const outcomes_t *o, FILE *out)
 {
-    const row_t *all = NULL;
-    for (size_t i = 0; i < o->count; i++)
-        if (strcmp(o->rows[i].dim, "all") == 0)
-            all = &o->rows[i];
+    const row_t *all = next_row(o, "all", &(size_t){0});
     if (!all) {
         fprintf(out, "no outcomes yet (no handoff or sales feedback recorded)\n");
         return;
@@ -292,10 +290,7 @@ void outcomes_print(const outcomes_t *o, FILE *out)
 
 void outcomes_line(const outcomes_t *o, char *buf, size_t bufsz)
 {
-    const row_t *all = NULL;
-    for (size_t i = 0; i < o->count; i++)
-        if (strcmp(o->rows[i].dim, "all") == 0)
-            all = &o->rows[i];
+    const row_t *all = next_row(o, "all", &(size_t){0});
     if (!all) {
         snprintf(buf, bufsz, "none yet");
         return;

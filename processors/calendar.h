@@ -72,7 +72,7 @@ typedef struct hf_day_hours {
 typedef struct hf_calendar {
     char *name; /* owned */
     hf_tz_t tz;
-    bool always;             /* 24x7: every millisecond is business time (tz, hours unused) */
+    bool always;             /* 24x7: every millisecond counts; tz and hours unused */
     hf_day_hours_t hours[7]; /* index 0 = Sunday ... 6 = Saturday */
     int32_t *holidays;       /* local dates, days since 1970-01-01, ascending; owned */
     size_t holiday_count;

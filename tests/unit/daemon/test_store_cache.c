@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,27 +15,14 @@
 #include "daemon/metrics.h"
 #include "daemon/store.h"
 #include "processors/state.h"
+#include "tmp_store.h"
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-typedef struct fixture {
-    char dir[64];
-    store_t *store;
-} fixture_t;
+typedef tmp_store_t fixture_t;
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/hf-store-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    char err[256];
-    assert_int_equal(store_open(&f->store, f->dir, false, err, sizeof(err)), 0);
+    tmp_store_open(f);
     *state = f;
     return 0;
 }
@@ -44,8 +30,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture_t *f = *state;
-    store_close(f->store);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmp_store_remove(f);
     free(f);
     return 0;
 }

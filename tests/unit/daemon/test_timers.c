@@ -5,35 +5,25 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon/store.h"
 #include "daemon/timers.h"
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+#include "tmp_store.h"
 
 typedef struct fixture {
-    char dir[64];
-    store_t *store;
+    tmp_store_t tmp;
+    store_t *store; /* tmp.store */
     timers_t *t;
 } fixture_t;
 
 static int setup(void **state)
 {
     fixture_t *f = calloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/hf-timers-test-XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    char err[256];
-    assert_int_equal(store_open(&f->store, f->dir, false, err, sizeof(err)), 0);
+    tmp_store_open(&f->tmp);
+    f->store = f->tmp.store;
     f->t = timers_new();
     assert_non_null(f->t);
     *state = f;
@@ -44,8 +34,7 @@ static int teardown(void **state)
 {
     fixture_t *f = *state;
     timers_free(f->t);
-    store_close(f->store);
-    nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    tmp_store_remove(&f->tmp);
     free(f);
     return 0;
 }
