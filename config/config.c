@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <librdkafka/rdkafka.h>
 #include <yaml.h>
 
 #include "cfgmap.h"
@@ -124,6 +125,56 @@ fail:
     return NULL;
 }
 
+/* Copies librdkafka's message @why into @out with every occurrence of @value cut
+ * out: librdkafka quotes the value it rejects, and a value may be a secret. */
+static void redact_value(hf_buf_t *out, const char *why, const char *value)
+{
+    size_t vlen = strlen(value);
+    const char *p = why;
+    for (const char *hit; vlen && (hit = strstr(p, value)) != NULL; p = hit + vlen) {
+        hf_buf_append(out, p, (size_t)(hit - p));
+        hf_buf_append_str(out, "...");
+    }
+    hf_buf_append_str(out, p);
+}
+
+/* The daemon hands every property to librdkafka at start-up and refuses to start
+ * when librdkafka rejects one (an unknown name, a value out of range, a protocol not
+ * compiled in); asking librdkafka here makes check, start-up and reload refuse the
+ * same files.  @conf is created on first use.  Combinations of properties are
+ * judged only when a client is created, so they are not caught here. */
+static void check_property(cfgmap_ctx_t *ctx, rd_kafka_conf_t **conf, const yaml_node_t *key,
+                           const yaml_node_t *value, const cfgmap_path_t *at, const char *name,
+                           const char *expanded)
+{
+    /* Loading a plugin is a side effect no validation should have. */
+    if (strcmp(name, "plugin.library.paths") == 0)
+        return;
+    if (!*conf && !(*conf = rd_kafka_conf_new())) {
+        ctx->oom = true;
+        return;
+    }
+    char why[512];
+    rd_kafka_conf_res_t res = rd_kafka_conf_set(*conf, name, expanded, why, sizeof why);
+    if (res == RD_KAFKA_CONF_OK)
+        return;
+    if (res == RD_KAFKA_CONF_UNKNOWN) {
+        cfgmap_error(ctx, key, at, "not a librdkafka property (librdkafka %s)",
+                     rd_kafka_version_str());
+        return;
+    }
+    /* some of librdkafka's messages end in a newline */
+    for (size_t n = strlen(why); n > 0 && (why[n - 1] == '\n' || why[n - 1] == ' '); n--)
+        why[n - 1] = 0;
+    hf_buf_t msg = HF_BUF_INIT;
+    redact_value(&msg, why, expanded);
+    if (!msg.data)
+        ctx->oom = true;
+    cfgmap_error(ctx, value, at, "librdkafka refuses the value: %s",
+                 msg.data ? (const char *)msg.data : "");
+    hf_buf_free(&msg);
+}
+
 /* kafka.properties: a map of librdkafka property names to values, passed through.
  * Values may be secrets (sasl.password): no message quotes one, and their source
  * spans were hidden before any table ran. */
@@ -146,6 +197,7 @@ static void parse_properties(cfgmap_ctx_t *ctx, const yaml_node_t *node, const c
     if (!props)
         return;
     cfg->kafka_props = props;
+    rd_kafka_conf_t *conf = NULL;
     size_t n = 0;
     for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
         const yaml_node_pair_t *pair = &node->data.mapping.pairs.start[i];
@@ -192,6 +244,7 @@ static void parse_properties(cfgmap_ctx_t *ctx, const yaml_node_t *node, const c
                 cfgmap_error(ctx, value, &at, "%s", why);
             continue;
         }
+        check_property(ctx, &conf, key, value, &at, name, expanded);
         char *copy = cfgmap_strdup(ctx, name);
         if (!copy) {
             free(expanded);
@@ -201,6 +254,8 @@ static void parse_properties(cfgmap_ctx_t *ctx, const yaml_node_t *node, const c
         props[n].value = expanded;
         cfg->kafka_prop_count = ++n;
     }
+    if (conf)
+        rd_kafka_conf_destroy(conf);
 }
 
 /* Marks every kafka.properties value of the document as never to be quoted, before
@@ -268,26 +323,45 @@ static const cfgmap_entry_t kafka_entries[] = {
      .min = 1,
      .max = 1024,
      .offset = CFG(partitions),
-     .help = "Partition count of every topic: the launcher creates them so, the daemon checks "
-             "it at start-up."},
+     .help = "Partitions per topic of the cluster `handoffd --embedded` runs, and the count "
+             "the daemon asks for when topics are missing. Not compared with an existing "
+             "cluster: there the daemon only requires the topics one stage reads to have equal "
+             "partition counts."},
     {.key = "processing_guarantee",
      .type = CFGMAP_ENUM,
      .def = "at_least_once",
      .offset = CFG(guarantee),
      .names = guarantee_names,
-     .help = "`at_least_once`: exactly-once state, idempotent outputs with deterministic ids. "
-             "`exactly_once`: outputs, changelogs and offsets in one Kafka transaction (real "
-             "clusters)."},
+     .help = "`at_least_once`: state and input offsets committed together (each input "
+             "folded exactly once), outputs idempotent with deterministic ids, possibly sent "
+             "twice after a crash. `exactly_once` (Kafka transactions) is not built yet: a "
+             "file that sets it is refused."},
     {.key = "properties",
      .type = CFGMAP_CUSTOM,
      .offset = CFG(kafka_props),
      .parse = parse_properties,
      .doc_type = "map of librdkafka property to string",
-     .help = "Passed to librdkafka verbatim (`security.protocol`, `sasl.*`, `ssl.*`, ...). "
+     .help = "Passed to librdkafka verbatim (`security.protocol`, `sasl.*`, `ssl.*`, ...); "
+             "each name and value is checked by librdkafka when the file is loaded. "
              "`${VAR}` in a value is replaced by the environment variable VAR (an error if "
              "unset; `$${` is a literal `${`). Values are never shown in messages. "
              "`bootstrap.servers` and `group.id` are not allowed here."},
 };
+
+/* A value the table accepts but this build cannot run is refused here, so that
+ * check, start-up and reload reject the file alike, at the line that asks for it. */
+static void kafka_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
+                        void *base)
+{
+    const hf_config_t *cfg = base;
+    if (cfg->guarantee != HF_GUARANTEE_EXACTLY_ONCE)
+        return;
+    const yaml_node_t *at = cfgmap_lookup(ctx, map, "processing_guarantee", NULL);
+    cfgmap_path_t p = {path, "processing_guarantee", 0};
+    cfgmap_error(ctx, at ? at : map, &p,
+                 "exactly_once (Kafka transactions) is not built yet; use at_least_once (state "
+                 "is exactly-once either way, outputs carry deterministic ids)");
+}
 
 static const cfgmap_entry_t topics_entries[] = {
     {.key = "web_visits",
@@ -454,7 +528,11 @@ static const cfgmap_entry_t output_entries[] = {
      .def = "avro",
      .offset = CFG(output_format),
      .names = output_format_names,
-     .help = "Output record encoding: Avro single-object encoding, or JSON."},
+     .help = "Encoding of the output records (handoffs, lifecycle changes, SLA breaches, "
+             "dead letters): `avro`, Avro single-object encoding (`C3 01`, the schema's "
+             "8-byte fingerprint, the binary body); `json`, one JSON object per record in "
+             "Avro's JSON encoding of the same schema (a union value is wrapped: `{\"string\": "
+             "\"...\"}`). Records between the stages are Avro either way."},
 };
 
 static const cfgmap_entry_t log_entries[] = {
@@ -473,7 +551,7 @@ static const cfgmap_entry_t log_entries[] = {
 };
 
 static const cfgmap_table_t app_table = CFGMAP_TABLE(app_entries, NULL, NULL);
-static const cfgmap_table_t kafka_table = CFGMAP_TABLE(kafka_entries, NULL, NULL);
+static const cfgmap_table_t kafka_table = CFGMAP_TABLE(kafka_entries, kafka_check, NULL);
 static const cfgmap_table_t topics_table = CFGMAP_TABLE(topics_entries, NULL, NULL);
 static const cfgmap_table_t state_table = CFGMAP_TABLE(state_entries, state_check, NULL);
 static const cfgmap_table_t output_table = CFGMAP_TABLE(output_entries, NULL, NULL);
@@ -500,8 +578,8 @@ static const cfgmap_entry_t root_entries[] = {
      .type = CFGMAP_MAP,
      .offset = CFG(topics),
      .table = &topics_table,
-     .help = "Topic names; the defaults are those of DESIGN §4. Every name must be distinct "
-             "(internal topics included)."},
+     .help = "Topic names; `docs/CONTRACTS.md` says what each carries. Every name must "
+             "be distinct (internal topics included)."},
     {.key = "state", .type = CFGMAP_MAP, .table = &state_table, .help = "The local state store."},
     {.key = "output", .type = CFGMAP_MAP, .table = &output_table, .help = "Output records."},
     {.key = "limits",

@@ -19,6 +19,10 @@
 #include "../processors/buf.h"
 #include "../processors/rules.h"
 
+/* The rules file handoffd and handoffctl read when no -c is given, relative to the
+ * working directory (the repository's commented default). */
+#define HF_CONFIG_DEFAULT_PATH "config/handoff.yaml"
+
 typedef enum hf_output_format {
     HF_OUTPUT_AVRO = 0,
     HF_OUTPUT_JSON,
@@ -26,7 +30,8 @@ typedef enum hf_output_format {
 
 typedef enum hf_guarantee {
     HF_GUARANTEE_AT_LEAST_ONCE = 0, /* exactly-once state, idempotent outputs */
-    HF_GUARANTEE_EXACTLY_ONCE,      /* + Kafka transactions on a real cluster */
+    HF_GUARANTEE_EXACTLY_ONCE,      /* Kafka transactions: not built; a loaded config never
+                                       has it (validation refuses the file) */
 } hf_guarantee_t;
 
 typedef enum hf_log_format {
@@ -41,7 +46,7 @@ typedef struct hf_kafka_prop {
 } hf_kafka_prop_t;
 
 typedef struct hf_topics {
-    /* inputs (DESIGN §4) */
+    /* inputs (docs/CONTRACTS.md) */
     char *web_visits;         /* mkt.web.visits */
     char *form_submissions;   /* mkt.form.submissions */
     char *content_downloads;  /* mkt.content.downloads */

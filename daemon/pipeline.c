@@ -1,5 +1,6 @@
 #include "pipeline_priv.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -660,14 +661,8 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
     memcpy(p->role_topic, roles, sizeof(roles));
     int r;
 
-    if (cfg->guarantee == HF_GUARANTEE_EXACTLY_ONCE) {
-        snprintf(err, errsz,
-                 "kafka.processing_guarantee: exactly_once (Kafka transactions) is not "
-                 "available in this version; use at_least_once (state is exactly-once either "
-                 "way, outputs carry deterministic ids)");
-        r = -ENOTSUP;
-        goto fail;
-    }
+    /* Config validation refuses exactly_once (Kafka transactions are not built). */
+    assert(cfg->guarantee == HF_GUARANTEE_AT_LEAST_ONCE);
 
     if ((r = mkdir_p(cfg->state_dir, err, errsz)) < 0)
         goto fail;

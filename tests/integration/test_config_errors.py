@@ -1,6 +1,7 @@
 """Broken rule files: `handoffd -c` and `handoffctl check` print every problem as
 FILE:LINE:COL: key.path: message, then the offending line and a caret under the
-column, and exit 2 (DESIGN §3 "Rules change").  No broker needed."""
+column, and exit 2; a file either accepts is one the daemon can run (a reload
+applies the same validation).  No broker needed."""
 
 import os
 import re
@@ -158,6 +159,25 @@ class ConfigErrors(unittest.TestCase):
         line = int(m[0].group("line"))
         # libyaml notices the unclosed flow sequence at or after the line that opened it
         self.assertGreaterEqual(line, position(text, "forms: [demo_request")[0])
+
+    def test_not_runnable_refused_by_validation(self):
+        """What the daemon cannot run is refused by check as at start-up, at its line:
+        exactly_once (not built) and a property librdkafka refuses."""
+        text = self.fixture.replace("  partitions: 4\n",
+                                    "  partitions: 4\n  processing_guarantee: exactly_once\n")
+        text = text.replace('    heartbeat.interval.ms: "500"\n',
+                            '    heartbeat.interval.ms: "500"\n    heartbeat.intervl.ms: "500"\n')
+        self.assertEqual(text.count("exactly_once"), 1)
+        self.assertEqual(text.count("heartbeat.intervl.ms"), 1)
+        path = self.write("not-runnable.yaml", text)
+        out = self.both(path)
+        diag = self.diagnostics(out)
+        self.assertEqual(len(diag), 2, out)
+        self.assert_points_at(diag, path, text, "kafka.processing_guarantee", "exactly_once",
+                              r"exactly_once \(Kafka transactions\) is not built yet; use at_least_once")
+        self.assert_points_at(diag, path, text, "kafka.properties.heartbeat.intervl.ms",
+                              "heartbeat.intervl.ms", r"not a librdkafka property")
+        self.assertNotIn("not started", out)
 
     def test_missing_file(self):
         path = os.path.join(self.dir, "absent.yaml")

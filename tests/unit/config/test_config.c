@@ -166,7 +166,7 @@ static void test_values(void **state)
     loaded_t l =
         load_ok("kafka:\n"
                 "  partitions: 12\n"
-                "  processing_guarantee: exactly_once\n"
+                "  processing_guarantee: at_least_once\n"
                 "state: { path: /var/lib/h, commit_interval: 250 }\n"
                 "output: { format: json }\n"
                 "log: { level: error, format: json }\n"
@@ -203,7 +203,7 @@ static void test_values(void **state)
                 "    - { name: any, min_score: 10 }\n");
     const hf_config_t *c = l.cfg;
     assert_int_equal(c->partitions, 12);
-    assert_int_equal(c->guarantee, HF_GUARANTEE_EXACTLY_ONCE);
+    assert_int_equal(c->guarantee, HF_GUARANTEE_AT_LEAST_ONCE);
     assert_string_equal(c->state_dir, "/var/lib/h");
     assert_string_equal(c->email_hash_key_file, "/var/lib/h/email-hash.key");
     assert_int_equal(c->commit_interval_ms, 250);
@@ -659,7 +659,7 @@ static void test_env_substitution(void **state)
                          "    security.protocol: SASL_SSL\n"
                          "    sasl.username: ${HF_TEST_USER}\n"
                          "    sasl.password: \"pre-${HF_TEST_PASSWORD}-${HF_TEST_USER}\"\n"
-                         "    literal: \"$${HF_TEST_USER} costs $5\"\n"
+                         "    client.id: \"$${HF_TEST_USER} costs $5\"\n"
                          "    linger.ms: 5\n");
     const hf_config_t *c = l.cfg;
     assert_int_equal(c->kafka_prop_count, 5);
@@ -667,6 +667,7 @@ static void test_env_substitution(void **state)
     assert_string_equal(c->kafka_props[0].value, "SASL_SSL");
     assert_string_equal(c->kafka_props[1].value, "svc-handoff");
     assert_string_equal(c->kafka_props[2].value, "pre-s3cr3t-pw-svc-handoff");
+    assert_string_equal(c->kafka_props[3].name, "client.id");
     assert_string_equal(c->kafka_props[3].value, "${HF_TEST_USER} costs $5");
     assert_string_equal(c->kafka_props[4].name, "linger.ms");
     assert_string_equal(c->kafka_props[4].value, "5");
@@ -690,6 +691,44 @@ static void test_env_substitution(void **state)
                       "t.yaml:2:15: kafka.properties: expected a map of property names to "
                       "values, got a list",
                       NULL);
+}
+
+/* What the daemon would refuse at start-up for the file alone, validation refuses:
+ * check, start-up and reload then agree, and the message points at the line. */
+static void test_refused_as_not_runnable(void **state)
+{
+    (void)state;
+    expect_errors("kafka:\n  processing_guarantee: exactly_once\n", 1,
+                  "t.yaml:2:25: kafka.processing_guarantee: exactly_once (Kafka transactions) "
+                  "is not built yet; use at_least_once (state is exactly-once either way, "
+                  "outputs carry deterministic ids)\n"
+                  "    processing_guarantee: exactly_once\n"
+                  "                          ^\n");
+    /* with other mistakes, all of them in order */
+    expect_containing("kafka: { processing_guarantee: exactly_once, partitions: 0 }\n", 2,
+                      "t.yaml:1:32: kafka.processing_guarantee: exactly_once",
+                      "t.yaml:1:58: kafka.partitions:", NULL);
+    loaded_t l = load_ok("kafka: { processing_guarantee: at_least_once }\n");
+    assert_int_equal(l.cfg->guarantee, HF_GUARANTEE_AT_LEAST_ONCE);
+    drop(&l);
+
+    /* librdkafka is asked about every property, as the daemon's clients would be */
+    expect_containing("kafka:\n  properties:\n    linger.ms: 5\n    lingr.ms: 5\n", 1,
+                      "t.yaml:4:5: kafka.properties.lingr.ms: not a librdkafka property "
+                      "(librdkafka ",
+                      "\n    lingr.ms:\n"
+                      "    ^\n",
+                      NULL);
+    expect_containing(
+        "kafka:\n  properties:\n    linger.ms: soon\n", 1,
+        "t.yaml:3:16: kafka.properties.linger.ms: librdkafka refuses the value: ", NULL);
+    expect_containing("kafka:\n  properties:\n    acks: -5\n", 1,
+                      "t.yaml:3:11: kafka.properties.acks: librdkafka refuses the value: ", NULL);
+    /* names only librdkafka knows, for producers and consumers alike */
+    l = load_ok("kafka:\n  properties:\n    enable.idempotence: \"true\"\n"
+                "    fetch.wait.max.ms: 10\n    statistics.interval.ms: 0\n");
+    assert_int_equal(l.cfg->kafka_prop_count, 3);
+    drop(&l);
 }
 
 /* Values of kafka.properties never appear in messages, whatever goes wrong near them. */
@@ -717,6 +756,9 @@ static void test_secrets_never_shown(void **state)
         "kafka:\n  properties:\n    client.id: a\n  sasl.password: \"hunter2\n",
         "kafka:\n  properties:\n    client.id: a\n  sasl.password: hunter2 : x\n",
         "kafka: { propertes: { sasl.password: hunter2 } }\n",
+        /* a value librdkafka refuses: its message quotes the value, ours does not */
+        "kafka:\n  properties:\n    security.protocol: hunter2\n",
+        "kafka:\n  properties:\n    linger.ms: \"hunter2\"\n",
         /* the secret behind an alias */
         "app: { id: &pw hunter2 }\nkafka:\n  properties: { sasl.password: *pw, group.id: a }\n",
     };
@@ -913,6 +955,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_duration_parse),
         cmocka_unit_test(test_cross_checks),
         cmocka_unit_test(test_env_substitution),
+        cmocka_unit_test(test_refused_as_not_runnable),
         cmocka_unit_test(test_secrets_never_shown),
         cmocka_unit_test(test_shipped_config),
         cmocka_unit_test(test_errors_accumulate),
