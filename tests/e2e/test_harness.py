@@ -1,6 +1,6 @@
-"""The harness checks itself: its Avro side against DESIGN §4's check values and
-python3-avro, its ids against hand-computed values, its model against numbers
-worked out by hand.  Needs no binaries and no broker."""
+"""The harness checks itself: its Avro side against the check values of
+docs/CONTRACTS.md and python3-avro, its ids against hand-computed values, its model
+against numbers worked out by hand.  Needs no binaries and no broker."""
 
 import json
 import os
@@ -19,12 +19,12 @@ from hftest import DAY, HOUR, T0  # noqa: E402
 
 
 class AvroSide(unittest.TestCase):
-    def test_fingerprints_match_design_check_values(self):
+    def test_fingerprints_match_contract_check_values(self):
         for name, want in h.CHECK_VALUES.items():
             with self.subTest(record=name):
                 self.assertEqual("%016x" % h.AVRO.current[name].fingerprint, "%016x" % want)
 
-    def test_every_record_of_design_has_a_schema(self):
+    def test_every_contract_record_has_a_schema(self):
         self.assertEqual(set(h.INPUT_RECORDS) | set(h.OUTPUT_RECORDS), set(h.AVRO.current))
 
     def test_canonical_form_agrees_with_python3_avro(self):

@@ -90,7 +90,8 @@ def crc64_avro(data):
     return fp
 
 
-# Fingerprints of DESIGN §4 ("check values"), as 64-bit values.
+# Fingerprints of the input schemas ("check values" of docs/CONTRACTS.md), as 64-bit
+# values.
 CHECK_VALUES = {
     "WebVisit": 0x0B46DBA92AF6CA69,
     "FormSubmission": 0x7D2B9468D134B2B7,
@@ -219,7 +220,7 @@ class Avro:
                     self.history[fn[:-5]] = info
                     self.by_fingerprint[info.fingerprint] = info
         # the internal records are framed like everything else; states are bare
-        # bodies in the store (kept apart from `current`, DESIGN §4's records)
+        # bodies in the store (kept apart from `current`, the public records)
         self.internal = {}
         self.states = {}
         for sub, role, into in (("internal", "internal", self.internal), ("state", "state", self.states)):
@@ -1140,7 +1141,8 @@ def now_ms():
 
 
 # ---------------------------------------------------------------------------
-# SLA clocks, feedback and outcomes (DESIGN §3 "SLA and feedback")
+# SLA clocks, feedback and outcomes (processors/sla.h; docs/ARCHITECTURE.md "SLA and
+# feedback")
 # ---------------------------------------------------------------------------
 
 SLA_KINDS = ("accept", "first_touch", "follow_up")

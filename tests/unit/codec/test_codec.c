@@ -315,7 +315,7 @@ static void test_crc64_avro(void **state)
     assert_true(codec_crc64_avro("\"int\"", 5) == 0x7275d51a3f395c8full);
 }
 
-static void test_fingerprints_match_design(void **state)
+static void test_fingerprints_match_contract(void **state)
 {
     (void)state;
     static const struct {
@@ -330,8 +330,8 @@ static void test_fingerprints_match_design(void **state)
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
         uint64_t fp = codec_schema_fingerprint(expected[i].name);
         if (fp != expected[i].fp)
-            fail_msg("%s: fingerprint %016" PRIx64 ", DESIGN §4 says %016" PRIx64, expected[i].name,
-                     fp, expected[i].fp);
+            fail_msg("%s: fingerprint %016" PRIx64 ", docs/CONTRACTS.md says %016" PRIx64,
+                     expected[i].name, fp, expected[i].fp);
     }
     assert_true(codec_schema_fingerprint("NoSuchRecord") == 0);
     assert_true(codec_schema_fingerprint("ConversationReady") != 0);
@@ -1507,7 +1507,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_crc64_avro),
-        cmocka_unit_test(test_fingerprints_match_design),
+        cmocka_unit_test(test_fingerprints_match_contract),
         cmocka_unit_test(test_canonical_form),
         cmocka_unit_test(test_enum_symbols_match_event_names),
         cmocka_unit_test(test_round_trip_every_kind),
