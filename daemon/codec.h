@@ -1,4 +1,4 @@
-/* Avro codec: single-object encoded records of DESIGN §4 <-> processor structs.
+/* Avro codec: single-object encoded records (docs/CONTRACTS.md) <-> processor structs.
  *
  * Inputs arrive as `C3 01`, the 8-byte little-endian CRC-64-AVRO fingerprint of the
  * writer schema's Parsing Canonical Form, then the Avro binary body.  The codec knows

@@ -7,7 +7,7 @@
 #include <stddef.h>
 
 typedef enum codec_role {
-    CODEC_ROLE_INPUT = 0, /* current schema of an input record (DESIGN §4) */
+    CODEC_ROLE_INPUT = 0, /* current schema of an input record */
     CODEC_ROLE_OUTPUT,    /* current schema of an output record */
     CODEC_ROLE_STATE,     /* state store record (schemas/state/) */
     CODEC_ROLE_HISTORY,   /* an older writer schema of an input record (schemas/history/) */

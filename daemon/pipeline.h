@@ -1,7 +1,8 @@
 /* The stream processor: one consumer group over every input and internal topic,
- * stage 1 (resolve, keyed by anonymous id) and stage 2 (contact journey, keyed by
- * contact id), outputs through an idempotent producer, state and offsets in the
- * store, committed together once per commit interval (DESIGN §2).
+ * stage 1 (resolve, keyed by anonymous id), stage 2 (contact journey, keyed by
+ * contact id) and stage 3 (account journey, keyed by account id), outputs through an
+ * idempotent producer, state and offsets in the store, committed together once per
+ * commit interval (docs/ARCHITECTURE.md, "One record's way through").
  *
  * Thread: everything runs on the thread that calls pipeline_run(); librdkafka's
  * own threads only call back into delivery reports, which touch nothing but the

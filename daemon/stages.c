@@ -1,4 +1,4 @@
-/* What each stage does with a record (DESIGN §2): stage 1 resolves anonymous ids,
+/* What each stage does with a record: stage 1 resolves anonymous ids,
  * stage 2 folds contact journeys, stage 3 folds account journeys.  Records move
  * between stages by key: to the partition's owner through a repartition topic, or,
  * when this process owns it, through the mailbox (docs/ARCHITECTURE.md "Local

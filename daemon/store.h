@@ -1,4 +1,5 @@
-/* The state store: RocksDB, one column family per store (DESIGN §2 "State").
+/* The state store: RocksDB, one column family per store (docs/CONTRACTS.md, "State
+ * records").
  *
  * Entity state and the input offsets it reflects are written together in one atomic
  * batch per commit interval (store_write), so after any crash the offsets in the store

@@ -1,5 +1,6 @@
 /* The timers store: when each contact's and account's SLA clocks next need
- * attention (DESIGN §2 "State": the `timers` column family).
+ * attention: the `timers` column family of the store (docs/ARCHITECTURE.md, "The
+ * timers store").
  *
  * The deadlines themselves live in the entity states (processors/sla.h); this is
  * their index by time, so that the pipeline finds what fell due without reading

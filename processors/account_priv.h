@@ -2,8 +2,7 @@
  * account_eval.c, account_handoff.c, account_codec.c).  Not for use outside
  * processors/.
  *
- * Semantics chosen where the brief left room (tests/unit/processors/test_account*.c
- * check each):
+ * Semantics (tests/unit/processors/test_account*.c check each):
  * - Members are kept last-writer-wins by the version of the contact's member update;
  *   a leave removes the member and, like an eviction, leaves a "departed" record of
  *   the version, so that an older update arriving late changes nothing.  Departed
@@ -22,9 +21,10 @@
  * - Bounds: 0 keeps nothing, as elsewhere.  Over account_members_max the least
  *   recently active non-engaged member goes (ties: the greater contact id), or, when
  *   all are engaged, the least recently active one; that may be the one just added.
- * - Qualification: stage known or engaged, cycle not handed off, at least one member,
- *   the update's at_ms within grace_ms of the newest activity; the first account rule
- *   whose conditions all hold fires; qualified_at is the update's at_ms.
+ * - Qualification: stage known, engaged or recycled (then behind the recycle gate of
+ *   sla.h), cycle not handed off, at least one member, the update's at_ms within
+ *   grace_ms of the newest activity; the first account rule whose conditions all hold
+ *   fires; qualified_at is the update's at_ms.
  * - Lifecycle: a new account is "known"; its first member announces anonymous ->
  *   known ("first member: c-1"), its first engaged member known -> engaged ("member
  *   c-1 engaged: score 40 >= engaged_member_score 30"), the handoff ->
@@ -43,8 +43,8 @@
 #include "journey.h"
 #include "sla.h"
 
-/* 1: the first layout.  2: dedupe (sales activity ids) and sla appended (issue 5);
- * version-1 states still decode. */
+/* 1: the first layout.  2: dedupe (sales activity ids) and sla appended; version-1
+ * states still decode. */
 #define ACCOUNT_STATE_SCHEMA_VERSION 2
 
 /* Score-rule contributions kept per member (the strongest, as stage 2 sends them):

@@ -1,4 +1,5 @@
-/* Business calendars: the time an SLA is measured in (DESIGN §3 "SLA and feedback").
+/* Business calendars: the time an SLA is measured in (docs/ARCHITECTURE.md "SLA and
+ * feedback").
  *
  * A calendar is a time zone, working hours per weekday and holidays.  The time zone
  * comes compiled: the UTC offsets of an IANA zone as config/tzfile.c reads them from

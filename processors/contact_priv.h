@@ -14,8 +14,8 @@
 #include "score.h"
 #include "sla.h"
 
-/* 2: interests, account, member_version, roster and redirect_to appended (issue 4).
- * 3: attribution and sla appended (issue 5).
+/* 2: interests, account, member_version, roster and redirect_to appended.
+ * 3: attribution (source, first and last campaign) and sla appended.
  * Older states still decode, with the newer fields at their defaults. */
 #define CONTACT_STATE_SCHEMA_VERSION 3
 

@@ -1,6 +1,6 @@
 /* The normalised input event every processor folds.
  *
- * The daemon's decoder turns each Avro input record of DESIGN §4 into one
+ * The daemon's decoder turns each Avro input record (docs/CONTRACTS.md) into one
  * hf_event_t.  Strings are NUL-terminated and borrowed from the decoder: they stay
  * valid until the next decode on the same decoder.  NULL means the field is absent
  * (an Avro null).  Processors never see a raw e-mail address: the decoder replaces

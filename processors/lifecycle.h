@@ -1,4 +1,4 @@
-/* Lifecycle stages (DESIGN §3 "Lifecycle"). */
+/* Lifecycle stages (docs/ARCHITECTURE.md "Lifecycle"). */
 #pragma once
 
 typedef enum hf_stage {

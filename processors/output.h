@@ -1,8 +1,9 @@
 /* Records processors emit, and the sink they emit them into.
  *
- * These mirror the output records of DESIGN §4 field for field.  Every pointer is
- * borrowed: it is valid only during the sink callback that receives the record; a
- * sink that keeps something copies it (the daemon encodes to Avro right away). */
+ * These mirror the output records of docs/CONTRACTS.md field for field.  Every
+ * pointer is borrowed: it is valid only during the sink callback that receives the
+ * record; a sink that keeps something copies it (the daemon encodes to Avro right
+ * away). */
 #pragma once
 
 #include <stdbool.h>
@@ -115,8 +116,9 @@ typedef struct hf_lifecycle {
     const char *cause;
 } hf_lifecycle_t;
 
-/* Stage 2 -> stage 3: a contact's current summary for its account, sent after every
- * change.  Stage 3 applies it last-writer-wins by @version, so repeats and
+/* Stage 2 -> stage 3: a contact's current summary for its account, sent once per
+ * commit for every contact that changed, or after every change (member_updates of
+ * rules.h).  Stage 3 applies it last-writer-wins by @version, so repeats and
  * reordering change nothing.  A contact that leaves an account (moved, merged away)
  * sends @leave to the old one. */
 typedef struct hf_member_update {

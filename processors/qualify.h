@@ -7,8 +7,9 @@
 #include "contact_priv.h"
 
 /* Called after @ev was folded into @s.  When the cycle has not handed off yet, the
- * stage is known or engaged, @ev is within grace of the newest event, and a
- * hand-raiser or contact rule holds: emits the handoff into @sink, then moves the
- * stage to conversation_ready.  Returns 0, -ENOMEM or the sink's negative errno. */
+ * stage is known, engaged or recycled, @ev is within grace of the newest event, the
+ * recycle gate lets it through (sla.h), and a hand-raiser or contact rule holds:
+ * emits the handoff into @sink, then moves the stage to conversation_ready.  Returns
+ * 0, -ENOMEM or the sink's negative errno. */
 int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules, int64_t now_ms,
                  const hf_sink_t *sink);

@@ -242,7 +242,8 @@ typedef struct hf_rules {
 
     /* journey bounds (stage 2) */
     uint32_t dedupe_max_ids;     /* event ids remembered per contact */
-    int64_t dedupe_window_ms;    /* ... and for how long (event time); 0 = no time bound */
+    int64_t dedupe_window_ms;    /* ... and for how long after they were seen (processing
+                                    time); 0 = no time bound */
     uint32_t journey_recent_max; /* recent touches kept (newest first) */
     uint32_t journey_pages_max;  /* distinct pages tracked */
     uint32_t journey_top_pages;  /* top pages put in a handoff */
@@ -296,7 +297,7 @@ typedef struct hf_rules {
     size_t team_calendar_count;
     int default_calendar; /* index into calendars for teams not listed; -1 = 24x7 UTC */
 
-    /* SLA clocks started by every handoff (DESIGN §3 "SLA and feedback"), measured in
+    /* SLA clocks started by every handoff (docs/ARCHITECTURE.md "SLA and feedback"), in
      * business time of the routing team's calendar */
     hf_sla_rule_t sla[HF_SLA__COUNT];
     bool sla_recompute_on_reload; /* running clocks take the new durations */

@@ -1,5 +1,5 @@
-/* Sales feedback and SLA clocks (DESIGN §3 "SLA and feedback"), for contacts and
- * accounts alike.
+/* Sales feedback and SLA clocks (docs/ARCHITECTURE.md "SLA and feedback"), for
+ * contacts and accounts alike.
  *
  * Every handoff opens a *case*: the handoff id, when it was made, the calendar its
  * clocks run in (its routing team's), what marketing's numbers attribute it to
