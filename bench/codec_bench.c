@@ -1,9 +1,9 @@
 /* Codec throughput on one core: decodes/s and encodes/s.
  *
- * The goal (DESIGN §2, "Performance shape") is at least 500 K WebVisit decodes per
- * second, so that decoding stays a small share of the pipeline.  Records are
- * realistic in size and vary, so branch predictors and caches see a stream, not one
- * record.  Usage: codec_bench [decodes]  (default 2 000 000). */
+ * The goal is at least 500 K WebVisit decodes per second, so that decoding stays a
+ * small share of the pipeline.  Records are realistic in size and vary, so branch
+ * predictors and caches see a stream, not one record.  Usage: codec_bench [decodes]
+ * (default 2 000 000). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-"""End to end, accounts (issue 4): three people of umbrella.example (no domain
+"""End to end, accounts and buying groups: three people of umbrella.example (no domain
 mapping, so the domain is the account id; a tier-2 target) engage within an hour;
 the account's ConversationReady is consumed with python3-kafka, decoded with
 python3-avro and checked field by field against values worked out here by hand

@@ -146,7 +146,7 @@ class Outputs(h.ClusterTestCase):
                 self.assertEqual(g, w)
         self.assertEqual([r["at"] for r in j["recent"]], sorted((r["at"] for r in j["recent"]), reverse=True))
 
-        # interests (issue 4): the ROI whitepaper and the two pricing pages, decayed
+        # interests: the ROI whitepaper and the two pricing pages, decayed
         # over interests.half_life (14d) to the newest event
         want_interests = [("roi", 1.5 * di(tf - t["wp"])),
                           ("pricing and plans", 0.5 * di(tf - t["pricing1"]) + 0.5 * di(tf - t["pricing2"]))]

@@ -1,4 +1,4 @@
-"""Accounts and buying groups through the real handoffd (issue 4), 6 partitions:
+"""Accounts and buying groups through the real handoffd, 6 partitions:
 three people of one company engaging over days until their account qualifies
 exactly once; a contact moving accounts; free-mail contacts making no account;
 merges across partitions; repeats of every record kind changing nothing.

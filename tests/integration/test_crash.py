@@ -261,9 +261,9 @@ class CrashRestart(h.ClusterTestCase):
         self.assertEqual(metrics.get("handoffs"), len(want_handoffs))
 
     def test_repeat_from_crashed_stage_dropped(self):
-        """DESIGN §3: "Re-keyed events keep their event_id, so the next stage drops
-        what a crashed stage sent twice", and §2: after any crash every input is
-        folded exactly once.  A stage 1 that crashed after replaying a stitched
+        """Re-keyed events keep their event_id, so the next stage drops what a
+        crashed stage sent twice, and after any crash every input is folded exactly
+        once (docs/ARCHITECTURE.md, "Duplicates").  A stage 1 that crashed after replaying a stitched
         history but before its commit replays it again after the restart: the same
         record bytes, keyed by the contact, on <app>.by-contact.  Meanwhile the
         contact's journey may have moved on by more than dedupe.window in event

@@ -1,6 +1,7 @@
-"""An independent model of the journey semantics (DESIGN §3, processors/score.h)
-for the rules of tests/fixtures/handoff-test.yaml, written from the documents, not
-from the C code, so the tests can compare the daemon's numbers with it.
+"""An independent model of the journey semantics (docs/ARCHITECTURE.md "Semantics",
+processors/score.h) for the rules of tests/fixtures/handoff-test.yaml, written from
+the documents, not from the C code, so the tests can compare the daemon's numbers
+with it.
 
 Score (processors/score.h): with d(x) = 2^(-x / half_life), each matching rule in
 rule order awards p for an event at t:
@@ -10,10 +11,11 @@ A rule with a cap is capped for an event at t when cap_count of its awards lie i
 (t - period, t]; a capped match awards nothing (but counts as a match).  The score
 reported at T is S * d(T - t_ref), rounded half away from zero.
 
-Accounts (issue 4, docs in /work/prompts/issue4_common.md and the headers
-processors/output.h, processors/account.h): every applied contact fold that has an
-account sends the contact's summary (a member update, version = per-contact
-counter) to stage 3, which applies it last-writer-wins; the account score at T is
+Accounts (docs/ARCHITECTURE.md and the headers processors/output.h,
+processors/account.h, processors/account_priv.h): with accounts.member_updates:
+every_event (as the fixture sets it), every applied contact fold that has an account
+sends the contact's summary (a member update, version = per-contact counter) to
+stage 3, which applies it last-writer-wins; the account score at T is
 min(max, sum of member score * d(T - score_at) * role weight); a member is engaged
 when its decayed score reaches engaged_member.score and it was active within
 engaged_member.within of the account's newest activity.  The records between the
@@ -107,7 +109,7 @@ CONTACT_RULES = [
 ]
 
 
-# -- accounts, roles, interests, routing (issue 4) ------------------------------
+# -- accounts, roles, interests, routing ---------------------------------------
 
 INTEREST_HALF_LIFE_MS = 14 * DAY
 INTERESTS_TRACKED = 4
@@ -353,7 +355,7 @@ class ContactModel:
         self.folded = 0
         self.known_since = None
         self.journey = Journey()
-        # issue 4
+        # interests, account and roster
         self.interests = Interests()
         self.account_id = None
         self.member_version = 0
@@ -489,7 +491,7 @@ class ContactModel:
         if self.stage == "known" and score >= ENGAGED_SCORE:
             self._change("known", "engaged", t, "score %d >= engaged_score %d" % (score, ENGAGED_SCORE))
 
-    # -- the account side (stage 2 of issue 4) ---------------------------------
+    # -- the account side of stage 2 -------------------------------------------
     @property
     def known(self):
         return self.known_since is not None
@@ -663,7 +665,8 @@ class ContactModel:
 
     # -- the handoff ----------------------------------------------------------
     def reasons(self, rule, kind, d):
-        """The reasons a handoff for @rule on event @d carries (DESIGN §4 Reason):
+        """The reasons a handoff for @rule on event @d carries (ConversationReady.reasons,
+        docs/CONTRACTS.md):
         the rule's conditions (no points), every scoring rule's contribution
         (largest first), then the fit rules that matched."""
         out = []
@@ -1267,7 +1270,7 @@ def _newest_first_insert(items, item, at, limit):
 
 
 class Journey:
-    """What a handoff's journey shows (DESIGN §4 Journey)."""
+    """What a handoff's journey shows (ConversationReady.journey, docs/CONTRACTS.md)."""
 
     def __init__(self):
         self.sessions = set()

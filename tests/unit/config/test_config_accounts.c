@@ -1,5 +1,5 @@
-/* Unit tests of the config sections of issue 4: interests, buying_group, accounts,
- * routing.  Environment (set by meson): HF_CONFIG_DEFAULT = config/handoff.yaml. */
+/* Unit tests of the config sections interests, buying_group, accounts and routing.
+ * Environment (set by meson): HF_CONFIG_DEFAULT = config/handoff.yaml. */
 #include "cfgtest.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Unit tests of the config sections of issue 5: calendars, sla, recycle and
+/* Unit tests of the config sections calendars, sla, recycle and
  * lifecycle.disqualified_reset_on_identify.  Environment (set by meson):
  * HF_CONFIG_DEFAULT = config/handoff.yaml.  Time zones come from the system's
  * tzdata. */

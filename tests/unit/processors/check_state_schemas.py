@@ -124,7 +124,7 @@ def main():
         check(f["contact_id"] == "c-fresh" and f["stage"] == "known", "fresh contact")
         check(f["score_at"] is None and f["rule_stats"] == [], "fresh score")
         check(f["interests"] == [] and f["roster"] is None and f["member_version"] == 0,
-              "fresh issue-4 fields")
+              "fresh version-2 fields")
 
         a = decode(anon_schema, read("anon_buffered.bin"))
         check(a["contact_id"] is None, "anon contact")

@@ -1,5 +1,5 @@
-/* Version-1 ContactState encodings, written by the stage-2 code of issue 3 (commit
- * 8c87903) before the layout grew to version 2: samples_contact_new() under
+/* Version-1 ContactState encodings, written by the stage-2 code before the layout grew
+ * to version 2 (as of commit 8c87903): samples_contact_new() under
  * samples_rules_new() ("sample") and contact_state_new("c-fresh") ("fresh"), dumped
  * by processors_dump_states and converted with xxd -i.  Kept byte for byte so the
  * decoder keeps reading states stored by that version. */

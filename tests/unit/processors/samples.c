@@ -20,7 +20,7 @@ hf_rules_t *samples_rules_new(void)
     pricing->cap_period_ms = TK_DAY_MS;
     tk_score_rule(r, "any", 1);
     tk_contact_rule(r, "mql", 60, "B", 30 * TK_DAY_MS, "pricing", NULL);
-    /* issue 4: interests, roles */
+    /* interests, roles */
     r->interests_half_life_ms = 7 * TK_DAY_MS;
     r->interests_tracked = 4;
     r->interests_top = 2;

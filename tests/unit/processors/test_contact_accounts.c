@@ -1,4 +1,4 @@
-/* Stage 2's side of issue 4: member updates, rosters, the account context of a
+/* Stage 2's side of accounts: member updates, rosters, the account context of a
  * contact handoff (interests, buying group, routing), merges and redirects. */
 #include <errno.h>
 #include <math.h>

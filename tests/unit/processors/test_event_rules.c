@@ -32,7 +32,7 @@ static void test_names_round_trip(void **state)
     for (int s = 0; s < HF_STAGE__COUNT; s++)
         assert_int_equal(hf_stage_parse(hf_stage_name((hf_stage_t)s)), s);
 
-    /* symbols as the schemas of DESIGN §4 spell them */
+    /* symbols as the schemas spell them */
     assert_string_equal(hf_event_kind_name(HF_EV_WEB_VISIT), "web_visit");
     assert_string_equal(hf_event_record_name(HF_EV_DOWNLOAD), "ContentDownload");
     assert_string_equal(hf_event_record_name(HF_EV_SALES), "SalesActivity");

@@ -227,7 +227,7 @@ void tk_rules_free(hf_rules_t *r)
     if (!r)
         return;
     /* Freed and zeroed here, so this works whether or not hf_rules_free() frees the
-     * issue-4 fields too. */
+     * interest, account, role and routing fields too. */
     for (size_t i = 0; i < r->interest_rule_count; i++) {
         free(r->interest_rules[i].topic);
         tk_event_match_free(&r->interest_rules[i].match);

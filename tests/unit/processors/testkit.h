@@ -43,7 +43,7 @@ hf_contact_rule_t *tk_contact_rule(hf_rules_t *r, const char *name, int32_t min_
 
 void tk_hand_raisers(hf_rules_t *r, const char *rule, uint32_t form_mask, bool respect_exclusions);
 
-/* Issue 4 rules: interests, accounts, roles, routing.  Each appends and returns the new
+/* Rules of interests, accounts, roles, routing.  Each appends and returns the new
  * entry (valid until the next append of its kind). */
 hf_interest_rule_t *tk_interest_rule(hf_rules_t *r, const char *topic, float weight);
 hf_role_rule_t *tk_role_rule(hf_rules_t *r, const char *role, float weight);
@@ -53,7 +53,8 @@ void tk_target(hf_rules_t *r, const char *account_id, int32_t tier, int32_t poin
 /* A route rule for @team; then a -1-terminated list of tiers (int). */
 hf_route_rule_t *tk_route_rule(hf_rules_t *r, const char *team, ...);
 
-/* Frees @r with everything the issue-4 fields own, then hf_rules_free(). */
+/* Frees @r with everything the interest, account, role and routing fields own, then
+ * hf_rules_free(). */
 void tk_rules_free(hf_rules_t *r);
 
 /* Events (all strings borrowed; ids as given, NULL = absent). */
