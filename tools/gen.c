@@ -2,13 +2,17 @@
  *
  * The journeys come from gen_model.c, batch after batch of people; each event is
  * encoded as a single-object Avro record (codec_encode_input) and produced to its
- * topic under the key DESIGN §4 names (web visits and forms: anonymous_id;
- * SalesActivity: entity_id; the rest: contact_id) with the murmur2 partitioner.
+ * topic under the key the data contracts name (docs/CONTRACTS.md; web visits and
+ * forms: anonymous_id; SalesActivity: entity_id; the rest: contact_id) with the
+ * murmur2 partitioner.
  * Trackers deliver at least once, so a small share of records is sent twice;
  * --bad-rate adds records the daemon must dead-letter.
  *
  * The same seed and --start-ms give the same records, byte for byte (check with
- * --output FILE, which writes them to a file instead of Kafka). */
+ * --output FILE, which writes them to a file instead of Kafka).
+ *
+ * stdout stays empty; stderr gets a progress line every second while records are
+ * produced and acknowledged, and a summary at the end (none of it with --quiet). */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -29,6 +33,7 @@
 #define GEN_STALL_TIMEOUT_MS 120000 /* a producer queue that never drains */
 #define GEN_FLUSH_TIMEOUT_MS 300000
 #define GEN_RNG_DELIVERY 10 /* random-stream domain of duplicates and bad records */
+#define GEN_PROGRESS_EVERY_NS 1000000000LL
 
 /* Kinds of bad records (--bad-rate), in the order of the report. */
 typedef enum bad_kind {
@@ -67,6 +72,7 @@ typedef struct gen_opts {
     int64_t start_ms;
     double dup_rate;
     double bad_rate;
+    bool quiet;
 } gen_opts_t;
 
 typedef struct topic_stats {
@@ -116,6 +122,7 @@ static void usage(FILE *out)
             "usage: hf-gen [-c FILE] [--brokers LIST] [--seed N] [--contacts N] [--accounts N]\n"
             "              [--rate EVENTS_PER_S] [--live | --start-ms T] [--days D]\n"
             "              [--report FILE] [--bad-rate F] [--dup-rate F] [--output FILE]\n"
+            "              [--quiet]\n"
             "\n"
             "Produces realistic marketing and sales journeys to the input topics of FILE.\n"
             "  -c, --config FILE   topic names and kafka properties (default: built-in names)\n"
@@ -138,7 +145,9 @@ static void usage(FILE *out)
             "  --batch N           people generated (and interleaved) per batch (default %d)\n"
             "  --output FILE       write the records to FILE instead of Kafka, each as\n"
             "                      u16 topic length, topic, u32 key length, key,\n"
-            "                      u32 value length, value (big-endian lengths)\n",
+            "                      u32 value length, value (big-endian lengths)\n"
+            "  --quiet             no progress lines (every second) nor summary on stderr;\n"
+            "                      errors only\n",
             GEN_BATCH_PEOPLE_DEFAULT);
 }
 
@@ -273,30 +282,6 @@ static int sink_send(gen_sink_t *s, hf_event_kind_t kind, const char *key, const
     return 0;
 }
 
-/* Waits until every record is acknowledged.  Returns 0 or -EIO with @err. */
-static int sink_finish(gen_sink_t *s, char *err, size_t errsz)
-{
-    if (s->file) {
-        if (fflush(s->file) != 0) {
-            snprintf(err, errsz, "writing records: %s", strerror(errno));
-            return -EIO;
-        }
-        return 0;
-    }
-    rd_kafka_resp_err_t e = rd_kafka_flush(s->rk, GEN_FLUSH_TIMEOUT_MS);
-    if (e) {
-        snprintf(err, errsz, "%d records not acknowledged within %d s: %s",
-                 rd_kafka_outq_len(s->rk), GEN_FLUSH_TIMEOUT_MS / 1000, rd_kafka_err2str(e));
-        return -EIO;
-    }
-    if (s->failed) {
-        snprintf(err, errsz, "%" PRIu64 " records not delivered; first: %s", s->failed,
-                 s->first_error);
-        return -EIO;
-    }
-    return 0;
-}
-
 static void sink_close(gen_sink_t *s)
 {
     for (int k = 0; k < HF_EV__COUNT; k++)
@@ -310,7 +295,7 @@ static void sink_close(gen_sink_t *s)
 
 /* ---- records -------------------------------------------------------------------- */
 
-/* The record key DESIGN §4 names for each input topic. */
+/* The record key of each input topic (docs/CONTRACTS.md). */
 static const char *event_key(const hf_event_t *ev)
 {
     switch (ev->kind) {
@@ -341,8 +326,61 @@ typedef struct gen_ctx {
     gen_rng_t rng; /* duplicates and bad records */
     hf_buf_t buf;
     uint64_t bad_serial;
+    int64_t start_ns;         /* when producing began */
+    int64_t next_progress_ns; /* when the next progress line is due */
     char err[512];
 } gen_ctx_t;
+
+/* A progress line on stderr when one is due: what was sent and acknowledged, the
+ * rate, and the share of the people generated (the total of records is known only
+ * at the end).  @people: people whose records were sent, a fraction within a batch. */
+static void progress(gen_ctx_t *g, double people)
+{
+    int64_t now = mono_ns();
+    if (g->opts->quiet || now < g->next_progress_ns)
+        return;
+    g->next_progress_ns = now + GEN_PROGRESS_EVERY_NS;
+    double secs = (double)(now - g->start_ns) / 1e9;
+    uint64_t sent = g->counts.records;
+    fprintf(stderr,
+            "hf-gen: %" PRIu64 " records sent in %.1f s (%.0f records/s), %" PRIu64
+            " acknowledged; %.0f%% of %" PRIu32 " people\n",
+            sent, secs, secs > 0 ? (double)sent / secs : 0.0, g->sink.delivered,
+            100.0 * people / g->opts->contacts, g->opts->contacts);
+}
+
+/* Waits until every record is acknowledged, with a progress line every second.
+ * Returns 0 or -EIO with g->err. */
+static int sink_finish(gen_ctx_t *g)
+{
+    gen_sink_t *s = &g->sink;
+    if (s->file) {
+        if (fflush(s->file) != 0) {
+            snprintf(g->err, sizeof g->err, "writing records: %s", strerror(errno));
+            return -EIO;
+        }
+        return 0;
+    }
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+    /* each round waits at most 1 s; the rounds are bounded by the flush timeout */
+    for (int waited_ms = 0; waited_ms < GEN_FLUSH_TIMEOUT_MS; waited_ms += 1000) {
+        e = rd_kafka_flush(s->rk, 1000);
+        if (e != RD_KAFKA_RESP_ERR__TIMED_OUT)
+            break;
+        progress(g, g->opts->contacts);
+    }
+    if (e) {
+        snprintf(g->err, sizeof g->err, "%d records not acknowledged within %d s: %s",
+                 rd_kafka_outq_len(s->rk), GEN_FLUSH_TIMEOUT_MS / 1000, rd_kafka_err2str(e));
+        return -EIO;
+    }
+    if (s->failed) {
+        snprintf(g->err, sizeof g->err, "%" PRIu64 " records not delivered; first: %s", s->failed,
+                 s->first_error);
+        return -EIO;
+    }
+    return 0;
+}
 
 /* A variant of @ev with every entity id replaced by a blocked value. */
 static void make_blocked(gen_ctx_t *g, hf_event_t *ev)
@@ -583,6 +621,7 @@ static int parse_args(int argc, char **argv, gen_opts_t *o)
         OPT_DUP,
         OPT_BATCH,
         OPT_OUTPUT,
+        OPT_QUIET,
     };
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
@@ -599,6 +638,7 @@ static int parse_args(int argc, char **argv, gen_opts_t *o)
         {"dup-rate", required_argument, NULL, OPT_DUP},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"output", required_argument, NULL, OPT_OUTPUT},
+        {"quiet", no_argument, NULL, OPT_QUIET},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -662,6 +702,9 @@ static int parse_args(int argc, char **argv, gen_opts_t *o)
             break;
         case OPT_OUTPUT:
             o->output_path = optarg;
+            break;
+        case OPT_QUIET:
+            o->quiet = true;
             break;
         case 'h':
             usage(stdout);
@@ -780,7 +823,10 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
 
     int64_t start_ns = mono_ns();
+    g.start_ns = start_ns;
+    g.next_progress_ns = start_ns + GEN_PROGRESS_EVERY_NS;
     uint64_t sent = 0;
+    uint64_t people_before = 0; /* people of the batches already sent */
     for (;;) {
         const gen_record_t *recs;
         size_t n;
@@ -791,24 +837,30 @@ int main(int argc, char **argv)
         }
         if (n == 0)
             break;
+        gen_model_stats_t st;
+        gen_model_get_stats(g.model, &st);
+        double batch_people = (double)(st.people - people_before);
         for (size_t i = 0; i < n && !stop_requested; i++) {
             pace(&o, start_ns, sent++);
             if (send_event(&g, &recs[i]) < 0) {
                 fprintf(stderr, "hf-gen: %s\n", g.err);
                 goto out;
             }
+            progress(&g, (double)people_before + batch_people * (double)(i + 1) / (double)n);
         }
+        people_before = st.people;
         if (stop_requested) {
             fprintf(stderr, "hf-gen: interrupted; flushing what was produced\n");
             break;
         }
     }
-    if (sink_finish(&g.sink, g.err, sizeof(g.err)) < 0) {
+    if (sink_finish(&g) < 0) {
         fprintf(stderr, "hf-gen: %s\n", g.err);
         goto out;
     }
     double secs = (double)(mono_ns() - start_ns) / 1e9;
-    summary_line(&g, secs);
+    if (!o.quiet)
+        summary_line(&g, secs);
     if (o.report_path && (r = write_report(&g, o.report_path, secs)) < 0) {
         fprintf(stderr, "hf-gen: %s: %s\n", o.report_path, strerror(-r));
         goto out;
