@@ -1,4 +1,4 @@
-/* handoffd: the daemon.  See README.md and DESIGN.md §5 "Operating it". */
+/* handoffd: the daemon.  See README.md (running it) and docs/ARCHITECTURE.md. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -30,8 +30,8 @@ static void on_reload_signal(int sig)
 }
 
 /* SIGHUP: load and validate the file again; apply its rules only when it is valid
- * in full (DESIGN §3 "Rules change").  Runs on the pipeline thread, between
- * records, so the swap needs no lock. */
+ * in full, so a broken edit never replaces rules that work.  Runs on the pipeline
+ * thread, between records, so the swap needs no lock. */
 typedef struct reloader {
     hf_config_t *cfg;
     const char *path;
@@ -117,7 +117,7 @@ static void usage(FILE *out)
         "usage: handoffd [-c FILE] [--embedded [--partitions N]] [--brokers LIST]\n"
         "                [--state DIR] [--log-level LEVEL] [--check]\n"
         "\n"
-        "  -c, --config FILE   rules and settings (default config/handoff.yaml)\n"
+        "  -c, --config FILE   rules and settings (default " HF_CONFIG_DEFAULT_PATH ")\n"
         "  --embedded          run a Kafka mock cluster inside the daemon (demo, tests);\n"
         "                      prints its bootstrap address on stdout\n"
         "  --partitions N      partitions per topic of the embedded cluster (default: config)\n"
@@ -144,7 +144,7 @@ static int parse_level(const char *s)
 
 int main(int argc, char **argv)
 {
-    const char *config_path = "config/handoff.yaml";
+    const char *config_path = HF_CONFIG_DEFAULT_PATH;
     const char *brokers = NULL, *state_dir = NULL;
     bool embedded = false, check_only = false;
     int partitions = 0, level = -1;

@@ -1,16 +1,21 @@
 /* handoffctl: the operator's tool.
  *
- *   handoffctl check FILE
+ *   handoffctl check [FILE]
  *   handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics [--id ID]
  *   handoffctl outcomes --state DIR
  *   handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]
  *
- * dump opens the store read-only, so it works beside a running daemon. */
+ * check and dump read the same rules file as handoffd, HF_CONFIG_DEFAULT_PATH when
+ * none is named.  dump opens the store read-only, so it works beside a running
+ * daemon.  Every line printed is one JSON object (check and outcomes aside). */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,44 +30,335 @@
 #include "processors/contact.h"
 #include "processors/identity.h"
 
+/* Bytes of an undecodable value shown: the single-object header (C3 01 and the
+ * fingerprint) tells which framing and schema the producer meant; the body may
+ * carry personal data and is never shown. */
+#define CTL_VALUE_HEAD_BYTES 10
+
+/* Nesting accepted in a JSON value passed through (output.format: json). */
+#define CTL_JSON_MAX_DEPTH 64
+
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: handoffctl check FILE\n"
-        "       handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics "
-        "[--id ID]\n"
-        "       handoffctl outcomes --state DIR\n"
-        "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n");
+    fprintf(out,
+            "usage: handoffctl check [FILE]\n"
+            "       handoffctl dump --state DIR [-c FILE] "
+            "contacts|accounts|identities|offsets|metrics [--id ID]\n"
+            "       handoffctl outcomes --state DIR\n"
+            "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
+            "\n"
+            "  FILE, -c FILE  the rules file, as handoffd reads it (default " HF_CONFIG_DEFAULT_PATH
+            ",\n"
+            "                 relative to the working directory); dump contacts|accounts needs\n"
+            "                 it for scores and grades and fails when it cannot be read\n"
+            "  --state DIR    handoffd's state directory (opened read-only)\n"
+            "  --timeout S    consume: stop after S seconds without a record, and give up on a\n"
+            "                 broker that cannot be reached within S seconds (default 10)\n"
+            "  --max N        consume: stop after N records (default: no limit)\n");
 }
 
-/* A JSON string literal of @len bytes of @s (control bytes and non-UTF-8 escaped
- * as \u00XX). */
+/* ---- JSON ------------------------------------------------------------------ */
+
+/* Length of the well-formed UTF-8 sequence at @s (at most @left bytes), or 0 when
+ * the bytes there are not one: overlong forms, surrogates and code points over
+ * U+10FFFF are not. */
+static size_t utf8_len(const unsigned char *s, size_t left)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp, min;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2, cp = c & 0x1f, min = 0x80;
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3, cp = c & 0x0f, min = 0x800;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (left < n)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* A JSON string literal of @len bytes of @s.  Well-formed UTF-8 is kept as it is
+ * (ids and names in any script stay readable); control characters, DEL and every
+ * byte that is not part of well-formed UTF-8 are escaped, the latter as the code
+ * point of the byte's value (as Avro's JSON encoding writes bytes), so the line is
+ * valid JSON whatever the bytes. */
 static void json_string(hf_buf_t *out, const char *s, size_t len)
 {
+    const unsigned char *p = (const unsigned char *)s;
     hf_buf_append(out, "\"", 1);
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\')
+    for (size_t i = 0; i < len;) {
+        unsigned char c = p[i];
+        size_t n = utf8_len(p + i, len - i);
+        if (c == '"' || c == '\\') {
             hf_buf_printf(out, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
+        } else if (c == '\n') {
+            hf_buf_append_str(out, "\\n");
+        } else if (c == '\t') {
+            hf_buf_append_str(out, "\\t");
+        } else if (c == '\r') {
+            hf_buf_append_str(out, "\\r");
+        } else if (c < 0x20 || c == 0x7f || n == 0) {
             hf_buf_printf(out, "\\u%04x", c);
-        else
-            hf_buf_append(out, &s[i], 1);
+        } else {
+            hf_buf_append(out, p + i, n);
+            i += n;
+            continue;
+        }
+        i++;
     }
     hf_buf_append(out, "\"", 1);
+}
+
+/* A JSON value passed through (records written with output.format: json), checked
+ * against RFC 8259 and copied without the whitespace between tokens, so it is one
+ * valid line whatever the producer wrote. */
+typedef struct json_scan {
+    const unsigned char *p, *start, *end;
+    hf_buf_t *out;
+    int depth;
+} json_scan_t;
+
+static void json_scan_ws(json_scan_t *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+        j->p++;
+}
+
+static int json_scan_string(json_scan_t *j)
+{
+    const unsigned char *from = j->p++; /* the opening quote */
+    while (j->p < j->end && *j->p != '"') {
+        size_t left = (size_t)(j->end - j->p);
+        if (*j->p == '\\') {
+            if (left >= 6 && j->p[1] == 'u' && isxdigit(j->p[2]) && isxdigit(j->p[3]) &&
+                isxdigit(j->p[4]) && isxdigit(j->p[5]))
+                j->p += 6;
+            else if (left >= 2 && j->p[1] && strchr("\"\\/bfnrt", j->p[1]))
+                j->p += 2;
+            else
+                return -1;
+        } else if (*j->p < 0x20) {
+            return -1;
+        } else {
+            size_t n = utf8_len(j->p, left);
+            if (!n)
+                return -1;
+            j->p += n;
+        }
+    }
+    if (j->p >= j->end)
+        return -1;
+    j->p++;
+    return hf_buf_append(j->out, from, (size_t)(j->p - from));
+}
+
+static bool json_scan_digits(json_scan_t *j)
+{
+    const unsigned char *from = j->p;
+    while (j->p < j->end && isdigit(*j->p))
+        j->p++;
+    return j->p > from;
+}
+
+static int json_scan_number(json_scan_t *j)
+{
+    const unsigned char *from = j->p;
+    if (*j->p == '-')
+        j->p++;
+    if (j->p < j->end && *j->p == '0')
+        j->p++;
+    else if (!json_scan_digits(j))
+        return -1;
+    if (j->p < j->end && *j->p == '.' && (j->p++, !json_scan_digits(j)))
+        return -1;
+    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+        j->p++;
+        if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+            j->p++;
+        if (!json_scan_digits(j))
+            return -1;
+    }
+    return hf_buf_append(j->out, from, (size_t)(j->p - from));
+}
+
+static int json_scan_value(json_scan_t *j)
+{
+    json_scan_ws(j);
+    if (j->p >= j->end)
+        return -1;
+    unsigned char c = *j->p;
+    if (c == '"')
+        return json_scan_string(j);
+    if (c == '-' || isdigit(c))
+        return json_scan_number(j);
+    static const char *const literals[] = {"true", "false", "null"};
+    for (size_t i = 0; i < 3; i++) {
+        size_t n = strlen(literals[i]);
+        if ((size_t)(j->end - j->p) >= n && memcmp(j->p, literals[i], n) == 0) {
+            j->p += n;
+            return hf_buf_append(j->out, literals[i], n);
+        }
+    }
+    if ((c != '{' && c != '[') || ++j->depth > CTL_JSON_MAX_DEPTH)
+        return -1;
+    bool object = c == '{';
+    unsigned char close = object ? '}' : ']';
+    hf_buf_append(j->out, j->p++, 1);
+    json_scan_ws(j);
+    if (j->p < j->end && *j->p == close) {
+        j->depth--;
+        return hf_buf_append(j->out, j->p++, 1);
+    }
+    for (;;) {
+        if (object) {
+            json_scan_ws(j);
+            if (j->p >= j->end || *j->p != '"' || json_scan_string(j))
+                return -1;
+            json_scan_ws(j);
+            if (j->p >= j->end || *j->p != ':')
+                return -1;
+            hf_buf_append(j->out, j->p++, 1);
+        }
+        if (json_scan_value(j))
+            return -1;
+        json_scan_ws(j);
+        if (j->p >= j->end || (*j->p != ',' && *j->p != close))
+            return -1;
+        bool last = *j->p == close;
+        hf_buf_append(j->out, j->p++, 1);
+        if (last)
+            break;
+    }
+    j->depth--;
+    return 0;
+}
+
+/* Appends the JSON value of @len bytes at @data to @out, compacted.  Returns 0, or
+ * -EINVAL with *at the offset of the first byte that is not JSON (@out unchanged). */
+static int json_compact(hf_buf_t *out, const void *data, size_t len, size_t *at)
+{
+    json_scan_t j = {data, data, (const unsigned char *)data + len, out, 0};
+    size_t mark = out->len;
+    int r = json_scan_value(&j);
+    if (!r) {
+        json_scan_ws(&j);
+        r = j.p == j.end ? 0 : -1;
+    }
+    if (r) {
+        *at = (size_t)(j.p - j.start);
+        out->len = mark;
+        return -EINVAL;
+    }
+    return 0;
+}
+
+/* Characters of the local part and of the domain of an e-mail address. */
+static bool email_local_char(unsigned char c)
+{
+    return isalnum(c) || (c && strchr(".!#$%&'*+/=?^_`{|}~-", c));
+}
+
+static bool email_domain_char(unsigned char c)
+{
+    return isalnum(c) || c == '.' || c == '-';
+}
+
+/* Appends @len plain characters of a JSON string (no escapes in them) with the local
+ * part of everything shaped like an e-mail address replaced by "***". */
+static void redact_run(hf_buf_t *out, const unsigned char *s, size_t len)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] != '@')
+            continue;
+        size_t from = i, to = i + 1;
+        while (from > done && email_local_char(s[from - 1]))
+            from--;
+        bool dot = false;
+        while (to < len && email_domain_char(s[to]))
+            dot |= s[to++] == '.';
+        if (from == i || !dot || s[i + 1] == '.' || s[to - 1] == '.')
+            continue;
+        hf_buf_append(out, s + done, from - done);
+        hf_buf_append_str(out, "***");
+        done = i;
+    }
+    hf_buf_append(out, s + done, len - done);
+}
+
+/* @line (JSON) into @out with the local part of every e-mail address in its strings
+ * hidden ("jane@acme.com" -> "***@acme.com").  Decoded input records and dead
+ * letters carry addresses as their producer wrote them; the daemon keeps only the
+ * domain and a keyed hash, and this tool shows no more.  Escapes are copied whole
+ * and never looked into, so the result is valid JSON when @line is. */
+static void redact_emails(hf_buf_t *out, const hf_buf_t *line)
+{
+    const unsigned char *p = line->data, *end = line->data + line->len;
+    bool in_string = false;
+    while (p < end) {
+        if (!in_string) {
+            const unsigned char *q = p;
+            while (q < end && *q != '"')
+                q++;
+            if (q < end)
+                q++, in_string = true;
+            hf_buf_append(out, p, (size_t)(q - p));
+            p = q;
+        } else if (*p == '"') {
+            hf_buf_append(out, p++, 1);
+            in_string = false;
+        } else if (*p == '\\') {
+            size_t n = end - p >= 6 && p[1] == 'u' ? 6 : end - p >= 2 ? 2 : 1;
+            hf_buf_append(out, p, n);
+            p += n;
+        } else {
+            const unsigned char *q = p;
+            while (q < end && *q != '"' && *q != '\\')
+                q++;
+            redact_run(out, p, (size_t)(q - p));
+            p = q;
+        }
+    }
+}
+
+/* Loads the rules file as handoffd does: @path, or the default when NULL.  Every
+ * problem goes to stderr; when the default was meant, a last line says so, since
+ * the user named no file. */
+static int load_rules(hf_config_t **cfg, const char *path)
+{
+    int r = config_load_reporting(cfg, path ? path : HF_CONFIG_DEFAULT_PATH, stderr);
+    if (r != 0 && !path)
+        fprintf(stderr,
+                "handoffctl: no rules file given (FILE or -c FILE): %s, the default, relative "
+                "to the working directory, is needed\n",
+                HF_CONFIG_DEFAULT_PATH);
+    return r;
 }
 
 static int cmd_check(int argc, char **argv)
 {
-    if (argc != 2) {
+    if (argc > 2) {
         usage(stderr);
         return 2;
     }
+    const char *path = argc == 2 ? argv[1] : NULL;
     hf_config_t *cfg = NULL;
-    if (config_load_reporting(&cfg, argv[1], stderr) != 0)
+    if (load_rules(&cfg, path) != 0)
         return 2;
-    config_print_ok(cfg, argv[1], stdout);
+    config_print_ok(cfg, path ? path : HF_CONFIG_DEFAULT_PATH, stdout);
     config_free(cfg);
     return 0;
 }
@@ -245,8 +541,12 @@ static int cmd_dump(int argc, char **argv)
         return 2;
     }
 
+    /* Scores and grades depend on the rules: never show them under rules other than
+     * the ones the daemon runs.  The other tables need none. */
     hf_config_t *cfg = NULL;
-    int r = config_load_reporting(&cfg, config_path, stderr);
+    int r = 0;
+    if (config_path || cf == STORE_CF_CONTACT || cf == STORE_CF_ACCOUNT)
+        r = load_rules(&cfg, config_path);
     if (r != 0)
         return 2;
 
@@ -264,7 +564,8 @@ static int cmd_dump(int argc, char **argv)
         fprintf(stderr, "handoffctl: %s\n", err);
         goto out;
     }
-    dump_ctx_t d = {.what = what, .rules = cfg->rules, .codec = codec, .only_id = only_id};
+    dump_ctx_t d = {
+        .what = what, .rules = cfg ? cfg->rules : NULL, .codec = codec, .only_id = only_id};
     r = store_scan(store, cf, dump_row, &d, err, sizeof(err));
     hf_buf_free(&d.line);
     hf_buf_free(&d.json);
@@ -283,6 +584,72 @@ out:
 }
 
 /* ---- consume --------------------------------------------------------------- */
+
+/* What librdkafka last complained about (from its log, written by its threads):
+ * why a broker cannot be reached.  A connection failure ("FAIL") says more than
+ * what follows it ("1/1 brokers are down"), so it is kept apart.  Nothing of it is
+ * printed unless consume fails. */
+typedef struct ctl_kafka_log {
+    pthread_mutex_t lock;
+    char fail[512];
+    char other[512];
+} ctl_kafka_log_t;
+
+static void on_kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    ctl_kafka_log_t *kl = rd_kafka_opaque(rk);
+    if (level > 4 || !kl) /* errors and warnings only */
+        return;
+    /* "[thrd:127.0.0.1:1/bootstrap]: 127.0.0.1:1/bootstrap: Connect to ..." */
+    const char *text = buf[0] == '[' && strstr(buf, "]: ") ? strstr(buf, "]: ") + 3 : buf;
+    pthread_mutex_lock(&kl->lock);
+    char *into = strcmp(fac, "FAIL") == 0 ? kl->fail : kl->other;
+    snprintf(into, sizeof kl->fail, "%s", text);
+    pthread_mutex_unlock(&kl->lock);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Appends the value of @m to @line: the record as JSON when the codec knows its
+ * schema, a JSON record passed through as it is, or null with why it is neither. */
+static void consume_value(codec_t *codec, const rd_kafka_message_t *m, hf_buf_t *line,
+                          hf_buf_t *json)
+{
+    char err[256];
+    hf_buf_append_str(line, ",\"value\":");
+    if (!m->payload) { /* a tombstone */
+        hf_buf_append_str(line, "null");
+        return;
+    }
+    hf_buf_reset(json);
+    if (codec_record_to_json(codec, m->payload, m->len, json, err, sizeof(err)) == 0) {
+        hf_buf_append(line, json->data, json->len);
+        return;
+    }
+    size_t at = 0;
+    const char *p = m->payload;
+    bool looks_json = m->len && (p[0] == '{' || p[0] == '[');
+    if (looks_json && json_compact(line, m->payload, m->len, &at) == 0)
+        return; /* a record written with output.format: json */
+    hf_buf_append_str(line, "null,\"value_error\":");
+    hf_buf_t why = HF_BUF_INIT;
+    if (looks_json)
+        hf_buf_printf(&why, "not JSON (byte %zu), nor a record the codec reads: %s", at, err);
+    else
+        hf_buf_append_str(&why, err);
+    json_string(line, why.data ? (const char *)why.data : err, why.len);
+    hf_buf_free(&why);
+    hf_buf_printf(line, ",\"value_size\":%zu,\"value_head_hex\":\"", m->len);
+    const uint8_t *b = m->payload;
+    for (size_t i = 0; i < m->len && i < CTL_VALUE_HEAD_BYTES; i++)
+        hf_buf_printf(line, "%02x", b[i]);
+    hf_buf_append_str(line, "\"");
+}
 
 static int cmd_consume(int argc, char **argv)
 {
@@ -317,12 +684,13 @@ static int cmd_consume(int argc, char **argv)
             return 2;
         }
     }
-    if (!brokers || !topic || optind != argc || timeout_s <= 0 || timeout_s > 3600) {
+    if (!brokers || !topic || optind != argc || max < 0 || !(timeout_s > 0 && timeout_s <= 3600)) {
         usage(stderr);
         return 2;
     }
 
     char err[512];
+    ctl_kafka_log_t klog = {.lock = PTHREAD_MUTEX_INITIALIZER};
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (kafka_conf_set(conf, "bootstrap.servers", brokers, err, sizeof(err)) ||
         kafka_conf_set(conf, "group.id", "handoffctl", err, sizeof(err)) ||
@@ -331,6 +699,9 @@ static int cmd_consume(int argc, char **argv)
         rd_kafka_conf_destroy(conf);
         return 2;
     }
+    /* librdkafka's own lines on stderr would bury the one that matters. */
+    rd_kafka_conf_set_opaque(conf, &klog);
+    rd_kafka_conf_set_log_cb(conf, on_kafka_log);
     char rkerr[256];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rkerr, sizeof(rkerr));
     if (!rk) {
@@ -340,8 +711,22 @@ static int cmd_consume(int argc, char **argv)
     rd_kafka_poll_set_consumer(rk);
     int32_t parts = 0;
     const char *names[1] = {topic};
-    if (kafka_partition_counts(rk, names, 1, &parts, 10000, err, sizeof(err)) < 0 || parts <= 0) {
-        fprintf(stderr, "handoffctl: topic %s: %s\n", topic, parts <= 0 ? "not found" : err);
+    /* Metadata of every topic rather than of @topic: asking for one topic by name
+     * creates it on a cluster with auto.create.topics.enable. */
+    if (kafka_partition_counts(rk, names, 1, &parts, (int)(timeout_s * 1000), err, sizeof(err)) <
+        0) {
+        pthread_mutex_lock(&klog.lock);
+        fprintf(stderr, "handoffctl: cannot reach the broker at %s within %g s: %s\n", brokers,
+                timeout_s,
+                klog.fail[0]    ? klog.fail
+                : klog.other[0] ? klog.other
+                                : err);
+        pthread_mutex_unlock(&klog.lock);
+        rd_kafka_destroy(rk);
+        return 1;
+    }
+    if (parts <= 0) {
+        fprintf(stderr, "handoffctl: topic %s: not found on the broker at %s\n", topic, brokers);
         rd_kafka_destroy(rk);
         return 1;
     }
@@ -360,15 +745,12 @@ static int cmd_consume(int argc, char **argv)
         rd_kafka_destroy(rk);
         return 1;
     }
-    hf_buf_t line = HF_BUF_INIT, json = HF_BUF_INIT;
+    hf_buf_t line = HF_BUF_INIT, json = HF_BUF_INIT, shown = HF_BUF_INIT;
     long seen = 0;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    double last = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    double last = mono_s();
     while (max == 0 || seen < max) {
         rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+        double now = mono_s();
         if (!m) {
             if (now - last > timeout_s)
                 break;
@@ -391,23 +773,20 @@ static int cmd_consume(int argc, char **argv)
             json_string(&line, m->key, m->key_len);
         else
             hf_buf_append_str(&line, "null");
-        hf_buf_append_str(&line, ",\"value\":");
-        hf_buf_reset(&json);
-        if (m->payload &&
-            codec_record_to_json(codec, m->payload, m->len, &json, err, sizeof(err)) == 0)
-            hf_buf_append(&line, json.data, json.len);
-        else if (m->payload && m->len && ((const char *)m->payload)[0] == '{')
-            hf_buf_append(&line, m->payload, m->len); /* outputs written as JSON */
-        else
-            hf_buf_append_str(&line, "null");
-        hf_buf_append_str(&line, "}\n");
-        fwrite(line.data, 1, line.len, stdout);
+        consume_value(codec, m, &line, &json);
+        hf_buf_append_str(&line, "}");
+        hf_buf_reset(&shown);
+        redact_emails(&shown, &line);
+        hf_buf_append_str(&shown, "\n");
+        if (shown.data)
+            fwrite(shown.data, 1, shown.len, stdout);
         seen++;
         rd_kafka_message_destroy(m);
     }
     fflush(stdout);
     hf_buf_free(&line);
     hf_buf_free(&json);
+    hf_buf_free(&shown);
     codec_free(codec);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
