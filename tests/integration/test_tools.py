@@ -238,6 +238,45 @@ class WithBroker(h.ClusterTestCase):
         without_c = [json.loads(l) for l in r.stdout.splitlines()]
         self.assertEqual(without_c, with_c)
 
+    def test_consume_json_outputs(self):
+        """output.format: json is built: the daemon writes its handoff as one JSON
+        object, and consume prints it as the value."""
+        env = self.env(config_edit=lambda t: t.replace("output:\n  format: avro\n", "output:\n  format: json\n"))
+        with open(env.config_path, encoding="utf-8") as f:
+            self.assertIn("format: json", f.read())
+        d = env.daemon().start()
+        env.send(h.form("f-1", T0, "a-j", "c-j", form_type="demo_request", title="Engineer"))
+        r = self.ctl_consume(env, "conversation_ready", 1, timeout=30)
+        d.stop()
+        recs = [json.loads(l) for l in r.stdout.splitlines()]
+        self.assertEqual(len(recs), 1, r.stdout)
+        self.assertNotIn("value_error", recs[0])
+        value = recs[0]["value"]
+        self.assertEqual(value["handoff_id"], h.handoff_id("c-j"))
+        self.assertEqual(value["rule"], "hand_raiser")
+        raw = env.consume("conversation_ready", expect=1)[0].value
+        self.assertEqual(json.loads(raw), value)
+
+    def test_reload_refuses_what_start_refuses(self):
+        """SIGHUP with a file that sets what the daemon cannot run: rejected with its
+        positions, the daemon keeps running on the rules in force."""
+        env = self.env()
+        d = env.daemon().start()
+        with open(env.config_path, encoding="utf-8") as f:
+            text = f.read()
+        bad = text.replace("\nkafka:\n", "\nkafka:\n  processing_guarantee: exactly_once\n", 1)
+        self.assertNotEqual(bad, text)
+        with open(env.config_path, "w", encoding="utf-8") as f:
+            f.write(bad)
+        line = bad.splitlines().index("  processing_guarantee: exactly_once") + 1
+        mark = d.sighup()
+        d.proc.wait_for(r"reload of .* rejected", timeout=20, start=mark)
+        err = "\n".join(d.log()[mark:])
+        self.assertRegex(err, r"%s:%d:25: kafka\.processing_guarantee: exactly_once \(Kafka transactions\) is "
+                              r"not built yet" % (re.escape(env.config_path), line))
+        self.assertTrue(d.proc.running())
+        d.stop()
+
     def test_gen_to_the_broker(self):
         """hf-gen against the broker: progress counts acknowledgements, the summary
         matches what the topics hold."""
