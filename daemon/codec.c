@@ -364,9 +364,10 @@ static int frame(codec_t *c, const uint8_t *b, size_t len, codec_schema_t **out,
             return codec_fail(CODEC_E_FRAMING, err, errsz,
                               "Confluent framing header is %zu bytes, needs 5", len);
         uint32_t id = (uint32_t)b[1] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 8 | b[4];
-        return codec_fail(
-            CODEC_E_UNKNOWN_SCHEMA, err, errsz,
-            "Confluent framing (schema id %" PRIu32 ") needs schema_registry, not configured", id);
+        return codec_fail(CODEC_E_UNKNOWN_SCHEMA, err, errsz,
+                          "Confluent framing (schema id %" PRIu32
+                          ") is not supported: produce Avro single-object encoding",
+                          id);
     }
     if (len < 2)
         return codec_fail(CODEC_E_FRAMING, err, errsz,

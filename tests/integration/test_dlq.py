@@ -28,7 +28,7 @@ def bad_records(avro_):
         ("truncated body", "web_visits", KEY, good[:len(good) - 9], "truncated", r"record ends inside field"),
         ("header only", "web_visits", KEY, good[:6], "framing", r"header is 6 bytes"),
         ("Confluent framing", "web_visits", KEY, h.confluent_frame(42, body), "unknown_schema",
-         r"Confluent framing \(schema id 42\) needs schema_registry"),
+         r"Confluent framing \(schema id 42\) is not supported"),
         ("trailing bytes", "web_visits", KEY, good + b"\x00\x00", "invalid", r"2 trailing bytes"),
         ("oversized field", "web_visits", KEY,
          h.web_visit("b-big", T0, KEY, SITE + "/" + "x" * (4999 - len(SITE))).encode(avro_), "limit",
