@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "daemon/codec.h"
+#include "codec/codec.h"
 
 #define RING 1024
 

@@ -19,8 +19,8 @@
 
 #include <yaml.h>
 
-#include "../processors/buf.h"
-#include "../processors/rules.h"
+#include "util/buf.h"
+#include "processors/rules/rules.h"
 
 /* Problems rendered by cfgmap_render(); the rest are counted and summarised. */
 #define CFGMAP_MAX_RENDERED 100

@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../processors/buf.h"
-#include "../processors/rules.h"
+#include "util/buf.h"
+#include "processors/rules/rules.h"
 
 /* The rules file handoffd and handoffctl read when no -c is given, relative to the
  * working directory (the repository's commented default). */

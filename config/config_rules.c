@@ -25,7 +25,7 @@ static hf_rules_t *rules_of(cfgmap_ctx_t *ctx)
     return ((hf_config_t *)ctx->user)->rules;
 }
 
-/* ---- symbol sets (names from processors/event.h) ---- */
+/* ---- symbol sets (names from processors/model/event.h) ---- */
 
 static const char *event_kind_name(int v)
 {

@@ -1,5 +1,5 @@
 /* IANA time zones from TZif files (RFC 8536) and POSIX TZ strings, compiled into
- * the pure hf_tz_t of processors/calendar.h.
+ * the pure hf_tz_t of processors/sla/calendar.h.
  *
  * The reader is a boundary: every count is checked against the bytes that are
  * there before anything is read, so a truncated or corrupt file is -EINVAL with a
@@ -182,7 +182,7 @@ int tzfile_parse_posix(hf_tz_rule_t *out, const char *spec)
         if (!posix_rules(*p ? p : POSIX_DEFAULT_RULES, &rule))
             return -EINVAL;
         /* no real zone moves its clocks by more than a day at once, and the calendar
-         * arithmetic relies on that (processors/calendar.c) */
+         * arithmetic relies on that (processors/sla/calendar.c) */
         int64_t jump = (int64_t)rule.dst_offset_s - rule.std_offset_s;
         if (jump > 86400 || jump < -86400 || !tz_offset_sane(rule.dst_offset_s))
             return -EINVAL;

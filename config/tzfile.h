@@ -1,5 +1,5 @@
 /* IANA time zones from the system's tzdata (TZif files, RFC 8536), compiled into the
- * pure hf_tz_t of processors/calendar.h: the transitions of the file's 64-bit
+ * pure hf_tz_t of processors/sla/calendar.h: the transitions of the file's 64-bit
  * block, and the POSIX TZ rule of its footer for the years after them.  Read once
  * at config load; nothing here touches libc's own time-zone state (TZ, tzset). */
 #pragma once
@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../processors/calendar.h"
+#include "processors/sla/calendar.h"
 
 /* Loads zone @name ("America/New_York", "UTC") from @dir (NULL: $TZDIR, else
  * /usr/share/zoneinfo).  A name with "..", a leading '/', or characters outside

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../processors/buf.h"
+#include "util/buf.h"
 #include "store.h"
 
 typedef struct cache_ops {

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../config/config.h"
+#include "config/config.h"
 
 /* A librdkafka configuration with bootstrap.servers = @brokers (or the config's),
  * our @defaults ({name, value} pairs, NULL-terminated list), then the config's

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../config/config.h"
+#include "config/config.h"
 
 enum log_level {
     LOG_LEVEL_DEBUG = 0,

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../config/config.h"
+#include "config/config.h"
 #include "log.h"
 #include "mockbroker.h"
 #include "pipeline.h"

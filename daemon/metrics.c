@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../processors/hash.h"
+#include "util/hash.h"
 
 static const char *const fixed_names[M__COUNT] = {
     [M_CONSUMED] = "consumed", [M_FOLDED] = "folded",       [M_DUPLICATES] = "duplicates",

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../processors/vec.h"
+#include "util/vec.h"
 #include "metrics.h"
 
 /* Columns of the attribution tables, in print order. */

@@ -14,10 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../processors/contact.h"
-#include "../processors/identity.h"
+#include "processors/contact/contact.h"
+#include "processors/identity/identity.h"
 #include "cache.h"
-#include "codec.h"
+#include "codec/codec.h"
 #include "kafka.h"
 #include "log.h"
 #include "metrics.h"

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "../config/config.h"
+#include "config/config.h"
 
 typedef struct pipeline pipeline_t;
 

@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../processors/output.h"
+#include "processors/model/output.h"
 #include "cache.h"
-#include "codec.h"
+#include "codec/codec.h"
 #include "metrics.h"
 #include "pgroup.h"
 #include "pipeline.h"

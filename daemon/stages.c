@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../processors/account.h"
-#include "../processors/contact.h"
-#include "../processors/identity.h"
-#include "../processors/vec.h"
+#include "processors/account/account.h"
+#include "processors/contact/contact.h"
+#include "processors/identity/identity.h"
+#include "util/vec.h"
 #include "kafka.h"
 #include "log.h"
 #include "pipeline_priv.h"

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../processors/buf.h"
+#include "util/buf.h"
 
 typedef enum store_cf {
     STORE_CF_META = 0, /* RocksDB's "default": format version, topology */

@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../processors/hash.h"
-#include "../processors/vec.h"
+#include "util/hash.h"
+#include "util/vec.h"
 
 typedef struct entry {
     struct entry *next; /* in its bucket */

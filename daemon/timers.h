@@ -2,7 +2,7 @@
  * attention: the `timers` column family of the store (docs/ARCHITECTURE.md, "The
  * timers store").
  *
- * The deadlines themselves live in the entity states (processors/sla.h); this is
+ * The deadlines themselves live in the entity states (processors/sla/sla.h); this is
  * their index by time, so that the pipeline finds what fell due without reading
  * every state.  In memory: a map entity -> next due time and a min-heap over it;
  * in the store: one key per entity ('c' or 'a', then the id) -> next due (be64),
@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../processors/event.h"
+#include "processors/model/event.h"
 #include "store.h"
 
 typedef struct timers timers_t;

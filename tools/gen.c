@@ -24,7 +24,7 @@
 #include <time.h>
 
 #include "config/config.h"
-#include "daemon/codec.h"
+#include "codec/codec.h"
 #include "daemon/kafka.h"
 #include "gen_model.h"
 #include "gen_rng.h"

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "processors/event.h"
+#include "processors/model/event.h"
 
 typedef struct gen_model gen_model_t;
 

@@ -22,13 +22,13 @@
 #include <time.h>
 
 #include "config/config.h"
-#include "daemon/codec.h"
+#include "codec/codec.h"
 #include "daemon/kafka.h"
 #include "daemon/outcomes.h"
 #include "daemon/store.h"
-#include "processors/account.h"
-#include "processors/contact.h"
-#include "processors/identity.h"
+#include "processors/account/account.h"
+#include "processors/contact/contact.h"
+#include "processors/identity/identity.h"
 
 /* Bytes of an undecodable value shown: the single-object header (C3 01 and the
  * fingerprint) tells which framing and schema the producer meant; the body may

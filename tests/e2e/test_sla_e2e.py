@@ -4,7 +4,7 @@ python3-kafka; SlaBreach and LifecycleChange records consumed by python3-kafka,
 decoded by python3-avro (writer schema found by its fingerprint) and checked field
 by field against values worked out here: breach ids by FNV-1a-64, deadlines from
 the handoff's sla block and the config's escalation delays, causes as
-processors/sla.c words them."""
+processors/sla/sla.c words them."""
 
 import os
 import struct

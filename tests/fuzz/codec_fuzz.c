@@ -10,9 +10,9 @@
  * configured build directory BUILD for the generated schema table):
  *
  *     clang -g -O1 -DHF_FUZZING -fsanitize=fuzzer,address,undefined -I. \
- *         tests/fuzz/codec_fuzz.c daemon/codec.c daemon/codec_decode.c \
- *         daemon/codec_pcf.c daemon/codec_value.c BUILD/schemas/codec_schemas.c \
- *         processors/buf.c -lavro -lcrypto -o codec_fuzz
+ *         tests/fuzz/codec_fuzz.c codec/codec.c codec/codec_decode.c \
+ *         codec/codec_pcf.c codec/codec_value.c BUILD/schemas/codec_schemas.c \
+ *         util/buf.c -lavro -lcrypto -o codec_fuzz
  *     ./codec_fuzz -max_len=4096 tests/fuzz/corpus/codec
  */
 #include <errno.h>
@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/codec.h"
+#include "codec/codec.h"
 #include "replay.h"
-#include "daemon/codec_internal.h"
+#include "codec/codec_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

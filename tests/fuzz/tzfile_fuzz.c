@@ -1,7 +1,7 @@
 /* Fuzz target of the tzdata readers of config/tzfile.c.  The first byte picks the
  * reader: even, tzfile_parse() on the rest (as zone "fuzz", or unnamed when bit 1
  * is set); odd, tzfile_parse_posix() on the rest as a NUL-terminated string.  A
- * zone either accepts is then used as processors/calendar.c uses one: offsets at
+ * zone either accepts is then used as processors/sla/calendar.c uses one: offsets at
  * a few instants and at every transition, local times back to UTC, and deadlines
  * of a Monday-Friday 09:00-17:00 calendar; the readers' and the calendar's
  * contracts are checked on every answer.
@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "config/tzfile.h"
-#include "processors/calendar.h"
+#include "processors/sla/calendar.h"
 #include "replay.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

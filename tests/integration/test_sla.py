@@ -1,5 +1,5 @@
 """SLA clocks and sales feedback through the real handoffd (docs/ARCHITECTURE.md
-"SLA and feedback", "Rules change"; processors/sla.h).
+"SLA and feedback", "Rules change"; processors/sla/sla.h).
 
 Clocks run on the wall clock, so every SLA here is a few seconds long (a config
 edit of the fixture); the tests wait past deadlines with bounded waits and then

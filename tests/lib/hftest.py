@@ -1141,7 +1141,7 @@ def now_ms():
 
 
 # ---------------------------------------------------------------------------
-# SLA clocks, feedback and outcomes (processors/sla.h; docs/ARCHITECTURE.md "SLA and
+# SLA clocks, feedback and outcomes (processors/sla/sla.h; docs/ARCHITECTURE.md "SLA and
 # feedback")
 # ---------------------------------------------------------------------------
 
@@ -1150,7 +1150,7 @@ SLA_KINDS = ("accept", "first_touch", "follow_up")
 
 def breach_id(handoff_id_, sla, level):
     """"br_" + 16 lower-hex digits of FNV-1a-64 over handoff_id 0x1f sla 0x1f level
-    (processors/output.h hf_breach_id)."""
+    (processors/model/output.h hf_breach_id)."""
     assert sla in SLA_KINDS, sla
     data = b"%s\x1f%s\x1f%d" % (handoff_id_.encode(), sla.encode(), level)
     return "br_%016x" % fnv1a64(data)
@@ -1319,7 +1319,7 @@ def parse_outcomes(text):
 
 def business_add(tz_name, start_ms, dur_ms, hours=None, holidays=(), max_days=3700):
     """@start_ms plus @dur_ms of business time in calendar (@tz_name, @hours,
-    @holidays), computed with zoneinfo, independently of processors/calendar.c.
+    @holidays), computed with zoneinfo, independently of processors/sla/calendar.c.
     @hours: {weekday (0 = Monday): [("HH:MM", "HH:MM"), ...]}, default Monday to
     Friday 09:00-17:00; @holidays: local dates "YYYY-MM-DD".  The result is
     where the remaining time runs out (a deadline that ends exactly at a closing

@@ -1,9 +1,9 @@
 """An independent model of the journey semantics (docs/ARCHITECTURE.md "Semantics",
-processors/score.h) for the rules of tests/fixtures/handoff-test.yaml, written from
+processors/journey/score.h) for the rules of tests/fixtures/handoff-test.yaml, written from
 the documents, not from the C code, so the tests can compare the daemon's numbers
 with it.
 
-Score (processors/score.h): with d(x) = 2^(-x / half_life), each matching rule in
+Score (processors/journey/score.h): with d(x) = 2^(-x / half_life), each matching rule in
 rule order awards p for an event at t:
     t >= t_ref (or no t_ref):  S = S * d(t - t_ref); t_ref = t; S = clamp(S + p)
     t <  t_ref (late):         S = clamp(S + p * d(t_ref - t))
@@ -11,8 +11,8 @@ A rule with a cap is capped for an event at t when cap_count of its awards lie i
 (t - period, t]; a capped match awards nothing (but counts as a match).  The score
 reported at T is S * d(T - t_ref), rounded half away from zero.
 
-Accounts (docs/ARCHITECTURE.md and the headers processors/output.h,
-processors/account.h, processors/account_priv.h): with accounts.member_updates:
+Accounts (docs/ARCHITECTURE.md and the headers processors/model/output.h,
+processors/account/account.h, processors/account/account_priv.h): with accounts.member_updates:
 every_event (as the fixture sets it), every applied contact fold that has an account
 sends the contact's summary (a member update, version = per-contact counter) to
 stage 3, which applies it last-writer-wins; the account score at T is
@@ -244,7 +244,7 @@ def f32(x):
 
 
 class Interests:
-    """A contact's interests (processors/interests.h): per topic a weight W at a
+    """A contact's interests (processors/journey/interests.h): per topic a weight W at a
     reference time; an award w at t: W = W * d(t - t_ref) + w (t >= t_ref), else
     W + w * d(t_ref - t); at most INTERESTS_TRACKED topics, a new one evicting the
     weakest at the newest reference time (ties: the least recently added to, then the
@@ -518,7 +518,7 @@ class ContactModel:
         self.outbox.append(self.member_update(self.account_id, False, self.member_version, t))
 
     def member_update(self, account_id, leave, version, at):
-        """The summary stage 2 sends to stage 3 (processors/output.h hf_member_update_t)."""
+        """The summary stage 2 sends to stage 3 (processors/model/output.h hf_member_update_t)."""
         ref = self.last_event if self.last_event is not None else at
         tv = self.trait_values()
         contrib = []
@@ -896,7 +896,7 @@ class PipelineModel:
         return out
 
 
-# Sales feedback that moves the lifecycle forward (processors/sla.c), as far as the
+# Sales feedback that moves the lifecycle forward (processors/sla/sla.c), as far as the
 # older tests use it: feedback naming no handoff, on an entity that was not handed
 # off.  tests/unit/processors/test_sla.c and tests/integration/test_sla.py cover the
 # rest (clocks, recycling, handoff ids).

@@ -1,4 +1,4 @@
-/* Unit tests of the Avro codec (daemon/codec*.c): fingerprints, round trips of every
+/* Unit tests of the Avro codec (codec/codec*.c): fingerprints, round trips of every
  * input kind, outputs as JSON, schema resolution, every error class, e-mail hashing. */
 #include <errno.h>
 #include <inttypes.h>
@@ -15,8 +15,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "daemon/codec.h"
-#include "daemon/codec_internal.h"
+#include "codec/codec.h"
+#include "codec/codec_internal.h"
 
 static const uint8_t KEY[] = "unit-test e-mail key";
 static const uint8_t OTHER_KEY[] = "another key";

@@ -1,4 +1,4 @@
-/* Records between stages (daemon/codec_records.c): round trips, agreement with the
+/* Records between stages (codec/codec_records.c): round trips, agreement with the
  * .avsc files (Avro-C reads the hand-written bytes), and every way a broken record
  * is refused. */
 #include <setjmp.h>
@@ -10,7 +10,7 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "daemon/codec.h"
+#include "codec/codec.h"
 
 static codec_t *new_codec(void)
 {

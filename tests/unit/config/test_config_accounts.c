@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "config/cfgmap.h"
-#include "processors/accounts.h"
+#include "processors/account/resolve.h"
 
 #define DAY_MS (24LL * 3600 * 1000)
 

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "processors/calendar.h"
+#include "processors/sla/calendar.h"
 
 #define SECOND_MS 1000LL
 #define HOUR_MS (3600LL * 1000)

@@ -1,6 +1,6 @@
 /* The tzdata reader (config/tzfile.c) on the system's zones (/usr/share/zoneinfo,
  * Debian package tzdata) and on TZif files built here, POSIX TZ strings, and the
- * business arithmetic of processors/calendar.c on the real zones.  Expected
+ * business arithmetic of processors/sla/calendar.c on the real zones.  Expected
  * instants are literals worked out by hand (and checked against python3's
  * zoneinfo); the comment beside each says what it is. */
 #include <errno.h>

@@ -14,7 +14,7 @@
 #include "daemon/cache.h"
 #include "daemon/metrics.h"
 #include "daemon/store.h"
-#include "processors/state.h"
+#include "processors/model/state.h"
 #include "tmp_store.h"
 
 typedef tmp_store_t fixture_t;

@@ -1,4 +1,4 @@
-"""Reads the AccountState encodings of processors/account_codec.c with python3-avro (an
+"""Reads the AccountState encodings of processors/account/account_codec.c with python3-avro (an
 independent Avro implementation) against schemas/state/AccountState.avsc: every byte
 must be consumed, values must be what the sample put there, and re-encoding the
 decoded datum with python3-avro must give the very same bytes.

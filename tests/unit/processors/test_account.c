@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "processors/account.h"
+#include "processors/account/account.h"
 #include "test_account_kit.h"
 #include "testkit.h"
 

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "processors/account.h"
-#include "processors/account_priv.h"
+#include "processors/account/account.h"
+#include "processors/account/account_priv.h"
 #include "test_account_kit.h"
 #include "testkit.h"
 

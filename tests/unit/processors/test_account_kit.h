@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "processors/account.h"
+#include "processors/account/account.h"
 #include "testkit.h"
 
 /* Appends an account rule with no conditions (min_grade -1); returns it (valid until

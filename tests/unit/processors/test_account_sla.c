@@ -1,4 +1,4 @@
-/* Sales feedback and SLA clocks of an account (processors/sla.c through
+/* Sales feedback and SLA clocks of an account (processors/sla/sla.c through
  * account_fold_sales(), account_sla_fire() and account_state_next_due()), with a
  * driven wall clock.  The contact side is test_sla.c; this file checks what the
  * account adds: its own dedupe, its handoff ids, its recycle gate fed by members'
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "processors/account.h"
+#include "processors/account/account.h"
 #include "test_account_kit.h"
 #include "testkit.h"
 

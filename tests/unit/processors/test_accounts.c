@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "processors/accounts.h"
-#include "processors/interests.h"
+#include "processors/account/resolve.h"
+#include "processors/journey/interests.h"
 #include "testkit.h"
 
 static void test_account_from_domain_and_free_mail(void **state)

@@ -1,4 +1,4 @@
-/* Business calendars (processors/calendar.c) on hand-built zones: civil dates, the
+/* Business calendars (processors/sla/calendar.c) on hand-built zones: civil dates, the
  * POSIX rule (both hemispheres, Julian days, times past midnight), transition
  * tables, local time to UTC across gaps and overlaps, and working time added,
  * counted and tested across nights, weekends, holidays, lunch breaks and DST
@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "processors/calendar.h"
+#include "processors/sla/calendar.h"
 
 #define MIN_S 60
 #define HOUR_S 3600

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "processors/contact.h"
+#include "processors/contact/contact.h"
 #include "testkit.h"
 
 #define NOW_MS (TK_T0 + 400 * TK_DAY_MS) /* wall time, unrelated to event time */

@@ -9,10 +9,10 @@
 
 #include <cmocka.h>
 
-#include "processors/event.h"
-#include "processors/lifecycle.h"
-#include "processors/output.h"
-#include "processors/rules.h"
+#include "processors/model/event.h"
+#include "processors/model/lifecycle.h"
+#include "processors/model/output.h"
+#include "processors/rules/rules.h"
 #include "testkit.h"
 
 static void test_names_round_trip(void **state)

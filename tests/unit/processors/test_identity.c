@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "processors/identity.h"
+#include "processors/identity/identity.h"
 #include "testkit.h"
 
 typedef struct fixture {

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "processors/contact.h"
+#include "processors/contact/contact.h"
 #include "testkit.h"
 
 typedef struct fixture {
@@ -56,7 +56,7 @@ static void fold(fixture_t *f, const hf_event_t *ev)
                      CONTACT_FOLD_APPLIED);
 }
 
-/* The formula of processors/score.h, written again here as the oracle. */
+/* The formula of processors/journey/score.h, written again here as the oracle. */
 typedef struct model {
     double s;
     int64_t t_ref;

@@ -1,4 +1,4 @@
-/* Sales feedback, SLA clocks and the recycle gate (processors/sla.c) as a contact
+/* Sales feedback, SLA clocks and the recycle gate (processors/sla/sla.c) as a contact
  * sees them: through contact_fold(), contact_sla_fire() and contact_state_next_due(),
  * with a driven wall clock (f->now) and a sink that records every record emitted.
  *
@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "processors/contact.h"
+#include "processors/contact/contact.h"
 #include "testkit.h"
 
 #define T0 (TK_T0 + 10 * TK_DAY_MS) /* where the wall clock starts */

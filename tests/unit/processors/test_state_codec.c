@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "processors/contact.h"
-#include "processors/identity.h"
-#include "processors/state.h"
+#include "processors/contact/contact.h"
+#include "processors/identity/identity.h"
+#include "processors/model/state.h"
 #include "contact_state_v1.h"
 #include "samples.h"
 #include "testkit.h"

@@ -7,11 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "processors/buf.h"
-#include "processors/contact.h"
-#include "processors/identity.h"
-#include "processors/output.h"
-#include "processors/rules.h"
+#include "util/buf.h"
+#include "processors/contact/contact.h"
+#include "processors/identity/identity.h"
+#include "processors/model/output.h"
+#include "processors/rules/rules.h"
 
 #define TK_MINUTE_MS INT64_C(60000)
 #define TK_HOUR_MS (60 * TK_MINUTE_MS)

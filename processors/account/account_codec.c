@@ -1,0 +1,280 @@
+/* account_state_t <-> Avro binary of schemas/state/AccountState.avsc.  Field order
+ * here is the schema's field order.  The decoder checks every count, union branch,
+ * stage name and invariant (unique members and departures, versions >= 0, finite
+ * scores) and reports HF_STATE_CORRUPT, never crashes. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account_priv.h"
+#include "util/binenc.h"
+#include "util/vec.h"
+
+static void put_opt_int(binenc_writer_t *w, bool has, int32_t v)
+{
+    binenc_put_long(w, has ? 1 : 0);
+    if (has)
+        binenc_put_int(w, v);
+}
+
+static void member_encode(binenc_writer_t *w, const account_member_t *m)
+{
+    binenc_put_string(w, m->contact_id);
+    binenc_put_long(w, (int64_t)m->version);
+    binenc_put_string(w, m->role);
+    binenc_put_string(w, m->stage);
+    binenc_put_string(w, m->fit_grade);
+    binenc_put_double(w, m->score);
+    binenc_put_long(w, m->score_at_ms);
+    binenc_put_long(w, m->first_seen_ms);
+    binenc_put_long(w, m->last_active_ms);
+    binenc_put_opt_string(w, m->company_name);
+    binenc_put_opt_string(w, m->industry);
+    put_opt_int(w, m->has_employees, m->employees);
+    binenc_put_opt_string(w, m->country);
+    binenc_put_opt_string(w, m->region);
+
+    binenc_put_array_start(w, m->interest_count);
+    for (size_t i = 0; i < m->interest_count; i++) {
+        binenc_put_string(w, m->interests[i].topic);
+        binenc_put_double(w, m->interests[i].weight);
+    }
+    binenc_put_array_end(w);
+    binenc_put_array_start(w, m->contribution_count);
+    for (size_t i = 0; i < m->contribution_count; i++) {
+        const account_contribution_t *c = &m->contributions[i];
+        binenc_put_string(w, c->rule);
+        binenc_put_int(w, c->points);
+        binenc_put_int(w, c->count);
+        binenc_put_string(w, c->detail);
+    }
+    binenc_put_array_end(w);
+    binenc_put_array_start(w, m->touch_count);
+    for (size_t i = 0; i < m->touch_count; i++)
+        journey_put_touch(w, &m->touches[i]);
+    binenc_put_array_end(w);
+    binenc_put_array_start(w, m->download_count);
+    for (size_t i = 0; i < m->download_count; i++)
+        journey_put_download(w, &m->downloads[i]);
+    binenc_put_array_end(w);
+    binenc_put_array_start(w, m->webinar_count);
+    for (size_t i = 0; i < m->webinar_count; i++)
+        journey_put_webinar(w, &m->webinars[i]);
+    binenc_put_array_end(w);
+    binenc_put_int(w, m->sessions);
+    binenc_put_int(w, m->page_views);
+    binenc_put_int(w, m->email_opens);
+    binenc_put_int(w, m->email_clicks);
+}
+
+int account_state_encode(const account_state_t *s, hf_buf_t *out)
+{
+    size_t start = out->len;
+    binenc_writer_t w = BINENC_WRITER(out);
+    binenc_put_int(&w, ACCOUNT_STATE_SCHEMA_VERSION);
+    binenc_put_string(&w, s->account_id);
+    binenc_put_string(&w, hf_stage_name(s->stage));
+    binenc_put_int(&w, (int32_t)s->cycle);
+    binenc_put_bool(&w, s->handed_off);
+    binenc_put_long(&w, s->updates);
+    binenc_put_opt_long(&w, s->has_known_since, s->known_since_ms);
+    binenc_put_array_start(&w, s->member_count);
+    for (size_t i = 0; i < s->member_count; i++)
+        member_encode(&w, &s->members[i]);
+    binenc_put_array_end(&w);
+    binenc_put_array_start(&w, s->departed_count);
+    for (size_t i = 0; i < s->departed_count; i++) {
+        binenc_put_string(&w, s->departed[i].contact_id);
+        binenc_put_long(&w, (int64_t)s->departed[i].version);
+    }
+    binenc_put_array_end(&w);
+    binenc_put_long(&w, (int64_t)s->roster_version);
+    binenc_put_array_start(&w, s->roster_count);
+    for (size_t i = 0; i < s->roster_count; i++) {
+        binenc_put_string(&w, s->roster[i].contact_id);
+        binenc_put_string(&w, s->roster[i].role);
+    }
+    binenc_put_array_end(&w);
+    /* version 2 */
+    dedupe_encode(&w, &s->dedupe);
+    sla_encode(&w, &s->sla);
+    if (w.err)
+        out->len = start;
+    return w.err;
+}
+
+static uint64_t get_version(binenc_reader_t *r)
+{
+    int64_t v = binenc_get_long(r);
+    if (v < 0)
+        binenc_fail(r);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+static double get_finite(binenc_reader_t *r)
+{
+    double v = binenc_get_double(r);
+    if (!isfinite(v))
+        binenc_fail(r);
+    return v;
+}
+
+/* Reads an array of items of @item_size bytes into *@items / *@count (grown with
+ * vec_grow), @read_one reading one.  New items are zeroed and counted before they are
+ * read, so that a failure part-way leaves them freeable.  Errors go to @r. */
+static void read_array(binenc_reader_t *r, void **items, size_t *count, size_t item_size,
+                       void (*read_one)(binenc_reader_t *r, void *item))
+{
+    size_t cap = 0;
+    for (size_t n = binenc_get_block(r); n && !r->err; n = binenc_get_block(r)) {
+        char *grown = vec_grow(*items, &cap, *count + n, item_size);
+        if (!grown) {
+            r->err = -ENOMEM;
+            return;
+        }
+        *items = grown;
+        memset(grown + *count * item_size, 0, n * item_size);
+        for (size_t i = 0; i < n && !r->err; i++)
+            read_one(r, grown + (*count)++ * item_size);
+    }
+}
+
+static void read_interest(binenc_reader_t *r, void *item)
+{
+    account_interest_t *it = item;
+    it->topic = binenc_get_string(r);
+    it->weight = get_finite(r);
+}
+
+static void read_contribution(binenc_reader_t *r, void *item)
+{
+    account_contribution_t *c = item;
+    c->rule = binenc_get_string(r);
+    c->points = binenc_get_int(r);
+    c->count = binenc_get_int(r);
+    c->detail = binenc_get_string(r);
+}
+
+static void read_member(binenc_reader_t *r, void *item)
+{
+    account_member_t *m = item;
+    m->contact_id = binenc_get_string(r);
+    m->version = get_version(r);
+    m->role = binenc_get_string(r);
+    m->stage = binenc_get_string(r);
+    m->fit_grade = binenc_get_string(r);
+    m->score = get_finite(r);
+    m->score_at_ms = binenc_get_long(r);
+    m->first_seen_ms = binenc_get_long(r);
+    m->last_active_ms = binenc_get_long(r);
+    m->company_name = binenc_get_opt_string(r);
+    m->industry = binenc_get_opt_string(r);
+    if (binenc_get_union(r, 2) == 1) {
+        m->has_employees = true;
+        m->employees = binenc_get_int(r);
+    }
+    m->country = binenc_get_opt_string(r);
+    m->region = binenc_get_opt_string(r);
+    read_array(r, (void **)&m->interests, &m->interest_count, sizeof *m->interests, read_interest);
+    read_array(r, (void **)&m->contributions, &m->contribution_count, sizeof *m->contributions,
+               read_contribution);
+    read_array(r, (void **)&m->touches, &m->touch_count, sizeof *m->touches, journey_get_touch);
+    read_array(r, (void **)&m->downloads, &m->download_count, sizeof *m->downloads,
+               journey_get_download);
+    read_array(r, (void **)&m->webinars, &m->webinar_count, sizeof *m->webinars,
+               journey_get_webinar);
+    m->sessions = binenc_get_int(r);
+    m->page_views = binenc_get_int(r);
+    m->email_opens = binenc_get_int(r);
+    m->email_clicks = binenc_get_int(r);
+}
+
+static void read_departed(binenc_reader_t *r, void *item)
+{
+    account_departed_t *d = item;
+    d->contact_id = binenc_get_string(r);
+    d->version = get_version(r);
+}
+
+static void read_roster_entry(binenc_reader_t *r, void *item)
+{
+    account_roster_entry_t *e = item;
+    e->contact_id = binenc_get_string(r);
+    e->role = binenc_get_string(r);
+}
+
+/* True when the contact id of item @i is among those before it. */
+static bool repeated_member(const account_state_t *s, size_t i)
+{
+    const char *id = s->members[i].contact_id;
+    for (size_t k = 0; id && k < i; k++)
+        if (strcmp(s->members[k].contact_id, id) == 0)
+            return true;
+    return false;
+}
+
+static bool repeated_departed(const account_state_t *s, size_t i)
+{
+    const char *id = s->departed[i].contact_id;
+    for (size_t k = 0; id && k < i; k++)
+        if (strcmp(s->departed[k].contact_id, id) == 0)
+            return true;
+    /* a contact is a member or departed, never both */
+    for (size_t k = 0; id && k < s->member_count; k++)
+        if (strcmp(s->members[k].contact_id, id) == 0)
+            return true;
+    return false;
+}
+
+int account_state_decode(account_state_t **out, const void *buf, size_t len)
+{
+    binenc_reader_t r;
+    binenc_reader_init(&r, buf, len);
+    account_state_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+
+    int32_t version = binenc_get_int(&r);
+    if (version < 1 || version > ACCOUNT_STATE_SCHEMA_VERSION)
+        binenc_fail(&r);
+    s->account_id = binenc_get_string(&r);
+    char *stage = binenc_get_string(&r);
+    int st = hf_stage_parse(stage);
+    free(stage);
+    if (st < 0)
+        binenc_fail(&r);
+    s->stage = st < 0 ? HF_STAGE_KNOWN : (hf_stage_t)st;
+    s->cycle = (uint32_t)binenc_get_int_range(&r, 1, INT32_MAX);
+    s->handed_off = binenc_get_bool(&r);
+    s->updates = binenc_get_long(&r);
+    if (s->updates < 0)
+        binenc_fail(&r);
+    s->has_known_since = binenc_get_opt_long(&r, &s->known_since_ms);
+
+    read_array(&r, (void **)&s->members, &s->member_count, sizeof *s->members, read_member);
+    s->member_cap = s->member_count;
+    for (size_t i = 0; i < s->member_count && !r.err; i++)
+        if (repeated_member(s, i))
+            binenc_fail(&r);
+    read_array(&r, (void **)&s->departed, &s->departed_count, sizeof *s->departed, read_departed);
+    s->departed_cap = s->departed_count;
+    for (size_t i = 0; i < s->departed_count && !r.err; i++)
+        if (repeated_departed(s, i))
+            binenc_fail(&r);
+    s->roster_version = get_version(&r);
+    read_array(&r, (void **)&s->roster, &s->roster_count, sizeof *s->roster, read_roster_entry);
+    /* a version-1 state ends here: no sales activity seen, no case open */
+    if (version >= 2) {
+        dedupe_decode(&r, &s->dedupe);
+        sla_decode(&r, &s->sla);
+    }
+
+    if (!binenc_reader_done(&r)) {
+        int err = r.err ? r.err : HF_STATE_CORRUPT;
+        account_state_free(s);
+        return err;
+    }
+    *out = s;
+    return 0;
+}

@@ -1,0 +1,172 @@
+/* contact_state_t <-> Avro binary of schemas/state/ContactState.avsc.  Field order
+ * here is the schema's field order; each submodule writes its own run of fields. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "util/binenc.h"
+#include "contact_priv.h"
+#include "util/vec.h"
+
+/* The first layout, still read: everything up to `recent`. */
+#define CONTACT_STATE_SCHEMA_V1 1
+
+static void roster_encode(binenc_writer_t *w, const contact_roster_t *ro)
+{
+    binenc_put_long(w, ro->account_id ? 1 : 0);
+    if (!ro->account_id)
+        return;
+    binenc_put_string(w, ro->account_id);
+    binenc_put_long(w, (int64_t)ro->version);
+    binenc_put_array_start(w, ro->member_count);
+    for (size_t i = 0; i < ro->member_count; i++) {
+        const contact_roster_member_t *m = &ro->members[i];
+        binenc_put_string(w, m->contact_id);
+        binenc_put_string(w, m->role);
+        binenc_put_int(w, m->score);
+        binenc_put_long(w, m->last_active_ms);
+    }
+    binenc_put_array_end(w);
+    binenc_put_array_start(w, ro->roles_covered_count);
+    for (size_t i = 0; i < ro->roles_covered_count; i++)
+        binenc_put_string(w, ro->roles_covered[i]);
+    binenc_put_array_end(w);
+}
+
+static void roster_decode(binenc_reader_t *r, contact_roster_t *ro)
+{
+    if (binenc_get_union(r, 2) != 1)
+        return;
+    ro->account_id = binenc_get_string(r);
+    int64_t version = binenc_get_long(r);
+    if (version < 0)
+        binenc_fail(r);
+    ro->version = (uint64_t)version;
+    size_t cap = 0;
+    for (size_t n = binenc_get_block(r); n; n = binenc_get_block(r)) {
+        contact_roster_member_t *grown =
+            vec_grow(ro->members, &cap, ro->member_count + n, sizeof *ro->members);
+        if (!grown) {
+            r->err = -ENOMEM;
+            return;
+        }
+        ro->members = grown;
+        for (size_t i = 0; i < n && !r->err; i++) {
+            contact_roster_member_t *m = &ro->members[ro->member_count++];
+            *m = (contact_roster_member_t){0};
+            m->contact_id = binenc_get_string(r);
+            m->role = binenc_get_string(r);
+            m->score = binenc_get_int(r);
+            m->last_active_ms = binenc_get_long(r);
+        }
+    }
+    cap = 0;
+    for (size_t n = binenc_get_block(r); n; n = binenc_get_block(r)) {
+        char **grown = vec_grow(ro->roles_covered, &cap, ro->roles_covered_count + n,
+                                sizeof *ro->roles_covered);
+        if (!grown) {
+            r->err = -ENOMEM;
+            return;
+        }
+        ro->roles_covered = grown;
+        for (size_t i = 0; i < n && !r->err; i++)
+            ro->roles_covered[ro->roles_covered_count++] = binenc_get_string(r);
+    }
+}
+
+int contact_state_encode(const contact_state_t *s, hf_buf_t *out)
+{
+    size_t start = out->len;
+    binenc_writer_t w = BINENC_WRITER(out);
+    binenc_put_int(&w, CONTACT_STATE_SCHEMA_VERSION);
+    binenc_put_string(&w, s->contact_id);
+    binenc_put_string(&w, hf_stage_name(s->stage));
+    binenc_put_int(&w, (int32_t)s->cycle);
+    binenc_put_bool(&w, s->handed_off);
+    binenc_put_long(&w, s->events);
+    binenc_put_long(&w, s->first_seen_ms);
+    binenc_put_long(&w, s->last_event_ms);
+    binenc_put_opt_long(&w, s->has_known_since, s->known_since_ms);
+    score_encode(&w, &s->score);     /* score, score_at, rule_stats */
+    fit_encode(&w, &s->traits);      /* traits */
+    dedupe_encode(&w, &s->dedupe);   /* dedupe */
+    journey_encode(&w, &s->journey); /* sessions ... recent */
+    /* version 2 */
+    interests_encode(&w, &s->interests);
+    binenc_put_opt_string(&w, s->account_id);
+    binenc_put_long(&w, (int64_t)s->member_version);
+    roster_encode(&w, &s->roster);
+    binenc_put_opt_string(&w, s->redirect_to);
+    /* version 3 */
+    binenc_put_opt_string(&w, s->source);
+    binenc_put_long(&w, s->source_at_ms);
+    binenc_put_opt_string(&w, s->first_campaign);
+    binenc_put_long(&w, s->first_campaign_at_ms);
+    binenc_put_opt_string(&w, s->last_campaign);
+    binenc_put_long(&w, s->last_campaign_at_ms);
+    sla_encode(&w, &s->sla);
+    if (w.err)
+        out->len = start;
+    return w.err;
+}
+
+int contact_state_decode(contact_state_t **out, const void *buf, size_t len)
+{
+    binenc_reader_t r;
+    binenc_reader_init(&r, buf, len);
+    contact_state_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+
+    int32_t version = binenc_get_int(&r);
+    if (version < CONTACT_STATE_SCHEMA_V1 || version > CONTACT_STATE_SCHEMA_VERSION)
+        binenc_fail(&r);
+    s->contact_id = binenc_get_string(&r);
+    char *stage = binenc_get_string(&r);
+    int st = hf_stage_parse(stage);
+    free(stage);
+    if (st < 0)
+        binenc_fail(&r);
+    s->stage = st < 0 ? HF_STAGE_KNOWN : (hf_stage_t)st;
+    s->cycle = (uint32_t)binenc_get_int_range(&r, 1, INT32_MAX);
+    s->handed_off = binenc_get_bool(&r);
+    s->events = binenc_get_long(&r);
+    s->first_seen_ms = binenc_get_long(&r);
+    s->last_event_ms = binenc_get_long(&r);
+    if (s->events < 0 || (s->events > 0 && s->first_seen_ms > s->last_event_ms))
+        binenc_fail(&r);
+    s->has_known_since = binenc_get_opt_long(&r, &s->known_since_ms);
+    score_decode(&r, &s->score);
+    fit_decode(&r, &s->traits);
+    dedupe_decode(&r, &s->dedupe);
+    journey_decode(&r, &s->journey);
+    /* a version-1 state ends here: no interests, account, roster or redirect yet; the
+     * next fold resolves the account and announces the contact to it */
+    if (version >= 2) {
+        interests_decode(&r, &s->interests);
+        s->account_id = binenc_get_opt_string(&r);
+        int64_t member_version = binenc_get_long(&r);
+        if (member_version < 0)
+            binenc_fail(&r);
+        s->member_version = (uint64_t)member_version;
+        roster_decode(&r, &s->roster);
+        s->redirect_to = binenc_get_opt_string(&r);
+    }
+    /* version 2 ends here: no attribution yet, no case open */
+    if (version >= 3) {
+        s->source = binenc_get_opt_string(&r);
+        s->source_at_ms = binenc_get_long(&r);
+        s->first_campaign = binenc_get_opt_string(&r);
+        s->first_campaign_at_ms = binenc_get_long(&r);
+        s->last_campaign = binenc_get_opt_string(&r);
+        s->last_campaign_at_ms = binenc_get_long(&r);
+        sla_decode(&r, &s->sla);
+    }
+
+    if (!binenc_reader_done(&r)) {
+        int err = r.err ? r.err : HF_STATE_CORRUPT;
+        contact_state_free(s);
+        return err;
+    }
+    *out = s;
+    return 0;
+}
