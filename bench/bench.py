@@ -27,7 +27,9 @@ offset gaps.  Exit status 1 if a check fails; the figures are printed anyway.
 Environment: HF_BENCH_CONTACTS (people to pre-produce), HF_BENCH_LIVE_RATE
 (events/s of the live phase, default 2000), HF_BENCH_LIVE_CONTACTS (default
 4000), HF_BENCH_PERF=1 (record phase b with `perf record -g`), HF_BENCH_KEEP=1
-(keep the work directory).
+(keep the work directory), HF_BENCH_BASELINE_DAEMON=PATH (also run phase b with
+another build of handoffd, e.g. the commit before a change, and compare the two
+rates measured in this run: (b0)).
 """
 
 import argparse
@@ -306,6 +308,9 @@ def main():
                     default=int(os.environ.get("HF_BENCH_LIVE_RATE", "2000")))
     ap.add_argument("--live-contacts", type=int,
                     default=int(os.environ.get("HF_BENCH_LIVE_CONTACTS", "4000")))
+    ap.add_argument("--baseline-daemon", default=os.environ.get("HF_BENCH_BASELINE_DAEMON"),
+                    help="also run (b) with this other handoffd binary on the same input and "
+                         "report the rate of this one relative to it")
     ap.add_argument("--results", help="also write the figures as JSON here")
     args = ap.parse_args()
 
@@ -391,26 +396,10 @@ def bench(args, workdir, procs, failures, results):
 
     # ---- b: the daemon over the same input ---------------------------------------
     log("(b) handoffd over the same input")
-    argv = [args.daemon, "-c", cfg, "--brokers", address, "--log-level", "warn",
-            "--exit-when-idle", "5"]
-    if os.environ.get("HF_BENCH_PERF"):
-        perf_data = os.path.join(workdir, "perf.data")
-        argv = ["perf", "record", "-g", "-o", perf_data, "--"] + argv
-        log("recording a profile to " + perf_data)
-    summary_text = run(argv, 900, "handoffd", stdout_path=os.path.join(workdir, "daemon.out"),
-                       stderr_path=os.path.join(workdir, "daemon.log"))
-    s = parse_summary(summary_text)
-    # The summary's seconds are rounded to 0.1 s; its records/s is exact.
-    secs = s["consumed"] / s["records_per_s"] if s["records_per_s"] else s["seconds"]
-    input_rate = expected / secs if secs > 0 else 0.0
-    results["daemon"] = dict(s, seconds=round(secs, 3), input_events_per_s=round(input_rate))
-    if s["consumed"] != expected + s["rekeyed"]:
-        failures.append("handoffd consumed %d records, expected %d input + %d re-keyed = %d" % (
-            s["consumed"], expected, s["rekeyed"], expected + s["rekeyed"]))
-    if s["offset_gaps"]:
-        failures.append("handoffd skipped %d records (offset gaps): the broker dropped them; "
-                        "raise kafka.partitions" % s["offset_gaps"])
-    results["ratio"] = round(input_rate / bare_rate, 4) if bare_rate else None
+    s = backlog_run(args.daemon, cfg, address, workdir, "daemon", expected, bare_rate, failures,
+                    perf=bool(os.environ.get("HF_BENCH_PERF")))
+    results["daemon"] = s
+    results["ratio"] = s["ratio"]
     results["phases_done"].append("daemon")
 
     # ---- b': the same, committing more often -----------------------------------------
@@ -421,22 +410,31 @@ def bench(args, workdir, procs, failures, results):
         cfg2 = derive_config(args.config, os.path.join(workdir, "bench-ci.yaml"),
                              os.path.join(workdir, "state-ci"),
                              commit_interval=args.compare_commit_interval)
-        text2 = run([args.daemon, "-c", cfg2, "--brokers", address, "--log-level", "warn",
-                     "--exit-when-idle", "5"], 900, "handoffd (b')",
-                    stdout_path=os.path.join(workdir, "daemon-ci.out"),
-                    stderr_path=os.path.join(workdir, "daemon-ci.log"))
-        s2 = parse_summary(text2)
-        secs2 = s2["consumed"] / s2["records_per_s"] if s2["records_per_s"] else s2["seconds"]
-        rate2 = expected / secs2 if secs2 > 0 else 0.0
-        results["daemon_compare"] = dict(s2, seconds=round(secs2, 3), input_events_per_s=round(rate2),
-                                         commit_interval=args.compare_commit_interval,
-                                         ratio=round(rate2 / bare_rate, 4) if bare_rate else None)
-        if s2["consumed"] != expected + s2["rekeyed"] or s2["offset_gaps"]:
-            failures.append("handoffd (b') consumed %d records with %d offset gaps, expected %d" % (
-                s2["consumed"], s2["offset_gaps"], expected))
+        s2 = backlog_run(args.daemon, cfg2, address, workdir, "daemon-ci", expected, bare_rate,
+                         failures)
+        results["daemon_compare"] = dict(s2, commit_interval=args.compare_commit_interval)
         if s2["handoffs"] != s["handoffs"]:
             log("note: (b') made %d handoffs, (b) %d (account rules see summaries per commit)" % (
                 s2["handoffs"], s["handoffs"]))
+
+    # ---- b0: another build of handoffd over the same input ----------------------------
+    # A change's cost, as a ratio measured in the same run on the same input: the
+    # other binary (say, the build of the commit before a refactor) reads the same
+    # backlog with its own empty store.
+    if args.baseline_daemon:
+        log("(b0) baseline handoffd %s over the same input" % args.baseline_daemon)
+        cfg0 = derive_config(args.config, os.path.join(workdir, "bench-base.yaml"),
+                             os.path.join(workdir, "state-base"))
+        s0 = backlog_run(args.baseline_daemon, cfg0, address, workdir, "daemon-base", expected,
+                         bare_rate, failures)
+        results["daemon_baseline"] = dict(s0, binary=args.baseline_daemon,
+                                          speedup=round(s["input_events_per_s"] /
+                                                        s0["input_events_per_s"], 3)
+                                          if s0["input_events_per_s"] else None)
+        for k in ("handoffs", "folded", "duplicates", "dead_letters", "breaches"):
+            if s0[k] != s[k]:
+                failures.append("baseline handoffd gave %s %d, this one %d: not the same decisions"
+                                % (k, s0[k], s[k]))
     procs.stop(broker)
 
     # ---- d: live latency ------------------------------------------------------------
@@ -535,6 +533,31 @@ def bench(args, workdir, procs, failures, results):
     procs.stop(broker2)
 
 
+def backlog_run(binary, cfg, address, workdir, name, expected, bare_rate, failures, perf=False):
+    """One handoffd over the pre-produced backlog, from an empty store: its summary's
+    figures, its input rate and its ratio to the bare consumer; completeness checked."""
+    argv = [binary, "-c", cfg, "--brokers", address, "--log-level", "warn",
+            "--exit-when-idle", "5"]
+    if perf:
+        perf_data = os.path.join(workdir, "perf.data")
+        argv = ["perf", "record", "-g", "-o", perf_data, "--"] + argv
+        log("recording a profile to " + perf_data)
+    text = run(argv, 900, name, stdout_path=os.path.join(workdir, name + ".out"),
+               stderr_path=os.path.join(workdir, name + ".log"))
+    s = parse_summary(text)
+    # The summary's seconds are rounded to 0.1 s; its records/s is exact.
+    secs = s["consumed"] / s["records_per_s"] if s["records_per_s"] else s["seconds"]
+    rate = expected / secs if secs > 0 else 0.0
+    if s["consumed"] != expected + s["rekeyed"]:
+        failures.append("%s consumed %d records, expected %d input + %d re-keyed = %d" % (
+            name, s["consumed"], expected, s["rekeyed"], expected + s["rekeyed"]))
+    if s["offset_gaps"]:
+        failures.append("%s skipped %d records (offset gaps): the broker dropped them; "
+                        "raise kafka.partitions" % (name, s["offset_gaps"]))
+    return dict(s, seconds=round(secs, 3), input_events_per_s=round(rate),
+                ratio=round(rate / bare_rate, 4) if bare_rate else None)
+
+
 def print_table(r, failures):
     d = r.get("daemon", {})
     b = r.get("bare", {})
@@ -570,6 +593,12 @@ def print_table(r, failures):
                      "%s member updates, handoffs %s)" % (
                          fmt_int(d2["input_events_per_s"]), d2["commit_interval"], d2["ratio"] or 0,
                          fmt_int(d2["member_updates"]), fmt_int(d2["handoffs"]))))
+    d0 = r.get("daemon_baseline")
+    if d0:
+        rows.append(("(b0) baseline", "%s input events/s (ratio %.3f; handoffs %s) with %s: this "
+                     "build runs at %.3f x the baseline's rate" % (
+                         fmt_int(d0["input_events_per_s"]), d0["ratio"] or 0,
+                         fmt_int(d0["handoffs"]), d0["binary"], d0["speedup"] or 0)))
     if r.get("ratio") is not None:
         rows.append(("(c) ratio b / a", "%.3f  (target >= 0.1: %s)" % (
             r["ratio"], "met" if r["ratio"] >= 0.1 else "NOT met")))
