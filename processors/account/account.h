@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "util/result.h"
 #include "processors/model/lifecycle.h"
 #include "processors/model/output.h"
 #include "processors/rules/rules.h"
@@ -41,9 +42,17 @@ size_t account_state_engaged_count(const account_state_t *s, const hf_rules_t *r
 uint32_t account_state_cycle(const account_state_t *s);
 bool account_state_handed_off(const account_state_t *s);
 
+/* Positive results of this module, numbered from HF_RESULT_BASE_ACCOUNT
+ * (util/result.h). */
 typedef enum account_fold_result {
     ACCOUNT_FOLD_APPLIED = 0,
-    ACCOUNT_FOLD_STALE = 1, /* version not newer than the one applied: nothing changed */
+    /* version not newer than the one applied: nothing changed */
+    ACCOUNT_FOLD_STALE = HF_RESULT_BASE_ACCOUNT + 1,
+    /* account_fold_sales(): an event id applied before: nothing changed */
+    ACCOUNT_FOLD_DUPLICATE = HF_RESULT_BASE_ACCOUNT + 2,
+    /* account_fold_sales(): names no handoff of this account (counted, nothing
+     * changed; the caller keeps the record as a dead letter) */
+    ACCOUNT_FOLD_UNKNOWN_HANDOFF = HF_RESULT_BASE_ACCOUNT + 3,
 } account_fold_result_t;
 
 /* Applies @u (last-writer-wins per contact by version; a leave removes the member),
@@ -54,11 +63,8 @@ int account_fold_member(account_state_t *s, const hf_member_update_t *u, const h
                         int64_t now_ms, const hf_sink_t *sink);
 
 /* Applies SalesActivity @ev for the account (sla.h), dropping a repeated event id.
- * Returns ACCOUNT_FOLD_APPLIED, ACCOUNT_FOLD_DUPLICATE, ACCOUNT_FOLD_UNKNOWN_HANDOFF
- * (counted, nothing changed; the caller keeps the record as a dead letter), -ENOMEM
- * or the sink's errno. */
-#define ACCOUNT_FOLD_DUPLICATE 2
-#define ACCOUNT_FOLD_UNKNOWN_HANDOFF 3
+ * Returns ACCOUNT_FOLD_APPLIED, ACCOUNT_FOLD_DUPLICATE, ACCOUNT_FOLD_UNKNOWN_HANDOFF,
+ * -ENOMEM or the sink's errno. */
 int account_fold_sales(account_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
                        int64_t now_ms, const hf_sink_t *sink);
 

@@ -1,6 +1,6 @@
 /* The body of account_state_t, shared by the modules of stage 3 (account.c,
- * account_eval.c, account_handoff.c, account_codec.c).  Not for use outside
- * processors/.
+ * account_members.c, account_roster.c, account_eval.c, account_handoff.c,
+ * account_codec.c).  Not for use outside processors/.
  *
  * Semantics (tests/unit/processors/test_account*.c check each):
  * - Members are kept last-writer-wins by the version of the contact's member update;
@@ -36,6 +36,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "account.h"
@@ -120,6 +121,31 @@ sla_entity_t account_sla_entity(account_state_t *s);
 
 void account_member_free(account_member_t *m);
 
+/* *@out = a copy of @s ("" for NULL).  False on out of memory. */
+bool account_dup_str(char **out, const char *s);
+
+/* ---- members (account_members.c) ---- */
+
+/* What account_member_find() returns for a contact that is not a member. */
+#define ACCOUNT_NOT_FOUND SIZE_MAX
+
+/* The index of @contact_id in s->members, or ACCOUNT_NOT_FOUND. */
+size_t account_member_find(const account_state_t *s, const char *contact_id);
+
+/* Applies @u last-writer-wins (a leave removes the member and is remembered as a
+ * departure).  Returns ACCOUNT_FOLD_APPLIED, ACCOUNT_FOLD_STALE or -ENOMEM (nothing
+ * changed). */
+int account_members_apply(account_state_t *s, const hf_member_update_t *u, const hf_rules_t *rules);
+
+/* Evicts members beyond account_members_max (each remembered as a departure).
+ * Returns 0 or -ENOMEM. */
+int account_members_evict_over_bound(account_state_t *s, const hf_rules_t *rules);
+
+/* ---- rosters (account_roster.c) ---- */
+
+/* Frees @n entries of @e and @e itself. */
+void account_roster_entries_free(account_roster_entry_t *e, size_t n);
+
 /* One member as the rules see it at the account's newest activity. */
 typedef struct account_ranked {
     const account_member_t *m;
@@ -168,3 +194,10 @@ const hf_account_rule_t *account_rule_match(const account_view_t *v, const hf_ru
 int account_emit_handoff(account_state_t *s, const account_view_t *v, const hf_account_rule_t *rule,
                          const hf_rules_t *rules, hf_stage_t stage_before, int64_t qualified_at_ms,
                          int64_t now_ms, const hf_sink_t *sink);
+
+/* When the engaged set or a role changed since the last roster (@v against
+ * s->roster): a new roster version to every engaged member and to every member of
+ * the previous roster that is no longer engaged (but not to @leaver, which is no
+ * longer in the account).  Returns 0, -ENOMEM or the sink's errno. */
+int account_roster_push(account_state_t *s, const account_view_t *v, const hf_rules_t *rules,
+                        const char *leaver, const hf_sink_t *sink);

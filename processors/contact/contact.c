@@ -179,7 +179,7 @@ int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
                    (ev->kind == HF_EV_IDENTITY && ev->identity_kind == HF_IDENTITY_IDENTIFY))) {
         sla_entity_t e = contact_sla_entity(s);
         r = sla_identify_reset(&e, rules, t, sink);
-        r = r > 0 ? 0 : r;
+        r = r == SLA_IDENTIFY_RESET ? 0 : r;
     }
     if (r == 0)
         r = contact_advance_stage(s, ev, rules, first, sink);

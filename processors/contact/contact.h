@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "util/result.h"
 #include "processors/model/event.h"
 #include "processors/model/lifecycle.h"
 #include "processors/model/output.h"
@@ -56,14 +57,18 @@ bool contact_state_known(const contact_state_t *s);
 /* The contact this one was merged into, or NULL. */
 const char *contact_state_redirect(const contact_state_t *s);
 
+/* Positive results of this module, numbered from HF_RESULT_BASE_CONTACT
+ * (util/result.h). */
 typedef enum contact_fold_result {
     CONTACT_FOLD_APPLIED = 0,
-    CONTACT_FOLD_DUPLICATE = 1,       /* event_id seen before: nothing changed */
-    CONTACT_FOLD_REDIRECT = 2,        /* @s is a merge's redirect (contact_state_redirect()):
-                                         nothing changed; the event belongs to the survivor */
-    CONTACT_FOLD_UNKNOWN_HANDOFF = 3, /* sales feedback naming no handoff of this contact:
-                                         counted, nothing changed; the caller keeps the
-                                         record (dead letter) */
+    /* event_id seen before: nothing changed */
+    CONTACT_FOLD_DUPLICATE = HF_RESULT_BASE_CONTACT + 1,
+    /* @s is a merge's redirect (contact_state_redirect()): nothing changed; the event
+     * belongs to the survivor */
+    CONTACT_FOLD_REDIRECT = HF_RESULT_BASE_CONTACT + 2,
+    /* sales feedback naming no handoff of this contact: counted, nothing changed; the
+     * caller keeps the record (dead letter) */
+    CONTACT_FOLD_UNKNOWN_HANDOFF = HF_RESULT_BASE_CONTACT + 3,
 } contact_fold_result_t;
 
 /* Folds @ev into @s.  @now_ms is wall time: emitted_at, SLA deadlines, and the
@@ -91,7 +96,7 @@ int contact_apply_roster(contact_state_t *s, const hf_roster_t *roster);
  * (same bounds): the same loser merged again (a journey re-sent after a crash) is
  * dropped and CONTACT_MERGE_REPEAT returned.  Returns 0, CONTACT_MERGE_REPEAT,
  * -ENOMEM or the sink's negative errno. */
-#define CONTACT_MERGE_REPEAT 1
+#define CONTACT_MERGE_REPEAT (HF_RESULT_BASE_CONTACT + 4)
 int contact_merge(contact_state_t *survivor, const contact_state_t *loser, const hf_rules_t *rules,
                   int64_t at_ms, int64_t now_ms, const hf_sink_t *sink);
 

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "util/binenc.h"
+#include "util/result.h"
 #include "processors/model/event.h"
 #include "processors/model/lifecycle.h"
 #include "processors/model/output.h"
@@ -120,12 +121,17 @@ int sla_start(const sla_entity_t *e, const char *handoff_id, const sla_attributi
 int sla_apply_parked(const sla_entity_t *e, const hf_rules_t *rules, int64_t now_ms,
                      const hf_sink_t *sink, bool *recycled);
 
+/* Positive results of this module, numbered from HF_RESULT_BASE_SLA (util/result.h). */
 typedef enum sla_feedback_result {
     SLA_FEEDBACK_APPLIED = 0,
-    SLA_FEEDBACK_PARKED = 1,  /* names the handoff this cycle has not made yet */
-    SLA_FEEDBACK_STALE = 2,   /* names an earlier cycle's handoff: nothing changed */
-    SLA_FEEDBACK_UNKNOWN = 3, /* names no handoff of this entity: nothing changed */
-    SLA_FEEDBACK_IGNORED = 4, /* terminal stage (disqualified) or a move backwards */
+    /* names the handoff this cycle has not made yet */
+    SLA_FEEDBACK_PARKED = HF_RESULT_BASE_SLA + 1,
+    /* names an earlier cycle's handoff: nothing changed */
+    SLA_FEEDBACK_STALE = HF_RESULT_BASE_SLA + 2,
+    /* names no handoff of this entity: nothing changed */
+    SLA_FEEDBACK_UNKNOWN = HF_RESULT_BASE_SLA + 3,
+    /* terminal stage (disqualified) or a move backwards */
+    SLA_FEEDBACK_IGNORED = HF_RESULT_BASE_SLA + 4,
 } sla_feedback_result_t;
 
 /* Applies SalesActivity @ev (already deduplicated) at wall time @now_ms.  *recycled
@@ -162,7 +168,8 @@ bool sla_fresh_evidence(const sla_state_t *s, int64_t last_matched_ms);
 
 /* An identify for a disqualified entity with rules->disqualified_reset_on_identify:
  * back to known, a new cycle behind the recycle gate (cooldown and new evidence, from
- * @at_ms; hand-raisers pass per config).  Returns 1 when it reset, 0 when not, or the
- * sink's errno. */
+ * @at_ms; hand-raisers pass per config).  Returns SLA_IDENTIFY_RESET when it reset, 0
+ * when not, or the sink's errno. */
+#define SLA_IDENTIFY_RESET (HF_RESULT_BASE_SLA + 5)
 int sla_identify_reset(const sla_entity_t *e, const hf_rules_t *rules, int64_t at_ms,
                        const hf_sink_t *sink);
