@@ -24,10 +24,8 @@ contact_state_t *contact_state_new(const char *contact_id)
     return s;
 }
 
-void contact_state_free(contact_state_t *s)
+void contact_state_free_parts(contact_state_t *s)
 {
-    if (!s)
-        return;
     free(s->contact_id);
     score_free(&s->score);
     fit_free(&s->traits);
@@ -41,6 +39,13 @@ void contact_state_free(contact_state_t *s)
     free(s->first_campaign);
     free(s->last_campaign);
     sla_state_free(&s->sla);
+}
+
+void contact_state_free(contact_state_t *s)
+{
+    if (!s)
+        return;
+    contact_state_free_parts(s);
     free(s);
 }
 

@@ -195,28 +195,97 @@ static int contribution_cmp(const void *a, const void *b)
     return strcmp(x->rule, y->rule);
 }
 
+/* The lists a member update points to, sized for @s; all or nothing.  Returns 0 or
+ * -ENOMEM (@b then needs no free). */
+static int update_build_alloc(update_build_t *b, const contact_state_t *s)
+{
+    const journey_t *j = &s->journey;
+    size_t stats = s->score.stat_count;
+    *b = (update_build_t){
+        .interests = calloc(s->interests.count + 1, sizeof *b->interests),
+        .contributions = calloc(stats + 1, sizeof *b->contributions),
+        .details = calloc(stats + 1, sizeof *b->details),
+        .touches = calloc(j->recent_count + 1, sizeof *b->touches),
+        .downloads = calloc(j->download_count + 1, sizeof *b->downloads),
+        .webinars = calloc(j->webinar_count + 1, sizeof *b->webinars),
+    };
+    if (b->interests && b->contributions && b->details && b->touches && b->downloads && b->webinars)
+        return 0;
+    update_build_free(b);
+    return -ENOMEM;
+}
+
+/* Every scoring rule's contribution at @ref_ms into @u (strongest first), in @b. */
+static void put_contributions(hf_member_update_t *u, update_build_t *b, const score_t *sc,
+                              const hf_rules_t *rules, int64_t ref_ms)
+{
+    for (size_t i = 0; i < sc->stat_count; i++) {
+        const score_rule_stat_t *st = &sc->stats[i];
+        uint64_t matches = (uint64_t)st->awards + st->capped;
+        if (st->capped)
+            snprintf(b->details[i], sizeof b->details[i],
+                     "%" PRIu64 " match%s, %" PRIu32 " over cap", matches, matches == 1 ? "" : "es",
+                     st->capped);
+        else
+            snprintf(b->details[i], sizeof b->details[i], "%" PRIu64 " match%s", matches,
+                     matches == 1 ? "" : "es");
+        b->contributions[i] = (hf_reason_t){
+            .rule = st->rule,
+            .points = score_round(score_contribution_at(st, rules, ref_ms)),
+            .count = st->awards > INT32_MAX ? INT32_MAX : (int32_t)st->awards,
+            .detail = b->details[i],
+        };
+    }
+    qsort(b->contributions, sc->stat_count, sizeof *b->contributions, contribution_cmp);
+    u->contributions = b->contributions;
+    u->contribution_count = sc->stat_count;
+}
+
+static size_t min_size(size_t a, size_t b)
+{
+    return a < b ? a : b;
+}
+
+/* The newest @keep of each list of @j into @u, in @b: what the account's journey
+ * shows of a member. */
+static void put_journey(hf_member_update_t *u, update_build_t *b, const journey_t *j, size_t keep)
+{
+    size_t n = min_size(j->recent_count, keep);
+    for (size_t i = 0; i < n; i++) {
+        const journey_touch_t *t = &j->recent[i];
+        b->touches[i] = (hf_touch_t){t->at_ms, t->type, t->title, t->detail};
+    }
+    u->touches = b->touches;
+    u->touch_count = n;
+    n = min_size(j->download_count, keep);
+    for (size_t i = 0; i < n; i++) {
+        const journey_download_t *d = &j->downloads[i];
+        b->downloads[i] = (hf_download_t){d->asset_id, d->title, d->type, d->at_ms};
+    }
+    u->downloads = b->downloads;
+    u->download_count = n;
+    n = min_size(j->webinar_count, keep);
+    for (size_t i = 0; i < n; i++) {
+        const journey_webinar_t *w = &j->webinars[i];
+        b->webinars[i] = (hf_webinar_t){w->webinar_id, w->title, w->action, w->minutes, w->at_ms};
+    }
+    u->webinars = b->webinars;
+    u->webinar_count = n;
+}
+
 int contact_send_member_update(const contact_state_t *s, const hf_rules_t *rules,
                                const char *account_id, bool leave, uint64_t version, int64_t at_ms,
                                const hf_sink_t *sink)
 {
     if (!sink || !sink->member_update)
         return 0;
-    const journey_t *j = &s->journey;
-    const score_t *sc = &s->score;
-    size_t tracked = s->interests.count;
-    update_build_t b = {
-        .interests = calloc(tracked + 1, sizeof *b.interests),
-        .contributions = calloc(sc->stat_count + 1, sizeof *b.contributions),
-        .details = calloc(sc->stat_count + 1, sizeof *b.details),
-        .touches = calloc(j->recent_count + 1, sizeof *b.touches),
-        .downloads = calloc(j->download_count + 1, sizeof *b.downloads),
-        .webinars = calloc(j->webinar_count + 1, sizeof *b.webinars),
-    };
-    int r = -ENOMEM;
-    if (!b.interests || !b.contributions || !b.details || !b.touches || !b.downloads || !b.webinars)
-        goto out;
+    update_build_t b;
+    int r = update_build_alloc(&b, s);
+    if (r < 0)
+        return r;
 
     /* everything at the newest event time, as the handoff's score is */
+    const journey_t *j = &s->journey;
     int64_t ref_ms = s->events ? s->last_event_ms : at_ms;
     hf_traits_t view;
     fit_view(&s->traits, &view);
@@ -226,7 +295,7 @@ int contact_send_member_update(const contact_state_t *s, const hf_rules_t *rules
         .leave = leave,
         .version = version,
         .at_ms = at_ms,
-        .score = score_value_at(sc, rules, ref_ms),
+        .score = score_value_at(&s->score, rules, ref_ms),
         .score_at_ms = ref_ms,
         .role = hf_role_of(rules, &view, NULL),
         .stage = hf_stage_name(s->stage),
@@ -244,55 +313,12 @@ int contact_send_member_update(const contact_state_t *s, const hf_rules_t *rules
         .email_opens = j->email_opens,
         .email_clicks = j->email_clicks,
     };
-    u.interest_count = interests_top(&s->interests, rules, ref_ms, b.interests, tracked);
+    u.interest_count = interests_top(&s->interests, rules, ref_ms, b.interests, s->interests.count);
     u.interests = b.interests;
-
-    for (size_t i = 0; i < sc->stat_count; i++) {
-        const score_rule_stat_t *st = &sc->stats[i];
-        uint64_t matches = (uint64_t)st->awards + st->capped;
-        if (st->capped)
-            snprintf(b.details[i], sizeof b.details[i], "%" PRIu64 " match%s, %" PRIu32 " over cap",
-                     matches, matches == 1 ? "" : "es", st->capped);
-        else
-            snprintf(b.details[i], sizeof b.details[i], "%" PRIu64 " match%s", matches,
-                     matches == 1 ? "" : "es");
-        b.contributions[i] = (hf_reason_t){
-            .rule = st->rule,
-            .points = score_round(score_contribution_at(st, rules, ref_ms)),
-            .count = st->awards > INT32_MAX ? INT32_MAX : (int32_t)st->awards,
-            .detail = b.details[i],
-        };
-    }
-    qsort(b.contributions, sc->stat_count, sizeof *b.contributions, contribution_cmp);
-    u.contributions = b.contributions;
-    u.contribution_count = sc->stat_count;
-
-    /* the newest few of each list: what the account's journey shows of a member */
-    size_t keep = rules->account_member_journey;
-    size_t n = j->recent_count < keep ? j->recent_count : keep;
-    for (size_t i = 0; i < n; i++) {
-        const journey_touch_t *t = &j->recent[i];
-        b.touches[i] = (hf_touch_t){t->at_ms, t->type, t->title, t->detail};
-    }
-    u.touches = b.touches;
-    u.touch_count = n;
-    n = j->download_count < keep ? j->download_count : keep;
-    for (size_t i = 0; i < n; i++) {
-        const journey_download_t *d = &j->downloads[i];
-        b.downloads[i] = (hf_download_t){d->asset_id, d->title, d->type, d->at_ms};
-    }
-    u.downloads = b.downloads;
-    u.download_count = n;
-    n = j->webinar_count < keep ? j->webinar_count : keep;
-    for (size_t i = 0; i < n; i++) {
-        const journey_webinar_t *w = &j->webinars[i];
-        b.webinars[i] = (hf_webinar_t){w->webinar_id, w->title, w->action, w->minutes, w->at_ms};
-    }
-    u.webinars = b.webinars;
-    u.webinar_count = n;
+    put_contributions(&u, &b, &s->score, rules, ref_ms);
+    put_journey(&u, &b, j, rules->account_member_journey);
 
     r = sink->member_update(sink->opaque, &u);
-out:
     update_build_free(&b);
     return r;
 }

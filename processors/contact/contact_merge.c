@@ -9,13 +9,6 @@
 #include "util/hash.h"
 #include "qualify.h"
 
-/* Stages a contact moves through on evidence; recycled, disqualified and lost are
- * outcomes of feedback and are not compared. */
-static bool forward_stage(hf_stage_t st)
-{
-    return st <= HF_STAGE_CUSTOMER;
-}
-
 /* The loser's ids join the survivor's, so that a repeat of anything the loser folded
  * is dropped when the redirect forwards it (bounded as always, oldest first out). */
 static int merge_dedupe(contact_state_t *s, const contact_state_t *loser, const hf_rules_t *rules)
@@ -94,7 +87,10 @@ int contact_merge(contact_state_t *survivor, const contact_state_t *loser, const
         /* one handoff per cycle for the person, whichever id it was made for */
         if (loser->handed_off)
             s->handed_off = true;
-        if (forward_stage(s->stage) && forward_stage(loser->stage) && loser->stage > s->stage)
+        /* only stages reached on evidence and progress compare: recycled, disqualified
+         * and lost are outcomes of feedback */
+        if (hf_stage_is_forward(s->stage) && hf_stage_is_forward(loser->stage) &&
+            hf_stage_rank(loser->stage) > hf_stage_rank(s->stage))
             r = contact_set_stage(s, loser->stage, at_ms, cause, sink);
     }
 
@@ -139,19 +135,10 @@ int contact_state_make_redirect(contact_state_t *s, const char *survivor_id)
         .member_version = version,
         .redirect_to = to,
     };
+    /* the id and the dedupe memory move to @keep; everything else goes */
     s->contact_id = NULL;
     s->dedupe = (dedupe_t){0};
-    score_free(&s->score);
-    fit_free(&s->traits);
-    journey_free(&s->journey);
-    interests_free(&s->interests);
-    free(s->account_id);
-    contact_roster_free(&s->roster);
-    free(s->redirect_to);
-    free(s->source);
-    free(s->first_campaign);
-    free(s->last_campaign);
-    sla_state_free(&s->sla);
+    contact_state_free_parts(s);
     *s = keep;
     return 0;
 }

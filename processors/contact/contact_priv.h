@@ -69,6 +69,11 @@ struct contact_state {
     sla_state_t sla; /* feedback, SLA clocks and the recycle gate */
 };
 
+/* Frees every part @s owns, the contact id and the dedupe memory included, but not
+ * @s itself: the one place that knows a contact state's owned fields (the caller
+ * frees @s or overwrites it whole; a field stolen first is NULL or zeroed). */
+void contact_state_free_parts(contact_state_t *s);
+
 /* The contact as sla.c sees it. */
 sla_entity_t contact_sla_entity(contact_state_t *s);
 

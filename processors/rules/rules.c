@@ -260,10 +260,17 @@ static void trait_match_free(hf_trait_match_t *m)
         globs_free(all[i]);
 }
 
-void hf_rules_free(hf_rules_t *r)
+/* Frees @n strings of @v and @v itself. */
+static void strings_free(char **v, size_t n)
 {
-    if (!r)
-        return;
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* scoring, fit and exclusions: what the contact's score and grade come from */
+static void scoring_free(hf_rules_t *r)
+{
     for (size_t i = 0; i < r->score_rule_count; i++) {
         free(r->score_rules[i].name);
         event_match_free(&r->score_rules[i].match);
@@ -282,15 +289,23 @@ void hf_rules_free(hf_rules_t *r)
         trait_match_free(&r->exclusions[i].match);
     }
     free(r->exclusions);
+}
+
+/* the contact rules and the hand-raiser rule */
+static void qualification_free(hf_rules_t *r)
+{
     for (size_t i = 0; i < r->contact_rule_count; i++) {
         hf_contact_rule_t *c = &r->contact_rules[i];
         free(c->name);
-        for (size_t j = 0; j < c->requires_count; j++)
-            free(c->requires[j]);
-        free(c->requires);
+        strings_free(c->requires, c->requires_count);
     }
     free(r->contact_rules);
     free(r->hand_raiser_rule);
+}
+
+/* interests, account resolution and buying-group roles */
+static void membership_free(hf_rules_t *r)
+{
     for (size_t i = 0; i < r->interest_rule_count; i++) {
         free(r->interest_rules[i].topic);
         event_match_free(&r->interest_rules[i].match);
@@ -311,6 +326,11 @@ void hf_rules_free(hf_rules_t *r)
     }
     free(r->role_rules);
     free(r->default_role);
+}
+
+/* account fit, the account rules and routing */
+static void account_rules_free(hf_rules_t *r)
+{
     for (size_t i = 0; i < r->account_fit_rule_count; i++) {
         free(r->account_fit_rules[i].name);
         trait_match_free(&r->account_fit_rules[i].match);
@@ -319,12 +339,8 @@ void hf_rules_free(hf_rules_t *r)
     for (size_t i = 0; i < r->account_rule_count; i++) {
         hf_account_rule_t *a = &r->account_rules[i];
         free(a->name);
-        for (size_t j = 0; j < a->roles_all_count; j++)
-            free(a->roles_all[j]);
-        free(a->roles_all);
-        for (size_t j = 0; j < a->roles_any_count; j++)
-            free(a->roles_any[j]);
-        free(a->roles_any);
+        strings_free(a->roles_all, a->roles_all_count);
+        strings_free(a->roles_any, a->roles_any_count);
         free(a->tiers);
     }
     free(r->account_rules);
@@ -336,12 +352,28 @@ void hf_rules_free(hf_rules_t *r)
         free(route->tiers);
     }
     free(r->route_rules);
+}
+
+/* the business calendars and which team's clocks run in which */
+static void calendars_free(hf_rules_t *r)
+{
     for (size_t i = 0; i < r->calendar_count; i++)
         hf_calendar_free(&r->calendars[i]);
     free(r->calendars);
     for (size_t i = 0; i < r->team_calendar_count; i++)
         free(r->team_calendars[i].team);
     free(r->team_calendars);
+}
+
+void hf_rules_free(hf_rules_t *r)
+{
+    if (!r)
+        return;
+    scoring_free(r);
+    qualification_free(r);
+    membership_free(r);
+    account_rules_free(r);
+    calendars_free(r);
     free(r);
 }
 
