@@ -1,7 +1,10 @@
 """An independent model of the journey semantics (docs/ARCHITECTURE.md "Semantics",
 processors/journey/score.h) for the rules of tests/fixtures/handoff-test.yaml, written from
 the documents, not from the C code, so the tests can compare the daemon's numbers
-with it.
+with it.  The numbers, patterns and rules are read from that file when this module is
+imported (tests/lib/model_fixture.py, which also says why it does not use the daemon's
+loader); what the model does not implement (business calendars, member updates at
+commit, ...) is refused there with the key that asks for it.
 
 Score (processors/journey/score.h): with d(x) = 2^(-x / half_life), each matching rule in
 rule order awards p for an event at t:
@@ -27,29 +30,46 @@ import collections
 import copy
 import fnmatch
 import math
+import os
 import struct
 
 import hftest
+import model_fixture
 
 from hftest import DAY, HOUR, iso
 
-HALF_LIFE_MS = 7 * DAY
-MAX_SCORE = 1000
-MIN_SCORE = 0
-ENGAGED_SCORE = 30
-GRACE_MS = 1 * HOUR
-STITCH_MAX_EVENTS = 5
-STITCH_MAX_AGE_MS = 30 * DAY
-DEDUPE_WINDOW_MS = 7 * DAY
-DEDUPE_MAX_IDS = 256
-SLA_ACCEPT_MS = 4 * HOUR
-SLA_FIRST_TOUCH_MS = 24 * HOUR
-JOURNEY_RECENT = 8
-JOURNEY_TOP_PAGES = 3
-JOURNEY_DOWNLOADS = 5
-JOURNEY_WEBINARS = 5
-HAND_RAISER_FORMS = ("demo_request", "contact_sales")
-HAND_RAISER_RULE = "hand_raiser"
+FIXTURE_PATH = os.path.join(hftest.FIXTURES, "handoff-test.yaml")
+FIXTURE = model_fixture.Fixture(FIXTURE_PATH)
+_get, _ms, _list = FIXTURE.get, lambda key: model_fixture.duration_ms(FIXTURE.get(key)), model_fixture.as_list
+
+
+def _requires(condition, what):
+    """The model implements the fixture's choices only: anything else must fail here,
+    not give a silently different answer."""
+    if not condition:
+        raise model_fixture.FixtureError("%s: %s is not modelled (tests/lib/model.py)" % (FIXTURE_PATH, what))
+
+
+HALF_LIFE_MS = _ms("scoring.half_life")
+MAX_SCORE = _get("scoring.max")
+MIN_SCORE = _get("scoring.min")
+ENGAGED_SCORE = _get("lifecycle.engaged_score")
+GRACE_MS = _ms("qualify.grace")
+STITCH_MAX_EVENTS = _get("stitching.max_events")
+STITCH_MAX_AGE_MS = _ms("stitching.max_age")
+DEDUPE_WINDOW_MS = _ms("dedupe.window")
+DEDUPE_MAX_IDS = _get("dedupe.max_ids")
+# every clock 24x7 in UTC: a deadline is the handoff's emitted_at + within
+_requires(not FIXTURE.has("calendars") and not FIXTURE.has("sla.calendar"), "a business calendar")
+SLA_ACCEPT_MS = _ms("sla.accept.within")
+SLA_FIRST_TOUCH_MS = _ms("sla.first_touch.within")
+JOURNEY_RECENT = _get("journey.recent")
+JOURNEY_TOP_PAGES = _get("journey.top_pages")
+JOURNEY_DOWNLOADS = _get("journey.downloads")
+JOURNEY_WEBINARS = _get("journey.webinars")
+HAND_RAISER_FORMS = tuple(_list(_get("qualify.hand_raisers.forms")))
+HAND_RAISER_RULE = _get("qualify.hand_raisers.rule")
+_requires(_get("qualify.hand_raisers.respect_exclusions") is True, "hand_raisers.respect_exclusions: false")
 
 KIND = {
     "WebVisit": "web_visit",
@@ -70,63 +90,136 @@ def glob(patterns, value):
     return any(fnmatch.fnmatchcase(value.lower(), p.lower()) for p in patterns)
 
 
+# ---- conditions of the rule file (docs/CONFIG.md "when") ------------------------------
+
+# when.<key> of scoring and interest rules that are patterns on the datum's field of
+# the same name, and those that name a title (by event kind)
+_EVENT_GLOB_FIELDS = ("url", "referrer", "utm_source", "utm_medium", "utm_campaign", "form_id", "asset_id",
+                      "asset_type", "webinar_id", "campaign", "link_url", "source")
+_TITLE_FIELDS = {"web_visit": "title", "download": "asset_title", "webinar": "webinar_title"}
+# when.<key> that list symbols of an enum, and the datum's field
+_EVENT_ENUM_FIELDS = {"form_type": "form_type", "webinar_action": "action", "email_action": "action"}
+
+
+def event_condition(when, what):
+    """match(kind, datum) for the `when` of a scoring or interest rule: every condition
+    holds; a list of patterns matches if any does."""
+    when = dict(when)
+    _requires("event" in when, "%s without when.event" % what)
+    kinds = _list(when.pop("event"))
+    tests = []
+    for key, value in when.items():
+        if key in _EVENT_GLOB_FIELDS:
+            tests.append(lambda k, d, f=key, p=_list(value): glob(p, d.get(f)))
+        elif key == "title":
+            tests.append(lambda k, d, p=_list(value): glob(p, d.get(_TITLE_FIELDS.get(k, ""))))
+        elif key in _EVENT_ENUM_FIELDS:
+            tests.append(lambda k, d, f=_EVENT_ENUM_FIELDS[key], s=_list(value): d.get(f) in s)
+        elif key == "tags":
+            tests.append(lambda k, d, p=_list(value): any(glob(p, t) for t in d.get("tags") or []))
+        elif key == "min_minutes":
+            tests.append(lambda k, d, n=value: (d.get("minutes_attended") or 0) >= n)
+        elif key == "min_duration":
+            tests.append(lambda k, d, n=model_fixture.duration_ms(value): (d.get("duration_ms") or 0) >= n)
+        else:
+            _requires(False, "%s: when.%s" % (what, key))
+    return lambda k, d: k in kinds and all(t(k, d) for t in tests)
+
+
+# when.<key> of fit, exclusion, role and account fit rules: patterns on a trait, in
+# the order a reason's detail names them
+_TRAIT_GLOBS = ("title", "seniority", "department", "industry", "company_name", "country", "region", "email_domain")
+_EMPLOYEES_MAX = 2147483647
+
+
+def _trait_conditions(when, what):
+    globs, employees = [], None
+    for key, value in when.items():
+        if key in _TRAIT_GLOBS:
+            globs.append((key, _list(value)))
+        elif key == "employees":
+            employees = (value.get("min", 0), value.get("max", _EMPLOYEES_MAX))
+        else:
+            _requires(False, "%s: when.%s" % (what, key))
+    globs.sort(key=lambda g: _TRAIT_GLOBS.index(g[0]))
+    return globs, employees
+
+
+def trait_condition(when, what):
+    """match(traits) for the `when` of a rule on a contact's or an account's traits."""
+    globs, employees = _trait_conditions(when, what)
+
+    def match(t):
+        if not all(glob(p, t.get(name)) for name, p in globs):
+            return False
+        return employees is None or (t.get("employees") is not None and
+                                     employees[0] <= t["employees"] <= employees[1])
+    return match
+
+
+def trait_describer(when, what):
+    """describe(traits): a matching rule's reason detail ("title VP Sales, employees 300")."""
+    globs, employees = _trait_conditions(when, what)
+
+    def describe(t):
+        parts = ["%s %s" % (name, t[name]) for name, _ in globs if t.get(name) is not None]
+        if employees is not None and t.get("employees") is not None:
+            parts.append("employees %d" % t["employees"])
+        return ", ".join(parts) if parts else "any contact"
+    return describe
+
+
+# ---- scoring, fit, qualification -----------------------------------------------------------
+
 class ScoreRule:
     def __init__(self, name, points, match, cap=None):
         self.name, self.points, self.match = name, points, match
         self.cap_count, self.cap_period_ms = cap if cap else (0, 0)
 
 
-SCORE_RULES = [
-    ScoreRule("page_view", 1, lambda k, d: k == "web_visit", cap=(10, DAY)),
-    ScoreRule("pricing_page", 10, lambda k, d: k == "web_visit" and glob("*/pricing*", d["url"]), cap=(2, DAY)),
-    ScoreRule("careers_page", -15, lambda k, d: k == "web_visit" and glob("*/careers*", d["url"])),
-    ScoreRule("form_fill", 15, lambda k, d: k == "form"),
-    ScoreRule("whitepaper", 20, lambda k, d: k == "download" and d["asset_type"] in ("whitepaper", "ebook")),
-    ScoreRule("case_study", 10, lambda k, d: k == "download" and d["asset_type"] == "case_study"),
-    ScoreRule("webinar_attended", 25, lambda k, d: k == "webinar" and d["action"] in ("attended", "watched_recording")
-              and d["minutes_attended"] >= 20),
-    ScoreRule("email_click", 5, lambda k, d: k == "email" and d["action"] == "clicked", cap=(3, 7 * DAY)),
-    ScoreRule("email_open", 1, lambda k, d: k == "email" and d["action"] == "opened"),
-    ScoreRule("unsubscribe", -20, lambda k, d: k == "email" and d["action"] in ("unsubscribed", "spam_reported")),
-]
+def _score_rule(r):
+    cap = None
+    if r.get("max_per") is not None:
+        cap = (r["max_per"]["count"], model_fixture.duration_ms(r["max_per"]["period"]))
+    return ScoreRule(r["name"], r["points"], event_condition(r["when"], "scoring rule " + r["name"]), cap=cap)
 
-GRADES = [("A", 60), ("B", 40), ("C", 20), ("F", 0)]
 
-FIT_RULES = [
-    ("senior_title", 40, lambda t: glob(["*vp*", "*head of*", "*director*", "chief *"], t.get("title"))),
-    ("target_size", 20, lambda t: t.get("employees") is not None and 100 <= t["employees"] <= 5000),
-]
+SCORE_RULES = [_score_rule(r) for r in _get("scoring.rules")]
 
-EXCLUSIONS = [
-    ("competitor", lambda t: glob("rival.example", t.get("email_domain"))),
-    ("student", lambda t: glob("*student*", t.get("title"))),
-]
+GRADES = [(g["grade"], g["min"]) for g in _get("fit.grades")]
+
+# name, points, match(traits)
+FIT_RULES = [(r["name"], r["points"], trait_condition(r["when"], "fit rule " + r["name"]))
+             for r in _get("fit.rules")]
+# what a handoff's reason says about a fit rule's traits
+FIT_DESCRIBE = {r["name"]: trait_describer(r["when"], "fit rule " + r["name"]) for r in _get("fit.rules")}
+
+EXCLUSIONS = [(r["name"], trait_condition(r["when"], "exclusion " + r["name"])) for r in _get("fit.exclude")]
+
+
+def _contact_rule(r):
+    _requires(r.get("within"), "contact rule %s without within" % r["name"])
+    return (r["name"], r.get("min_score", 0), r.get("min_grade"), _list(r.get("requires")),
+            model_fixture.duration_ms(r["within"]))
+
 
 # name, min_score, min_grade (None = any), requires, within_ms
-CONTACT_RULES = [
-    ("high_intent", 100, "B", ["pricing_page"], 30 * DAY),
-    ("product_intent", 150, None, ["pricing_page"], 7 * DAY),
-]
+CONTACT_RULES = [_contact_rule(r) for r in _get("qualify.contact_rules")]
 
 
 # -- accounts, roles, interests, routing ---------------------------------------
 
-INTEREST_HALF_LIFE_MS = 14 * DAY
-INTERESTS_TRACKED = 4
-INTERESTS_TOP = 3
+INTEREST_HALF_LIFE_MS = _ms("interests.half_life")
+INTERESTS_TRACKED = _get("interests.tracked")
+INTERESTS_TOP = _get("interests.top")
 
 # topic, weight, match(kind, datum)
-INTEREST_RULES = [
-    ("reduce churn", 2.0, lambda k, d: k == "download" and any(glob(["churn", "retention"], t) for t in d["tags"])),
-    ("reduce churn", 1.0, lambda k, d: k == "web_visit" and glob("*churn*", d["url"])),
-    ("security compliance", 3.0, lambda k, d: k == "webinar" and glob("web-sec*", d["webinar_id"])
-     and d["action"] in ("attended", "watched_recording")),
-    ("pricing and plans", 0.5, lambda k, d: k == "web_visit" and glob("*/pricing*", d["url"])),
-    ("roi", 1.5, lambda k, d: k == "download" and any(glob("roi", t) for t in d["tags"])),
-    ("data integration", 1.0, lambda k, d: k == "email" and d["action"] == "clicked"
-     and glob("integrations*", d["campaign"])),
-]
+INTEREST_RULES = [(r["topic"], float(r.get("weight", 1)), event_condition(r["when"], "interest rule " + r["topic"]))
+                  for r in _get("interests.rules")]
 
+# the daemon's shipped list (docs/CONFIG.md accounts.free_mail_domains), and the
+# fixture's extra_free_mail_domains
+_requires(not FIXTURE.has("accounts.free_mail_domains"), "accounts.free_mail_domains")
 FREE_MAIL_DOMAINS = [
     "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "hotmail.fr", "live.com",
     "msn.com", "yahoo.com", "yahoo.co.uk", "yahoo.fr", "ymail.com", "aol.com", "icloud.com", "me.com", "mac.com",
@@ -134,46 +227,41 @@ FREE_MAIL_DOMAINS = [
     "zoho.com", "yandex.com", "yandex.ru", "mail.ru", "qq.com", "163.com", "126.com", "naver.com", "hey.com",
     "fastmail.com", "tutanota.com", "mailinator.com", "guerrillamail.com", "10minutemail.com", "yopmail.com",
     "temp-mail.org", "trashmail.com", "sharklasers.com", "dispostable.com", "maildrop.cc", "getnada.com",
-    # extra_free_mail_domains of the fixture
-    "*.freemail.example",
-]
-DOMAIN_ACCOUNTS = {"hooli.example": "acct-hooli", "hooli-labs.example": "acct-hooli",
-                   "piedpiper.example": "acct-piedpiper"}
-TARGETS = {"acct-hooli": (1, 30), "acct-piedpiper": (2, 10), "umbrella.example": (2, 10)}  # tier, points
-ACCOUNT_MAX_SCORE = 400
-ENGAGED_MEMBER_SCORE = 30
-ENGAGED_MEMBER_WITHIN_MS = 14 * DAY
-MEMBERS_MAX = 8
-BUYING_GROUP_MAX = 3
+] + _list(_get("accounts.extra_free_mail_domains"))
+DOMAIN_ACCOUNTS = dict(_get("accounts.domains"))
+TARGETS = {t["account"]: (t["tier"], t.get("points", 0)) for t in _get("accounts.targets")}  # tier, points
+ACCOUNT_MAX_SCORE = _get("accounts.max_score")
+ENGAGED_MEMBER_SCORE = _get("accounts.engaged_member.score")
+ENGAGED_MEMBER_WITHIN_MS = _ms("accounts.engaged_member.within")
+MEMBERS_MAX = _get("accounts.members_max")
+BUYING_GROUP_MAX = _get("accounts.buying_group_max")
+MEMBER_JOURNEY = _get("accounts.member_journey")
+_requires(_get("accounts.member_updates") == "every_event", "accounts.member_updates other than every_event")
 
-DEFAULT_ROLE = ("user", 1.0)
+DEFAULT_ROLE = (_get("buying_group.default_role.role"), float(_get("buying_group.default_role").get("weight", 1)))
 # role, weight, match(traits)
-ROLE_RULES = [
-    ("decision_maker", 3.0, lambda t: glob(["chief *", "*vp*", "vice president*", "head of*"], t.get("title"))),
-    ("champion", 2.0, lambda t: glob(["*director*", "*manager*"], t.get("title"))),
-    ("influencer", 1.5, lambda t: glob(["security", "finance", "procurement"], t.get("department"))),
-]
+ROLE_RULES = [(r["role"], float(r.get("weight", 1)), trait_condition(r["when"], "role " + r["role"]))
+              for r in _get("buying_group.roles")]
 
-ACCOUNT_FIT_RULES = [
-    ("software", 20, lambda t: glob(["software", "saas"], t.get("industry"))),
-    ("mid_market", 20, lambda t: t.get("employees") is not None and 200 <= t["employees"] <= 5000),
-]
+ACCOUNT_FIT_RULES = [(r["name"], r["points"], trait_condition(r["when"], "account fit rule " + r["name"]))
+                     for r in _get("accounts.fit")]
+# what an account handoff's reason says about an account fit rule's traits
+ACCOUNT_FIT_DESCRIBE = {r["name"]: trait_describer(r["when"], "account fit rule " + r["name"])
+                        for r in _get("accounts.fit")}
+
+
+def _account_rule(r):
+    return dict(name=r["name"], min_engaged=r.get("min_engaged"), min_roles=r.get("min_roles"),
+                roles_all=_list(r.get("roles_all")), roles_any=_list(r.get("roles_any")),
+                min_score=r.get("min_score"), min_grade=r.get("min_grade"), tiers=_list(r.get("tiers")))
+
 
 # in order; a condition that is None (or empty) is not set
-ACCOUNT_RULES = [
-    dict(name="buying_group_engaged", min_engaged=3, min_roles=3, roles_all=["decision_maker"],
-         roles_any=["champion", "influencer"], min_score=150, min_grade=None, tiers=[1, 2]),
-    dict(name="target_surge", min_engaged=2, min_roles=None, roles_all=[], roles_any=[], min_score=300,
-         min_grade="A", tiers=[1]),
-]
+ACCOUNT_RULES = [_account_rule(r) for r in _get("accounts.rules")]
 
 # team, country globs, region globs, tiers ([] = any)
-ROUTES = [
-    ("dach-enterprise", ["DE", "AT", "CH"], [], [1, 2]),
-    ("emea", [], ["EMEA"], []),
-    ("na-enterprise", ["US", "CA"], [], [1, 2]),
-    ("na-commercial", ["US", "CA"], [], []),
-]
+ROUTES = [(r["team"], _list(r.get("country")), _list(r.get("region")), _list(r.get("tiers")))
+          for r in _get("routing")]
 
 STAGES = ("anonymous", "known", "engaged", "conversation_ready", "accepted", "qualified", "opportunity", "customer")
 
@@ -540,9 +628,9 @@ class ContactModel:
             "last_active": ref, "company_name": tv.get("company_name"), "industry": tv.get("industry"),
             "employees": tv.get("employees"), "country": tv.get("country"), "region": tv.get("region"),
             "interests": self.interests.top(ref, INTERESTS_TRACKED), "contributions": contrib,
-            "touches": [dict(x) for x in self.journey.recent],
-            "downloads": [dict(x) for x in self.journey.downloads],
-            "webinars": [dict(x) for x in self.journey.webinars],
+            "touches": [dict(x) for x in self.journey.recent[:MEMBER_JOURNEY]],
+            "downloads": [dict(x) for x in self.journey.downloads[:MEMBER_JOURNEY]],
+            "webinars": [dict(x) for x in self.journey.webinars[:MEMBER_JOURNEY]],
             "sessions": len(self.journey.sessions), "page_views": self.journey.page_views,
             "email_opens": self.journey.opens, "email_clicks": self.journey.clicks,
         }
@@ -1237,13 +1325,6 @@ def _desc(text):
     return [-b for b in text.encode()] + [1]
 
 
-# what hf_trait_match_describe() says about an account fit rule's traits
-ACCOUNT_FIT_DESCRIBE = {
-    "software": lambda t: "industry %s" % t["industry"],
-    "mid_market": lambda t: "employees %d" % t["employees"],
-}
-
-
 def duration_text(ms):
     for unit_ms, unit in ((DAY, "d"), (HOUR, "h"), (60000, "m"), (1000, "s")):
         if ms and ms % unit_ms == 0:
@@ -1251,10 +1332,6 @@ def duration_text(ms):
     return "%dms" % ms
 
 
-FIT_DESCRIBE = {
-    "senior_title": lambda t: "title %s" % t["title"],
-    "target_size": lambda t: "employees %d" % t["employees"],
-}
 
 
 def _newest_first_insert(items, item, at, limit):
