@@ -4,7 +4,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put_raw(binenc_writer_t *w, const void *data, size_t len)
+#include "vec.h"
+
+/* Avro float and double are little-endian IEEE 754; so is every host we build on. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "little-endian host expected");
+
+/* --- writing ----------------------------------------------------------------------- */
+
+void binenc_writer_fail(binenc_writer_t *w, int err)
+{
+    if (!w->err)
+        w->err = err;
+}
+
+int binenc_writer_end(binenc_writer_t *w)
+{
+    if (w->err && w->out->len > w->start) {
+        w->out->len = w->start;
+        w->out->data[w->start] = 0;
+    }
+    return w->err;
+}
+
+void binenc_put_raw(binenc_writer_t *w, const void *data, size_t len)
 {
     if (w->err)
         return;
@@ -24,7 +46,7 @@ void binenc_put_long(binenc_writer_t *w, int64_t v)
         z >>= 7;
     }
     tmp[n++] = (uint8_t)z;
-    put_raw(w, tmp, n);
+    binenc_put_raw(w, tmp, n);
 }
 
 void binenc_put_int(binenc_writer_t *w, int32_t v)
@@ -35,27 +57,31 @@ void binenc_put_int(binenc_writer_t *w, int32_t v)
 void binenc_put_bool(binenc_writer_t *w, bool v)
 {
     uint8_t b = v ? 1 : 0;
-    put_raw(w, &b, 1);
+    binenc_put_raw(w, &b, 1);
+}
+
+void binenc_put_float(binenc_writer_t *w, float v)
+{
+    binenc_put_raw(w, &v, sizeof v);
 }
 
 void binenc_put_double(binenc_writer_t *w, double v)
 {
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    uint8_t tmp[8];
-    for (int i = 0; i < 8; i++)
-        tmp[i] = (uint8_t)(bits >> (8 * i));
-    put_raw(w, tmp, sizeof tmp);
+    binenc_put_raw(w, &v, sizeof v);
 }
 
 void binenc_put_bytes(binenc_writer_t *w, const void *data, size_t len)
 {
     binenc_put_long(w, (int64_t)len);
-    put_raw(w, data, len);
+    binenc_put_raw(w, data, len);
 }
 
 void binenc_put_string(binenc_writer_t *w, const char *s)
 {
+    if (!s) {
+        binenc_writer_fail(w, -EINVAL);
+        return;
+    }
     binenc_put_bytes(w, s, strlen(s));
 }
 
@@ -84,37 +110,48 @@ void binenc_put_array_end(binenc_writer_t *w)
     binenc_put_long(w, 0);
 }
 
+/* --- reading ----------------------------------------------------------------------- */
+
 void binenc_reader_init(binenc_reader_t *r, const void *buf, size_t len)
 {
     /* no arithmetic on a NULL buffer (len is 0 then) */
     r->pos = buf;
     r->end = buf ? r->pos + len : r->pos;
     r->err = 0;
+    r->empty_items = 0;
+}
+
+static void fail_with(binenc_reader_t *r, int err)
+{
+    if (!r->err)
+        r->err = err;
 }
 
 void binenc_fail(binenc_reader_t *r)
 {
-    if (!r->err)
-        r->err = BINENC_CORRUPT;
+    fail_with(r, BINENC_CORRUPT);
 }
 
 int64_t binenc_get_long(binenc_reader_t *r)
 {
     if (r->err)
         return 0;
+    const uint8_t *p = r->pos;
     uint64_t z = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (r->pos >= r->end)
-            break;
-        uint8_t b = *r->pos++;
-        /* the tenth byte may only carry the top bit of 64 */
-        if (shift == 63 && (b & 0xfe)) {
-            binenc_fail(r);
+    for (unsigned i = 0; i < 10; i++) {
+        if (p == r->end) {
+            fail_with(r, BINENC_TRUNCATED);
             return 0;
         }
-        z |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80))
+        uint8_t b = *p++;
+        /* the tenth byte may only carry the top bit of 64 (and so ends the varint) */
+        if (i == 9 && b > 1)
+            break;
+        z |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            r->pos = p;
             return (int64_t)(z >> 1) ^ -(int64_t)(z & 1);
+        }
     }
     binenc_fail(r);
     return 0;
@@ -135,31 +172,42 @@ int32_t binenc_get_int_range(binenc_reader_t *r, int32_t min, int32_t max)
     return (int32_t)v;
 }
 
-bool binenc_get_bool(binenc_reader_t *r)
+const uint8_t *binenc_get_raw(binenc_reader_t *r, size_t len)
 {
     if (r->err)
-        return false;
-    if (r->pos >= r->end || *r->pos > 1) {
-        binenc_fail(r);
-        return false;
+        return NULL;
+    if (binenc_left(r) < len) {
+        fail_with(r, BINENC_TRUNCATED);
+        return NULL;
     }
-    return *r->pos++ == 1;
+    const uint8_t *p = r->pos;
+    r->pos += len;
+    return p;
+}
+
+bool binenc_get_bool(binenc_reader_t *r)
+{
+    const uint8_t *b = binenc_get_raw(r, 1);
+    if (b && *b > 1)
+        binenc_fail(r);
+    return b && *b == 1;
+}
+
+float binenc_get_float(binenc_reader_t *r)
+{
+    float v = 0;
+    const uint8_t *p = binenc_get_raw(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
+    return v;
 }
 
 double binenc_get_double(binenc_reader_t *r)
 {
-    if (r->err)
-        return 0;
-    if (r->end - r->pos < 8) {
-        binenc_fail(r);
-        return 0;
-    }
-    uint64_t bits = 0;
-    for (int i = 0; i < 8; i++)
-        bits |= (uint64_t)r->pos[i] << (8 * i);
-    r->pos += 8;
-    double v;
-    memcpy(&v, &bits, sizeof v);
+    double v = 0;
+    const uint8_t *p = binenc_get_raw(r, sizeof v);
+    if (p)
+        memcpy(&v, p, sizeof v);
     return v;
 }
 
@@ -169,13 +217,13 @@ const uint8_t *binenc_get_bytes(binenc_reader_t *r, size_t *len)
     int64_t n = binenc_get_long(r);
     if (r->err)
         return NULL;
-    if (n < 0 || n > r->end - r->pos) {
+    if (n < 0) {
         binenc_fail(r);
         return NULL;
     }
-    const uint8_t *p = r->pos;
-    r->pos += n;
-    *len = (size_t)n;
+    const uint8_t *p = binenc_get_raw(r, (size_t)n);
+    if (p)
+        *len = (size_t)n;
     return p;
 }
 
@@ -227,28 +275,69 @@ int binenc_get_union(binenc_reader_t *r, int branches)
     return (int)i;
 }
 
-size_t binenc_get_block(binenc_reader_t *r)
+size_t binenc_get_block_min(binenc_reader_t *r, size_t item_min_bytes)
 {
     int64_t n = binenc_get_long(r);
     if (r->err)
         return 0;
     if (n < 0) {
         /* a negative count is followed by the block's size in bytes */
-        (void)binenc_get_long(r);
-        if (r->err || n == INT64_MIN) {
+        if (n == INT64_MIN) {
             binenc_fail(r);
             return 0;
         }
         n = -n;
+        int64_t block_bytes = binenc_get_long(r);
+        if (!r->err && block_bytes < 0)
+            binenc_fail(r);
+        if (r->err)
+            return 0;
     }
-    if (n > r->end - r->pos) {
-        binenc_fail(r);
-        return 0;
+    if (item_min_bytes) {
+        if ((uint64_t)n > binenc_left(r) / item_min_bytes) {
+            fail_with(r, BINENC_TRUNCATED);
+            return 0;
+        }
+    } else {
+        if ((uint64_t)n > BINENC_MAX_EMPTY_ITEMS - r->empty_items) {
+            binenc_fail(r);
+            return 0;
+        }
+        r->empty_items += (uint32_t)n;
     }
     return (size_t)n;
+}
+
+size_t binenc_get_block(binenc_reader_t *r)
+{
+    return binenc_get_block_min(r, 1);
+}
+
+void binenc_get_array(binenc_reader_t *r, void **items, size_t *count, size_t item_size,
+                      void (*read_one)(binenc_reader_t *r, void *item))
+{
+    size_t cap = *count;
+    for (size_t n = binenc_get_block(r); n && !r->err; n = binenc_get_block(r)) {
+        char *grown = vec_grow(*items, &cap, *count + n, item_size);
+        if (!grown) {
+            r->err = -ENOMEM;
+            return;
+        }
+        *items = grown;
+        memset(grown + *count * item_size, 0, n * item_size);
+        for (size_t i = 0; i < n && !r->err; i++)
+            read_one(r, grown + (*count)++ * item_size);
+    }
 }
 
 bool binenc_reader_done(const binenc_reader_t *r)
 {
     return !r->err && r->pos == r->end;
+}
+
+int binenc_reader_end(const binenc_reader_t *r)
+{
+    if (r->err < 0)
+        return r->err;
+    return binenc_reader_done(r) ? 0 : BINENC_CORRUPT;
 }

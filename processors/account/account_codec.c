@@ -9,14 +9,6 @@
 
 #include "account_priv.h"
 #include "util/binenc.h"
-#include "util/vec.h"
-
-static void put_opt_int(binenc_writer_t *w, bool has, int32_t v)
-{
-    binenc_put_long(w, has ? 1 : 0);
-    if (has)
-        binenc_put_int(w, v);
-}
 
 static void member_encode(binenc_writer_t *w, const account_member_t *m)
 {
@@ -31,7 +23,7 @@ static void member_encode(binenc_writer_t *w, const account_member_t *m)
     binenc_put_long(w, m->last_active_ms);
     binenc_put_opt_string(w, m->company_name);
     binenc_put_opt_string(w, m->industry);
-    put_opt_int(w, m->has_employees, m->employees);
+    binenc_put_opt_long(w, m->has_employees, m->employees);
     binenc_put_opt_string(w, m->country);
     binenc_put_opt_string(w, m->region);
 
@@ -70,7 +62,6 @@ static void member_encode(binenc_writer_t *w, const account_member_t *m)
 
 int account_state_encode(const account_state_t *s, hf_buf_t *out)
 {
-    size_t start = out->len;
     binenc_writer_t w = BINENC_WRITER(out);
     binenc_put_int(&w, ACCOUNT_STATE_SCHEMA_VERSION);
     binenc_put_string(&w, s->account_id);
@@ -99,9 +90,7 @@ int account_state_encode(const account_state_t *s, hf_buf_t *out)
     /* version 2 */
     dedupe_encode(&w, &s->dedupe);
     sla_encode(&w, &s->sla);
-    if (w.err)
-        out->len = start;
-    return w.err;
+    return binenc_writer_end(&w);
 }
 
 static uint64_t get_version(binenc_reader_t *r)
@@ -118,26 +107,6 @@ static double get_finite(binenc_reader_t *r)
     if (!isfinite(v))
         binenc_fail(r);
     return v;
-}
-
-/* Reads an array of items of @item_size bytes into *@items / *@count (grown with
- * vec_grow), @read_one reading one.  New items are zeroed and counted before they are
- * read, so that a failure part-way leaves them freeable.  Errors go to @r. */
-static void read_array(binenc_reader_t *r, void **items, size_t *count, size_t item_size,
-                       void (*read_one)(binenc_reader_t *r, void *item))
-{
-    size_t cap = 0;
-    for (size_t n = binenc_get_block(r); n && !r->err; n = binenc_get_block(r)) {
-        char *grown = vec_grow(*items, &cap, *count + n, item_size);
-        if (!grown) {
-            r->err = -ENOMEM;
-            return;
-        }
-        *items = grown;
-        memset(grown + *count * item_size, 0, n * item_size);
-        for (size_t i = 0; i < n && !r->err; i++)
-            read_one(r, grown + (*count)++ * item_size);
-    }
 }
 
 static void read_interest(binenc_reader_t *r, void *item)
@@ -176,14 +145,16 @@ static void read_member(binenc_reader_t *r, void *item)
     }
     m->country = binenc_get_opt_string(r);
     m->region = binenc_get_opt_string(r);
-    read_array(r, (void **)&m->interests, &m->interest_count, sizeof *m->interests, read_interest);
-    read_array(r, (void **)&m->contributions, &m->contribution_count, sizeof *m->contributions,
-               read_contribution);
-    read_array(r, (void **)&m->touches, &m->touch_count, sizeof *m->touches, journey_get_touch);
-    read_array(r, (void **)&m->downloads, &m->download_count, sizeof *m->downloads,
-               journey_get_download);
-    read_array(r, (void **)&m->webinars, &m->webinar_count, sizeof *m->webinars,
-               journey_get_webinar);
+    binenc_get_array(r, (void **)&m->interests, &m->interest_count, sizeof *m->interests,
+                     read_interest);
+    binenc_get_array(r, (void **)&m->contributions, &m->contribution_count,
+                     sizeof *m->contributions, read_contribution);
+    binenc_get_array(r, (void **)&m->touches, &m->touch_count, sizeof *m->touches,
+                     journey_get_touch);
+    binenc_get_array(r, (void **)&m->downloads, &m->download_count, sizeof *m->downloads,
+                     journey_get_download);
+    binenc_get_array(r, (void **)&m->webinars, &m->webinar_count, sizeof *m->webinars,
+                     journey_get_webinar);
     m->sessions = binenc_get_int(r);
     m->page_views = binenc_get_int(r);
     m->email_opens = binenc_get_int(r);
@@ -252,26 +223,28 @@ int account_state_decode(account_state_t **out, const void *buf, size_t len)
         binenc_fail(&r);
     s->has_known_since = binenc_get_opt_long(&r, &s->known_since_ms);
 
-    read_array(&r, (void **)&s->members, &s->member_count, sizeof *s->members, read_member);
+    binenc_get_array(&r, (void **)&s->members, &s->member_count, sizeof *s->members, read_member);
     s->member_cap = s->member_count;
     for (size_t i = 0; i < s->member_count && !r.err; i++)
         if (repeated_member(s, i))
             binenc_fail(&r);
-    read_array(&r, (void **)&s->departed, &s->departed_count, sizeof *s->departed, read_departed);
+    binenc_get_array(&r, (void **)&s->departed, &s->departed_count, sizeof *s->departed,
+                     read_departed);
     s->departed_cap = s->departed_count;
     for (size_t i = 0; i < s->departed_count && !r.err; i++)
         if (repeated_departed(s, i))
             binenc_fail(&r);
     s->roster_version = get_version(&r);
-    read_array(&r, (void **)&s->roster, &s->roster_count, sizeof *s->roster, read_roster_entry);
+    binenc_get_array(&r, (void **)&s->roster, &s->roster_count, sizeof *s->roster,
+                     read_roster_entry);
     /* a version-1 state ends here: no sales activity seen, no case open */
     if (version >= 2) {
         dedupe_decode(&r, &s->dedupe);
         sla_decode(&r, &s->sla);
     }
 
-    if (!binenc_reader_done(&r)) {
-        int err = r.err ? r.err : HF_STATE_CORRUPT;
+    int err = binenc_reader_end(&r);
+    if (err) {
         account_state_free(s);
         return err;
     }

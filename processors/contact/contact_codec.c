@@ -3,9 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "util/binenc.h"
 #include "contact_priv.h"
-#include "util/vec.h"
+#include "util/binenc.h"
 
 /* The first layout, still read: everything up to `recent`. */
 #define CONTACT_STATE_SCHEMA_V1 1
@@ -32,6 +31,20 @@ static void roster_encode(binenc_writer_t *w, const contact_roster_t *ro)
     binenc_put_array_end(w);
 }
 
+static void read_roster_member(binenc_reader_t *r, void *item)
+{
+    contact_roster_member_t *m = item;
+    m->contact_id = binenc_get_string(r);
+    m->role = binenc_get_string(r);
+    m->score = binenc_get_int(r);
+    m->last_active_ms = binenc_get_long(r);
+}
+
+static void read_role(binenc_reader_t *r, void *item)
+{
+    *(char **)item = binenc_get_string(r);
+}
+
 static void roster_decode(binenc_reader_t *r, contact_roster_t *ro)
 {
     if (binenc_get_union(r, 2) != 1)
@@ -41,41 +54,14 @@ static void roster_decode(binenc_reader_t *r, contact_roster_t *ro)
     if (version < 0)
         binenc_fail(r);
     ro->version = (uint64_t)version;
-    size_t cap = 0;
-    for (size_t n = binenc_get_block(r); n; n = binenc_get_block(r)) {
-        contact_roster_member_t *grown =
-            vec_grow(ro->members, &cap, ro->member_count + n, sizeof *ro->members);
-        if (!grown) {
-            r->err = -ENOMEM;
-            return;
-        }
-        ro->members = grown;
-        for (size_t i = 0; i < n && !r->err; i++) {
-            contact_roster_member_t *m = &ro->members[ro->member_count++];
-            *m = (contact_roster_member_t){0};
-            m->contact_id = binenc_get_string(r);
-            m->role = binenc_get_string(r);
-            m->score = binenc_get_int(r);
-            m->last_active_ms = binenc_get_long(r);
-        }
-    }
-    cap = 0;
-    for (size_t n = binenc_get_block(r); n; n = binenc_get_block(r)) {
-        char **grown = vec_grow(ro->roles_covered, &cap, ro->roles_covered_count + n,
-                                sizeof *ro->roles_covered);
-        if (!grown) {
-            r->err = -ENOMEM;
-            return;
-        }
-        ro->roles_covered = grown;
-        for (size_t i = 0; i < n && !r->err; i++)
-            ro->roles_covered[ro->roles_covered_count++] = binenc_get_string(r);
-    }
+    binenc_get_array(r, (void **)&ro->members, &ro->member_count, sizeof *ro->members,
+                     read_roster_member);
+    binenc_get_array(r, (void **)&ro->roles_covered, &ro->roles_covered_count,
+                     sizeof *ro->roles_covered, read_role);
 }
 
 int contact_state_encode(const contact_state_t *s, hf_buf_t *out)
 {
-    size_t start = out->len;
     binenc_writer_t w = BINENC_WRITER(out);
     binenc_put_int(&w, CONTACT_STATE_SCHEMA_VERSION);
     binenc_put_string(&w, s->contact_id);
@@ -104,9 +90,7 @@ int contact_state_encode(const contact_state_t *s, hf_buf_t *out)
     binenc_put_opt_string(&w, s->last_campaign);
     binenc_put_long(&w, s->last_campaign_at_ms);
     sla_encode(&w, &s->sla);
-    if (w.err)
-        out->len = start;
-    return w.err;
+    return binenc_writer_end(&w);
 }
 
 int contact_state_decode(contact_state_t **out, const void *buf, size_t len)
@@ -162,8 +146,8 @@ int contact_state_decode(contact_state_t **out, const void *buf, size_t len)
         sla_decode(&r, &s->sla);
     }
 
-    if (!binenc_reader_done(&r)) {
-        int err = r.err ? r.err : HF_STATE_CORRUPT;
+    int err = binenc_reader_end(&r);
+    if (err) {
         contact_state_free(s);
         return err;
     }

@@ -209,7 +209,6 @@ out:
 
 int anon_state_encode(const anon_state_t *s, hf_buf_t *out)
 {
-    size_t start = out->len;
     binenc_writer_t w = BINENC_WRITER(out);
     binenc_put_int(&w, ANON_STATE_SCHEMA_VERSION);
     binenc_put_opt_string(&w, s->contact_id);
@@ -221,9 +220,7 @@ int anon_state_encode(const anon_state_t *s, hf_buf_t *out)
         binenc_put_bytes(&w, s->records[i].raw, s->records[i].raw_len);
     }
     binenc_put_array_end(&w);
-    if (w.err)
-        out->len = start;
-    return w.err;
+    return binenc_writer_end(&w);
 }
 
 int anon_state_decode(anon_state_t **out, const void *buf, size_t len)
@@ -259,8 +256,8 @@ int anon_state_decode(anon_state_t **out, const void *buf, size_t len)
     /* an identified id keeps no buffer, and records imply a first/last seen */
     if ((s->contact_id || !s->seen) && s->record_count)
         binenc_fail(&r);
-    if (!binenc_reader_done(&r)) {
-        int err = r.err ? r.err : HF_STATE_CORRUPT;
+    int err = binenc_reader_end(&r);
+    if (err) {
         anon_state_free(s);
         return err;
     }
