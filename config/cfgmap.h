@@ -1,4 +1,4 @@
-/* Declarative config maps over a libyaml document (internal to config/).
+/* Declarative config maps over a libyaml document: the generic engine of config/.
  *
  * A section of the file is described by a table of entries {key, type, default,
  * bounds, offset of the target field, help}, in the manner of Fluent Bit's
@@ -8,6 +8,10 @@
  * Every problem is recorded in the context (never only the first) with its source
  * position; cfgmap_render() formats them all, sorted by position, each with the
  * offending line and a caret.
+ *
+ * The engine knows plain values only (strings, numbers, durations, booleans, names
+ * of a closed set); a value type of the tables' owner (a list of patterns, a time
+ * zone) is a CFGMAP_CUSTOM entry whose callbacks convert it.
  *
  * Nothing here allocates on behalf of the caller except the target fields the tables
  * name (strings, arrays): those are malloc'd so the owner frees them with free(). */
@@ -20,7 +24,6 @@
 #include <yaml.h>
 
 #include "util/buf.h"
-#include "processors/rules/rules.h"
 
 /* Problems rendered by cfgmap_render(); the rest are counted and summarised. */
 #define CFGMAP_MAX_RENDERED 100
@@ -76,8 +79,6 @@ typedef enum cfgmap_type {
     CFGMAP_ENUM,       /* int: index of the value in .names */
     CFGMAP_FLOAT,      /* float, a decimal such as 1, 2.5 or 0.25, in [min, max] (or (min, max]
                           with CFGMAP_MIN_EXCLUSIVE) */
-    CFGMAP_GLOBS,      /* hf_globs_t: one pattern or a list of patterns; .def lists them
-                          separated by ", " */
     CFGMAP_SYMBOLS,    /* uint32_t bit mask (1u << value) of .symbols: one or a list */
     CFGMAP_INT32S,     /* int32_t array, malloc'd, at offset with its size_t count at
                           count_offset: one integer or a list, each in [min, max] */
@@ -86,7 +87,8 @@ typedef enum cfgmap_type {
                           at count_offset, elements of elem_size bytes */
     CFGMAP_NAMED,      /* map of names to maps described by .table: as LIST, each element's
                           name (char *, malloc'd) at name_offset in it, checked by .valid */
-    CFGMAP_CUSTOM,     /* converted by .parse; a .def is parsed as a plain scalar */
+    CFGMAP_CUSTOM,     /* converted by .parse; .def by .set_default, or (without one) given
+                          to .parse as the same text written plain in the file */
 } cfgmap_type_t;
 
 enum {
@@ -94,10 +96,13 @@ enum {
     /* MAP, LIST: the field at deref_offset is a pointer to the struct that offset
      * (and count_offset) refer to: a section of the file filling another object */
     CFGMAP_DEREF = 1u << 1,
-    CFGMAP_ALLOW_EMPTY = 1u << 2,   /* GLOBS/SYMBOLS/INT32S/LIST: an empty list is fine */
+    /* SYMBOLS/INT32S/LIST: an empty list is fine; a CUSTOM type holding a list reads
+     * it from the entry too */
+    CFGMAP_ALLOW_EMPTY = 1u << 2,
     CFGMAP_MIN_EXCLUSIVE = 1u << 3, /* FLOAT: min itself is out of range (a weight > 0) */
-    CFGMAP_APPEND = 1u << 4,        /* GLOBS: add to the patterns already there (another
-                                       key's value or default) instead of replacing them */
+    /* for a CUSTOM type holding a list: add to the values already there (another
+     * key's value or default) instead of replacing them; the engine ignores it */
+    CFGMAP_APPEND = 1u << 4,
 };
 
 /* A closed set of names (event kinds, form types, ...) with its parse function. */
@@ -109,10 +114,15 @@ typedef struct cfgmap_symbols {
 } cfgmap_symbols_t;
 
 typedef struct cfgmap_table cfgmap_table_t;
+typedef struct cfgmap_entry cfgmap_entry_t;
 
-/* Converts @node into @field (base + offset); reports problems through @ctx. */
-typedef void (*cfgmap_parse_fn)(cfgmap_ctx_t *ctx, const yaml_node_t *node,
+/* Converts @node into @field (base + e->offset); reports problems through @ctx. */
+typedef void (*cfgmap_parse_fn)(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
                                 const cfgmap_path_t *path, void *field);
+
+/* Sets @field (base + e->offset) to the default e->def, which is valid (a default
+ * that does not convert is a bug in the table). */
+typedef void (*cfgmap_default_fn)(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, void *field);
 
 /* Runs after a map was applied (also when it was absent: @map NULL); checks what
  * involves several keys and fills derived values. */
@@ -122,7 +132,7 @@ typedef void (*cfgmap_check_fn)(cfgmap_ctx_t *ctx, const yaml_node_t *map,
 /* Returns NULL if @value is acceptable, else a message without the value. */
 typedef const char *(*cfgmap_valid_fn)(const char *value);
 
-typedef struct cfgmap_entry {
+struct cfgmap_entry {
     const char *key;
     cfgmap_type_t type;
     unsigned flags;
@@ -137,11 +147,13 @@ typedef struct cfgmap_entry {
     const cfgmap_symbols_t *symbols; /* SYMBOLS */
     const cfgmap_table_t *table;     /* MAP, LIST, NAMED */
     cfgmap_parse_fn parse;           /* CUSTOM */
+    cfgmap_default_fn set_default;   /* CUSTOM, optional */
     cfgmap_valid_fn valid;           /* STRING: extra validation; NAMED: of the names */
     const char *doc_type;            /* CUSTOM (or override): type shown in the reference */
-    uint32_t event_kinds;            /* scoring conditions: kinds they apply to (0 = all) */
+    uint32_t tag;                    /* the table owner's, for its checks; the engine never
+                                        reads it */
     const char *help;
-} cfgmap_entry_t;
+};
 
 struct cfgmap_table {
     const cfgmap_entry_t *entries;
@@ -192,7 +204,7 @@ void cfgmap_quote(hf_buf_t *out, const char *s, size_t max);
 /* Writes the dotted path ("scoring.rules[3].points") into @out. */
 void cfgmap_path_format(hf_buf_t *out, const cfgmap_path_t *path);
 
-/* ---- tables (cfgmap.c) ---- */
+/* ---- walking the tables (cfgmap.c) ---- */
 
 /* Applies @table to @map (a mapping node, or NULL when the key is absent) into @base:
  * defaults first, then every key present, then table->check. */
@@ -207,6 +219,8 @@ static inline bool cfgmap_visit(cfgmap_ctx_t *ctx)
 {
     return cfgmap_spend(ctx, CFGMAP_VISIT_COST);
 }
+
+/* ---- nodes (cfgmap.c) ---- */
 
 /* The node of @doc with @index, or NULL. */
 const yaml_node_t *cfgmap_node(const cfgmap_ctx_t *ctx, int index);
@@ -236,6 +250,18 @@ char *cfgmap_strdup_scalar(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfg
 void *cfgmap_calloc(cfgmap_ctx_t *ctx, size_t n, size_t size);
 char *cfgmap_strdup(cfgmap_ctx_t *ctx, const char *s);
 
+/* ---- values (cfgmap_value.c) ---- */
+
+/* @node as one value or a list of them: true with their number in *@count (1 for a
+ * scalar).  Otherwise records "<@expected>, got ..." for what is neither a non-null
+ * scalar nor a list, or "expected at least one <@noun>" for an empty list unless
+ * @allow_empty, and returns false. */
+bool cfgmap_scalar_or_list(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                           const char *expected, const char *noun, bool allow_empty, size_t *count);
+
+/* Item @i of a value cfgmap_scalar_or_list() accepted: the node itself if a scalar. */
+const yaml_node_t *cfgmap_element(const cfgmap_ctx_t *ctx, const yaml_node_t *node, size_t i);
+
 /* Parses a duration: "0", "250" (ms), "500ms", "30s", "15m", "4h", "14d", "2w" or a
  * sequence of them ("1h30m").  Returns 0 or -EINVAL (bad syntax) / -ERANGE. */
 int cfgmap_duration_parse(const char *s, int64_t *out_ms);
@@ -249,6 +275,8 @@ int cfgmap_int_parse(const char *s, int64_t *out);
 /* Parses a decimal number with optional sign and fraction ("3", "-0.25", "2.5"; no
  * exponent, at most 15 digits), whatever the C locale.  Returns 0, -EINVAL or -ERANGE. */
 int cfgmap_float_parse(const char *s, double *out);
+
+/* ---- reference (cfgmap_describe.c) ---- */
 
 /* Writes a Markdown reference of @table (and nested tables) under @prefix. */
 void cfgmap_describe(hf_buf_t *out, const cfgmap_table_t *table, const char *prefix);

@@ -7,7 +7,7 @@
  * Positions are libyaml marks (0-based line and column, columns in characters);
  * they are shown 1-based.  Lines are found in the raw text with libyaml's own idea
  * of a line break, so the quoted line is the one the mark refers to. */
-#include "cfgmap.h"
+#include "cfgmap_priv.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -145,6 +145,25 @@ void cfgmap_error(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_
     va_start(ap, fmt);
     record(ctx, node ? &node->start_mark : NULL, path, fmt, ap);
     va_end(ap);
+}
+
+void cfgmap_error_got(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cfgmap_path_t *path,
+                      const char *fmt, ...)
+{
+    hf_buf_t msg = HF_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    buf_vprintf(&msg, fmt, ap);
+    va_end(ap);
+    hf_buf_append_str(&msg, ", got ");
+    if (node && node->type == YAML_SCALAR_NODE && !cfgmap_is_null(node))
+        cfgmap_quote(&msg, cfgmap_scalar(node), CFGMAP_QUOTE_MAX);
+    else
+        hf_buf_append_str(&msg, cfgmap_kind_name(node));
+    if (!msg.data)
+        ctx->oom = true;
+    cfgmap_error(ctx, node, path, "%s", msg.data ? (const char *)msg.data : "");
+    hf_buf_free(&msg);
 }
 
 static void add_hidden(cfgmap_ctx_t *ctx, cfgmap_span_t span)

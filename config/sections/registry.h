@@ -1,0 +1,22 @@
+/* The sections of the rules file, in the order they are applied (internal to
+ * config/): the root table config.c applies to the document. */
+#pragma once
+
+#include "config/cfgmap.h"
+
+/* Top-level keys of the file. */
+#define CONFIG_REGISTRY_SECTIONS 21
+
+/* The root table: an entry per section (copied from its file), and the check that
+ * runs after them all. */
+typedef struct config_registry {
+    cfgmap_entry_t entries[CONFIG_REGISTRY_SECTIONS];
+    cfgmap_table_t table;
+} config_registry_t;
+
+/* Fills @reg; reg->table is then the root table (it points into @reg). */
+void config_registry_init(config_registry_t *reg);
+
+/* What must be known of the whole document before any table runs: marks the values
+ * that no message may quote (kafka.properties). */
+void config_registry_hide_secrets(cfgmap_ctx_t *ctx, const yaml_node_t *root);
