@@ -142,23 +142,92 @@ static int parse_level(const char *s)
     return -1;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for; NULL, 0 and -1 leave the config's value. */
+typedef struct main_args {
+    const char *config_path;
+    const char *brokers;   /* overrides kafka.brokers */
+    const char *state_dir; /* overrides state.path */
+    bool embedded;
+    bool check_only;
+    int partitions; /* of the embedded cluster */
+    int level;      /* log level, index into parse_level()'s names */
+    double idle_s;
+    double progress_s;
+} main_args_t;
+
+enum {
+    OPT_EMBEDDED = 256,
+    OPT_PARTITIONS,
+    OPT_BROKERS,
+    OPT_STATE,
+    OPT_LEVEL,
+    OPT_CHECK,
+    OPT_IDLE,
+    OPT_PROGRESS
+};
+
+/* Seconds in (0, 86400] for --exit-when-idle and --progress. */
+static bool parse_seconds(int opt, const char *arg, double *out)
 {
-    const char *config_path = HF_CONFIG_DEFAULT_PATH;
-    const char *brokers = NULL, *state_dir = NULL;
-    bool embedded = false, check_only = false;
-    int partitions = 0, level = -1;
-    double idle_s = 0, progress_s = 0;
-    enum {
-        OPT_EMBEDDED = 256,
-        OPT_PARTITIONS,
-        OPT_BROKERS,
-        OPT_STATE,
-        OPT_LEVEL,
-        OPT_CHECK,
-        OPT_IDLE,
-        OPT_PROGRESS
-    };
+    char *end;
+    double v = strtod(arg, &end);
+    if (*end || v <= 0 || v > 86400) {
+        fprintf(stderr, "handoffd: --%s takes seconds in (0, 86400]\n",
+                opt == OPT_IDLE ? "exit-when-idle" : "progress");
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/* Applies option @opt with argument @arg to @a.  Returns false after saying on
+ * stderr what is wrong. */
+static bool apply_option(main_args_t *a, int opt, const char *arg)
+{
+    switch (opt) {
+    case 'c':
+        a->config_path = arg;
+        return true;
+    case OPT_EMBEDDED:
+        a->embedded = true;
+        return true;
+    case OPT_PARTITIONS:
+        a->partitions = atoi(arg);
+        if (a->partitions < 1 || a->partitions > 1024) {
+            fprintf(stderr, "handoffd: --partitions must be in [1, 1024]\n");
+            return false;
+        }
+        return true;
+    case OPT_BROKERS:
+        a->brokers = arg;
+        return true;
+    case OPT_STATE:
+        a->state_dir = arg;
+        return true;
+    case OPT_LEVEL:
+        a->level = parse_level(arg);
+        if (a->level < 0) {
+            fprintf(stderr, "handoffd: --log-level must be debug, info, warn or error\n");
+            return false;
+        }
+        return true;
+    case OPT_CHECK:
+        a->check_only = true;
+        return true;
+    case OPT_IDLE:
+        return parse_seconds(opt, arg, &a->idle_s);
+    case OPT_PROGRESS:
+        return parse_seconds(opt, arg, &a->progress_s);
+    default:
+        usage(stderr);
+        return false;
+    }
+}
+
+/* Fills @a from the command line.  Returns true to go on, or false with *status
+ * the exit status: 0 after --help, 2 after a usage error (said on stderr). */
+static bool parse_args(int argc, char **argv, main_args_t *a, int *status)
+{
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"embedded", no_argument, NULL, OPT_EMBEDDED},
@@ -172,91 +241,54 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    *a = (main_args_t){.config_path = HF_CONFIG_DEFAULT_PATH, .level = -1};
+    *status = 2;
     int opt;
     while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case OPT_EMBEDDED:
-            embedded = true;
-            break;
-        case OPT_PARTITIONS:
-            partitions = atoi(optarg);
-            if (partitions < 1 || partitions > 1024) {
-                fprintf(stderr, "handoffd: --partitions must be in [1, 1024]\n");
-                return 2;
-            }
-            break;
-        case OPT_BROKERS:
-            brokers = optarg;
-            break;
-        case OPT_STATE:
-            state_dir = optarg;
-            break;
-        case OPT_LEVEL:
-            level = parse_level(optarg);
-            if (level < 0) {
-                fprintf(stderr, "handoffd: --log-level must be debug, info, warn or error\n");
-                return 2;
-            }
-            break;
-        case OPT_CHECK:
-            check_only = true;
-            break;
-        case OPT_IDLE:
-        case OPT_PROGRESS: {
-            char *end;
-            double v = strtod(optarg, &end);
-            if (*end || v <= 0 || v > 86400) {
-                fprintf(stderr, "handoffd: --%s takes seconds in (0, 86400]\n",
-                        opt == OPT_IDLE ? "exit-when-idle" : "progress");
-                return 2;
-            }
-            *(opt == OPT_IDLE ? &idle_s : &progress_s) = v;
-            break;
-        }
-        case 'h':
+        if (opt == 'h') {
             usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+            *status = 0;
+            return false;
         }
+        if (!apply_option(a, opt, optarg))
+            return false;
     }
     if (optind < argc) {
         usage(stderr);
-        return 2;
+        return false;
     }
+    return true;
+}
 
-    hf_config_t *cfg = NULL;
-    int r = config_load_reporting(&cfg, config_path, stderr);
-    if (r != 0)
-        return 2;
-    if (check_only) {
-        config_print_ok(cfg, config_path, stdout);
-        config_free(cfg);
-        return 0;
+/* --state: the state directory of @cfg becomes @state_dir, and so does the e-mail
+ * hash key file when it is at its default place inside the state directory.
+ * Returns 0 or -ENOMEM (@cfg unchanged). */
+static int move_state_dir(hf_config_t *cfg, const char *state_dir)
+{
+    char old_default[4096];
+    snprintf(old_default, sizeof(old_default), "%s/email-hash.key", cfg->state_dir);
+    char *key_file = NULL;
+    if (strcmp(cfg->email_hash_key_file, old_default) == 0 &&
+        asprintf(&key_file, "%s/email-hash.key", state_dir) < 0)
+        return -ENOMEM;
+    char *dir = strdup(state_dir);
+    if (!dir) {
+        free(key_file);
+        return -ENOMEM;
     }
-    if (state_dir) {
-        /* The key file defaults to a path inside the state directory: move it along. */
-        char old_default[4096];
-        snprintf(old_default, sizeof(old_default), "%s/email-hash.key", cfg->state_dir);
-        if (strcmp(cfg->email_hash_key_file, old_default) == 0) {
-            char *key_file;
-            if (asprintf(&key_file, "%s/email-hash.key", state_dir) < 0) {
-                fprintf(stderr, "handoffd: out of memory\n");
-                config_free(cfg);
-                return 1;
-            }
-            free(cfg->email_hash_key_file);
-            cfg->email_hash_key_file = key_file;
-        }
-        free(cfg->state_dir);
-        cfg->state_dir = strdup(state_dir);
+    if (key_file) {
+        free(cfg->email_hash_key_file);
+        cfg->email_hash_key_file = key_file;
     }
-    log_setup(level >= 0 ? level : cfg->log_level, cfg->log_format, stderr);
+    free(cfg->state_dir);
+    cfg->state_dir = dir;
+    return 0;
+}
 
+/* SIGTERM/SIGINT ask the loop to stop, SIGHUP to reload; a closed pipe is an
+ * error where it happens, not a death. */
+static void install_signal_handlers(void)
+{
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop_signal;
@@ -265,55 +297,73 @@ int main(int argc, char **argv)
     sa.sa_handler = on_reload_signal;
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+}
 
-    sim_clock_t sim;
+/* HANDOFF_CLOCK from the environment into @sim.  Returns 1 when it is set, 0 when
+ * the real clock runs, or -EINVAL when it cannot be read (logged). */
+static int read_sim_clock(sim_clock_t *sim)
+{
     const char *clock_spec = getenv("HANDOFF_CLOCK");
-    if (clock_spec && *clock_spec) {
-        if (parse_sim_clock(clock_spec, &sim) < 0) {
-            log_error(LOG_MAIN, "HANDOFF_CLOCK=%s: expected <simulated ms>@<real ms>[x<rate>]",
-                      clock_spec);
-            config_free(cfg);
-            return 2;
-        }
-        log_warn(LOG_MAIN, "the wall clock is simulated (HANDOFF_CLOCK): x%g from %" PRId64,
-                 sim.rate, sim.sim_ms);
+    if (!clock_spec || !*clock_spec)
+        return 0;
+    if (parse_sim_clock(clock_spec, sim) < 0) {
+        log_error(LOG_MAIN, "HANDOFF_CLOCK=%s: expected <simulated ms>@<real ms>[x<rate>]",
+                  clock_spec);
+        return -EINVAL;
     }
-    reloader_t reloader = {cfg, config_path};
+    log_warn(LOG_MAIN, "the wall clock is simulated (HANDOFF_CLOCK): x%g from %" PRId64, sim->rate,
+             sim->sim_ms);
+    return 1;
+}
 
+/* --embedded: a mock cluster with every topic of @cfg, its address on stdout.
+ * Returns 0 with *out and *brokers (owned by *out), or -errno (logged). */
+static int start_embedded(mockbroker_t **out, const char **brokers, const hf_config_t *cfg,
+                          int partitions)
+{
     char err[1024];
-    mockbroker_t *mb = NULL;
-    if (embedded) {
-        const char *topics[32];
-        size_t n = config_topics(cfg, topics, 32);
-        r = mockbroker_start(&mb, 1, partitions ? partitions : cfg->partitions, topics, n, err,
+    const char *topics[32];
+    size_t n = config_topics(cfg, topics, 32);
+    int r = mockbroker_start(out, 1, partitions ? partitions : cfg->partitions, topics, n, err,
                              sizeof(err));
-        if (r < 0) {
-            log_error(LOG_BROKER, "embedded broker: %s", err);
-            config_free(cfg);
-            return 1;
-        }
-        brokers = mockbroker_bootstraps(mb);
-        printf("embedded Kafka (librdkafka mock cluster) at %s\n", brokers);
-        fflush(stdout);
+    if (r < 0) {
+        log_error(LOG_BROKER, "embedded broker: %s", err);
+        return r;
     }
+    *brokers = mockbroker_bootstraps(*out);
+    printf("embedded Kafka (librdkafka mock cluster) at %s\n", *brokers);
+    fflush(stdout);
+    return 0;
+}
 
-    pipeline_t *p = NULL;
+/* Runs the pipeline on @cfg until a stop signal or a fatal error, then prints the
+ * summary on stdout.  @sim: the simulated clock, NULL for the real one.  Returns
+ * the exit status: 0 after a clean stop, 1 when the pipeline did not start or
+ * stopped on an error (logged). */
+static int run_pipeline(const main_args_t *a, hf_config_t *cfg, sim_clock_t *sim)
+{
+    mockbroker_t *mb = NULL;
+    const char *brokers = a->brokers;
+    if (a->embedded && start_embedded(&mb, &brokers, cfg, a->partitions) < 0)
+        return 1;
+    reloader_t reloader = {cfg, a->config_path};
     pipeline_opts_t popts = {
         .cfg = cfg,
         .brokers = brokers,
-        .exit_when_idle_ms = (int64_t)(idle_s * 1000),
-        .progress_every_ms = (int64_t)(progress_s * 1000),
-        .clock = clock_spec && *clock_spec ? sim_clock_now : NULL,
-        .clock_opaque = &sim,
+        .exit_when_idle_ms = (int64_t)(a->idle_s * 1000),
+        .progress_every_ms = (int64_t)(a->progress_s * 1000),
+        .clock = sim ? sim_clock_now : NULL,
+        .clock_opaque = sim,
         .reload = &reload_requested,
         .reload_fn = reload_rules,
         .reload_opaque = &reloader,
     };
-    r = pipeline_new(&p, &popts, err, sizeof(err));
+    char err[1024];
+    pipeline_t *p = NULL;
+    int r = pipeline_new(&p, &popts, err, sizeof(err));
     if (r < 0) {
         log_error(LOG_MAIN, "not started: %s", err);
         mockbroker_stop(mb);
-        config_free(cfg);
         return 1;
     }
     r = pipeline_run(p, &stop_requested, err, sizeof(err));
@@ -321,11 +371,47 @@ int main(int argc, char **argv)
     fflush(stdout);
     pipeline_free(p);
     mockbroker_stop(mb);
-    config_free(cfg);
     if (r < 0) {
         log_error(LOG_MAIN, "stopped: %s", err);
         return 1;
     }
     log_info(LOG_MAIN, "stopped cleanly");
     return 0;
+}
+
+/* The command line's overrides applied to @cfg, logging, signals and the clock set
+ * up, then the run.  Returns the exit status. */
+static int run_daemon(const main_args_t *a, hf_config_t *cfg)
+{
+    if (a->state_dir && move_state_dir(cfg, a->state_dir) < 0) {
+        fprintf(stderr, "handoffd: out of memory\n");
+        return 1;
+    }
+    log_setup(a->level >= 0 ? a->level : cfg->log_level, cfg->log_format, stderr);
+    install_signal_handlers();
+    sim_clock_t sim;
+    int simulated = read_sim_clock(&sim);
+    if (simulated < 0)
+        return 2;
+    return run_pipeline(a, cfg, simulated ? &sim : NULL);
+}
+
+int main(int argc, char **argv)
+{
+    main_args_t args;
+    int status;
+    if (!parse_args(argc, argv, &args, &status))
+        return status;
+
+    hf_config_t *cfg = NULL;
+    if (config_load_reporting(&cfg, args.config_path, stderr) != 0)
+        return 2;
+    if (args.check_only) {
+        config_print_ok(cfg, args.config_path, stdout);
+        status = 0;
+    } else {
+        status = run_daemon(&args, cfg);
+    }
+    config_free(cfg);
+    return status;
 }
