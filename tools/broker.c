@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +37,52 @@ static void usage(FILE *out)
             "  --address-file PATH   also write the bootstrap address to PATH\n");
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for. */
+typedef struct broker_args {
+    const char *config_path; /* NULL: built-in topic names */
+    const char *address_file;
+    int partitions;
+    int broker_count;
+    const char *extra[64]; /* --topic */
+    size_t extra_count;
+} broker_args_t;
+
+enum { OPT_PARTITIONS = 256, OPT_BROKERS, OPT_TOPIC, OPT_ADDRESS_FILE };
+
+/* Applies option @opt with argument @arg to @a.  Returns false after saying on
+ * stderr what is wrong. */
+static bool apply_option(broker_args_t *a, int opt, const char *arg)
 {
-    const char *config_path = NULL, *address_file = NULL;
-    int partitions = 6, broker_count = 1;
-    const char *extra[64];
-    size_t extra_count = 0;
-    enum { OPT_PARTITIONS = 256, OPT_BROKERS, OPT_TOPIC, OPT_ADDRESS_FILE };
+    switch (opt) {
+    case 'c':
+        a->config_path = arg;
+        return true;
+    case OPT_PARTITIONS:
+        a->partitions = atoi(arg);
+        return true;
+    case OPT_BROKERS:
+        a->broker_count = atoi(arg);
+        return true;
+    case OPT_TOPIC:
+        if (a->extra_count == sizeof(a->extra) / sizeof(a->extra[0])) {
+            fprintf(stderr, "hf-broker: too many --topic\n");
+            return false;
+        }
+        a->extra[a->extra_count++] = arg;
+        return true;
+    case OPT_ADDRESS_FILE:
+        a->address_file = arg;
+        return true;
+    default:
+        usage(stderr);
+        return false;
+    }
+}
+
+/* Fills @a from the command line.  Returns true to go on, or false with *status
+ * the exit status: 0 after --help, 2 after a usage error (said on stderr). */
+static bool parse_args(int argc, char **argv, broker_args_t *a, int *status)
+{
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
         {"partitions", required_argument, NULL, OPT_PARTITIONS},
@@ -52,77 +92,63 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    *a = (broker_args_t){.partitions = 6, .broker_count = 1};
+    *status = 2;
     int opt;
     while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            config_path = optarg;
-            break;
-        case OPT_PARTITIONS:
-            partitions = atoi(optarg);
-            break;
-        case OPT_BROKERS:
-            broker_count = atoi(optarg);
-            break;
-        case OPT_TOPIC:
-            if (extra_count == sizeof(extra) / sizeof(extra[0])) {
-                fprintf(stderr, "hf-broker: too many --topic\n");
-                return 2;
-            }
-            extra[extra_count++] = optarg;
-            break;
-        case OPT_ADDRESS_FILE:
-            address_file = optarg;
-            break;
-        case 'h':
+        if (opt == 'h') {
             usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
+            *status = 0;
+            return false;
         }
+        if (!apply_option(a, opt, optarg))
+            return false;
     }
-    if (partitions < 1 || partitions > 1024 || broker_count < 1 || broker_count > 16) {
+    if (a->partitions < 1 || a->partitions > 1024 || a->broker_count < 1 || a->broker_count > 16) {
         fprintf(stderr, "hf-broker: --partitions must be in [1, 1024], --brokers in [1, 16]\n");
-        return 2;
+        return false;
     }
+    return true;
+}
 
-    hf_config_t *cfg = NULL;
-    int r = config_load_reporting(&cfg, config_path, stderr);
-    if (r != 0)
-        return 2;
+/* Writes @bootstraps to @path whole under a temporary name, then renames it:
+ * readers never see half.  Returns 0, or -1 after saying why on stderr. */
+static int write_address_file(const char *path, const char *bootstraps)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s\n", bootstraps) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "hf-broker: writing %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
 
+/* Runs the cluster with the topics of @cfg and --topic until SIGTERM/SIGINT.
+ * Returns the exit status. */
+static int serve(const broker_args_t *a, const hf_config_t *cfg)
+{
     const char *topics[128];
     size_t n = config_topics(cfg, topics, 64);
-    for (size_t i = 0; i < extra_count; i++)
-        topics[n++] = extra[i];
+    for (size_t i = 0; i < a->extra_count; i++)
+        topics[n++] = a->extra[i];
 
     char err[512];
     mockbroker_t *mb;
-    r = mockbroker_start(&mb, broker_count, partitions, topics, n, err, sizeof(err));
-    if (r < 0) {
+    if (mockbroker_start(&mb, a->broker_count, a->partitions, topics, n, err, sizeof(err)) < 0) {
         fprintf(stderr, "hf-broker: %s\n", err);
-        config_free(cfg);
         return 1;
     }
     const char *bootstraps = mockbroker_bootstraps(mb);
-    if (address_file) {
-        /* Written whole under a temporary name, then renamed: readers never see half. */
-        char tmp[4096];
-        snprintf(tmp, sizeof(tmp), "%s.tmp", address_file);
-        FILE *f = fopen(tmp, "w");
-        if (!f || fprintf(f, "%s\n", bootstraps) < 0 || fclose(f) != 0 ||
-            rename(tmp, address_file) != 0) {
-            fprintf(stderr, "hf-broker: writing %s: %s\n", address_file, strerror(errno));
-            mockbroker_stop(mb);
-            config_free(cfg);
-            return 1;
-        }
+    if (a->address_file && write_address_file(a->address_file, bootstraps) < 0) {
+        mockbroker_stop(mb);
+        return 1;
     }
     printf("%s\n", bootstraps);
     fflush(stdout);
     fprintf(stderr, "hf-broker: %d broker(s) at %s, %zu topics x %d partitions; SIGTERM stops\n",
-            broker_count, bootstraps, n, partitions);
+            a->broker_count, bootstraps, n, a->partitions);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
@@ -131,8 +157,20 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     while (!stop_requested)
         pause();
-
     mockbroker_stop(mb);
-    config_free(cfg);
     return 0;
+}
+
+int main(int argc, char **argv)
+{
+    broker_args_t args;
+    int status;
+    if (!parse_args(argc, argv, &args, &status))
+        return status;
+    hf_config_t *cfg = NULL;
+    if (config_load_reporting(&cfg, args.config_path, stderr) != 0)
+        return 2;
+    status = serve(&args, cfg);
+    config_free(cfg);
+    return status;
 }

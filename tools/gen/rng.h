@@ -10,6 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Random-stream domains: no two kinds of stream share one. */
+enum {
+    GEN_RNG_PERSON = 1,    /* a person's journey; stream: the person's index */
+    GEN_RNG_ACCOUNT = 2,   /* an account's name, size and place; stream: its index */
+    GEN_RNG_WALK = 3,      /* which account each known contact joins */
+    GEN_RNG_PLACE = 4,     /* where a journey starts in time; stream: the person's index */
+    GEN_RNG_DELIVERY = 10, /* duplicates and bad records (tools/gen/deliver.c) */
+};
+
 typedef struct gen_rng {
     uint64_t s[4];
 } gen_rng_t;

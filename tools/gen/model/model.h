@@ -1,14 +1,14 @@
 /* The sample-traffic model of hf-gen: realistic B2B marketing and sales journeys.
  *
- * People are generated one by one, each from its own random stream (see gen_rng.h):
- * anonymous visitors who read a few pages and leave, newsletter subscribers,
- * content researchers, contacts known only from the CRM, evaluators and
- * hand-raisers, with the sales follow-up of the latter.  The journeys of a batch of
+ * People are generated one by one, each from its own random stream (see
+ * tools/gen/rng.h): anonymous visitors who read a few pages and leave, newsletter
+ * subscribers, content researchers, contacts known only from the CRM, evaluators
+ * and hand-raisers, with the sales follow-up of the latter.  The journeys of a batch of
  * people are merged in event-time order, so journeys interleave while the events
  * of one person stay in order.  Only one batch is held in memory at a time.
  *
  * Nothing here does I/O: the records are hf_event_t values, encoded and produced
- * by tools/gen.c. */
+ * by tools/gen/deliver.c.  How the model's files divide the work: internal.h. */
 #pragma once
 
 #include <stdbool.h>
