@@ -3,13 +3,13 @@
  *
  * yaml_parser_load() gives no partial document on failure, so the text is parsed a
  * second time with the event API, which stops at the same place, keeping track of the
- * map keys and list indexes on the way.  The same walk notes where kafka.properties
- * values are, so a line holding one is never quoted. */
+ * map keys and list indexes on the way.  The same walk asks the caller which scalars
+ * may be secrets, so that no line holding one is quoted. */
 #include "cfgsyntax.h"
 
 #include <string.h>
 
-#define MAX_FRAMES 32
+#define MAX_FRAMES CFGSYNTAX_DEPTH_MAX
 #define KEY_MAX 64
 /* Far more events than any text of this length can produce; bounds the loop. */
 #define EVENTS_PER_BYTE 4
@@ -24,6 +24,7 @@ typedef struct frame {
 typedef struct walk {
     frame_t frames[MAX_FRAMES];
     size_t depth; /* may exceed MAX_FRAMES; deeper frames are not tracked */
+    cfgsyntax_secret_fn secret;
 } walk_t;
 
 static frame_t *top(walk_t *w)
@@ -31,22 +32,19 @@ static frame_t *top(walk_t *w)
     return w->depth && w->depth <= MAX_FRAMES ? &w->frames[w->depth - 1] : NULL;
 }
 
-static bool frame_is(const walk_t *w, size_t i, const char *key)
+/* Whether the caller says a scalar at the current place (a map key if @is_key) may
+ * be a secret. */
+static bool secret_at(const walk_t *w, bool is_key)
 {
-    const frame_t *f = &w->frames[i];
-    return f->is_map && f->in_value && strcmp(f->key, key) == 0;
-}
-
-/* Inside the value of kafka.properties (at any depth below it), or of any other
- * key of kafka but the three known scalars: a property indented one level too
- * little (kafka.sasl.password) is as secret as one in its place. */
-static bool in_properties(const walk_t *w)
-{
-    if (w->depth < 2 || !frame_is(w, 0, "kafka") || !w->frames[1].is_map || !w->frames[1].in_value)
+    if (!w->secret)
         return false;
-    const char *key = w->frames[1].key;
-    return strcmp(key, "brokers") != 0 && strcmp(key, "partitions") != 0 &&
-           strcmp(key, "processing_guarantee") != 0;
+    const char *keys[MAX_FRAMES];
+    size_t tracked = w->depth < MAX_FRAMES ? w->depth : MAX_FRAMES;
+    for (size_t i = 0; i < tracked; i++) {
+        const frame_t *f = &w->frames[i];
+        keys[i] = f->is_map && f->in_value ? f->key : NULL;
+    }
+    return w->secret(keys, w->depth, is_key);
 }
 
 /* A node of the parent collection ended: a key, a value or a list item. */
@@ -120,8 +118,7 @@ static void walk_to(cfgmap_ctx_t *ctx, walk_t *w, const yaml_mark_t *stop)
         case YAML_ALIAS_EVENT: {
             bool key = is_key_position(w);
             node_start(w, ev.type == YAML_SCALAR_EVENT ? (const char *)ev.data.scalar.value : NULL);
-            bool property_key = key && w->depth == 3;
-            if (in_properties(w) && !property_key)
+            if (secret_at(w, key))
                 cfgmap_hide(ctx, &ev.start_mark, &ev.end_mark);
             node_done(w);
             break;
@@ -145,7 +142,7 @@ static void walk_to(cfgmap_ctx_t *ctx, walk_t *w, const yaml_mark_t *stop)
     yaml_parser_delete(&parser);
 }
 
-void cfgsyntax_report(cfgmap_ctx_t *ctx, const yaml_parser_t *failed)
+void cfgsyntax_report(cfgmap_ctx_t *ctx, const yaml_parser_t *failed, cfgsyntax_secret_fn secret)
 {
     if (failed->error == YAML_MEMORY_ERROR) {
         ctx->oom = true;
@@ -155,7 +152,7 @@ void cfgsyntax_report(cfgmap_ctx_t *ctx, const yaml_parser_t *failed)
     if (failed->error == YAML_READER_ERROR) /* the reader counts bytes, not marks */
         mark = cfgmap_mark_at_offset(ctx, failed->problem_offset);
 
-    walk_t w = {.depth = 0};
+    walk_t w = {.depth = 0, .secret = secret};
     walk_to(ctx, &w, failed->error == YAML_COMPOSER_ERROR ? &mark : NULL);
 
     /* The key path of the place, as far as it was tracked. */
@@ -169,7 +166,7 @@ void cfgsyntax_report(cfgmap_ctx_t *ctx, const yaml_parser_t *failed)
         steps[i] = (cfgmap_path_t){path, f->is_map ? f->key : NULL, f->index};
         path = &steps[i];
     }
-    if (in_properties(&w))
+    if (secret_at(&w, false))
         cfgmap_hide_line(ctx, mark.line);
 
     const char *problem = failed->problem ? failed->problem : "invalid YAML";

@@ -42,7 +42,7 @@ static void check_single_document(cfgmap_ctx_t *ctx, yaml_parser_t *parser)
 {
     yaml_document_t extra;
     if (!yaml_parser_load(parser, &extra)) {
-        cfgsyntax_report(ctx, parser);
+        cfgsyntax_report(ctx, parser, config_registry_secret);
         return;
     }
     const yaml_node_t *root = yaml_document_get_root_node(&extra);
@@ -124,7 +124,7 @@ int config_load_string(hf_config_t **out, const char *name, const char *text, si
     parser_ready = true;
     yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     if (!yaml_parser_load(&parser, &doc)) {
-        cfgsyntax_report(&ctx, &parser);
+        cfgsyntax_report(&ctx, &parser, config_registry_secret);
         goto done;
     }
     doc_ready = true;

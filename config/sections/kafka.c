@@ -260,6 +260,18 @@ void config_kafka_hide_secrets(cfgmap_ctx_t *ctx, const yaml_node_t *root)
     }
 }
 
+bool config_kafka_secret(const char *const *keys, size_t depth, bool is_key)
+{
+    if (depth < 2 || !keys[0] || strcmp(keys[0], "kafka") != 0 || !keys[1])
+        return false;
+    /* a property indented one level too little (kafka.sasl.password) is as secret as
+     * one in its place; a property's name is not */
+    if (strcmp(keys[1], "brokers") == 0 || strcmp(keys[1], "partitions") == 0 ||
+        strcmp(keys[1], "processing_guarantee") == 0)
+        return false;
+    return !(is_key && depth == 3);
+}
+
 static const char *const guarantee_names[] = {"at_least_once", "exactly_once", NULL};
 
 static const cfgmap_entry_t kafka_entries[] = {

@@ -38,3 +38,8 @@ void config_registry_hide_secrets(cfgmap_ctx_t *ctx, const yaml_node_t *root)
 {
     config_kafka_hide_secrets(ctx, root);
 }
+
+bool config_registry_secret(const char *const *keys, size_t depth, bool is_key)
+{
+    return config_kafka_secret(keys, depth, is_key);
+}

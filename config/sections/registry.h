@@ -2,6 +2,9 @@
  * config/): the root table config.c applies to the document. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "config/cfgmap.h"
 
 /* Top-level keys of the file. */
@@ -16,6 +19,10 @@ typedef struct config_registry {
 
 /* Fills @reg; reg->table is then the root table (it points into @reg). */
 void config_registry_init(config_registry_t *reg);
+
+/* Whether a scalar may be a secret where the YAML syntax is broken (a
+ * cfgsyntax_secret_fn): kafka.properties values. */
+bool config_registry_secret(const char *const *keys, size_t depth, bool is_key);
 
 /* What must be known of the whole document before any table runs: marks the values
  * that no message may quote (kafka.properties). */

@@ -141,6 +141,11 @@ const char *config_topics_check_name(const char *s, size_t max_len);
 void config_topics_derive(cfgmap_ctx_t *ctx, const yaml_node_t *root, const cfgmap_path_t *path,
                           hf_config_t *cfg);
 
+/* For the YAML syntax errors (a cfgsyntax_secret_fn): a scalar under kafka.properties
+ * (at any depth), or under any other key of kafka but the three known scalars, may
+ * be a secret; a property's name is not. */
+bool config_kafka_secret(const char *const *keys, size_t depth, bool is_key);
+
 /* Before any table runs: marks every kafka.properties value of the document as never
  * to be quoted (also under repeated "kafka" or "properties" keys). */
 void config_kafka_hide_secrets(cfgmap_ctx_t *ctx, const yaml_node_t *root);
