@@ -7,13 +7,16 @@
 #include "util/hash.h"
 
 static const char *const fixed_names[M__COUNT] = {
-    [M_CONSUMED] = "consumed", [M_FOLDED] = "folded",       [M_DUPLICATES] = "duplicates",
-    [M_DLQ] = "dlq",           [M_FORWARDED] = "forwarded", [M_REMOTE] = "forwarded_remote",
-    [M_BUFFERED] = "buffered", [M_EVICTED] = "evicted",     [M_IDENTIFIED] = "identified",
-    [M_RELINKED] = "relinked", [M_HANDOFFS] = "handoffs",   [M_LIFECYCLE] = "lifecycle",
-    [M_DEFERRED] = "deferred", [M_COMMITS] = "commits",     [M_MEMBER_UPDATES] = "member_updates",
-    [M_ROSTERS] = "rosters",   [M_MERGES] = "merges",       [M_REDIRECTED] = "redirected",
-    [M_FEEDBACK] = "feedback", [M_BREACHES] = "breaches",   [M_TIMERS_FIRED] = "timers_fired",
+    [M_CONSUMED] = "consumed",     [M_FOLDED] = "folded",
+    [M_DUPLICATES] = "duplicates", [M_DLQ] = "dlq",
+    [M_FORWARDED] = "forwarded",   [M_REMOTE] = "forwarded_remote",
+    [M_BUFFERED] = "buffered",     [M_EVICTED] = "evicted",
+    [M_IDENTIFIED] = "identified", [M_RELINKED] = "relinked",
+    [M_HANDOFFS] = "handoffs",     [M_LIFECYCLE] = "lifecycle",
+    [M_COMMITS] = "commits",       [M_MEMBER_UPDATES] = "member_updates",
+    [M_ROSTERS] = "rosters",       [M_MERGES] = "merges",
+    [M_REDIRECTED] = "redirected", [M_FEEDBACK] = "feedback",
+    [M_BREACHES] = "breaches",     [M_TIMERS_FIRED] = "timers_fired",
 };
 
 typedef struct named {

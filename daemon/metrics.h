@@ -24,7 +24,6 @@ typedef enum metric {
     M_RELINKED,       /* anonymous ids moved to another contact */
     M_HANDOFFS,       /* ConversationReady emitted */
     M_LIFECYCLE,      /* LifecycleChange emitted */
-    M_DEFERRED,       /* records for a stage this version does not run yet */
     M_COMMITS,        /* state batches written */
     M_MEMBER_UPDATES, /* contact summaries sent to stage 3 */
     M_ROSTERS,        /* buying-group rosters sent to stage 2 */

@@ -1,47 +1,24 @@
-/* Inside the pipeline: shared by pipeline.c (Kafka, ordering, commits, rebalances)
- * and stages.c (what each stage does with a record).  Not for other modules. */
+/* Inside the pipeline: shared by pipeline.c (set-up, the loop and its steps, the
+ * summary), pipeline_kafka.c (the producer as the stages' output, intake of
+ * fetched records, rebalances), pipeline_commit.c (commits) and pipeline_setup.c
+ * (what pipeline_new() checks and reads).  Not for other modules: the stages see
+ * stage.h only. */
 #pragma once
 
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
-#include "processors/model/output.h"
 #include "cache.h"
 #include "codec/codec.h"
 #include "metrics.h"
 #include "pgroup.h"
 #include "pipeline.h"
+#include "stage.h"
 #include "store.h"
 #include "timers.h"
-
-/* Topics the pipeline consumes, by what it does with them. */
-typedef enum role {
-    ROLE_WEB = 0,
-    ROLE_FORM,
-    ROLE_DOWNLOAD,
-    ROLE_WEBINAR,
-    ROLE_EMAIL,
-    ROLE_IDENTITY,
-    ROLE_SALES,
-    ROLE_BY_ANON,    /* stage 1's repartition topic */
-    ROLE_BY_CONTACT, /* stage 2's */
-    ROLE_BY_ACCOUNT, /* stage 3's */
-    ROLE__COUNT
-} role_t;
-
-/* Topics the pipeline produces to. */
-typedef enum out_topic {
-    OUT_BY_ANON = 0,
-    OUT_BY_CONTACT,
-    OUT_BY_ACCOUNT,
-    OUT_READY,
-    OUT_LIFECYCLE,
-    OUT_DLQ,
-    OUT_SLA,
-    OUT__COUNT
-} out_topic_t;
 
 #define CONSUME_BATCH 1024
 /* A partition whose buffer in the partition group reaches PAUSE_AT records stops
@@ -54,19 +31,79 @@ typedef enum out_topic {
 #define STARTUP_ORDER_WAIT_MS 500
 #define FLUSH_TIMEOUT_MS 60000
 #define METADATA_TIMEOUT_MS 15000
-/* Records one input record may set off inside the process (member updates, rosters,
- * merges, redirects); more is a loop. */
-#define MAILBOX_MAX_PER_RECORD 100000
+/* SLA clocks fired per turn of the loop at most. */
+#define CLOCKS_PER_TURN 10000
 
-/* A record re-keyed to a partition this process owns: handled right after the
- * record that produced it, in the same commit (docs/ARCHITECTURE.md "Local
- * re-keying"). */
-typedef struct mail {
-    role_t role; /* ROLE_BY_ANON, ROLE_BY_CONTACT or ROLE_BY_ACCOUNT */
-    char *key;
-    uint8_t *value;
-    size_t value_len;
-} mail_t;
+/* The Kafka clients and the topics by role. */
+typedef struct pipeline_kafka {
+    rd_kafka_t *consumer;
+    rd_kafka_t *producer;
+    rd_kafka_queue_t *queue;
+    const char *role_topic[ROLE__COUNT];
+    int32_t role_partitions[ROLE__COUNT];
+    const rd_kafka_topic_t *role_rkt[ROLE__COUNT]; /* learnt from messages, for fast lookup */
+    rd_kafka_topic_t *out_rkt[OUT__COUNT];
+} pipeline_kafka_t;
+
+/* Records fetched but not processed yet, released in event-time order.  Queue
+ * index = role * max_partitions + partition.  Per queue: the offset after the last
+ * record fetched (-1 unknown), whether it is assigned, whether paused. */
+typedef struct pipeline_intake {
+    pgroup_t *pg;
+    int32_t max_partitions;
+    int64_t *fetched_next;
+    bool *assigned;
+    bool *paused;
+    int64_t assigned_mono_ms; /* last assignment: idle time counts from here too */
+} pipeline_intake_t;
+
+/* Next offset to consume per role and partition (-1: nothing consumed yet in this
+ * assignment), and whether it changed since the last commit. */
+typedef struct pipeline_offsets {
+    int64_t *next[ROLE__COUNT];
+    bool *dirty[ROLE__COUNT];
+} pipeline_offsets_t;
+
+/* Producer acknowledgements (delivery reports run on this thread, inside
+ * rd_kafka_poll / rd_kafka_flush). */
+typedef struct pipeline_delivery {
+    uint64_t produced;
+    uint64_t delivered;
+    bool failed;
+    char err[256];
+} pipeline_delivery_t;
+
+/* The state batches: one filled by the next commit, one with the store's writer
+ * thread while a write is in flight, and the offsets that go to the group
+ * coordinator once that write is durable. */
+typedef struct pipeline_batches {
+    store_batch_t *filling;
+    store_batch_t *spare;
+    bool write_inflight;
+    rd_kafka_topic_partition_list_t *inflight_offsets;
+    int64_t last_commit_mono_ms;
+} pipeline_batches_t;
+
+/* This run, for the summary. */
+typedef struct pipeline_run_stats {
+    uint64_t consumed;
+    int64_t first_mono_ms;
+    int64_t last_mono_ms;
+    /* How long the commit that made the last record's state durable took: the
+     * run's rate counts that work too (not the idle wait before it). */
+    int64_t tail_commit_ms;
+    int64_t tail_for_ms; /* the last_mono_ms it was measured for */
+    /* Where this run's time went (ms). */
+    int64_t commit_ms, commit_max_ms, commits, wait_ms;
+    size_t clocks_at_stop; /* entities with SLA clocks pending when the run ended */
+} pipeline_run_stats_t;
+
+/* When the loop last did what it does every so often. */
+typedef struct pipeline_cron_marks {
+    int64_t progress_mono_ms;
+    int64_t refresh_mono_ms;
+    int consume_timeout_ms; /* short while the partition group waits on a lagging partition */
+} pipeline_cron_marks_t;
 
 struct pipeline {
     const hf_config_t *cfg;
@@ -80,10 +117,6 @@ struct pipeline {
     int64_t progress_every_ms;
 
     store_t *store;
-    store_batch_t *batch;       /* filled by the next commit */
-    store_batch_t *batch_spare; /* with the writer thread while write_inflight */
-    bool write_inflight;
-    rd_kafka_topic_partition_list_t *inflight_offsets; /* to the coordinator once durable */
     codec_t *codec;     /* decodes what the stages process; encodes outputs */
     codec_t *enc_codec; /* encodes records between stages */
     cache_t *anon_cache;
@@ -92,121 +125,100 @@ struct pipeline {
     timers_t *timers; /* SLA clocks of the assigned partitions, by due time */
     metrics_t *metrics;
     uint64_t *ctr;
+    stage_ctx_t stage; /* what the stages see; borrows the above */
 
-    rd_kafka_t *consumer;
-    rd_kafka_t *producer;
-    rd_kafka_queue_t *queue;
+    pipeline_kafka_t kafka;
+    pipeline_intake_t intake;
+    pipeline_offsets_t offsets;
+    pipeline_delivery_t delivery;
+    pipeline_batches_t batches;
+    pipeline_run_stats_t run;
+    pipeline_cron_marks_t marks;
 
-    const char *role_topic[ROLE__COUNT];
-    int32_t role_partitions[ROLE__COUNT];
-    const rd_kafka_topic_t *role_rkt[ROLE__COUNT]; /* learnt from messages, for fast lookup */
-    rd_kafka_topic_t *out_rkt[OUT__COUNT];
-
-    /* Next offset to consume per role and partition (-1: nothing consumed yet in
-     * this assignment), and whether it changed since the last commit. */
-    int64_t *next_offset[ROLE__COUNT];
-    bool *offset_dirty[ROLE__COUNT];
-
-    /* Records fetched but not processed yet, released in event-time order.  Queue
-     * index = role * max_partitions + partition.  Per queue: the offset after the
-     * last record fetched (-1 unknown), whether it is assigned, whether paused. */
-    pgroup_t *pg;
-    int32_t max_partitions;
-    int64_t *fetched_next;
-    bool *assigned;
-    bool *paused;
-
-    /* The input record being processed: event time, and where it came from (a
-     * dead letter of anything it sets off names it). */
-    int64_t current_ts;
-    const rd_kafka_message_t *current_msg;
-
-    /* Local re-keying: FIFO of mail, drained after each input record. */
-    mail_t *mail;
-    size_t mail_head, mail_count, mail_cap;
-
-    /* Contacts whose account is owed their summary (accounts.member_updates:
-     * on_commit), in the order they first changed; sent before every commit. */
-    char **owed;
-    size_t owed_count, owed_cap;
-
-    /* Producer acknowledgements (delivery reports run on this thread, inside
-     * rd_kafka_poll / rd_kafka_flush). */
-    uint64_t produced;
-    uint64_t delivered;
-    bool delivery_failed;
-    char delivery_err[256];
-
-    bool fatal;
-    char fatal_err[512];
-    bool outcomes_changed; /* since the last commit's "outcomes:" line */
-    size_t clocks_at_stop; /* entities with SLA clocks pending when the run ended */
-
-    int64_t last_commit_mono_ms;
-    hf_buf_t out_buf;
-    hf_buf_t enc_buf;
-    hf_buf_t key_buf;
-    char errbuf[512];
-
-    /* Where this run's time went, for the summary (ms). */
-    int64_t run_commit_ms, run_commit_max_ms, run_commits, run_wait_ms;
-
-    /* This run, for the summary. */
-    uint64_t run_consumed;
-    uint64_t run_handoffs;
-    uint64_t run_folded;
-    int64_t run_first_mono_ms;
-    int64_t run_last_mono_ms;
-    /* How long the commit that made the last record's state durable took: the
-     * run's rate counts that work too (not the idle wait before it). */
-    int64_t run_tail_commit_ms;
-    int64_t run_tail_for_ms;  /* the run_last_mono_ms it was measured for */
-    int64_t assigned_mono_ms; /* last assignment: idle time counts from here too */
+    /* The one error channel: functions return a negative errno, and the first
+     * failure's reason is written here on the way up (by the stages through their
+     * context, or by pipeline_error()).  @failed keeps that errno: once set nothing
+     * is committed any more, also not by the rebalance callback that leaving the
+     * group runs. */
+    int failed;
+    char err[512];
 };
 
-static inline size_t queue_index(const pipeline_t *p, role_t role, int32_t partition)
+/* Monotonic clock (ms), for durations and intervals. */
+static inline int64_t pipeline_mono_ms(void)
 {
-    return (size_t)role * (size_t)p->max_partitions + (size_t)partition;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline size_t pipeline_queue_index(const pipeline_t *p, stage_role_t role, int32_t partition)
+{
+    return (size_t)role * (size_t)p->intake.max_partitions + (size_t)partition;
 }
 
 /* pipeline.c */
-int64_t mono_ms(void);
-void pipeline_fail(pipeline_t *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int produce_to(pipeline_t *p, out_topic_t t, int32_t partition, int64_t timestamp_ms,
-               const void *key, size_t key_len, const void *val, size_t val_len);
-int produce(pipeline_t *p, out_topic_t t, const void *key, size_t key_len, const void *val,
-            size_t val_len);
+
+/* Marks the run failed with @code (a negative errno) unless it failed already;
+ * writes the reason @fmt unless one is there (the innermost wins) and logs it once.
+ * Returns @code. */
+int pipeline_error(pipeline_t *p, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The outcomes table of the counters in memory; NULL on out of memory. */
-struct outcomes;
-struct outcomes *outcomes_of(pipeline_t *p);
+struct outcomes *pipeline_outcomes(pipeline_t *p);
 
-/* stages.c */
-extern const cache_ops_t stages_anon_ops;
-extern const cache_ops_t stages_contact_ops;
-extern const cache_ops_t stages_account_ops;
-extern const hf_event_kind_t stages_role_kind[ROLE__COUNT];
+/* pipeline_kafka.c */
 
-/* Processes one consumed record of topic role @role, then everything it set off
- * inside the process.  Returns 0 (also when the record was dead-lettered) or a
- * negative errno (fatal; the pipeline is marked failed). */
-int stages_process(pipeline_t *p, const rd_kafka_message_t *m, role_t role);
+/* The producer as the stages' output. */
+stage_output_t pipeline_kafka_output(pipeline_t *p);
 
-/* Drops undelivered mail (after a fatal error) and the list of owed summaries. */
-void stages_mail_clear(pipeline_t *p);
+/* Delivery reports (rd_kafka_conf_set_dr_msg_cb) and rebalances
+ * (rd_kafka_conf_set_rebalance_cb); @opaque is the pipeline. */
+void pipeline_kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+void pipeline_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                                 rd_kafka_topic_partition_list_t *parts, void *opaque);
 
-/* Fires the SLA clocks that fell due by @now_ms (at most @max entities) and
- * indexes their next due times.  Returns 0 or a negative errno (fatal). */
-int stages_fire_timers(pipeline_t *p, int64_t now_ms, unsigned max);
+/* Takes a fetched record into the partition group (or handles a consumer error).
+ * Takes ownership of @m.  Returns 0 or a negative errno (the run failed). */
+int pipeline_kafka_intake(pipeline_t *p, rd_kafka_message_t *m);
 
-/* After a reload whose rules say sla.on_reload: recompute: every running clock takes
- * the new deadlines.  Returns 0 or a negative errno (fatal). */
-int stages_reschedule(pipeline_t *p);
+/* Whether the broker holds records of queue @q that were not fetched yet (the
+ * partition group's lag callback; @opaque is the pipeline). */
+bool pipeline_kafka_queue_lags(void *opaque, size_t q);
 
-/* Whether this process owns @id's stage-2 (contact) or stage-3 (account) partition. */
-bool stages_owns(pipeline_t *p, hf_entity_type_t type, const char *id);
+/* Pauses or resumes fetching partition @partition of @role's topic. */
+void pipeline_kafka_set_paused(pipeline_t *p, stage_role_t role, int32_t partition, bool pause);
 
-/* Sends every owed contact summary to its account and processes what that sets off
- * in this process (stage 3, rosters back to stage 2); run first in every commit.
- * Returns 0 or a negative errno (fatal). */
-int stages_flush_owed(pipeline_t *p);
+/* Forgets the offsets consumed in this assignment. */
+void pipeline_kafka_reset_offsets(pipeline_t *p);
+
+/* pgroup_free()/pgroup_clear()'s destructor of a buffered record. */
+void pipeline_kafka_destroy_message(void *m);
+
+/* pipeline_commit.c */
+
+/* Makes the work since the last commit durable: owed summaries sent, outputs
+ * acknowledged, then state, offsets and counters in one atomic batch, written on the
+ * store's writer thread while processing goes on; @sync waits for it.  Returns 0 or
+ * a negative errno (the run failed; nothing is committed after a failure). */
+int pipeline_commit(pipeline_t *p, bool sync);
+
+/* pipeline_setup.c */
+
+/* The e-mail hash key: read from @path, created with random bytes on first start.
+ * 0 or -errno with @err. */
+int pipeline_setup_email_key(const char *path, uint8_t *key, size_t *key_len, char *err,
+                             size_t errsz);
+
+/* Creates @dir and its parents.  0 or -errno with @err. */
+int pipeline_setup_mkdir(const char *dir, char *err, size_t errsz);
+
+/* Checks the topics on the cluster (every one exists, co-partitioned ones have equal
+ * partition counts) and sizes the offsets and intake by their partition counts.
+ * 0 or -errno with @err. */
+int pipeline_setup_topology(pipeline_t *p, char *err, size_t errsz);
+
+/* Our librdkafka defaults (under the config's kafka.properties). */
+extern const char *const pipeline_setup_producer_defaults[];
+extern const char *const pipeline_setup_consumer_defaults[];

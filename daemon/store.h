@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "util/buf.h"
+#include "util/result.h"
 
 typedef enum store_cf {
     STORE_CF_META = 0, /* RocksDB's "default": format version, topology */
@@ -25,8 +26,9 @@ typedef enum store_cf {
     STORE_CF__COUNT
 } store_cf_t;
 
-/* Positive result of store_get(). */
-#define STORE_NOT_FOUND 1
+/* Positive result of store_get() and store_offset_get(), numbered from
+ * HF_RESULT_BASE_STORE (util/result.h). */
+#define STORE_NOT_FOUND (HF_RESULT_BASE_STORE + 1)
 
 typedef struct store store_t;
 typedef struct store_batch store_batch_t;

@@ -1,0 +1,188 @@
+#include "outputs.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* One readable line per handoff: who, which rule, score, grade, the strongest
+ * reasons.  Contact ids are pseudonymous; no e-mail ever appears here. */
+static void log_handoff(const hf_handoff_t *h)
+{
+    char why[512];
+    size_t used = 0;
+    why[0] = 0;
+    bool taken[64] = {false};
+    size_t n = h->reason_count < 64 ? h->reason_count : 64;
+    for (int pick = 0; pick < 3; pick++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++) {
+            /* Behaviour only: the grade is shown on its own. */
+            if (taken[i] || h->reasons[i].points == 0 ||
+                strncmp(h->reasons[i].rule, "fit:", 4) == 0)
+                continue;
+            if (best == n || abs(h->reasons[i].points) > abs(h->reasons[best].points))
+                best = i;
+        }
+        if (best == n)
+            break;
+        taken[best] = true;
+        int w = snprintf(why + used, sizeof(why) - used, "%s%s %+d (%dx)", used ? ", " : "",
+                         h->reasons[best].rule, h->reasons[best].points, h->reasons[best].count);
+        if (w > 0 && (size_t)w < sizeof(why) - used)
+            used += (size_t)w;
+    }
+    const char *cause = h->reason_count && h->reasons[0].detail ? h->reasons[0].detail : "";
+    char group[64] = "";
+    if (h->buying_group_count)
+        snprintf(group, sizeof(group), " group=%zu", h->buying_group_count);
+    log_info(LOG_HANDOFF, "%s %s  rule=%s score=%d grade=%s%s%s%s  because %s; top: %s",
+             hf_entity_type_name(h->entity_type), h->entity_id, h->rule, h->score, h->fit_grade,
+             group, h->routing_team ? " team=" : "", h->routing_team ? h->routing_team : "", cause,
+             used ? why : "-");
+}
+
+/* An output record keyed by entity id; the partitioner picks the partition. */
+static int produce_keyed(stage_ctx_t *c, stage_out_t out, const char *entity_id)
+{
+    return c->out.produce(c->out.opaque, out, STAGE_NO_PARTITION, 0, entity_id, strlen(entity_id),
+                          c->out_buf.data, c->out_buf.len, c->err, c->errsz);
+}
+
+static int emit_handoff(void *opaque, const hf_handoff_t *h)
+{
+    stage_ctx_t *c = opaque;
+    hf_buf_reset(&c->out_buf);
+    int r = codec_encode_handoff(c->codec, h, &c->out_buf);
+    if (r < 0)
+        return stage_fail(c, r, "encoding handoff %s: %s", h->handoff_id, strerror(-r));
+    if ((r = produce_keyed(c, OUT_READY, h->entity_id)) < 0)
+        return r;
+    c->ctr[M_HANDOFFS]++;
+    c->run.handoffs++;
+    if (metrics_add_named(c->metrics, "handoffs", h->rule, 1) < 0)
+        return -ENOMEM;
+    log_handoff(h);
+    return 0;
+}
+
+static int emit_lifecycle(void *opaque, const hf_lifecycle_t *lc)
+{
+    stage_ctx_t *c = opaque;
+    hf_buf_reset(&c->out_buf);
+    int r = codec_encode_lifecycle(c->codec, lc, &c->out_buf);
+    if (r < 0)
+        return stage_fail(c, r, "encoding lifecycle change: %s", strerror(-r));
+    if ((r = produce_keyed(c, OUT_LIFECYCLE, lc->entity_id)) < 0)
+        return r;
+    c->ctr[M_LIFECYCLE]++;
+    if (metrics_add_named(c->metrics, "lifecycle", hf_entity_type_name(lc->entity_type), 1) < 0)
+        return -ENOMEM;
+    log_debug(LOG_PIPE, "%s %s: %s -> %s (%s)", hf_entity_type_name(lc->entity_type), lc->entity_id,
+              lc->from_stage, lc->to_stage, lc->cause);
+    return 0;
+}
+
+static int emit_breach(void *opaque, const hf_breach_t *b)
+{
+    stage_ctx_t *c = opaque;
+    hf_buf_reset(&c->out_buf);
+    int r = codec_encode_breach(c->codec, b, &c->out_buf);
+    if (r < 0)
+        return stage_fail(c, r, "encoding SLA breach %s: %s", b->breach_id, strerror(-r));
+    if ((r = produce_keyed(c, OUT_SLA, b->entity_id)) < 0)
+        return r;
+    c->ctr[M_BREACHES]++;
+    if (metrics_add_named(c->metrics, "breaches", hf_sla_kind_name(b->sla), 1) < 0)
+        return -ENOMEM;
+    log_info(LOG_HANDOFF, "SLA breach %s %s: %s level %d (due %" PRId64 ", owner %s) %s",
+             hf_entity_type_name(b->entity_type), b->entity_id, hf_sla_kind_name(b->sla),
+             (int)b->level, b->due_at_ms, b->owner_id ? b->owner_id : "none", b->breach_id);
+    return 0;
+}
+
+/* Outcome counters (metrics group "outcome"): "<dimension>|<value>|<metric>" and,
+ * with a detail (rejection reason, SLA kind, latency bucket), "|<detail>".  Values
+ * have '|' replaced; handoffctl outcomes reads them back as a table. */
+static int count_outcome(stage_ctx_t *c, const char *dim, const char *value, const char *metric,
+                         const char *detail)
+{
+    /* bounded so that the counter's key fits the metrics store's (250 bytes) */
+    char v[96], d[96], name[240];
+    snprintf(v, sizeof v, "%s", value);
+    snprintf(d, sizeof d, "%s", detail ? detail : "");
+    for (char *s = v; *s; s++)
+        *s = *s == '|' ? '/' : *s;
+    for (char *s = d; *s; s++)
+        *s = *s == '|' ? '/' : *s;
+    snprintf(name, sizeof name, "%s|%s|%s%s%s", dim, v, metric, detail ? "|" : "", d);
+    return metrics_add_named(c->metrics, "outcome", name, 1);
+}
+
+static int emit_outcome(void *opaque, const hf_outcome_t *o)
+{
+    stage_ctx_t *c = opaque;
+    c->outcomes_changed = true;
+    char bucket[24];
+    const char *detail = o->detail;
+    bool per_person = strncmp(o->metric, "sla_", 4) == 0 || strncmp(o->metric, "time_to_", 8) == 0;
+    if (strncmp(o->metric, "time_to_", 8) == 0) {
+        snprintf(bucket, sizeof bucket, "b%d", metrics_duration_bucket(o->duration_ms));
+        detail = bucket;
+    }
+    const char *dims[][2] = {
+        {"all", "*"},
+        {per_person ? "team" : "rule", per_person ? (o->team ? o->team : "(no team)") : o->rule},
+        {per_person ? "owner" : "source",
+         per_person ? (o->owner ? o->owner : "(unassigned)") : o->source},
+        {"first_campaign", per_person ? NULL : o->first_campaign},
+        {"last_campaign", per_person ? NULL : o->last_campaign},
+    };
+    for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
+        if (dims[i][1] && count_outcome(c, dims[i][0], dims[i][1], o->metric, detail) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+/* Stage 2 -> stage 3, keyed by account. */
+static int send_member_update(void *opaque, const hf_member_update_t *u)
+{
+    stage_ctx_t *c = opaque;
+    hf_buf_reset(&c->enc_buf);
+    int r = codec_encode_member_update(c->enc_codec, u, &c->enc_buf);
+    if (r < 0)
+        return stage_fail(c, r, "encoding a member update of %s: %s", u->contact_id, strerror(-r));
+    c->ctr[M_MEMBER_UPDATES]++;
+    return stage_deliver(c, ROLE_BY_ACCOUNT, u->account_id, c->enc_buf.data, c->enc_buf.len,
+                         u->at_ms);
+}
+
+/* Stage 3 -> stage 2, keyed by contact. */
+static int send_roster(void *opaque, const char *contact_id, const hf_roster_t *roster)
+{
+    stage_ctx_t *c = opaque;
+    hf_buf_reset(&c->enc_buf);
+    int r = codec_encode_roster(c->enc_codec, contact_id, roster, &c->enc_buf);
+    if (r < 0)
+        return stage_fail(c, r, "encoding the roster of %s: %s", roster->account_id, strerror(-r));
+    c->ctr[M_ROSTERS]++;
+    return stage_deliver(c, ROLE_BY_CONTACT, contact_id, c->enc_buf.data, c->enc_buf.len,
+                         c->current_ts);
+}
+
+const hf_sink_t *outputs_sink(stage_ctx_t *c, hf_sink_t *sink)
+{
+    *sink = (hf_sink_t){
+        .opaque = c,
+        .handoff = emit_handoff,
+        .lifecycle = emit_lifecycle,
+        .member_update = send_member_update,
+        .roster = send_roster,
+        .breach = emit_breach,
+        .outcome = emit_outcome,
+    };
+    return sink;
+}
