@@ -393,7 +393,7 @@ void cfgmap_apply(cfgmap_ctx_t *ctx, const cfgmap_table_t *table, const yaml_nod
                 i++;
             if (i == table->count) {
                 /* The message is about the key; its value may be a misplaced secret
-                 * (a kafka property indented one level too little). */
+                 * (a password indented one level too little). */
                 const yaml_node_t *value = cfgmap_node(ctx, p->value);
                 if (value)
                     cfgmap_hide(ctx, &value->start_mark, &value->end_mark);

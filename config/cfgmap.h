@@ -39,7 +39,7 @@
 
 typedef struct cfgmap_diag cfgmap_diag_t;
 
-/* A region of the source that must never be echoed (kafka.properties values). */
+/* A region of the source that must never be echoed (a secret such as a password). */
 typedef struct cfgmap_span {
     size_t line0, col0; /* first character, 0-based as libyaml marks */
     size_t line1, col1; /* one past the last character */
@@ -50,7 +50,9 @@ typedef struct cfgmap_ctx {
     const char *text; /* the source, for quoting lines; not NUL-terminated */
     size_t len;
     yaml_document_t *doc; /* NULL when the text did not parse */
-    void *user;           /* the object being built, for custom parsers */
+    void *user;           /* the object being built, for custom parsers and checks */
+    /* what a hidden region holds, in "(line not shown: it holds ...)" */
+    const char *secret_noun;
 
     cfgmap_diag_t *diags;
     size_t diag_count, diag_cap;
@@ -169,7 +171,10 @@ struct cfgmap_table {
 
 /* ---- context and diagnostics (cfgmap_diag.c) ---- */
 
-void cfgmap_ctx_init(cfgmap_ctx_t *ctx, const char *name, const char *text, size_t len);
+/* Starts a context for the document @text of @len bytes called @name in messages;
+ * @secret_noun says what a hidden region of it holds ("a password"). */
+void cfgmap_ctx_init(cfgmap_ctx_t *ctx, const char *name, const char *text, size_t len,
+                     const char *secret_noun);
 void cfgmap_ctx_fini(cfgmap_ctx_t *ctx);
 
 /* Records a problem at @mark (0-based line/column; NULL = no position). */

@@ -26,12 +26,14 @@ struct cfgmap_diag {
 #define LINE_SHOWN_MAX 160
 #define CARET_LEAD_MAX 100
 
-void cfgmap_ctx_init(cfgmap_ctx_t *ctx, const char *name, const char *text, size_t len)
+void cfgmap_ctx_init(cfgmap_ctx_t *ctx, const char *name, const char *text, size_t len,
+                     const char *secret_noun)
 {
     memset(ctx, 0, sizeof(*ctx));
     ctx->name = name;
     ctx->text = text;
     ctx->len = len;
+    ctx->secret_noun = secret_noun;
 }
 
 void cfgmap_ctx_fini(cfgmap_ctx_t *ctx)
@@ -382,7 +384,7 @@ static void render_source(const cfgmap_ctx_t *ctx, line_cursor_t *cur, hf_buf_t 
         prefix = "...";
     }
     if (hide <= seg && hide_col != SIZE_MAX) {
-        hf_buf_append_str(out, "    (line not shown: it holds a kafka.properties value)\n");
+        hf_buf_printf(out, "    (line not shown: it holds %s)\n", ctx->secret_noun);
         return;
     }
     size_t seg_end = hide < end ? hide : end;

@@ -116,7 +116,7 @@ int config_load_string(hf_config_t **out, const char *name, const char *text, si
         text = "";
         len = 0;
     }
-    cfgmap_ctx_init(&ctx, name, text, len);
+    cfgmap_ctx_init(&ctx, name, text, len, CONFIG_REGISTRY_SECRET_NOUN);
     if (!yaml_parser_initialize(&parser)) {
         ctx.oom = true;
         goto done;

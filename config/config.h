@@ -1,8 +1,9 @@
 /* The daemon's configuration: one YAML file (libyaml), validated in full at load.
  *
- * config_load() reads the file, checks every key against the declarative tables in
- * config.c (type, default, bounds, help) and compiles the rules.  Every problem is
- * reported, not only the first, each as
+ * config_load() reads the file, checks every key against the declarative tables of
+ * its sections (config/sections/, one file per top-level key: type, default, bounds,
+ * help) and compiles the rules.  Every problem is reported, not only the first, each
+ * as
  *
  *     handoff.yaml:12:18: scoring.rules[3].points: expected integer in [-1000, 1000], got "1O"
  *        points: 1O

@@ -20,6 +20,9 @@ typedef struct config_registry {
 /* Fills @reg; reg->table is then the root table (it points into @reg). */
 void config_registry_init(config_registry_t *reg);
 
+/* What the values no message quotes are, in messages. */
+#define CONFIG_REGISTRY_SECRET_NOUN "a kafka.properties value"
+
 /* Whether a scalar may be a secret where the YAML syntax is broken (a
  * cfgsyntax_secret_fn): kafka.properties values. */
 bool config_registry_secret(const char *const *keys, size_t depth, bool is_key);

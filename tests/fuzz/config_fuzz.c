@@ -5,8 +5,8 @@
  * test (suite 'fuzz').  For a libFuzzer run:
  *
  *     clang -g -O1 -DHF_FUZZING -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
- *         tests/fuzz/config_fuzz.c $(find config processors -name '*.c') -lyaml -lrdkafka -lm \
- *         -o config_fuzz
+ *         tests/fuzz/config_fuzz.c $(find config processors util -name '*.c') \
+ *         -lyaml -lrdkafka -lm -o config_fuzz
  *     ./config_fuzz tests/fuzz/corpus/config
  */
 #include <errno.h>

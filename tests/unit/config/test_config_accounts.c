@@ -60,64 +60,68 @@ static void test_defaults(void **state)
 
 /* ---- values ---- */
 
-static void test_values(void **state)
+/* A file setting every key of the sections these tests are about. */
+static const char values_text[] =
+    "interests:\n"
+    "  half_life: 2w\n"
+    "  tracked: 5\n"
+    "  top: 2\n"
+    "  rules:\n"
+    "    - topic: reduce churn\n"
+    "      weight: 2.5\n"
+    "      when: { tags: [churn, retention] }\n"
+    "    - topic: SOC 2 readiness\n"
+    "      when: { event: web_visit, url: \"*/security*\" }\n"
+    "buying_group:\n"
+    "  default_role: { role: end_user, weight: 0.5 }\n"
+    "  roles:\n"
+    "    - role: decision_maker\n"
+    "      weight: 3\n"
+    "      when: { title: [\"*vp*\", \"chief *\"] }\n"
+    "    - role: decision_maker\n"
+    "      weight: 3.0\n"
+    "      when: { seniority: executive }\n"
+    "    - role: champion\n"
+    "      weight: 2\n"
+    "      when: { title: \"*director*\", department: [sales, marketing] }\n"
+    "accounts:\n"
+    "  extra_free_mail_domains: [pm.me]\n"
+    "  free_mail_domains: [corp-mail.example, \"*.free.example\"]\n"
+    "  domains:\n"
+    "    Acme-Corp.Example: acct-acme\n"
+    "    acme.example: acct-acme\n"
+    "  targets:\n"
+    "    - { account: acct-acme, tier: 1, points: 30 }\n"
+    "    - { account: globex.example, tier: 2 }\n"
+    "  max_score: 500\n"
+    "  engaged_member: { score: 40, within: 0 }\n"
+    "  members_max: 20\n"
+    "  buying_group_max: 20\n"
+    "  fit:\n"
+    "    - name: software\n"
+    "      points: 30\n"
+    "      when: { industry: \"*software*\", employees: { min: 200 } }\n"
+    "  rules:\n"
+    "    - name: group\n"
+    "      min_engaged: 3\n"
+    "      min_roles: 2\n"
+    "      roles_all: decision_maker\n"
+    "      roles_any: [champion, end_user]\n"
+    "      min_score: 150\n"
+    "      min_grade: B\n"
+    "      tiers: [0, 1, 2]\n"
+    "    - { name: named, tiers: 1 }\n"
+    "routing:\n"
+    "  - team: emea-enterprise\n"
+    "    country: [DE, FR, GB]\n"
+    "    region: EMEA\n"
+    "    tiers: [1, 2]\n"
+    "  - team: rest\n";
+
+static void test_values_interests_and_roles(void **state)
 {
     (void)state;
-    loaded_t l = load_ok("interests:\n"
-                         "  half_life: 2w\n"
-                         "  tracked: 5\n"
-                         "  top: 2\n"
-                         "  rules:\n"
-                         "    - topic: reduce churn\n"
-                         "      weight: 2.5\n"
-                         "      when: { tags: [churn, retention] }\n"
-                         "    - topic: SOC 2 readiness\n"
-                         "      when: { event: web_visit, url: \"*/security*\" }\n"
-                         "buying_group:\n"
-                         "  default_role: { role: end_user, weight: 0.5 }\n"
-                         "  roles:\n"
-                         "    - role: decision_maker\n"
-                         "      weight: 3\n"
-                         "      when: { title: [\"*vp*\", \"chief *\"] }\n"
-                         "    - role: decision_maker\n"
-                         "      weight: 3.0\n"
-                         "      when: { seniority: executive }\n"
-                         "    - role: champion\n"
-                         "      weight: 2\n"
-                         "      when: { title: \"*director*\", department: [sales, marketing] }\n"
-                         "accounts:\n"
-                         "  extra_free_mail_domains: [pm.me]\n"
-                         "  free_mail_domains: [corp-mail.example, \"*.free.example\"]\n"
-                         "  domains:\n"
-                         "    Acme-Corp.Example: acct-acme\n"
-                         "    acme.example: acct-acme\n"
-                         "  targets:\n"
-                         "    - { account: acct-acme, tier: 1, points: 30 }\n"
-                         "    - { account: globex.example, tier: 2 }\n"
-                         "  max_score: 500\n"
-                         "  engaged_member: { score: 40, within: 0 }\n"
-                         "  members_max: 20\n"
-                         "  buying_group_max: 20\n"
-                         "  fit:\n"
-                         "    - name: software\n"
-                         "      points: 30\n"
-                         "      when: { industry: \"*software*\", employees: { min: 200 } }\n"
-                         "  rules:\n"
-                         "    - name: group\n"
-                         "      min_engaged: 3\n"
-                         "      min_roles: 2\n"
-                         "      roles_all: decision_maker\n"
-                         "      roles_any: [champion, end_user]\n"
-                         "      min_score: 150\n"
-                         "      min_grade: B\n"
-                         "      tiers: [0, 1, 2]\n"
-                         "    - { name: named, tiers: 1 }\n"
-                         "routing:\n"
-                         "  - team: emea-enterprise\n"
-                         "    country: [DE, FR, GB]\n"
-                         "    region: EMEA\n"
-                         "    tiers: [1, 2]\n"
-                         "  - team: rest\n");
+    loaded_t l = load_ok(values_text);
     const hf_rules_t *r = l.cfg->rules;
 
     assert_int_equal(r->interests_half_life_ms, 14 * DAY_MS);
@@ -145,6 +149,14 @@ static void test_values(void **state)
     assert_string_equal(r->role_rules[2].role, "champion");
     assert_true(r->role_rules[2].weight == 2.0f);
     assert_int_equal(r->role_rules[2].match.department.count, 2);
+    drop(&l);
+}
+
+static void test_values_accounts(void **state)
+{
+    (void)state;
+    loaded_t l = load_ok(values_text);
+    const hf_rules_t *r = l.cfg->rules;
 
     /* free_mail_domains replaces the shipped list; extra_ adds to it, whatever the order */
     assert_int_equal(r->free_mail_domains.count, 3);
@@ -202,6 +214,14 @@ static void test_values(void **state)
     assert_int_equal(named->min_grade, -1);
     assert_int_equal(named->tier_count, 1);
     assert_int_equal(named->tiers[0], 1);
+    drop(&l);
+}
+
+static void test_values_routing(void **state)
+{
+    (void)state;
+    loaded_t l = load_ok(values_text);
+    const hf_rules_t *r = l.cfg->rules;
 
     assert_int_equal(r->route_rule_count, 2);
     const hf_route_rule_t *emea = &r->route_rules[0];
@@ -236,7 +256,12 @@ static void test_values(void **state)
     assert_string_equal(hf_route(r, "de", "EMEA", 2, note, sizeof note), "emea-enterprise");
     assert_string_equal(hf_route(r, "DE", "EMEA", 0, note, sizeof note), "rest");
     drop(&l);
+}
 
+static void test_free_mail_lists(void **state)
+{
+    (void)state;
+    loaded_t l;
     /* an empty list turns free-mail off; a single pattern is a list of one */
     l = load_ok("accounts: { free_mail_domains: [] }\n");
     assert_int_equal(l.cfg->rules->free_mail_domains.count, 0);
@@ -325,6 +350,11 @@ static void test_type_errors(void **state)
                   "\"-1\"\n"
                   "    - { name: r, tiers: [1, x, -1] }\n"
                   "                               ^\n");
+}
+
+static void test_type_errors_routing(void **state)
+{
+    (void)state;
     expect_errors("routing:\n  - { team: t, tiers: [] }\n", 1,
                   "t.yaml:2:23: routing[0].tiers: expected at least one integer\n"
                   "    - { team: t, tiers: [] }\n"
@@ -347,6 +377,11 @@ static void test_type_errors(void **state)
                   "t.yaml:2:5: routing[0]: missing required key \"team\"\n"
                   "    - { country: DE }\n"
                   "      ^\n");
+}
+
+static void test_type_errors_targets_and_interests(void **state)
+{
+    (void)state;
     expect_errors("accounts:\n  targets:\n    - { account: acct-a, tier: 0 }\n", 1,
                   "t.yaml:3:32: accounts.targets[0].tier: expected integer in [1, 100], got "
                   "\"0\"\n"
@@ -448,11 +483,9 @@ static const char roles_prefix[] =
     "    - { role: decision_maker, weight: 3, when: { title: \"*vp*\" } }\n"
     "    - { role: champion, weight: 2, when: { title: \"*director*\" } }\n";
 
-static void test_cross_checks(void **state)
+static void test_role_weights(void **state)
 {
     (void)state;
-    char text[2048];
-
     /* a role has one weight */
     expect_errors("buying_group:\n"
                   "  roles:\n"
@@ -483,6 +516,12 @@ static void test_cross_checks(void **state)
                             "    - { role: dm, weight: 3.0, when: { seniority: exec } }\n"
                             "    - { role: user, when: { title: \"*analyst*\" } }\n");
     drop(&same);
+}
+
+static void test_role_names(void **state)
+{
+    (void)state;
+    char text[2048];
 
     /* roles_all / roles_any name roles of buying_group */
     snprintf(text, sizeof text,
@@ -512,6 +551,12 @@ static void test_cross_checks(void **state)
                   "A, B, C, D, F\n"
                   "    - { name: r, min_grade: Z }\n"
                   "                            ^\n");
+}
+
+static void test_account_rule_conditions(void **state)
+{
+    (void)state;
+    char text[2048];
 
     /* every account rule has a condition that can hold */
     expect_errors("accounts:\n  rules:\n    - { name: empty }\n", 1,
@@ -561,7 +606,11 @@ static void test_cross_checks(void **state)
                   "tiers: accounts.targets has tiers 1, 4 (and 0 is every other account)\n"
                   "    - { name: other, min_roles: 4, tiers: [2, 3] }\n"
                   "                                          ^\n");
+}
 
+static void test_unique_names(void **state)
+{
+    (void)state;
     /* unique names and accounts */
     expect_errors("accounts:\n"
                   "  targets:\n"
@@ -585,7 +634,11 @@ static void test_cross_checks(void **state)
                   "t.yaml:11:15: accounts.rules[1].name: duplicate name \"r\" (also item [0])\n"
                   "    - { name: r, min_engaged: 2 }\n"
                   "              ^\n");
+}
 
+static void test_bounds(void **state)
+{
+    (void)state;
     /* bounds between keys */
     expect_errors("interests: { tracked: 2, top: 3 }\n", 1,
                   "t.yaml:1:31: interests.top: must not exceed interests.tracked (2)\n"
@@ -616,7 +669,11 @@ static void test_cross_checks(void **state)
                   "account member would be engaged\n"
                   "    scoring: { max: 25 }\n"
                   "                    ^\n");
+}
 
+static void test_routing_order(void **state)
+{
+    (void)state;
     /* routing: first match wins, so nothing may follow a rule without conditions */
     expect_errors("routing:\n"
                   "  - { team: emea, region: EMEA }\n"
@@ -727,9 +784,22 @@ static void test_shipped_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),       cmocka_unit_test(test_values),
-        cmocka_unit_test(test_float_parse),    cmocka_unit_test(test_type_errors),
-        cmocka_unit_test(test_domains),        cmocka_unit_test(test_cross_checks),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_values_interests_and_roles),
+        cmocka_unit_test(test_values_accounts),
+        cmocka_unit_test(test_values_routing),
+        cmocka_unit_test(test_free_mail_lists),
+        cmocka_unit_test(test_float_parse),
+        cmocka_unit_test(test_type_errors),
+        cmocka_unit_test(test_type_errors_routing),
+        cmocka_unit_test(test_type_errors_targets_and_interests),
+        cmocka_unit_test(test_domains),
+        cmocka_unit_test(test_role_weights),
+        cmocka_unit_test(test_role_names),
+        cmocka_unit_test(test_account_rule_conditions),
+        cmocka_unit_test(test_unique_names),
+        cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_routing_order),
         cmocka_unit_test(test_shipped_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

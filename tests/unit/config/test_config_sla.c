@@ -95,9 +95,9 @@ static void test_defaults(void **state)
 
 /* ---- the shipped file ---- */
 
-static void test_shipped_file(void **state)
+/* The shipped handoff.yaml, loaded; it must be valid. */
+static hf_config_t *load_shipped(void)
 {
-    (void)state;
     const char *path = getenv("HF_CONFIG_DEFAULT");
     assert_non_null(path);
     hf_config_t *cfg = NULL;
@@ -106,6 +106,14 @@ static void test_shipped_file(void **state)
     if (rc != 0)
         print_error("%s\n", errors.data ? (char *)errors.data : "");
     assert_int_equal(rc, 0);
+    hf_buf_free(&errors);
+    return cfg;
+}
+
+static void test_shipped_file(void **state)
+{
+    (void)state;
+    hf_config_t *cfg = load_shipped();
     const hf_rules_t *r = cfg->rules;
 
     assert_int_equal(r->calendar_count, 3);
@@ -134,6 +142,17 @@ static void test_shipped_file(void **state)
         assert_int_equal(emea->hours[d].span_count, 0);
         assert_int_equal(apac->hours[d].span_count, 0);
     }
+    config_free(cfg);
+}
+
+static void test_shipped_holidays(void **state)
+{
+    (void)state;
+    hf_config_t *cfg = load_shipped();
+    const hf_rules_t *r = cfg->rules;
+    const hf_calendar_t *na = hf_rules_calendar(r, "na");
+    const hf_calendar_t *emea = hf_rules_calendar(r, "emea");
+    const hf_calendar_t *apac = hf_rules_calendar(r, "apac");
 
     /* holidays: sorted, on weekdays, the US ones as promised */
     const hf_calendar_t *cals[] = {na, emea, apac};
@@ -160,6 +179,17 @@ static void test_shipped_file(void **state)
             print_error("not a holiday: %d-%02d-%02d\n", us[i][0], us[i][1], us[i][2]);
         assert_true(found);
     }
+    config_free(cfg);
+}
+
+static void test_shipped_teams_and_clocks(void **state)
+{
+    (void)state;
+    hf_config_t *cfg = load_shipped();
+    const hf_rules_t *r = cfg->rules;
+    const hf_calendar_t *na = hf_rules_calendar(r, "na");
+    const hf_calendar_t *emea = hf_rules_calendar(r, "emea");
+    const hf_calendar_t *apac = hf_rules_calendar(r, "apac");
 
     /* every routing team in one calendar; sla.calendar is na */
     assert_int_equal(r->team_calendar_count, 5);
@@ -200,49 +230,51 @@ static void test_shipped_file(void **state)
         strstr(ok, "; 3 calendars, SLA accept 4h/first touch 8h/follow-up 3 in 24h)\n"));
     free(ok);
     config_free(cfg);
-    hf_buf_free(&errors);
 }
 
 /* ---- values ---- */
 
+/* A file setting every key of calendars, sla and recycle. */
+static const char values_text[] =
+    ROUTING "calendars:\n"
+            "  gulf:\n"
+            "    timezone: Asia/Dubai\n"
+            "    hours:\n"
+            "      sun-thu: \"08:00 - 16:00\"\n"
+            "      SAT: closed\n"
+            "    holidays: [2026-12-02, \"2026-03-20\", 2026-12-02]\n"
+            "    teams: emea\n"
+            "  desk:\n"
+            "    hours:\n"
+            "      weekdays: [\"0:00-8:00\", \"8:00-12:00\", \"13:00-24:00\"]\n"
+            "      weekend: \"10:00-14:00\"\n"
+            "    holidays: []\n"
+            "  sun:\n"
+            "    hours: always\n"
+            "    teams: [apac, na]\n"
+            "  open:\n"
+            "    hours: { daily: \"06:00-22:00\" }\n"
+            "sla:\n"
+            "  calendar: desk\n"
+            "  accept: { within: 30s, escalate_after: 2h }\n"
+            "  first_touch: { within: 0, escalate_after: [] }\n"
+            "  follow_up:\n"
+            "    attempts: 5\n"
+            "    within: 1h30m\n"
+            "    escalate_after: [1s, 1h, 1d, 2d, 3d, 4d, 5d, 6d]\n"
+            "  on_reload: recompute\n"
+            "recycle:\n"
+            "  score: reset\n"
+            "  cooldown: 0\n"
+            "  new_evidence_points: 0\n"
+            "  hand_raisers_bypass: false\n"
+            "  no_response_after: 0\n"
+            "lifecycle: { disqualified_reset_on_identify: false }\n";
+
 static void test_values(void **state)
 {
     (void)state;
-    loaded_t l =
-        load_ok(ROUTING "calendars:\n"
-                        "  gulf:\n"
-                        "    timezone: Asia/Dubai\n"
-                        "    hours:\n"
-                        "      sun-thu: \"08:00 - 16:00\"\n"
-                        "      SAT: closed\n"
-                        "    holidays: [2026-12-02, \"2026-03-20\", 2026-12-02]\n"
-                        "    teams: emea\n"
-                        "  desk:\n"
-                        "    hours:\n"
-                        "      weekdays: [\"0:00-8:00\", \"8:00-12:00\", \"13:00-24:00\"]\n"
-                        "      weekend: \"10:00-14:00\"\n"
-                        "    holidays: []\n"
-                        "  sun:\n"
-                        "    hours: always\n"
-                        "    teams: [apac, na]\n"
-                        "  open:\n"
-                        "    hours: { daily: \"06:00-22:00\" }\n"
-                        "sla:\n"
-                        "  calendar: desk\n"
-                        "  accept: { within: 30s, escalate_after: 2h }\n"
-                        "  first_touch: { within: 0, escalate_after: [] }\n"
-                        "  follow_up:\n"
-                        "    attempts: 5\n"
-                        "    within: 1h30m\n"
-                        "    escalate_after: [1s, 1h, 1d, 2d, 3d, 4d, 5d, 6d]\n"
-                        "  on_reload: recompute\n"
-                        "recycle:\n"
-                        "  score: reset\n"
-                        "  cooldown: 0\n"
-                        "  new_evidence_points: 0\n"
-                        "  hand_raisers_bypass: false\n"
-                        "  no_response_after: 0\n"
-                        "lifecycle: { disqualified_reset_on_identify: false }\n");
+    loaded_t l = load_ok(values_text);
     const hf_rules_t *r = l.cfg->rules;
     assert_int_equal(r->calendar_count, 4);
 
@@ -278,6 +310,17 @@ static void test_values(void **state)
     const int32_t six_to_ten[] = {hm(6, 0), hm(22, 0)};
     for (int d = 0; d < 7; d++)
         assert_day(&open->hours[d], 1, six_to_ten);
+    drop(&l);
+}
+
+static void test_values_teams_and_clocks(void **state)
+{
+    (void)state;
+    loaded_t l = load_ok(values_text);
+    const hf_rules_t *r = l.cfg->rules;
+    const hf_calendar_t *gulf = &r->calendars[0];
+    const hf_calendar_t *desk = &r->calendars[1];
+    const hf_calendar_t *sun = &r->calendars[2];
 
     assert_int_equal(r->team_calendar_count, 3);
     assert_ptr_equal(hf_rules_team_calendar(r, "emea"), gulf);
@@ -304,9 +347,13 @@ static void test_values(void **state)
         strstr(ok, "; 4 calendars, SLA accept 30s/first touch off/follow-up 5 in 90m)\n"));
     free(ok);
     drop(&l);
+}
 
-    l = load_ok("recycle: { score: keep }\n"
-                "calendars: { one: { hours: { mon: \"09:00-10:00\" } } }\n");
+static void test_values_one_calendar(void **state)
+{
+    (void)state;
+    loaded_t l = load_ok("recycle: { score: keep }\n"
+                         "calendars: { one: { hours: { mon: \"09:00-10:00\" } } }\n");
     assert_int_equal(l.cfg->rules->recycle_score, HF_RECYCLE_SCORE_KEEP);
     assert_int_equal(l.cfg->rules->default_calendar, -1);
     char *one = print_ok(l.cfg);
@@ -371,7 +418,11 @@ static void test_hours_errors(void **state)
         snprintf(message, sizeof message, "t.yaml:4:%s%s%s", col_and_got, line, caret);
         expect_errors(text, 1, message);
     }
+}
 
+static void test_week_errors(void **state)
+{
+    (void)state;
     expect_errors("calendars:\n"
                   "  x:\n"
                   "    hours:\n"
@@ -678,9 +729,14 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_shipped_file),
+        cmocka_unit_test(test_shipped_holidays),
+        cmocka_unit_test(test_shipped_teams_and_clocks),
         cmocka_unit_test(test_values),
+        cmocka_unit_test(test_values_teams_and_clocks),
+        cmocka_unit_test(test_values_one_calendar),
         cmocka_unit_test(test_timezone_errors),
         cmocka_unit_test(test_hours_errors),
+        cmocka_unit_test(test_week_errors),
         cmocka_unit_test(test_holiday_errors),
         cmocka_unit_test(test_team_errors),
         cmocka_unit_test(test_calendar_name_errors),

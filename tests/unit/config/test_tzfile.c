@@ -562,7 +562,12 @@ static void test_posix(void **state)
     assert_int_equal(tzfile_parse_posix(&r, "EST5EDT,0/0,J365/25"), 0);
     expect_date(&r.dst_start, HF_TZ_DATE_JULIAN, 0, 0, 0, 0);
     expect_date(&r.dst_end, HF_TZ_DATE_JULIAN_NOLEAP, 365, 0, 0, 25 * HOUR_S);
+}
 
+static void test_posix_refused(void **state)
+{
+    (void)state;
+    hf_tz_rule_t r;
     static const char *const bad[] = {
         "",
         "E5",
@@ -717,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_corrupt_built),
         cmocka_unit_test(test_corrupt_real),
         cmocka_unit_test(test_posix),
+        cmocka_unit_test(test_posix_refused),
         cmocka_unit_test(test_business_new_york),
         cmocka_unit_test(test_business_berlin_sydney),
         cmocka_unit_test(test_business_always_and_closed),
