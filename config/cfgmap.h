@@ -118,7 +118,8 @@ typedef struct cfgmap_symbols {
 typedef struct cfgmap_table cfgmap_table_t;
 typedef struct cfgmap_entry cfgmap_entry_t;
 
-/* Converts @node into @field (base + e->offset); reports problems through @ctx. */
+/* Converts @node into @field (base + e->offset); reports problems through @ctx.
+ * @path is NULL when @node is the entry's .def written as a plain scalar. */
 typedef void (*cfgmap_parse_fn)(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
                                 const cfgmap_path_t *path, void *field);
 
