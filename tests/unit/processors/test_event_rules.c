@@ -1,4 +1,5 @@
-/* event.h names and parsers, blocked ids, contact keys; rules.h matching; handoff ids. */
+/* event.h names and parsers, blocked ids, contact keys; lifecycle ranks; rules.h
+ * matching; handoff ids; the numbering of the processors' positive results. */
 #include <errno.h>
 #include <fnmatch.h>
 #include <setjmp.h>
@@ -9,8 +10,11 @@
 
 #include <cmocka.h>
 
+#include "processors/account/account.h"
+#include "processors/contact/contact.h"
 #include "processors/model/event.h"
 #include "processors/model/lifecycle.h"
+#include "processors/sla/sla.h"
 #include "processors/model/output.h"
 #include "processors/rules/rules.h"
 #include "testkit.h"
@@ -55,6 +59,62 @@ static void test_names_round_trip(void **state)
     assert_int_equal(hf_event_kind_parse("form_submission"), HF_EV_FORM);
     assert_int_equal(hf_event_kind_parse("content_download"), HF_EV_DOWNLOAD);
     assert_int_equal(hf_event_kind_parse("nonsense"), -1);
+}
+
+/* Forward moves compare ranks: the stages reached on evidence and progress in the
+ * enum's order, nurture (engaged, recycled, lost) as one, disqualified past all. */
+static void test_stage_ranks(void **state)
+{
+    (void)state;
+    for (int s = HF_STAGE_ANONYMOUS; s < HF_STAGE_CUSTOMER; s++) {
+        assert_true(hf_stage_is_forward((hf_stage_t)s));
+        assert_true(hf_stage_rank((hf_stage_t)s) < hf_stage_rank((hf_stage_t)(s + 1)));
+    }
+    assert_true(hf_stage_is_forward(HF_STAGE_CUSTOMER));
+    assert_int_equal(hf_stage_rank(HF_STAGE_CUSTOMER), HF_STAGE_RANK_CUSTOMER);
+    assert_false(hf_stage_is_forward(HF_STAGE_RECYCLED));
+    assert_false(hf_stage_is_forward(HF_STAGE_DISQUALIFIED));
+    assert_false(hf_stage_is_forward(HF_STAGE_LOST));
+    assert_int_equal(hf_stage_rank(HF_STAGE_RECYCLED), hf_stage_rank(HF_STAGE_ENGAGED));
+    assert_int_equal(hf_stage_rank(HF_STAGE_LOST), HF_STAGE_RANK_NURTURE);
+    for (int s = 0; s < HF_STAGE__COUNT; s++)
+        if (s != HF_STAGE_DISQUALIFIED)
+            assert_true(hf_stage_rank((hf_stage_t)s) < HF_STAGE_RANK_DISQUALIFIED);
+    assert_int_equal(hf_stage_rank(HF_STAGE_DISQUALIFIED), HF_STAGE_RANK_DISQUALIFIED);
+    assert_int_equal(hf_stage_rank(HF_STAGE__COUNT), HF_STAGE_RANK_DISQUALIFIED);
+}
+
+/* Each module's positive results lie above its own base and below the next one, so
+ * that one passed on by mistake is never read as another module's. */
+static void test_result_bases(void **state)
+{
+    (void)state;
+    static const struct {
+        int value, base;
+    } results[] = {
+        {CONTACT_FOLD_DUPLICATE, HF_RESULT_BASE_CONTACT},
+        {CONTACT_FOLD_REDIRECT, HF_RESULT_BASE_CONTACT},
+        {CONTACT_FOLD_UNKNOWN_HANDOFF, HF_RESULT_BASE_CONTACT},
+        {CONTACT_MERGE_REPEAT, HF_RESULT_BASE_CONTACT},
+        {ACCOUNT_FOLD_STALE, HF_RESULT_BASE_ACCOUNT},
+        {ACCOUNT_FOLD_DUPLICATE, HF_RESULT_BASE_ACCOUNT},
+        {ACCOUNT_FOLD_UNKNOWN_HANDOFF, HF_RESULT_BASE_ACCOUNT},
+        {SLA_FEEDBACK_PARKED, HF_RESULT_BASE_SLA},
+        {SLA_FEEDBACK_STALE, HF_RESULT_BASE_SLA},
+        {SLA_FEEDBACK_UNKNOWN, HF_RESULT_BASE_SLA},
+        {SLA_FEEDBACK_IGNORED, HF_RESULT_BASE_SLA},
+        {SLA_IDENTIFY_RESET, HF_RESULT_BASE_SLA},
+    };
+    size_t n = sizeof results / sizeof results[0];
+    for (size_t i = 0; i < n; i++) {
+        assert_true(results[i].value > results[i].base);
+        assert_true(results[i].value < results[i].base + 100);
+        for (size_t j = i + 1; j < n; j++)
+            assert_int_not_equal(results[i].value, results[j].value);
+    }
+    assert_int_equal(CONTACT_FOLD_APPLIED, 0);
+    assert_int_equal(ACCOUNT_FOLD_APPLIED, 0);
+    assert_int_equal(SLA_FEEDBACK_APPLIED, 0);
 }
 
 static void test_blocked_ids(void **state)
@@ -353,7 +413,8 @@ int main(void)
         cmocka_unit_test(test_contact_key),          cmocka_unit_test(test_globs),
         cmocka_unit_test(test_glob_matches_fnmatch), cmocka_unit_test(test_event_match),
         cmocka_unit_test(test_trait_match),          cmocka_unit_test(test_rule_lookups),
-        cmocka_unit_test(test_handoff_id),
+        cmocka_unit_test(test_handoff_id),           cmocka_unit_test(test_stage_ranks),
+        cmocka_unit_test(test_result_bases),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
