@@ -1,4 +1,9 @@
-/* handoffd: the daemon.  See README.md (running it) and docs/ARCHITECTURE.md. */
+/* handoffd: the daemon.  See README.md (running it) and docs/ARCHITECTURE.md.
+ *
+ * main() takes these steps in order: parse_args(), the config loaded and validated
+ * (--check stops there), then run_daemon(): the command line's overrides, logging,
+ * signals and HANDOFF_CLOCK, the embedded broker (--embedded), and run_pipeline()
+ * until a stop signal or a fatal error, with the summary on stdout. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

@@ -1,6 +1,7 @@
 /* Where hf-gen's records go; see sink.h. */
 #include "sink.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <librdkafka/rdkafka.h>
@@ -153,6 +154,7 @@ static int write_be(FILE *f, uint32_t v, int bytes)
 int gen_sink_send(gen_sink_t *s, hf_event_kind_t kind, const char *key, const void *value,
                   size_t value_len, char *err, size_t errsz)
 {
+    assert(kind >= 0 && kind < HF_EV__COUNT && key);
     size_t key_len = strlen(key);
     if (s->file) {
         size_t topic_len = strlen(s->topic[kind]);
@@ -227,6 +229,7 @@ uint64_t gen_sink_delivered(const gen_sink_t *s)
 
 const char *gen_sink_topic(const gen_sink_t *s, hf_event_kind_t kind)
 {
+    assert(kind >= 0 && kind < HF_EV__COUNT);
     return s->topic[kind];
 }
 

@@ -2,8 +2,8 @@
  * partition of a topic read from the start, a JSON object per record (topic,
  * partition, offset, key, value), with the local part of every e-mail address
  * hidden.  No consumer group is joined and nothing is committed. */
-#include <inttypes.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -35,15 +35,15 @@ typedef struct consume_args {
  * why a broker cannot be reached.  A connection failure ("FAIL") says more than
  * what follows it ("1/1 brokers are down"), so it is kept apart.  Nothing of it is
  * printed unless consume fails. */
-typedef struct ctl_kafka_log {
+typedef struct consume_kafka_log {
     pthread_mutex_t lock;
     char fail[512];
     char other[512];
-} ctl_kafka_log_t;
+} consume_kafka_log_t;
 
 static void on_kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    ctl_kafka_log_t *kl = rd_kafka_opaque(rk);
+    consume_kafka_log_t *kl = rd_kafka_opaque(rk);
     if (level > 4 || !kl) /* errors and warnings only */
         return;
     /* "[thrd:127.0.0.1:1/bootstrap]: 127.0.0.1:1/bootstrap: Connect to ..." */
@@ -162,7 +162,7 @@ static bool consume_parse_args(int argc, char **argv, consume_args_t *a)
  * outlive it) instead of printed.  Returns the exit status: 0 with *out, else 2
  * for a property librdkafka refuses or 1 when the client cannot be made (said on
  * stderr). */
-static int consume_new_client(rd_kafka_t **out, const consume_args_t *a, ctl_kafka_log_t *klog)
+static int consume_new_client(rd_kafka_t **out, const consume_args_t *a, consume_kafka_log_t *klog)
 {
     char err[512];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -190,7 +190,7 @@ static int consume_new_client(rd_kafka_t **out, const consume_args_t *a, ctl_kaf
 /* Assigns every partition of @a's topic to @rk, from the beginning.  Returns 0, or
  * -1 when the broker cannot be reached within the timeout or has no such topic
  * (said on stderr, with what librdkafka last complained about in @klog). */
-static int consume_assign(rd_kafka_t *rk, const consume_args_t *a, ctl_kafka_log_t *klog)
+static int consume_assign(rd_kafka_t *rk, const consume_args_t *a, consume_kafka_log_t *klog)
 {
     char err[512];
     int32_t parts = 0;
@@ -260,7 +260,7 @@ int hfctl_consume(int argc, char **argv)
     consume_args_t a;
     if (!consume_parse_args(argc, argv, &a))
         return 2;
-    ctl_kafka_log_t klog = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    consume_kafka_log_t klog = {.lock = PTHREAD_MUTEX_INITIALIZER};
     rd_kafka_t *rk = NULL;
     int rc = consume_new_client(&rk, &a, &klog);
     if (rc != 0)

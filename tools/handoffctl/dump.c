@@ -2,6 +2,7 @@
  * a JSON object per line.  The store is opened read-only, so this works beside a
  * running daemon.  Contacts and accounts show their score and grade as of their
  * last event under the rules file's rules, and their whole state. */
+#include <assert.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -158,7 +159,10 @@ static int dump_entity(dump_ctx_t *d, const void *key, size_t key_len, const voi
     id[key_len] = 0;
     if (d->args->only_id && strcmp(d->args->only_id, id) != 0)
         return 0;
-    switch (d->args->table->cf) {
+    store_cf_t cf = d->args->table->cf;
+    /* Scores and grades need the rules: hfctl_dump() loads them for these tables. */
+    assert(d->rules || (cf != STORE_CF_CONTACT && cf != STORE_CF_ACCOUNT));
+    switch (cf) {
     case STORE_CF_CONTACT:
         return dump_contact(d, id, val, val_len);
     case STORE_CF_ACCOUNT:

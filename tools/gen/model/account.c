@@ -1,6 +1,7 @@
 /* The companies of the sample market: an account is derived from (seed, index)
  * alone, with its own random stream, so it is the same whichever contact meets it
  * first; known contacts fill the accounts in order, 1-8 each (see internal.h). */
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,6 +71,7 @@ const gen_geo_t *gen_account_pick_geo(gen_rng_t *r)
 
 void gen_account_make(const gen_model_t *m, uint32_t index, gen_account_t *a)
 {
+    assert(index < m->opts.accounts);
     gen_rng_t r;
     gen_rng_seed(&r, m->opts.seed, GEN_RNG_ACCOUNT, index);
     a->index = index;

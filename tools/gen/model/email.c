@@ -1,5 +1,6 @@
 /* The vendor's e-mail campaigns: what a known contact does with each e-mail
  * (opens, clicks through to the site, bounces, unsubscribes, reports spam). */
+#include <assert.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -25,6 +26,7 @@ _Static_assert(sizeof(campaigns) / sizeof(campaigns[0]) == GEN_CAMPAIGN_COUNT,
 
 const char *gen_email_campaign_name(size_t campaign)
 {
+    assert(campaign < GEN_CAMPAIGN_COUNT);
     return campaigns[campaign].name;
 }
 

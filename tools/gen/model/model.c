@@ -8,6 +8,7 @@
  * gen_model_next_batch() reports -ENOMEM at the end of the batch. */
 #include "model.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -164,6 +165,7 @@ gen_record_t *gen_model_emit(gen_model_t *m, gen_person_t *p, hf_event_kind_t ki
  * a journey longer than the span is compressed into it. */
 static void place_journey(gen_model_t *m, uint32_t person, int64_t journey_ms, size_t first_rec)
 {
+    assert(person < m->opts.contacts && first_rec <= m->rec_count);
     int64_t length_ms = journey_ms > 0 ? journey_ms : 0;
     int64_t span_ms = m->opts.span_ms;
     double scale = length_ms > span_ms && length_ms > 0 ? (double)span_ms / (double)length_ms : 1.0;
