@@ -6,8 +6,9 @@
  * the older versions kept in schemas/history/; a body written with an older schema
  * is resolved to the current reader schema (new fields take their defaults).
  *
- * Readers, resolvers and values are built once per known fingerprint and reused:
- * nothing is allocated per record once the codec is warm.
+ * A plan that reads and writes bodies straight from and to the C structs is built
+ * once per known fingerprint: nothing is allocated per record once
+ * the codec is warm.
  *
  * Thread: a codec is used by one thread at a time. */
 #pragma once
@@ -17,9 +18,11 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "util/buf.h"
 #include "processors/model/event.h"
+#include "processors/model/internal.h"
 #include "processors/model/output.h"
+#include "util/buf.h"
+#include "util/result.h"
 
 typedef struct codec codec_t;
 
@@ -32,14 +35,15 @@ typedef struct codec_opts {
     hf_output_format_t output_format; /* encoders write Avro or JSON */
 } codec_opts_t;
 
-/* Positive results of codec_decode_input(); the message in @err says more. */
+/* Positive results of the decoders, numbered from HF_RESULT_BASE_CODEC; the message
+ * in @err says more. */
 enum codec_error {
-    CODEC_E_FRAMING = 1,    /* not single-object encoding (magic, length) */
-    CODEC_E_UNKNOWN_SCHEMA, /* fingerprint of no schema this codec knows */
-    CODEC_E_NOT_INPUT,      /* a known schema, but not an input record */
-    CODEC_E_TRUNCATED,      /* body ends before the record does */
-    CODEC_E_INVALID,        /* body does not decode (bad enum, union index, trailing bytes) */
-    CODEC_E_LIMIT,          /* over max_record_bytes / max_field_bytes / max_tags */
+    CODEC_E_FRAMING = HF_RESULT_BASE_CODEC + 1, /* not single-object encoding (magic, length) */
+    CODEC_E_UNKNOWN_SCHEMA,                     /* fingerprint of no schema this codec knows */
+    CODEC_E_NOT_INPUT,                          /* a known schema, but not an input record */
+    CODEC_E_TRUNCATED,                          /* body ends before the record does */
+    CODEC_E_INVALID, /* body does not decode (bad enum, union index, trailing bytes) */
+    CODEC_E_LIMIT,   /* over max_record_bytes / max_field_bytes / max_tags */
 };
 
 /* Short stable name of an error class ("framing", "unknown_schema", ...). */
@@ -73,20 +77,6 @@ int codec_encode_input(codec_t *c, const hf_event_t *ev, hf_buf_t *out);
 int codec_encode_handoff(codec_t *c, const hf_handoff_t *h, hf_buf_t *out);
 int codec_encode_lifecycle(codec_t *c, const hf_lifecycle_t *lc, hf_buf_t *out);
 int codec_encode_breach(codec_t *c, const hf_breach_t *b, hf_buf_t *out);
-
-/* DeadLetter */
-typedef struct hf_dead_letter {
-    const char *topic;
-    int32_t partition;
-    int64_t offset;
-    const void *key; /* NULL = absent */
-    size_t key_len;
-    const void *value; /* NULL = absent */
-    size_t value_len;
-    const char *error;
-    int64_t at_ms;
-} hf_dead_letter_t;
-
 int codec_encode_dead_letter(codec_t *c, const hf_dead_letter_t *dl, hf_buf_t *out);
 
 /* Any framed record of a known schema (input or output) as one line of JSON,
@@ -97,29 +87,11 @@ int codec_record_to_json(codec_t *c, const void *buf, size_t len, hf_buf_t *json
 
 /* --- records between stages (schemas/internal/, namespace handoff.v1.internal) ---
  * Framed like every other record.  They pass once per event between stages (in the
- * process too, queued as bytes), so they are written and read by hand-written Avro
- * binary: nothing allocated per record once warm; the reader is bounds-checked (a
- * broken one is dead-lettered, never crashes). */
-
-/* Stage 2 -> stage 2, keyed by the loser: hand your journey over to the survivor. */
-typedef struct hf_merge_request {
-    const char *event_id; /* of the merge event; NULL = absent */
-    int64_t at_ms;
-    const char *survivor_id;
-    const char *loser_id;
-    bool survivor_known;
-    bool bounced; /* sent back with the roles swapped: the known contact survives */
-} hf_merge_request_t;
-
-/* Stage 2 -> stage 2, keyed by the survivor: the loser's journey to fold in. */
-typedef struct hf_merge_state {
-    const char *event_id;
-    int64_t at_ms;
-    const char *survivor_id;
-    const char *loser_id;
-    const void *state; /* a ContactState body */
-    size_t state_len;
-} hf_merge_state_t;
+ * process too, queued as bytes), so they are written and read straight from and to
+ * their structs, like the inputs: nothing allocated per record once warm; the reader is
+ * bounds-checked (a broken one is dead-lettered, never crashes).  Their records are
+ * hf_member_update_t, hf_roster_t (processors/model/output.h), hf_merge_request_t and
+ * hf_merge_state_t (processors/model/internal.h). */
 
 typedef enum codec_internal_kind {
     CODEC_INTERNAL_MEMBER_UPDATE = 0,

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec_internal.h"
+#include "codec_pcf.h"
+#include "codec_read.h"
 
 /* CRC-64-AVRO table: entry i is i shifted right eight times through the polynomial
  * of the specification (EMPTY = 0xc15d213aa4d7a795); the unit test rebuilds it. */

@@ -26,15 +26,6 @@ int binenc_writer_end(binenc_writer_t *w)
     return w->err;
 }
 
-void binenc_put_raw(binenc_writer_t *w, const void *data, size_t len)
-{
-    if (w->err)
-        return;
-    int r = hf_buf_append(w->out, data, len);
-    if (r < 0)
-        w->err = r;
-}
-
 void binenc_put_long(binenc_writer_t *w, int64_t v)
 {
     uint8_t tmp[10];
@@ -132,7 +123,12 @@ void binenc_fail(binenc_reader_t *r)
     fail_with(r, BINENC_CORRUPT);
 }
 
-int64_t binenc_get_long(binenc_reader_t *r)
+void binenc_fail_truncated(binenc_reader_t *r)
+{
+    fail_with(r, BINENC_TRUNCATED);
+}
+
+int64_t binenc_get_varint(binenc_reader_t *r)
 {
     if (r->err)
         return 0;
@@ -140,7 +136,7 @@ int64_t binenc_get_long(binenc_reader_t *r)
     uint64_t z = 0;
     for (unsigned i = 0; i < 10; i++) {
         if (p == r->end) {
-            fail_with(r, BINENC_TRUNCATED);
+            binenc_fail_truncated(r);
             return 0;
         }
         uint8_t b = *p++;
@@ -172,19 +168,6 @@ int32_t binenc_get_int_range(binenc_reader_t *r, int32_t min, int32_t max)
     return (int32_t)v;
 }
 
-const uint8_t *binenc_get_raw(binenc_reader_t *r, size_t len)
-{
-    if (r->err)
-        return NULL;
-    if (binenc_left(r) < len) {
-        fail_with(r, BINENC_TRUNCATED);
-        return NULL;
-    }
-    const uint8_t *p = r->pos;
-    r->pos += len;
-    return p;
-}
-
 bool binenc_get_bool(binenc_reader_t *r)
 {
     const uint8_t *b = binenc_get_raw(r, 1);
@@ -209,22 +192,6 @@ double binenc_get_double(binenc_reader_t *r)
     if (p)
         memcpy(&v, p, sizeof v);
     return v;
-}
-
-const uint8_t *binenc_get_bytes(binenc_reader_t *r, size_t *len)
-{
-    *len = 0;
-    int64_t n = binenc_get_long(r);
-    if (r->err)
-        return NULL;
-    if (n < 0) {
-        binenc_fail(r);
-        return NULL;
-    }
-    const uint8_t *p = binenc_get_raw(r, (size_t)n);
-    if (p)
-        *len = (size_t)n;
-    return p;
 }
 
 char *binenc_get_string(binenc_reader_t *r)
@@ -295,7 +262,7 @@ size_t binenc_get_block_min(binenc_reader_t *r, size_t item_min_bytes)
     }
     if (item_min_bytes) {
         if ((uint64_t)n > binenc_left(r) / item_min_bytes) {
-            fail_with(r, BINENC_TRUNCATED);
+            binenc_fail_truncated(r);
             return 0;
         }
     } else {

@@ -57,7 +57,14 @@ void binenc_writer_fail(binenc_writer_t *w, int err);
 int binenc_writer_end(binenc_writer_t *w);
 
 /* Bytes as they are (a header, a fixed value). */
-void binenc_put_raw(binenc_writer_t *w, const void *data, size_t len);
+static inline void binenc_put_raw(binenc_writer_t *w, const void *data, size_t len)
+{
+    if (w->err)
+        return;
+    int r = hf_buf_append(w->out, data, len);
+    if (r < 0)
+        w->err = r;
+}
 void binenc_put_long(binenc_writer_t *w, int64_t v);
 void binenc_put_int(binenc_writer_t *w, int32_t v);
 void binenc_put_bool(binenc_writer_t *w, bool v);
@@ -88,6 +95,8 @@ void binenc_reader_init(binenc_reader_t *r, const void *buf, size_t len);
 
 /* Marks the input corrupt (a value out of its allowed range). */
 void binenc_fail(binenc_reader_t *r);
+/* Marks the input cut short (a value that goes past its end). */
+void binenc_fail_truncated(binenc_reader_t *r);
 
 static inline size_t binenc_left(const binenc_reader_t *r)
 {
@@ -95,7 +104,18 @@ static inline size_t binenc_left(const binenc_reader_t *r)
 }
 
 /* A zig-zag varint of at most 10 bytes whose tenth carries only the 64th bit. */
-int64_t binenc_get_long(binenc_reader_t *r);
+int64_t binenc_get_varint(binenc_reader_t *r);
+
+/* binenc_get_varint(), with one-byte values (most lengths, counts, union branches and
+ * enum indexes) read inline: decoders call this once or twice per field. */
+static inline int64_t binenc_get_long(binenc_reader_t *r)
+{
+    if (r->pos < r->end && *r->pos < 0x80 && !r->err) {
+        uint8_t b = *r->pos++;
+        return (int64_t)(b >> 1) ^ -(int64_t)(b & 1);
+    }
+    return binenc_get_varint(r);
+}
 /* A long that must fit in int32 (Avro int). */
 int32_t binenc_get_int(binenc_reader_t *r);
 /* An int that must lie in [@min, @max]. */
@@ -104,10 +124,36 @@ bool binenc_get_bool(binenc_reader_t *r);
 float binenc_get_float(binenc_reader_t *r);
 double binenc_get_double(binenc_reader_t *r);
 /* Borrowed view of the next @len bytes (a fixed value), or NULL. */
-const uint8_t *binenc_get_raw(binenc_reader_t *r, size_t len);
+static inline const uint8_t *binenc_get_raw(binenc_reader_t *r, size_t len)
+{
+    if (r->err)
+        return NULL;
+    if (binenc_left(r) < len) {
+        binenc_fail_truncated(r);
+        return NULL;
+    }
+    const uint8_t *p = r->pos;
+    r->pos += len;
+    return p;
+}
+
 /* Borrowed view of a bytes or string value (its length prefix checked against the
  * bytes left), pointing into the input; NULL on failure. */
-const uint8_t *binenc_get_bytes(binenc_reader_t *r, size_t *len);
+static inline const uint8_t *binenc_get_bytes(binenc_reader_t *r, size_t *len)
+{
+    int64_t n = binenc_get_long(r);
+    *len = 0;
+    if (r->err)
+        return NULL;
+    if (n < 0) {
+        binenc_fail(r);
+        return NULL;
+    }
+    const uint8_t *p = binenc_get_raw(r, (size_t)n);
+    if (p)
+        *len = (size_t)n;
+    return p;
+}
 /* A string copied into a new NUL-terminated allocation owned by the caller (free()).
  * Strings with an embedded NUL are corrupt.  NULL on failure. */
 char *binenc_get_string(binenc_reader_t *r);

@@ -184,6 +184,20 @@ typedef struct hf_breach {
     int32_t level; /* 1, 2, ... */
 } hf_breach_t;
 
+/* DeadLetter: a record that could not be processed, with where it came from and why
+ * (written by the daemon, not by processors). */
+typedef struct hf_dead_letter {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const void *key; /* NULL = absent */
+    size_t key_len;
+    const void *value; /* NULL = absent */
+    size_t value_len;
+    const char *error;
+    int64_t at_ms;
+} hf_dead_letter_t;
+
 /* One outcome for marketing's numbers (counted by the daemon per dimension: rule,
  * source, first- and last-touch campaign; SLA outcomes per owner and team).
  * Metrics: "handoff", "accepted", "rejected", "recycled", "qualified",

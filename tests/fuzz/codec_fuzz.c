@@ -10,9 +10,8 @@
  * configured build directory BUILD for the generated schema table):
  *
  *     clang -g -O1 -DHF_FUZZING -fsanitize=fuzzer,address,undefined -I. \
- *         tests/fuzz/codec_fuzz.c codec/codec.c codec/codec_decode.c \
- *         codec/codec_pcf.c codec/codec_value.c BUILD/schemas/codec_schemas.c \
- *         util/buf.c -lavro -lcrypto -o codec_fuzz
+ *         tests/fuzz/codec_fuzz.c codec/codec*.c BUILD/schemas/codec_schemas.c \
+ *         util/buf.c util/binenc.c util/vec.c -lavro -lcrypto -o codec_fuzz
  *     ./codec_fuzz -max_len=4096 tests/fuzz/corpus/codec
  */
 #include <errno.h>
@@ -22,8 +21,10 @@
 #include <string.h>
 
 #include "codec/codec.h"
+#include "codec/codec_pcf.h"
+#include "codec/codec_read.h"
+#include "codec/codec_schemas.h"
 #include "replay.h"
-#include "codec/codec_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,8 +15,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "avro_oracle.h"
 #include "codec/codec.h"
-#include "codec/codec_internal.h"
+#include "codec/codec_pcf.h"
+#include "codec/codec_plan.h"
+#include "codec/codec_schemas.h"
+#include "codec/codec_tables.h"
 
 static const uint8_t KEY[] = "unit-test e-mail key";
 static const uint8_t OTHER_KEY[] = "another key";
@@ -539,7 +543,7 @@ static void test_encoder_matches_avro_c(void **state)
             ev.traits.email = o ? "x@y.z" : NULL;
             hf_buf_reset(&rec);
             assert_int_equal(codec_encode_input(c, &ev, &rec), 0);
-            assert_int_equal(codec_value_fill_event(&value, &ev), 0);
+            assert_int_equal(oracle_fill_event(&value, &ev), 0);
             uint8_t body[4096];
             avro_writer_t w = avro_writer_memory((char *)body, sizeof body);
             assert_int_equal(avro_value_write(w, &value), 0);
@@ -976,15 +980,12 @@ static void test_plan_resolution_rules(void **state)
     assert_int_equal(avro_schema_from_json_length(rsrc->json, strlen(rsrc->json), &reader), 0);
     codec_plan_t *plan = NULL;
     char err[256] = "";
-    int r = codec_plan_new(&plan, HF_EV_EMAIL, writer, reader, err, sizeof err);
+    int r = codec_plan_new(&plan, codec_table_input(HF_EV_EMAIL), writer, reader, err, sizeof err);
     if (r)
         fail_msg("%s", err);
 
     hf_buf_t strings = HF_BUF_INIT, scratch = HF_BUF_INIT;
-    const char **tags = NULL;
-    size_t tags_cap = 0;
-    codec_decode_env_t env = {
-        .strings = &strings, .tags = &tags, .tags_cap = &tags_cap, .scratch = &scratch};
+    codec_decode_env_t env = {.strings = &strings, .scratch = &scratch};
     wbuf_t w = {.n = 0};
     w_long(&w, 1); /* extra: one entry */
     w_str(&w, "k");
@@ -1009,11 +1010,12 @@ static void test_plan_resolution_rules(void **state)
 
     assert_int_equal(hf_buf_reserve(&strings, 2 * w.n + 64), 0);
     hf_event_t ev = {0};
-    codec_cursor_t cur = {w.b, w.b + w.n, 0};
+    binenc_reader_t cur;
+    binenc_reader_init(&cur, w.b, w.n);
     r = codec_plan_run(plan, &cur, &env, &ev, err, sizeof err);
     if (r)
         fail_msg("%s", err);
-    assert_ptr_equal(cur.p, cur.end);
+    assert_ptr_equal(cur.pos, cur.end);
     assert_int_equal(ev.occurred_at_ms, -7);
     assert_string_equal(ev.source, "crm");
     assert_string_equal(ev.campaign, "camp");
@@ -1024,7 +1026,7 @@ static void test_plan_resolution_rules(void **state)
     w.b[good_len - 4] = 2; /* zig-zag 1: "retweeted" */
     memset(&ev, 0, sizeof ev);
     hf_buf_reset(&strings);
-    cur = (codec_cursor_t){w.b, w.b + w.n, 0};
+    binenc_reader_init(&cur, w.b, w.n);
     assert_int_equal(codec_plan_run(plan, &cur, &env, &ev, err, sizeof err), CODEC_E_INVALID);
     assert_non_null(strstr(err, "unknown to the current schema"));
 
@@ -1036,7 +1038,7 @@ static void test_plan_resolution_rules(void **state)
     w_long(&w, 1); /* source: null branch */
     memset(&ev, 0, sizeof ev);
     hf_buf_reset(&strings);
-    cur = (codec_cursor_t){w.b, w.b + w.n, 0};
+    binenc_reader_init(&cur, w.b, w.n);
     assert_int_equal(codec_plan_run(plan, &cur, &env, &ev, err, sizeof err), CODEC_E_INVALID);
     assert_non_null(strstr(err, "field source is null"));
     codec_plan_free(plan);
@@ -1047,7 +1049,9 @@ static void test_plan_resolution_rules(void **state)
     avro_schema_t bad;
     assert_int_equal(avro_schema_from_json_length(bad_json, sizeof bad_json - 1, &bad), 0);
     plan = NULL;
-    assert_int_equal(codec_plan_new(&plan, HF_EV_EMAIL, bad, reader, err, sizeof err), -EINVAL);
+    assert_int_equal(
+        codec_plan_new(&plan, codec_table_input(HF_EV_EMAIL), bad, reader, err, sizeof err),
+        -EINVAL);
     assert_null(plan);
     assert_non_null(strstr(err, "field occurred_at is missing from the writer schema"));
     avro_schema_decref(bad);
@@ -1060,13 +1064,14 @@ static void test_plan_resolution_rules(void **state)
              (int)(at - rsrc->json), rsrc->json,
              at + strlen("{\"name\":\"event_id\",\"type\":\"string\"}"));
     assert_int_equal(avro_schema_from_json_length(mismatch_json, strlen(mismatch_json), &bad), 0);
-    assert_int_equal(codec_plan_new(&plan, HF_EV_EMAIL, bad, reader, err, sizeof err), -EINVAL);
+    assert_int_equal(
+        codec_plan_new(&plan, codec_table_input(HF_EV_EMAIL), bad, reader, err, sizeof err),
+        -EINVAL);
     assert_non_null(strstr(err, "field event_id: writer type long does not resolve"));
     avro_schema_decref(bad);
 
     hf_buf_free(&strings);
     hf_buf_free(&scratch);
-    free(tags);
     avro_schema_decref(writer);
     avro_schema_decref(reader);
 }
