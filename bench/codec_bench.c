@@ -81,6 +81,82 @@ static hf_event_t form(sample_text_t *t, unsigned i)
     return f;
 }
 
+/* Seconds to encode @count events of the ring, one at a time. */
+static double time_encodes(codec_t *c, const hf_event_t *events, long count)
+{
+    hf_buf_t out = HF_BUF_INIT;
+    double t0 = now_s();
+    for (long n = 0; n < count; n++) {
+        hf_buf_reset(&out);
+        if (codec_encode_input(c, &events[n % RING], &out)) {
+            fprintf(stderr, "encode failed\n");
+            exit(1);
+        }
+    }
+    double s = now_s() - t0;
+    hf_buf_free(&out);
+    return s;
+}
+
+/* Seconds to encode @count handoffs of a typical size (what stage 2 writes on every
+ * qualification). */
+static double time_handoff_encodes(codec_t *c, long count)
+{
+    static const hf_reason_t reasons[] = {{"pricing_page", 30, 3, "3 visits"},
+                                          {"demo_request", 50, 1, "form f-9"}};
+    static const hf_page_t pages[] = {{"https://www.example.com/pricing", "Pricing", 3}};
+    static const hf_touch_t recent[] = {{3000, "form", "Demo request", NULL},
+                                        {2000, "web_visit", "Pricing", "before known"}};
+    static const hf_interest_t interests[] = {{"reduce churn", 0.75f}};
+    static const char *const roles[] = {"decision_maker"};
+    hf_handoff_t h = {
+        .handoff_id = "ho_0123456789abcdef",
+        .entity_id = "c-1ef0550952cb",
+        .rule = "high_intent",
+        .fit_grade = "A",
+        .stage_before = "engaged",
+        .score = 100,
+        .reasons = reasons,
+        .reason_count = 2,
+        .journey = {.top_pages = pages, .top_page_count = 1, .recent = recent, .recent_count = 2},
+        .interests = interests,
+        .interest_count = 1,
+        .roles_covered = roles,
+        .roles_covered_count = 1,
+        .routing_team = "emea-smb"};
+    hf_buf_t out = HF_BUF_INIT;
+    double t0 = now_s();
+    for (long n = 0; n < count; n++) {
+        hf_buf_reset(&out);
+        h.qualified_at_ms = n;
+        if (codec_encode_handoff(c, &h, &out)) {
+            fprintf(stderr, "encode failed\n");
+            exit(1);
+        }
+    }
+    double s = now_s() - t0;
+    hf_buf_free(&out);
+    return s;
+}
+
+/* Seconds to decode @count records of the ring; adds what they hold to *@check so
+ * that the work cannot be skipped. */
+static double time_decodes(codec_t *c, const hf_buf_t *recs, long count, uint64_t *check)
+{
+    hf_event_t ev;
+    char err[256];
+    double t0 = now_s();
+    for (long n = 0; n < count; n++) {
+        const hf_buf_t *rec = &recs[n % RING];
+        if (codec_decode_input(c, rec->data, rec->len, &ev, err, sizeof err)) {
+            fprintf(stderr, "decode: %s\n", err);
+            exit(1);
+        }
+        *check += (uint64_t)ev.duration_ms + (ev.traits.email_hash ? ev.traits.email_hash[0] : 0);
+    }
+    return now_s() - t0;
+}
+
 int main(int argc, char **argv)
 {
     long decodes = argc > 1 ? atol(argv[1]) : 2000000;
@@ -105,64 +181,30 @@ int main(int argc, char **argv)
     size_t bytes = 0;
     for (unsigned i = 0; i < RING; i++) {
         hf_event_t ev = events[i] = web_visit(&text[i], i);
-        if (codec_encode_input(c, &ev, &visits[i])) {
+        hf_event_t fe = form(&text[i], i);
+        if (codec_encode_input(c, &ev, &visits[i]) || codec_encode_input(c, &fe, &forms[i])) {
             fprintf(stderr, "encode failed\n");
             return 1;
         }
         bytes += visits[i].len;
-        ev = form(&text[i], i);
-        if (codec_encode_input(c, &ev, &forms[i])) {
-            fprintf(stderr, "encode failed\n");
-            return 1;
-        }
     }
     /* Encoders: re-encode the ring until as many records as decodes below. */
-    hf_buf_t out = HF_BUF_INIT;
-    double t0 = now_s();
-    long encodes = decodes / 2;
-    for (long n = 0; n < encodes; n++) {
-        hf_buf_reset(&out);
-        if (codec_encode_input(c, &events[n % RING], &out)) {
-            fprintf(stderr, "encode failed\n");
-            return 1;
-        }
-    }
-    double encode_s = now_s() - t0;
-
-    hf_event_t ev;
+    long encodes = decodes / 2, form_decodes = decodes / 4;
     uint64_t check = 0;
-    t0 = now_s();
-    for (long n = 0; n < decodes; n++) {
-        const hf_buf_t *rec = &visits[n % RING];
-        if (codec_decode_input(c, rec->data, rec->len, &ev, err, sizeof err)) {
-            fprintf(stderr, "decode: %s\n", err);
-            return 1;
-        }
-        check += (uint64_t)ev.duration_ms; /* use the result */
-    }
-    double decode_s = now_s() - t0;
-
-    long form_decodes = decodes / 4;
-    t0 = now_s();
-    for (long n = 0; n < form_decodes; n++) {
-        const hf_buf_t *rec = &forms[n % RING];
-        if (codec_decode_input(c, rec->data, rec->len, &ev, err, sizeof err)) {
-            fprintf(stderr, "decode: %s\n", err);
-            return 1;
-        }
-        check += ev.traits.email_hash[0];
-    }
-    double form_s = now_s() - t0;
+    double encode_s = time_encodes(c, events, encodes);
+    double decode_s = time_decodes(c, visits, decodes, &check);
+    double form_s = time_decodes(c, forms, form_decodes, &check);
+    double handoff_s = time_handoff_encodes(c, encodes / 4);
 
     printf("codec: WebVisit decode      %10.0f records/s  (%ld records, %.0f bytes avg)\n",
            (double)decodes / decode_s, decodes, (double)bytes / RING);
     printf("codec: FormSubmission decode %9.0f records/s  (with e-mail HMAC)\n",
            (double)form_decodes / form_s);
     printf("codec: WebVisit encode      %10.0f records/s\n", (double)encodes / encode_s);
+    printf("codec: ConversationReady encode %6.0f records/s\n", (double)(encodes / 4) / handoff_s);
     printf("codec: goal >= 500000 WebVisit decodes/s: %s  (check %" PRIu64 ")\n",
            (double)decodes / decode_s >= 500000 ? "met" : "NOT met", check);
 
-    hf_buf_free(&out);
     for (unsigned i = 0; i < RING; i++) {
         hf_buf_free(&visits[i]);
         hf_buf_free(&forms[i]);

@@ -12,6 +12,27 @@
 #include "codec_read.h"
 #include "codec_walk.h"
 
+/* The C values ops read and write, at the offsets the tables give (memcpy: the
+ * struct's alignment is not the op's business). */
+#define LOAD_STORE(name, type)                                                                     \
+    static inline type load_##name(const uint8_t *p)                                               \
+    {                                                                                              \
+        type v;                                                                                    \
+        memcpy(&v, p, sizeof v);                                                                   \
+        return v;                                                                                  \
+    }                                                                                              \
+    static inline void store_##name(uint8_t *p, type v)                                            \
+    {                                                                                              \
+        memcpy(p, &v, sizeof v);                                                                   \
+    }
+LOAD_STORE(i32, int32_t)
+LOAD_STORE(i64, int64_t)
+LOAD_STORE(bool, bool)
+LOAD_STORE(f32, float)
+LOAD_STORE(f64, double)
+LOAD_STORE(size, size_t)
+LOAD_STORE(ptr, const void *)
+
 /* --- reading --------------------------------------------------------------------- */
 
 typedef struct run {
@@ -146,8 +167,8 @@ static int read_email(run_t *run, const plan_op_t *op, uint8_t *base)
         return fail_at(run, op, r, "e-mail hash failed");
     if (!hash || (at + 1 < len && !domain))
         return fail_at(run, op, CODEC_E_INVALID, "internal: string arena too small");
-    memcpy(base + op->dst, &domain, sizeof domain);
-    memcpy(base + op->dst2, &hash, sizeof hash);
+    store_ptr(base + op->dst, domain);
+    store_ptr(base + op->dst2, hash);
     return 0;
 }
 
@@ -193,9 +214,8 @@ static int run_strs(run_t *run, const plan_op_t *op, uint8_t *base)
                 return r;
         }
     }
-    const char *const *items = count ? store->items : NULL;
-    memcpy(base + op->dst, &items, sizeof items);
-    memcpy(base + op->dst2, &count, sizeof count);
+    store_ptr(base + op->dst, count ? store->items : NULL);
+    store_size(base + op->dst2, count);
     return 0;
 }
 
@@ -223,9 +243,8 @@ static int run_array(run_t *run, size_t at, uint8_t *base)
                 return r;
         }
     }
-    const void *items = count ? store->items : NULL;
-    memcpy(base + op->dst, &items, sizeof items);
-    memcpy(base + op->dst2, &count, sizeof count);
+    store_ptr(base + op->dst, count ? store->items : NULL);
+    store_size(base + op->dst2, count);
     return 0;
 }
 
@@ -238,13 +257,13 @@ static int run_enum(run_t *run, const plan_op_t *op, uint8_t *base)
         return fail_at(run, op, CODEC_E_INVALID,
                        "field %s: enum index %" PRId64 " out of range (%" PRIu32 " symbols)",
                        op->name, index, op->enum_count);
-    int value = op->enum_map[index];
+    int32_t value = op->enum_map[index];
     if (value < 0)
         return fail_at(run, op, CODEC_E_INVALID,
                        "field %s: enum symbol %" PRId64
                        " of the writer is unknown to the current schema",
                        op->name, index);
-    memcpy(base + op->dst, &value, sizeof value);
+    store_i32(base + op->dst, value);
     return 0;
 }
 
@@ -260,68 +279,44 @@ static int run_skip(run_t *run, const plan_op_t *op)
     return 0;
 }
 
-/* Reads the value of @op (not null) into @base.  A plain switch over the ops. */
+/* Reads the value of @op (not null) into @base.  A plain switch over the ops; the
+ * numbers are stored before the reader's error is looked at (a failed run leaves a
+ * struct its caller zeroes). */
 static inline int run_value(run_t *run, size_t at, uint8_t *base)
 {
     const plan_op_t *op = &run->plan->ops[at];
     binenc_reader_t *r = run->r;
-    const bool yes = true;
+    uint8_t *dst = base + op->dst;
+    size_t len = 0;
     switch ((enum plan_code)op->code) {
     case OP_STR:
-        return read_string(run, op, "", base + op->dst);
+        return read_string(run, op, "", dst);
     case OP_EMAIL:
         return read_email(run, op, base);
-    case OP_INT: {
-        int32_t v = binenc_get_int(r);
-        if (r->err)
-            return read_fail(run, op);
-        if (op->widen) {
-            int64_t wide = v;
-            memcpy(base + op->dst, &wide, sizeof wide);
-        } else {
-            memcpy(base + op->dst, &v, sizeof v);
-        }
+    case OP_INT:
+        if (op->widen)
+            store_i64(dst, binenc_get_int(r));
+        else
+            store_i32(dst, binenc_get_int(r));
         break;
-    }
-    case OP_LONG: {
-        int64_t v = binenc_get_long(r);
-        if (r->err)
-            return read_fail(run, op);
-        if (op->nonneg && v < 0)
+    case OP_LONG:
+        store_i64(dst, binenc_get_long(r));
+        if (op->nonneg && !r->err && load_i64(dst) < 0)
             return field_fail(run, op, CODEC_E_INVALID);
-        memcpy(base + op->dst, &v, sizeof v);
         break;
-    }
-    case OP_BOOL: {
-        bool v = binenc_get_bool(r);
-        if (r->err)
-            return read_fail(run, op);
-        memcpy(base + op->dst, &v, sizeof v);
-        return 0;
-    }
-    case OP_FLOAT: {
-        float v = binenc_get_float(r);
-        if (r->err)
-            return read_fail(run, op);
-        memcpy(base + op->dst, &v, sizeof v);
-        return 0;
-    }
-    case OP_DOUBLE: {
-        double v = binenc_get_double(r);
-        if (r->err)
-            return read_fail(run, op);
-        memcpy(base + op->dst, &v, sizeof v);
-        return 0;
-    }
-    case OP_BYTES: {
-        size_t len;
-        const void *p = binenc_get_bytes(r, &len);
-        if (!p)
-            return read_fail(run, op);
-        memcpy(base + op->dst, &p, sizeof p);
-        memcpy(base + op->dst2, &len, sizeof len);
-        return 0;
-    }
+    case OP_BOOL:
+        store_bool(dst, binenc_get_bool(r));
+        break;
+    case OP_FLOAT:
+        store_f32(dst, binenc_get_float(r));
+        break;
+    case OP_DOUBLE:
+        store_f64(dst, binenc_get_double(r));
+        break;
+    case OP_BYTES:
+        store_ptr(dst, binenc_get_bytes(r, &len));
+        store_size(base + op->dst2, len);
+        break;
     case OP_ENUM:
         return run_enum(run, op, base);
     case OP_STRS:
@@ -333,8 +328,10 @@ static inline int run_value(run_t *run, size_t at, uint8_t *base)
     case OP_SKIP:
         return run_skip(run, op);
     }
-    if (op->has_dst2) /* OP_INT, OP_LONG and OP_RECORD: present */
-        memcpy(base + op->dst2, &yes, sizeof yes);
+    if (r->err)
+        return read_fail(run, op);
+    if (op->has_dst2 && op->code != OP_BYTES) /* OP_INT, OP_LONG, OP_RECORD: present */
+        store_bool(base + op->dst2, true);
     return 0;
 }
 
@@ -402,19 +399,12 @@ static bool op_present(const plan_op_t *op, const uint8_t *base)
     switch ((enum plan_code)op->code) {
     case OP_STR:
     case OP_EMAIL:
-    case OP_BYTES: {
-        const void *p;
-        memcpy(&p, base + op->src, sizeof p);
-        return p != NULL;
-    }
+    case OP_BYTES:
+        return load_ptr(base + op->src) != NULL;
     case OP_INT:
     case OP_LONG:
-    case OP_RECORD: {
-        bool present = true;
-        if (op->has_dst2)
-            memcpy(&present, base + op->dst2, sizeof present);
-        return present;
-    }
+    case OP_RECORD:
+        return !op->has_dst2 || load_bool(base + op->dst2);
     default:
         return true;
     }
@@ -426,10 +416,8 @@ static int encode_range(enc_t *e, size_t begin, size_t end, const uint8_t *base)
 static int encode_items(enc_t *e, size_t at, const uint8_t *base)
 {
     const plan_op_t *op = &e->plan->ops[at];
-    const uint8_t *items;
-    size_t n;
-    memcpy(&items, base + op->src, sizeof items);
-    memcpy(&n, base + op->dst2, sizeof n);
+    const uint8_t *items = load_ptr(base + op->src);
+    size_t n = load_size(base + op->dst2);
     if (n && !items)
         return -EINVAL;
     if (n)
@@ -453,55 +441,34 @@ static int encode_value(enc_t *e, size_t at, const uint8_t *base)
     const uint8_t *src = base + op->src;
     switch ((enum plan_code)op->code) {
     case OP_STR:
-    case OP_EMAIL: {
-        const char *s;
-        memcpy(&s, src, sizeof s);
-        return put_text(e, s);
-    }
-    case OP_INT: {
-        int32_t v;
-        memcpy(&v, src, sizeof v);
-        binenc_put_long(e->w, v);
+    case OP_EMAIL:
+        return put_text(e, load_ptr(src));
+    case OP_INT:
+        binenc_put_long(e->w, load_i32(src));
         return 0;
-    }
-    case OP_LONG: {
-        int64_t v;
-        memcpy(&v, src, sizeof v);
-        binenc_put_long(e->w, v);
+    case OP_LONG:
+        binenc_put_long(e->w, load_i64(src));
         return 0;
-    }
-    case OP_BOOL: {
-        bool v;
-        memcpy(&v, src, sizeof v);
-        binenc_put_bool(e->w, v);
+    case OP_BOOL:
+        binenc_put_bool(e->w, load_bool(src));
         return 0;
-    }
-    case OP_FLOAT: {
-        float v;
-        memcpy(&v, src, sizeof v);
-        binenc_put_float(e->w, v);
+    case OP_FLOAT:
+        binenc_put_float(e->w, load_f32(src));
         return 0;
-    }
-    case OP_DOUBLE: {
-        double v;
-        memcpy(&v, src, sizeof v);
-        binenc_put_double(e->w, v);
+    case OP_DOUBLE:
+        binenc_put_double(e->w, load_f64(src));
         return 0;
-    }
     case OP_BYTES: {
         /* required bytes without a pointer are empty: a length says otherwise */
-        const void *p;
-        size_t len;
-        memcpy(&p, src, sizeof p);
-        memcpy(&len, base + op->dst2, sizeof len);
+        const void *p = load_ptr(src);
+        size_t len = load_size(base + op->dst2);
         if (!p && len)
             return -EINVAL;
         binenc_put_bytes(e->w, p ? p : "", len);
         return 0;
     }
     case OP_ENUM: {
-        int v;
-        memcpy(&v, src, sizeof v);
+        int32_t v = load_i32(src);
         if (v < 0 || (uint32_t)v >= op->enum_count)
             return -EINVAL;
         binenc_put_long(e->w, v);

@@ -6,7 +6,8 @@
 
 #include "processors/rules/rules.h"
 
-/* The decoder stores enums through memcpy of an int. */
+/* Plans store and load enums as a 32-bit int. */
+_Static_assert(sizeof(int) == sizeof(int32_t), "int size");
 _Static_assert(sizeof(hf_form_type_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(hf_identity_kind_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(hf_webinar_action_t) == sizeof(int), "enum size");

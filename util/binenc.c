@@ -101,6 +101,15 @@ void binenc_put_array_end(binenc_writer_t *w)
     binenc_put_long(w, 0);
 }
 
+void binenc_put_array(binenc_writer_t *w, const void *items, size_t count, size_t item_size,
+                      void (*put_one)(binenc_writer_t *w, const void *item))
+{
+    binenc_put_array_start(w, count);
+    for (size_t i = 0; i < count; i++)
+        put_one(w, (const char *)items + i * item_size);
+    binenc_put_array_end(w);
+}
+
 /* --- reading ----------------------------------------------------------------------- */
 
 void binenc_reader_init(binenc_reader_t *r, const void *buf, size_t len)

@@ -81,6 +81,10 @@ void binenc_put_opt_long(binenc_writer_t *w, bool has, int64_t v);
  * binenc_put_array_end() (one block, then the end marker). */
 void binenc_put_array_start(binenc_writer_t *w, size_t count);
 void binenc_put_array_end(binenc_writer_t *w);
+/* The same for @count items of @item_size bytes at @items, @put_one writing one: the
+ * writing side of binenc_get_array(). */
+void binenc_put_array(binenc_writer_t *w, const void *items, size_t count, size_t item_size,
+                      void (*put_one)(binenc_writer_t *w, const void *item));
 
 /* --- reading ----------------------------------------------------------------------- */
 

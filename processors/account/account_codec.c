@@ -10,8 +10,41 @@
 #include "account_priv.h"
 #include "util/binenc.h"
 
-static void member_encode(binenc_writer_t *w, const account_member_t *m)
+static void put_interest(binenc_writer_t *w, const void *item)
 {
+    const account_interest_t *it = item;
+    binenc_put_string(w, it->topic);
+    binenc_put_double(w, it->weight);
+}
+
+static void put_contribution(binenc_writer_t *w, const void *item)
+{
+    const account_contribution_t *c = item;
+    binenc_put_string(w, c->rule);
+    binenc_put_int(w, c->points);
+    binenc_put_int(w, c->count);
+    binenc_put_string(w, c->detail);
+}
+
+/* The touch, download and webinar elements are the journey's (ContactState's). */
+static void put_touch(binenc_writer_t *w, const void *item)
+{
+    journey_put_touch(w, item);
+}
+
+static void put_download(binenc_writer_t *w, const void *item)
+{
+    journey_put_download(w, item);
+}
+
+static void put_webinar(binenc_writer_t *w, const void *item)
+{
+    journey_put_webinar(w, item);
+}
+
+static void put_member(binenc_writer_t *w, const void *item)
+{
+    const account_member_t *m = item;
     binenc_put_string(w, m->contact_id);
     binenc_put_long(w, (int64_t)m->version);
     binenc_put_string(w, m->role);
@@ -26,38 +59,30 @@ static void member_encode(binenc_writer_t *w, const account_member_t *m)
     binenc_put_opt_long(w, m->has_employees, m->employees);
     binenc_put_opt_string(w, m->country);
     binenc_put_opt_string(w, m->region);
-
-    binenc_put_array_start(w, m->interest_count);
-    for (size_t i = 0; i < m->interest_count; i++) {
-        binenc_put_string(w, m->interests[i].topic);
-        binenc_put_double(w, m->interests[i].weight);
-    }
-    binenc_put_array_end(w);
-    binenc_put_array_start(w, m->contribution_count);
-    for (size_t i = 0; i < m->contribution_count; i++) {
-        const account_contribution_t *c = &m->contributions[i];
-        binenc_put_string(w, c->rule);
-        binenc_put_int(w, c->points);
-        binenc_put_int(w, c->count);
-        binenc_put_string(w, c->detail);
-    }
-    binenc_put_array_end(w);
-    binenc_put_array_start(w, m->touch_count);
-    for (size_t i = 0; i < m->touch_count; i++)
-        journey_put_touch(w, &m->touches[i]);
-    binenc_put_array_end(w);
-    binenc_put_array_start(w, m->download_count);
-    for (size_t i = 0; i < m->download_count; i++)
-        journey_put_download(w, &m->downloads[i]);
-    binenc_put_array_end(w);
-    binenc_put_array_start(w, m->webinar_count);
-    for (size_t i = 0; i < m->webinar_count; i++)
-        journey_put_webinar(w, &m->webinars[i]);
-    binenc_put_array_end(w);
+    binenc_put_array(w, m->interests, m->interest_count, sizeof *m->interests, put_interest);
+    binenc_put_array(w, m->contributions, m->contribution_count, sizeof *m->contributions,
+                     put_contribution);
+    binenc_put_array(w, m->touches, m->touch_count, sizeof *m->touches, put_touch);
+    binenc_put_array(w, m->downloads, m->download_count, sizeof *m->downloads, put_download);
+    binenc_put_array(w, m->webinars, m->webinar_count, sizeof *m->webinars, put_webinar);
     binenc_put_int(w, m->sessions);
     binenc_put_int(w, m->page_views);
     binenc_put_int(w, m->email_opens);
     binenc_put_int(w, m->email_clicks);
+}
+
+static void put_departed(binenc_writer_t *w, const void *item)
+{
+    const account_departed_t *d = item;
+    binenc_put_string(w, d->contact_id);
+    binenc_put_long(w, (int64_t)d->version);
+}
+
+static void put_roster_entry(binenc_writer_t *w, const void *item)
+{
+    const account_roster_entry_t *e = item;
+    binenc_put_string(w, e->contact_id);
+    binenc_put_string(w, e->role);
 }
 
 int account_state_encode(const account_state_t *s, hf_buf_t *out)
@@ -70,23 +95,10 @@ int account_state_encode(const account_state_t *s, hf_buf_t *out)
     binenc_put_bool(&w, s->handed_off);
     binenc_put_long(&w, s->updates);
     binenc_put_opt_long(&w, s->has_known_since, s->known_since_ms);
-    binenc_put_array_start(&w, s->member_count);
-    for (size_t i = 0; i < s->member_count; i++)
-        member_encode(&w, &s->members[i]);
-    binenc_put_array_end(&w);
-    binenc_put_array_start(&w, s->departed_count);
-    for (size_t i = 0; i < s->departed_count; i++) {
-        binenc_put_string(&w, s->departed[i].contact_id);
-        binenc_put_long(&w, (int64_t)s->departed[i].version);
-    }
-    binenc_put_array_end(&w);
+    binenc_put_array(&w, s->members, s->member_count, sizeof *s->members, put_member);
+    binenc_put_array(&w, s->departed, s->departed_count, sizeof *s->departed, put_departed);
     binenc_put_long(&w, (int64_t)s->roster_version);
-    binenc_put_array_start(&w, s->roster_count);
-    for (size_t i = 0; i < s->roster_count; i++) {
-        binenc_put_string(&w, s->roster[i].contact_id);
-        binenc_put_string(&w, s->roster[i].role);
-    }
-    binenc_put_array_end(&w);
+    binenc_put_array(&w, s->roster, s->roster_count, sizeof *s->roster, put_roster_entry);
     /* version 2 */
     dedupe_encode(&w, &s->dedupe);
     sla_encode(&w, &s->sla);

@@ -9,6 +9,20 @@
 /* The first layout, still read: everything up to `recent`. */
 #define CONTACT_STATE_SCHEMA_V1 1
 
+static void put_roster_member(binenc_writer_t *w, const void *item)
+{
+    const contact_roster_member_t *m = item;
+    binenc_put_string(w, m->contact_id);
+    binenc_put_string(w, m->role);
+    binenc_put_int(w, m->score);
+    binenc_put_long(w, m->last_active_ms);
+}
+
+static void put_role(binenc_writer_t *w, const void *item)
+{
+    binenc_put_string(w, *(char *const *)item);
+}
+
 static void roster_encode(binenc_writer_t *w, const contact_roster_t *ro)
 {
     binenc_put_long(w, ro->account_id ? 1 : 0);
@@ -16,19 +30,9 @@ static void roster_encode(binenc_writer_t *w, const contact_roster_t *ro)
         return;
     binenc_put_string(w, ro->account_id);
     binenc_put_long(w, (int64_t)ro->version);
-    binenc_put_array_start(w, ro->member_count);
-    for (size_t i = 0; i < ro->member_count; i++) {
-        const contact_roster_member_t *m = &ro->members[i];
-        binenc_put_string(w, m->contact_id);
-        binenc_put_string(w, m->role);
-        binenc_put_int(w, m->score);
-        binenc_put_long(w, m->last_active_ms);
-    }
-    binenc_put_array_end(w);
-    binenc_put_array_start(w, ro->roles_covered_count);
-    for (size_t i = 0; i < ro->roles_covered_count; i++)
-        binenc_put_string(w, ro->roles_covered[i]);
-    binenc_put_array_end(w);
+    binenc_put_array(w, ro->members, ro->member_count, sizeof *ro->members, put_roster_member);
+    binenc_put_array(w, ro->roles_covered, ro->roles_covered_count, sizeof *ro->roles_covered,
+                     put_role);
 }
 
 static void read_roster_member(binenc_reader_t *r, void *item)

@@ -1,12 +1,12 @@
-/* Fuzz target of the Avro codec: any bytes go to codec_decode_input() and
- * codec_record_to_json(), with and without limits, and the codec's contract is
- * checked on every answer.
+/* Fuzz target of the Avro codec: any bytes go to codec_decode_input(),
+ * codec_decode_internal() and codec_record_to_json(), with and without limits, and
+ * the codec's contract is checked on every answer.
  *
  * Built normally (as meson does) it has a replay main() that runs every file of the
  * directories or files named on the command line, so the corpus is also an ordinary
  * test (suite 'fuzz').  `codec_fuzz --write-seeds DIR` writes the seed corpus
- * (tests/fuzz/corpus/codec/): a valid record of every kind, outputs, an old
- * WebVisit, and broken ones.  For a libFuzzer run (from the source root, with a
+ * (tests/fuzz/corpus/codec/): a valid record of every kind, outputs, records between
+ * stages, an old WebVisit, and broken ones.  For a libFuzzer run (from the source root, with a
  * configured build directory BUILD for the generated schema table):
  *
  *     clang -g -O1 -DHF_FUZZING -fsanitize=fuzzer,address,undefined -I. \
@@ -148,6 +148,46 @@ static void check_json(const hf_buf_t *json)
             abort(); /* one line, ASCII */
 }
 
+/* Appends @in again with the encoder of its kind. */
+static int encode_internal(codec_t *c, const hf_internal_t *in, hf_buf_t *out)
+{
+    switch (in->kind) {
+    case CODEC_INTERNAL_MEMBER_UPDATE:
+        return codec_encode_member_update(c, &in->member, out);
+    case CODEC_INTERNAL_ROSTER:
+        return codec_encode_roster(c, in->roster_contact_id, &in->roster, out);
+    case CODEC_INTERNAL_MERGE_REQUEST:
+        return codec_encode_merge_request(c, &in->merge_request, out);
+    case CODEC_INTERNAL_MERGE_STATE:
+        return codec_encode_merge_state(c, &in->merge_state, out);
+    }
+    return -EINVAL;
+}
+
+/* What a decoded record between stages promises: the kind its fingerprint names, and
+ * bytes that encode again to exactly the record read (one block per array, as
+ * every writer writes, is what the seeds hold; other blockings re-encode shorter). */
+static void check_internal(codec_t *c, const uint8_t *data, size_t size)
+{
+    hf_internal_t in;
+    char err[512];
+    err[0] = 0;
+    int kind = codec_internal_kind(c, data, size);
+    int r = codec_decode_internal(c, data, size, &in, err, sizeof err);
+    if ((r < 0 && r != -ENOMEM) || r > CODEC_E_LIMIT || (r && !err[0]))
+        abort();
+    if (r) {
+        if (in.kind != 0 || in.member.contact_id || in.merge_state.state)
+            abort(); /* a failed decode leaves a zeroed record */
+        return;
+    }
+    if (kind < 0 || (int)in.kind != kind)
+        abort();
+    hf_buf_reset(&fuzz_record);
+    if (encode_internal(c, &in, &fuzz_record) || fuzz_record.len > size)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     for (int limited = 0; limited < 2; limited++) {
@@ -180,6 +220,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else if (ev.event_id || ev.kind != 0) {
             abort(); /* a failed decode leaves a zeroed event */
         }
+
+        check_internal(c, data, size);
 
         hf_buf_reset(&fuzz_json);
         r = codec_record_to_json(c, data, size, &fuzz_json, err, sizeof err);
@@ -273,6 +315,115 @@ static hf_event_t seed_event(hf_event_kind_t kind)
     return ev;
 }
 
+/* A record between stages of every kind, and a MemberUpdate cut short. */
+static int write_internal_seeds(codec_t *c, const char *dir)
+{
+    static const hf_interest_t interests[] = {{"reduce churn", 0.5f}};
+    static const hf_reason_t reasons[] = {{"pricing_page", 30, 3, NULL}};
+    static const hf_touch_t touches[] = {{2, "download", NULL, "before known"}};
+    static const hf_download_t downloads[] = {{"a-1", "Churn guide", NULL, 2}};
+    static const hf_webinar_t webinars[] = {{"w-1", NULL, "attended", 40, 1}};
+    static const hf_member_t members[] = {{"c-2", "champion", 55, 10}, {"c-3", NULL, 31, 9}};
+    static const char *const roles[] = {"champion"};
+    static const uint8_t blob[] = {0x02, 0x06, 'c', '-', '1'};
+    hf_member_update_t u = {.contact_id = "c-1",
+                            .account_id = "acct-1",
+                            .version = 3,
+                            .score = 12.5,
+                            .role = "champion",
+                            .has_employees = true,
+                            .employees = 50,
+                            .interests = interests,
+                            .interest_count = 1,
+                            .contributions = reasons,
+                            .contribution_count = 1,
+                            .touches = touches,
+                            .touch_count = 1,
+                            .downloads = downloads,
+                            .download_count = 1,
+                            .webinars = webinars,
+                            .webinar_count = 1};
+    hf_roster_t ro = {"acct-1", 4, members, 2, roles, 1};
+    hf_merge_request_t mr = {"ev-9", 5, "c-1", "c-2", true, false};
+    hf_merge_state_t ms = {NULL, 6, "c-1", "c-2", blob, sizeof blob};
+    hf_buf_t rec = HF_BUF_INIT;
+    int r = codec_encode_member_update(c, &u, &rec);
+    if (!r)
+        r = write_seed(dir, "member_update.bin", rec.data, rec.len);
+    if (!r)
+        r = write_seed(dir, "member_update_cut.bin", rec.data, rec.len / 2 + 5);
+    hf_buf_reset(&rec);
+    if (!r && !(r = codec_encode_roster(c, "c-3", &ro, &rec)))
+        r = write_seed(dir, "roster.bin", rec.data, rec.len);
+    hf_buf_reset(&rec);
+    if (!r && !(r = codec_encode_merge_request(c, &mr, &rec)))
+        r = write_seed(dir, "merge_request.bin", rec.data, rec.len);
+    hf_buf_reset(&rec);
+    if (!r && !(r = codec_encode_merge_state(c, &ms, &rec)))
+        r = write_seed(dir, "merge_state.bin", rec.data, rec.len);
+    hf_buf_free(&rec);
+    return r;
+}
+
+/* WebVisit v0: the same body without the trailing country, under v0's fingerprint. */
+static int write_web_visit_v0(codec_t *c, hf_event_t *ev, const char *dir)
+{
+    hf_buf_t rec = HF_BUF_INIT;
+    ev->country = NULL;
+    int r = codec_encode_input(c, ev, &rec);
+    avro_schema_t v0 = NULL;
+    for (size_t i = 0; !r && i < codec_schema_src_count; i++)
+        if (codec_schema_srcs[i].role == CODEC_ROLE_HISTORY)
+            r = avro_schema_from_json_length(codec_schema_srcs[i].json,
+                                             strlen(codec_schema_srcs[i].json), &v0);
+    hf_buf_t pcf = HF_BUF_INIT;
+    if (!r && v0 && !(r = codec_pcf_append(&pcf, v0))) {
+        uint64_t fp = codec_crc64_avro(pcf.data, pcf.len);
+        for (int i = 0; i < 8; i++)
+            rec.data[2 + i] = (uint8_t)(fp >> (8 * i));
+        r = write_seed(dir, "web_visit_v0.bin", rec.data, rec.len - 1);
+    }
+    hf_buf_free(&pcf);
+    hf_buf_free(&rec);
+    if (v0)
+        avro_schema_decref(v0);
+    return r;
+}
+
+/* An output of every kind but SlaBreach. */
+static int write_output_seeds(codec_t *c, const char *dir)
+{
+    hf_buf_t rec = HF_BUF_INIT;
+    int r = 0;
+    static const hf_reason_t reasons[] = {{"demo", 50, 1, "form"}};
+    static const hf_touch_t recent[] = {{1, "form", "Demo", NULL}};
+    static const char *const roles[] = {"champion"};
+    hf_handoff_t h = {.handoff_id = "h-1",
+                      .entity_id = "c-1",
+                      .rule = "hand_raiser",
+                      .fit_grade = "A",
+                      .stage_before = "engaged",
+                      .reasons = reasons,
+                      .reason_count = 1,
+                      .journey = {.recent = recent, .recent_count = 1},
+                      .roles_covered = roles,
+                      .roles_covered_count = 1};
+    hf_buf_reset(&rec);
+    if (!r && !(r = codec_encode_handoff(c, &h, &rec)))
+        r = write_seed(dir, "handoff.bin", rec.data, rec.len);
+    hf_lifecycle_t lc = {HF_ENTITY_CONTACT, "c-1", "known", "engaged", 1, "score"};
+    hf_buf_reset(&rec);
+    if (!r && !(r = codec_encode_lifecycle(c, &lc, &rec)))
+        r = write_seed(dir, "lifecycle.bin", rec.data, rec.len);
+    static const uint8_t raw[] = {0xc3, 0x01, 0x00};
+    hf_dead_letter_t dl = {"mkt.web.visits", 0, 7, NULL, 0, raw, sizeof raw, "framing", 1};
+    hf_buf_reset(&rec);
+    if (!r && !(r = codec_encode_dead_letter(c, &dl, &rec)))
+        r = write_seed(dir, "dead_letter.bin", rec.data, rec.len);
+    hf_buf_free(&rec);
+    return r;
+}
+
 static int write_seeds(const char *dir)
 {
     codec_t *c = fuzz_codec(0);
@@ -302,54 +453,12 @@ static int write_seeds(const char *dir)
             if (!r)
                 r = write_seed(dir, "email_bad_enum.bin", extra, rec.len);
         }
-        if (!r && k == HF_EV_WEB_VISIT) {
-            /* WebVisit v0: the same body without the trailing country. */
-            ev.country = NULL;
-            hf_buf_reset(&rec);
-            r = codec_encode_input(c, &ev, &rec);
-            avro_schema_t v0 = NULL;
-            for (size_t i = 0; !r && i < codec_schema_src_count; i++)
-                if (codec_schema_srcs[i].role == CODEC_ROLE_HISTORY)
-                    r = avro_schema_from_json_length(codec_schema_srcs[i].json,
-                                                     strlen(codec_schema_srcs[i].json), &v0);
-            hf_buf_t pcf = HF_BUF_INIT;
-            if (!r && v0 && !(r = codec_pcf_append(&pcf, v0))) {
-                uint64_t fp = codec_crc64_avro(pcf.data, pcf.len);
-                for (int i = 0; i < 8; i++)
-                    rec.data[2 + i] = (uint8_t)(fp >> (8 * i));
-                r = write_seed(dir, "web_visit_v0.bin", rec.data, rec.len - 1);
-            }
-            hf_buf_free(&pcf);
-            if (v0)
-                avro_schema_decref(v0);
-        }
+        if (!r && k == HF_EV_WEB_VISIT)
+            r = write_web_visit_v0(c, &ev, dir);
     }
 
-    static const hf_reason_t reasons[] = {{"demo", 50, 1, "form"}};
-    static const hf_touch_t recent[] = {{1, "form", "Demo", NULL}};
-    static const char *const roles[] = {"champion"};
-    hf_handoff_t h = {.handoff_id = "h-1",
-                      .entity_id = "c-1",
-                      .rule = "hand_raiser",
-                      .fit_grade = "A",
-                      .stage_before = "engaged",
-                      .reasons = reasons,
-                      .reason_count = 1,
-                      .journey = {.recent = recent, .recent_count = 1},
-                      .roles_covered = roles,
-                      .roles_covered_count = 1};
-    hf_buf_reset(&rec);
-    if (!r && !(r = codec_encode_handoff(c, &h, &rec)))
-        r = write_seed(dir, "handoff.bin", rec.data, rec.len);
-    hf_lifecycle_t lc = {HF_ENTITY_CONTACT, "c-1", "known", "engaged", 1, "score"};
-    hf_buf_reset(&rec);
-    if (!r && !(r = codec_encode_lifecycle(c, &lc, &rec)))
-        r = write_seed(dir, "lifecycle.bin", rec.data, rec.len);
-    static const uint8_t raw[] = {0xc3, 0x01, 0x00};
-    hf_dead_letter_t dl = {"mkt.web.visits", 0, 7, NULL, 0, raw, sizeof raw, "framing", 1};
-    hf_buf_reset(&rec);
-    if (!r && !(r = codec_encode_dead_letter(c, &dl, &rec)))
-        r = write_seed(dir, "dead_letter.bin", rec.data, rec.len);
+    r = r ? r : write_output_seeds(c, dir);
+    r = r ? r : write_internal_seeds(c, dir);
 
     /* A state record, framed: codec_record_to_json() reads those too. */
     uint64_t anon_fp = codec_schema_fingerprint("AnonState");

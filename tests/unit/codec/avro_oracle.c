@@ -124,34 +124,92 @@ static int append_item(avro_value_t *array, avro_value_t *item)
     return avro_value_append(array, item, NULL) ? -ENOMEM : 0;
 }
 
+static bool slot_present(const codec_slot_t *slot, const uint8_t *base)
+{
+    const char *str;
+    bool present = true;
+    switch (slot->type) {
+    case CODEC_SLOT_STR:
+    case CODEC_SLOT_EMAIL:
+        memcpy(&str, base + slot->offset, sizeof str);
+        return str != NULL;
+    case CODEC_SLOT_OPT_I32:
+        memcpy(&present, base + slot->aux, sizeof present);
+        return present;
+    case CODEC_SLOT_RECORD:
+        memcpy(&present, base + slot->offset + slot->aux, sizeof present);
+        return present;
+    default:
+        return true;
+    }
+}
+
+static int fill_slots(avro_value_t *rec, const codec_table_t *table, const void *src);
+
+/* The value of @slot (present) into @target. */
+static int fill_slot(avro_value_t *target, const codec_slot_t *slot, const uint8_t *base)
+{
+    const uint8_t *at = base + slot->offset;
+    int r = 0;
+    switch (slot->type) {
+    case CODEC_SLOT_STR:
+    case CODEC_SLOT_EMAIL: {
+        const char *str;
+        memcpy(&str, at, sizeof str);
+        return set_string(target, str);
+    }
+    case CODEC_SLOT_I32:
+    case CODEC_SLOT_OPT_I32: {
+        int32_t v;
+        memcpy(&v, at, sizeof v);
+        return avro_value_set_int(target, v) ? -EINVAL : 0;
+    }
+    case CODEC_SLOT_I64: {
+        int64_t v;
+        memcpy(&v, at, sizeof v);
+        return avro_value_set_long(target, v) ? -EINVAL : 0;
+    }
+    case CODEC_SLOT_ENUM: {
+        int v;
+        memcpy(&v, at, sizeof v);
+        if (v < 0 || v >= slot->aux)
+            return -EINVAL;
+        return avro_value_set_enum(target, v) ? -EINVAL : 0;
+    }
+    case CODEC_SLOT_STRS: {
+        const char *const *items;
+        size_t n;
+        memcpy(&items, at, sizeof items);
+        memcpy(&n, base + slot->aux, sizeof n);
+        if (n && !items)
+            return -EINVAL;
+        for (size_t k = 0; !r && k < n; k++) {
+            avro_value_t item;
+            r = append_item(target, &item);
+            if (!r)
+                r = set_string(&item, items[k]);
+        }
+        return r;
+    }
+    case CODEC_SLOT_RECORD:
+        /* A required Traits record without values is written with all nulls. */
+        return fill_slots(target, slot->sub, at);
+    default:
+        return -EINVAL; /* no input has other fields */
+    }
+}
+
 /* Input records, driven by the codec's tables: the slot type picks the C value; the
  * schema says whether it is a union with null. */
 static int fill_slots(avro_value_t *rec, const codec_table_t *table, const void *src)
 {
-    const uint8_t *base = src;
     for (size_t i = 0; i < table->count; i++) {
         const codec_slot_t *slot = &table->slots[i];
+        bool present = slot_present(slot, src);
         avro_value_t field, target;
         int r = get_field(rec, slot->name, &field);
         if (r)
             return r;
-        const char *str = NULL;
-        bool present = true;
-        switch (slot->type) {
-        case CODEC_SLOT_STR:
-        case CODEC_SLOT_EMAIL:
-            memcpy(&str, base + slot->offset, sizeof str);
-            present = str != NULL;
-            break;
-        case CODEC_SLOT_OPT_I32:
-            memcpy(&present, base + slot->aux, sizeof present);
-            break;
-        case CODEC_SLOT_RECORD:
-            memcpy(&present, base + slot->offset + slot->aux, sizeof present);
-            break;
-        default:
-            break;
-        }
         if (avro_value_get_type(&field) == AVRO_UNION) {
             r = set_nullable(&field, present, &target);
             if (r)
@@ -163,55 +221,7 @@ static int fill_slots(avro_value_t *rec, const codec_table_t *table, const void 
                 return -EINVAL; /* a required field without a value */
             target = field;
         }
-
-        switch (slot->type) {
-        case CODEC_SLOT_STR:
-        case CODEC_SLOT_EMAIL:
-            r = set_string(&target, str);
-            break;
-        case CODEC_SLOT_I32:
-        case CODEC_SLOT_OPT_I32: {
-            int32_t v;
-            memcpy(&v, base + slot->offset, sizeof v);
-            r = avro_value_set_int(&target, v) ? -EINVAL : 0;
-            break;
-        }
-        case CODEC_SLOT_I64: {
-            int64_t v;
-            memcpy(&v, base + slot->offset, sizeof v);
-            r = avro_value_set_long(&target, v) ? -EINVAL : 0;
-            break;
-        }
-        case CODEC_SLOT_ENUM: {
-            int v;
-            memcpy(&v, base + slot->offset, sizeof v);
-            if (v < 0 || v >= slot->aux)
-                return -EINVAL;
-            r = avro_value_set_enum(&target, v) ? -EINVAL : 0;
-            break;
-        }
-        case CODEC_SLOT_STRS: {
-            const char *const *items;
-            size_t n;
-            memcpy(&items, base + slot->offset, sizeof items);
-            memcpy(&n, base + slot->aux, sizeof n);
-            if (n && !items)
-                return -EINVAL;
-            for (size_t k = 0; !r && k < n; k++) {
-                avro_value_t item;
-                r = append_item(&target, &item);
-                if (!r)
-                    r = set_string(&item, items[k]);
-            }
-            break;
-        }
-        case CODEC_SLOT_RECORD:
-            /* A required Traits record without values is written with all nulls. */
-            r = fill_slots(&target, slot->sub, base + slot->offset);
-            break;
-        default:
-            return -EINVAL; /* no input has other fields */
-        }
+        r = fill_slot(&target, slot, src);
         if (r)
             return r;
     }

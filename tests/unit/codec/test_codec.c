@@ -687,6 +687,18 @@ static void test_outputs_to_json(void **state)
     assert_contains(&json, "\"first_touch_by\": 180000");
     json_decref(parse_json(&json));
 
+    hf_buf_free(&rec);
+    hf_buf_free(&json);
+    codec_free(c);
+}
+
+static void test_lifecycle_and_dead_letter_to_json(void **state)
+{
+    (void)state;
+    codec_t *c = new_codec();
+    hf_buf_t rec = HF_BUF_INIT, json = HF_BUF_INIT;
+    char err[256];
+
     hf_lifecycle_t lc = {HF_ENTITY_ACCOUNT,    "acct-1", "engaged",
                          "conversation_ready", 77,       "rule hand_raiser"};
     hf_buf_reset(&rec);
@@ -734,6 +746,19 @@ static void test_outputs_to_json(void **state)
     assert_int_equal(codec_record_to_json(c, rec.data, rec.len, &json, err, sizeof err), 0);
     assert_contains(&json, "\"key\": null");
 
+    hf_buf_free(&rec);
+    hf_buf_free(&json);
+    codec_free(c);
+}
+
+static void test_inputs_to_json(void **state)
+{
+    (void)state;
+    codec_t *c = new_codec();
+    hf_buf_t rec = HF_BUF_INIT, json = HF_BUF_INIT;
+    char err[256];
+    json_t *root;
+
     /* Inputs render too, all of them as JSON that parses. */
     encode_sample(c, HF_EV_SALES, true, &rec);
     hf_buf_reset(&json);
@@ -765,6 +790,18 @@ static void test_outputs_to_json(void **state)
     assert_string_equal(json_string_value(json_object_get(root, "asset_title")), text.asset_title);
     json_decref(root);
 
+    hf_buf_free(&rec);
+    hf_buf_free(&json);
+    codec_free(c);
+}
+
+static void test_outputs_need_required_fields(void **state)
+{
+    (void)state;
+    codec_t *c = new_codec();
+    hf_buf_t rec = HF_BUF_INIT;
+    hf_handoff_t h = sample_handoff();
+
     /* Required output fields must be there. */
     h.rule = NULL;
     assert_int_equal(codec_encode_handoff(c, &h, &rec), -EINVAL);
@@ -774,7 +811,6 @@ static void test_outputs_to_json(void **state)
     assert_int_equal(codec_encode_handoff(c, &h, &rec), -EINVAL);
 
     hf_buf_free(&rec);
-    hf_buf_free(&json);
     codec_free(c);
 }
 
@@ -948,9 +984,43 @@ static void test_old_web_visit_resolves(void **state)
     avro_schema_decref(v0);
 }
 
+/* An EmailEngagement body of test_plan_resolution_rules' writer schema. */
+static void resolution_body(wbuf_t *w)
+{
+    w_long(w, 1); /* extra: one entry */
+    w_str(w, "k");
+    static const uint8_t dbl[8] = {0};
+    memcpy(w->b + w->n, dbl, 8);
+    w->n += 8;
+    w_long(w, 2); /* float branch */
+    memcpy(w->b + w->n, dbl, 4);
+    w->n += 4;
+    w_long(w, 0);
+    w_str(w, "ev");
+    w_long(w, -7); /* occurred_at as int */
+    w_long(w, 0);  /* source: string branch */
+    w_str(w, "crm");
+    w_str(w, "c");
+    w_str(w, "m");
+    w_str(w, "camp");
+    w_long(w, 2); /* opened */
+    memcpy(w->b + w->n, "abc", 3);
+    w->n += 3;
+}
+
 /* Resolution rules beyond the history we ship: int widened to long, writer-only
  * fields of any type skipped, enum symbols matched by name, a nullable writer field
  * the reader requires. */
+/* The current schema of input record @name, as embedded. */
+static const codec_schema_src_t *input_src(const char *name)
+{
+    for (size_t i = 0; i < codec_schema_src_count; i++)
+        if (!strcmp(codec_schema_srcs[i].name, name) &&
+            codec_schema_srcs[i].role == CODEC_ROLE_INPUT)
+            return &codec_schema_srcs[i];
+    return NULL;
+}
+
 static void test_plan_resolution_rules(void **state)
 {
     (void)state;
@@ -971,11 +1041,7 @@ static void test_plan_resolution_rules(void **state)
         "{\"name\":\"fixed\",\"type\":{\"type\":\"fixed\",\"name\":\"F\",\"size\":3}}]}";
     avro_schema_t writer, reader;
     assert_int_equal(avro_schema_from_json_length(writer_json, sizeof writer_json - 1, &writer), 0);
-    const codec_schema_src_t *rsrc = NULL;
-    for (size_t i = 0; i < codec_schema_src_count; i++)
-        if (!strcmp(codec_schema_srcs[i].name, "EmailEngagement") &&
-            codec_schema_srcs[i].role == CODEC_ROLE_INPUT)
-            rsrc = &codec_schema_srcs[i];
+    const codec_schema_src_t *rsrc = input_src("EmailEngagement");
     assert_non_null(rsrc);
     assert_int_equal(avro_schema_from_json_length(rsrc->json, strlen(rsrc->json), &reader), 0);
     codec_plan_t *plan = NULL;
@@ -987,25 +1053,7 @@ static void test_plan_resolution_rules(void **state)
     hf_buf_t strings = HF_BUF_INIT, scratch = HF_BUF_INIT;
     codec_decode_env_t env = {.strings = &strings, .scratch = &scratch};
     wbuf_t w = {.n = 0};
-    w_long(&w, 1); /* extra: one entry */
-    w_str(&w, "k");
-    static const uint8_t dbl[8] = {0};
-    memcpy(w.b + w.n, dbl, 8);
-    w.n += 8;
-    w_long(&w, 2); /* float branch */
-    memcpy(w.b + w.n, dbl, 4);
-    w.n += 4;
-    w_long(&w, 0);
-    w_str(&w, "ev");
-    w_long(&w, -7); /* occurred_at as int */
-    w_long(&w, 0);  /* source: string branch */
-    w_str(&w, "crm");
-    w_str(&w, "c");
-    w_str(&w, "m");
-    w_str(&w, "camp");
-    w_long(&w, 2); /* opened */
-    memcpy(w.b + w.n, "abc", 3);
-    w.n += 3;
+    resolution_body(&w);
     size_t good_len = w.n;
 
     assert_int_equal(hf_buf_reserve(&strings, 2 * w.n + 64), 0);
@@ -1042,6 +1090,22 @@ static void test_plan_resolution_rules(void **state)
     assert_int_equal(codec_plan_run(plan, &cur, &env, &ev, err, sizeof err), CODEC_E_INVALID);
     assert_non_null(strstr(err, "field source is null"));
     codec_plan_free(plan);
+    hf_buf_free(&strings);
+    hf_buf_free(&scratch);
+    avro_schema_decref(writer);
+    avro_schema_decref(reader);
+}
+
+/* A writer that cannot resolve to the current schema has no plan. */
+static void test_plan_refuses_unresolvable(void **state)
+{
+    (void)state;
+    avro_schema_t reader;
+    const codec_schema_src_t *rsrc = input_src("EmailEngagement");
+    assert_non_null(rsrc);
+    assert_int_equal(avro_schema_from_json_length(rsrc->json, strlen(rsrc->json), &reader), 0);
+    codec_plan_t *plan = NULL;
+    char err[256] = "";
 
     /* A writer without a reader field that has no null default cannot resolve. */
     static const char bad_json[] = "{\"type\":\"record\",\"name\":\"EmailEngagement\","
@@ -1070,9 +1134,6 @@ static void test_plan_resolution_rules(void **state)
     assert_non_null(strstr(err, "field event_id: writer type long does not resolve"));
     avro_schema_decref(bad);
 
-    hf_buf_free(&strings);
-    hf_buf_free(&scratch);
-    avro_schema_decref(writer);
     avro_schema_decref(reader);
 }
 
@@ -1405,6 +1466,20 @@ static void test_email_hashing(void **state)
     expected_hash(OTHER_KEY, sizeof OTHER_KEY - 1, "jane.doe@example.com", want);
     assert_string_equal(ev.traits.email_hash, want);
 
+    hf_buf_free(&rec);
+    codec_free(other);
+    codec_free(c);
+}
+
+static void test_email_domain_and_messages(void **state)
+{
+    (void)state;
+    codec_t *c = new_codec();
+    hf_buf_t rec = HF_BUF_INIT;
+    hf_event_t ev;
+    char first[33];
+    expected_hash(KEY, sizeof KEY - 1, "jane.doe@example.com", first);
+
     /* The domain is after the last '@'; none without one; a blank address is absent. */
     decode_form_with_email(c, "\"a@b\"@Mail.Example.org", &ev, &rec);
     assert_string_equal(ev.traits.email_domain, "mail.example.org");
@@ -1442,7 +1517,6 @@ static void test_email_hashing(void **state)
 
     codec_free(limited);
     hf_buf_free(&rec);
-    codec_free(other);
     codec_free(c);
 }
 
@@ -1521,16 +1595,21 @@ int main(void)
         cmocka_unit_test(test_encoder_matches_avro_c),
         cmocka_unit_test(test_encode_rejects_missing_required),
         cmocka_unit_test(test_outputs_to_json),
+        cmocka_unit_test(test_lifecycle_and_dead_letter_to_json),
+        cmocka_unit_test(test_inputs_to_json),
+        cmocka_unit_test(test_outputs_need_required_fields),
         cmocka_unit_test(test_json_output_format),
         cmocka_unit_test(test_body_to_json),
         cmocka_unit_test(test_old_web_visit_resolves),
         cmocka_unit_test(test_plan_resolution_rules),
+        cmocka_unit_test(test_plan_refuses_unresolvable),
         cmocka_unit_test(test_framing_errors),
         cmocka_unit_test(test_truncated_at_every_cut),
         cmocka_unit_test(test_invalid_bodies),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_error_names),
         cmocka_unit_test(test_email_hashing),
+        cmocka_unit_test(test_email_domain_and_messages),
         cmocka_unit_test(test_empty_key),
         cmocka_unit_test(test_warm_decode_allocates_nothing),
     };

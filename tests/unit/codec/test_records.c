@@ -1,6 +1,6 @@
-/* Records between stages (codec/codec_records.c): round trips, agreement with the
- * .avsc files (Avro-C reads the hand-written bytes), and every way a broken record
- * is refused. */
+/* Records between stages and outputs (codec/codec_records.c): round trips, agreement
+ * with the .avsc files (Avro-C reads the bytes, and writes the same bytes from the
+ * same records), and every way a broken record is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "avro_oracle.h"
 #include "codec/codec.h"
 
 static codec_t *new_codec(void)
@@ -257,12 +258,218 @@ static void test_broken_records_refused(void **state)
     codec_free(c);
 }
 
+/* --- the same bytes as Avro-C's ------------------------------------------------------ */
+
+typedef struct oracle {
+    avro_schema_t schema;
+    avro_value_iface_t *iface;
+    avro_value_t value;
+} oracle_t;
+
+static void oracle_open(oracle_t *o, const char *record)
+{
+    assert_int_equal(oracle_schema(record, &o->schema), 0);
+    o->iface = avro_generic_class_from_schema(o->schema);
+    assert_non_null(o->iface);
+    assert_int_equal(avro_generic_value_new(o->iface, &o->value), 0);
+}
+
+static void oracle_close(oracle_t *o)
+{
+    avro_value_decref(&o->value);
+    avro_value_iface_decref(o->iface);
+    avro_schema_decref(o->schema);
+}
+
+/* The framed record @rec holds, after its header, what Avro-C writes from @o. */
+static void assert_oracle_body(const hf_buf_t *rec, oracle_t *o)
+{
+    static uint8_t body[16384];
+    size_t len = 0;
+    assert_int_equal(oracle_write(&o->value, body, sizeof(body), &len), 0);
+    assert_int_equal(rec->len, 10 + len);
+    assert_memory_equal(rec->data + 10, body, len);
+}
+
+static hf_handoff_t oracle_handoff(void)
+{
+    static const hf_page_t pages[] = {{"https://example.com/pricing", "Pricing", 3},
+                                      {"https://example.com/x", NULL, 1}};
+    static const hf_member_t members[] = {{"c-2", "decision_maker", 80, 3000}};
+    static const char *const roles[] = {"decision_maker", "champion"};
+    static const hf_reason_t output_reasons[] = {{"demo_request", 50, 1, "form f-9"}};
+    static const hf_touch_t recent[] = {{3000, "form", "Demo request", NULL},
+                                        {2000, "webinar", "Live demo", "45 min"}};
+    return (hf_handoff_t){
+        .handoff_id = "h-42",
+        .entity_type = HF_ENTITY_ACCOUNT,
+        .entity_id = "acct-1",
+        .account_id = "acct-1",
+        .rule = "hand_raiser",
+        .qualified_at_ms = -3000,
+        .emitted_at_ms = 1700000000000,
+        .score = 87,
+        .fit_grade = "A",
+        .stage_before = "engaged",
+        .reasons = output_reasons,
+        .reason_count = 1,
+        .journey = {.first_seen_ms = 500,
+                    .has_known_since = true,
+                    .known_since_ms = 900,
+                    .sessions = 4,
+                    .page_views = 11,
+                    .top_pages = pages,
+                    .top_page_count = 2,
+                    .downloads = downloads,
+                    .download_count = 1,
+                    .webinars = webinars,
+                    .webinar_count = 1,
+                    .email_opens = 6,
+                    .email_clicks = 2,
+                    .email_last_campaign = "nurture",
+                    .recent = recent,
+                    .recent_count = 2},
+        .interests = interests,
+        .interest_count = 2,
+        .buying_group = members,
+        .buying_group_count = 1,
+        .roles_covered = roles,
+        .roles_covered_count = 2,
+        .routing_team = "emea-smb",
+        .routing_note = "by region",
+        .sla_accept_by_ms = 90000,
+        .sla_first_touch_by_ms = 180000,
+    };
+}
+
+static void test_outputs_match_avro_c(void **state)
+{
+    (void)state;
+    codec_t *c = new_codec();
+    hf_buf_t b = HF_BUF_INIT;
+    oracle_t o;
+
+    oracle_open(&o, "ConversationReady");
+    hf_handoff_t h = oracle_handoff();
+    hf_handoff_t bare = {.handoff_id = "h",
+                         .entity_id = "c",
+                         .rule = "r",
+                         .fit_grade = "C",
+                         .stage_before = "known"};
+    const hf_handoff_t *handoffs[] = {&h, &bare};
+    for (size_t i = 0; i < 2; i++) {
+        hf_buf_reset(&b);
+        assert_int_equal(codec_encode_handoff(c, handoffs[i], &b), 0);
+        assert_int_equal(oracle_fill_handoff(&o.value, handoffs[i]), 0);
+        assert_oracle_body(&b, &o);
+    }
+    oracle_close(&o);
+
+    oracle_open(&o, "LifecycleChange");
+    hf_lifecycle_t lc = {HF_ENTITY_CONTACT, "c-1", "known", "engaged", 5, "score"};
+    hf_buf_reset(&b);
+    assert_int_equal(codec_encode_lifecycle(c, &lc, &b), 0);
+    assert_int_equal(oracle_fill_lifecycle(&o.value, &lc), 0);
+    assert_oracle_body(&b, &o);
+    oracle_close(&o);
+
+    oracle_open(&o, "SlaBreach");
+    hf_breach_t breaches[] = {{"br_1", "ho_1", HF_ENTITY_CONTACT, "c-1", "rep-7", 2, 100, 200, 3},
+                              {"br_2", "ho_2", HF_ENTITY_ACCOUNT, "a-1", NULL, 0, -1, 0, 1}};
+    for (size_t i = 0; i < 2; i++) {
+        hf_buf_reset(&b);
+        assert_int_equal(codec_encode_breach(c, &breaches[i], &b), 0);
+        assert_int_equal(oracle_fill_breach(&o.value, &breaches[i]), 0);
+        assert_oracle_body(&b, &o);
+    }
+    oracle_close(&o);
+
+    oracle_open(&o, "DeadLetter");
+    static const uint8_t raw[] = {0xc3, 0x01, 0x00, 0xff, 'a'};
+    hf_dead_letter_t letters[] = {{"mkt.web.visits", 3, 12345, "k1", 2, raw, sizeof(raw), "why", 9},
+                                  {"t", -1, 0, NULL, 0, NULL, 0, "empty", 0},
+                                  {"t", 0, 1, "", 0, raw, 0, "zero-length key", 1}};
+    for (size_t i = 0; i < 3; i++) {
+        hf_buf_reset(&b);
+        assert_int_equal(codec_encode_dead_letter(c, &letters[i], &b), 0);
+        assert_int_equal(oracle_fill_dead_letter(&o.value, &letters[i]), 0);
+        assert_oracle_body(&b, &o);
+    }
+    oracle_close(&o);
+    hf_buf_free(&b);
+    codec_free(c);
+}
+
+static void test_internal_records_match_avro_c(void **state)
+{
+    (void)state;
+    codec_t *c = new_codec();
+    hf_buf_t b = HF_BUF_INIT;
+    oracle_t o;
+
+    oracle_open(&o, "MemberUpdate");
+    hf_member_update_t full = full_update();
+    hf_member_update_t bare = {.contact_id = "c",
+                               .account_id = "a",
+                               .leave = true,
+                               .version = UINT64_MAX >> 1,
+                               .score = -0.5};
+    const hf_member_update_t *updates[] = {&full, &bare};
+    for (size_t i = 0; i < 2; i++) {
+        hf_buf_reset(&b);
+        assert_int_equal(codec_encode_member_update(c, updates[i], &b), 0);
+        assert_int_equal(oracle_fill_member_update(&o.value, updates[i]), 0);
+        assert_oracle_body(&b, &o);
+    }
+    oracle_close(&o);
+
+    oracle_open(&o, "RosterUpdate");
+    static const hf_member_t members[] = {{"c-2", "champion", 55, 10}, {"c-3", NULL, -31, 9}};
+    static const char *const roles[] = {"champion"};
+    hf_roster_t rosters[] = {{"acct-acme", 7, members, 2, roles, 1},
+                             {"acct-x", 0, NULL, 0, NULL, 0}};
+    for (size_t i = 0; i < 2; i++) {
+        hf_buf_reset(&b);
+        assert_int_equal(codec_encode_roster(c, "c-1", &rosters[i], &b), 0);
+        assert_int_equal(oracle_fill_roster(&o.value, "c-1", &rosters[i]), 0);
+        assert_oracle_body(&b, &o);
+    }
+    oracle_close(&o);
+
+    oracle_open(&o, "MergeRequest");
+    hf_merge_request_t requests[] = {{NULL, 123, "c-s", "c-l", true, false},
+                                     {"m-1", -5, "c-s", "c-l", false, true}};
+    for (size_t i = 0; i < 2; i++) {
+        hf_buf_reset(&b);
+        assert_int_equal(codec_encode_merge_request(c, &requests[i], &b), 0);
+        assert_int_equal(oracle_fill_merge_request(&o.value, &requests[i]), 0);
+        assert_oracle_body(&b, &o);
+    }
+    oracle_close(&o);
+
+    oracle_open(&o, "MergeState");
+    static const uint8_t blob[] = {0, 1, 2, 0xff, 0};
+    hf_merge_state_t states[] = {{"m-1", 456, "c-s", "c-l", blob, sizeof(blob)},
+                                 {NULL, 0, "c-s", "c-l", NULL, 0}};
+    for (size_t i = 0; i < 2; i++) {
+        hf_buf_reset(&b);
+        assert_int_equal(codec_encode_merge_state(c, &states[i], &b), 0);
+        assert_int_equal(oracle_fill_merge_state(&o.value, &states[i]), 0);
+        assert_oracle_body(&b, &o);
+    }
+    oracle_close(&o);
+    hf_buf_free(&b);
+    codec_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_member_update_round_trip),
         cmocka_unit_test(test_roster_and_merges_round_trip),
         cmocka_unit_test(test_broken_records_refused),
+        cmocka_unit_test(test_outputs_match_avro_c),
+        cmocka_unit_test(test_internal_records_match_avro_c),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
