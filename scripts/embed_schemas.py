@@ -3,9 +3,10 @@
 
 usage: embed_schemas.py OUTPUT.c SCHEMA_DIR ROLE:PATH [ROLE:PATH ...]
 
-ROLE is input, output, state or history; paths are shown relative to SCHEMA_DIR.  Each schema is checked to be a JSON
-record with a name, minified (key order kept, so the Parsing Canonical Form the
-codec computes is that of the checked-in file) and written as a C string.
+ROLE is input, output, state, history or internal; paths are shown relative to
+SCHEMA_DIR.  Each schema is checked to be a JSON record with a name, minified (key
+order kept, so the Parsing Canonical Form the codec computes is that of the
+checked-in file) and written as a C string.
 Only the standard library is used, so any python3 can run it.
 """
 
