@@ -1,5 +1,6 @@
 /* Plans compiled: a record's table against the schema a body was written with and
  * the record's current schema (see codec_plan.h). */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,6 +197,7 @@ static int enum_map_new(plan_op_t *op, avro_schema_t wt, avro_schema_t rt)
 static int compile_body(plan_builder_t *b, size_t at, const codec_slot_t *slot, avro_schema_t wt,
                         avro_schema_t rt, uint16_t base, const char *name, int depth)
 {
+    assert(slot->sub && (slot->type == CODEC_SLOT_RECORD || slot->type == CODEC_SLOT_ARRAY));
     char prefix[264];
     snprintf(prefix, sizeof prefix, "%s.", name);
     int r;

@@ -1,6 +1,7 @@
 /* Plans run: a body read into its record's struct, or written from it (see
  * codec_plan.h).  Every value goes through util/binenc.h's checked reader and its
  * writer; nothing here allocates once the plan's arrays have grown. */
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -190,6 +191,7 @@ static int store_grow(plan_store_t *store, size_t need, size_t size)
 
 static int run_strs(run_t *run, const plan_op_t *op, uint8_t *base)
 {
+    assert(op->code == OP_STRS && op->store < run->plan->store_count);
     plan_store_t *store = &run->plan->stores[op->store];
     uint32_t max_tags = run->env->max_tags;
     size_t count = 0;
@@ -224,6 +226,7 @@ static int run_range(run_t *run, size_t begin, size_t end, uint8_t *base);
 static int run_array(run_t *run, size_t at, uint8_t *base)
 {
     const plan_op_t *op = &run->plan->ops[at];
+    assert(op->code == OP_ARRAY && op->item_size && op->store < run->plan->store_count);
     plan_store_t *store = &run->plan->stores[op->store];
     size_t count = 0;
     /* A count the bytes left cannot hold is refused before anything grows. */
@@ -416,6 +419,7 @@ static int encode_range(enc_t *e, size_t begin, size_t end, const uint8_t *base)
 static int encode_items(enc_t *e, size_t at, const uint8_t *base)
 {
     const plan_op_t *op = &e->plan->ops[at];
+    assert(op->code == OP_STRS || (op->code == OP_ARRAY && op->item_size));
     const uint8_t *items = load_ptr(base + op->src);
     size_t n = load_size(base + op->dst2);
     if (n && !items)

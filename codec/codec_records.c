@@ -4,6 +4,7 @@
  * the Avro body by the schema. */
 #include "codec_records.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 int codec_records_encode(const codec_schema_t *s, const void *record, bool check_text,
                          hf_buf_t *scratch, hf_buf_t *out)
 {
+    assert(s->plan);
     if (!scratch) {
         binenc_writer_t w = BINENC_WRITER(out);
         uint8_t header[CODEC_HEADER_BYTES];
@@ -39,6 +41,7 @@ int codec_records_decode_input(const codec_schema_t *s, const uint8_t *buf, size
                                const codec_decode_env_t *env, hf_event_t *ev, char *err,
                                size_t errsz)
 {
+    assert(s->kind >= 0 && s->plan && len >= CODEC_HEADER_BYTES);
     size_t body = len - CODEC_HEADER_BYTES;
     hf_buf_reset(env->strings);
     /* Room for every string of the body plus the e-mail hash, so the arena never
@@ -62,6 +65,7 @@ int codec_records_decode_input(const codec_schema_t *s, const uint8_t *buf, size
 int codec_records_decode_internal(const codec_schema_t *s, const uint8_t *buf, size_t len,
                                   hf_buf_t *strings, hf_internal_t *out, char *err, size_t errsz)
 {
+    assert(s->internal_kind >= 0 && s->plan && len >= CODEC_HEADER_BYTES);
     hf_buf_reset(strings);
     /* Every string takes its bytes plus a NUL: twice the body is always enough. */
     if (hf_buf_reserve(strings, 2 * len + 16) < 0)

@@ -1,5 +1,6 @@
 #include "binenc.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@ void binenc_writer_fail(binenc_writer_t *w, int err)
 
 int binenc_writer_end(binenc_writer_t *w)
 {
+    assert(w->err <= 0);
     if (w->err && w->out->len > w->start) {
         w->out->len = w->start;
         w->out->data[w->start] = 0;
@@ -292,6 +294,7 @@ size_t binenc_get_block(binenc_reader_t *r)
 void binenc_get_array(binenc_reader_t *r, void **items, size_t *count, size_t item_size,
                       void (*read_one)(binenc_reader_t *r, void *item))
 {
+    assert(item_size > 0);
     size_t cap = *count;
     for (size_t n = binenc_get_block(r); n && !r->err; n = binenc_get_block(r)) {
         char *grown = vec_grow(*items, &cap, *count + n, item_size);

@@ -1,7 +1,9 @@
 /* The reference encoder of the codec's tests: every record filled into an Avro-C
- * generic value field by field and written by Avro-C, so that the codec's own bytes
- * can be checked against Avro-C's.  (The codec shipped these fillers until it wrote
- * its records from its tables; the item fillers follow each schema's nullability.) */
+ * generic value field by field, from a list of its fields written here by hand, and
+ * written by Avro-C, so that the codec's own bytes can be checked against Avro-C's.
+ * (The codec filled Avro-C values like these until it wrote its records from its
+ * tables.)  Inputs are filled from the codec's input tables, as the codec's Avro-C
+ * encoder did. */
 #include "avro_oracle.h"
 
 #include <errno.h>
@@ -11,10 +13,40 @@
 #include "codec/codec_read.h"
 #include "codec/codec_tables.h"
 
-static int get_field(avro_value_t *record, const char *name, avro_value_t *field)
-{
-    return avro_value_get_by_name(record, name, field, NULL) ? -EINVAL : 0;
-}
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* --- one field ----------------------------------------------------------------------- */
+
+typedef enum field_kind {
+    F_STR,    /* .s; required, or a union with null, as the schema says */
+    F_INT,    /* .i */
+    F_LONG,   /* .i */
+    F_BOOL,   /* .i */
+    F_FLOAT,  /* .d */
+    F_DOUBLE, /* .d */
+    F_ENUM,   /* .i, checked against the schema's symbols */
+    F_BYTES,  /* .p, .n; NULL = null (a union), or empty (required) */
+    F_OPT,    /* a union with null: .has, then .i as an int or a long, as the schema says */
+    F_ITEMS,  /* an array: .n items at .p, each filled by .item */
+    F_FIELDS, /* a record: .n fields at .p */
+} field_kind_t;
+
+typedef struct field field_t;
+typedef int (*item_fn)(avro_value_t *item, const void *items, size_t i);
+
+struct field {
+    const char *name;
+    field_kind_t kind;
+    const char *s;
+    int64_t i;
+    double d;
+    bool has;
+    const void *p;
+    size_t n;
+    item_fn item;
+};
+
+static int fill_fields(avro_value_t *rec, const field_t *fields, size_t count);
 
 /* Strings written must be readable again: UTF-8 (C strings cannot hold a NUL). */
 static int set_string(avro_value_t *v, const char *s)
@@ -40,188 +72,396 @@ static int set_nullable(avro_value_t *u, bool present, avro_value_t *branch)
     return present ? 0 : (avro_value_set_null(branch) ? -EINVAL : 0);
 }
 
-static int put_str(avro_value_t *rec, const char *name, const char *s)
+static int set_items(avro_value_t *array, const field_t *f)
 {
-    avro_value_t f;
-    int r = get_field(rec, name, &f);
-    return r ? r : set_string(&f, s);
-}
-
-static int put_opt_str(avro_value_t *rec, const char *name, const char *s);
-
-/* A string field, required or a union with null as its schema says. */
-static int put_any_str(avro_value_t *rec, const char *name, const char *s)
-{
-    avro_value_t f;
-    int r = get_field(rec, name, &f);
-    if (r)
-        return r;
-    return avro_value_get_type(&f) == AVRO_UNION ? put_opt_str(rec, name, s)
-                                                 : put_str(rec, name, s);
-}
-
-static int put_opt_str(avro_value_t *rec, const char *name, const char *s)
-{
-    avro_value_t f, b;
-    int r = get_field(rec, name, &f);
-    if (!r)
-        r = set_nullable(&f, s != NULL, &b);
-    if (!r && s)
-        r = set_string(&b, s);
-    return r;
-}
-
-static int put_int(avro_value_t *rec, const char *name, int32_t v)
-{
-    avro_value_t f;
-    int r = get_field(rec, name, &f);
-    return r ? r : (avro_value_set_int(&f, v) ? -EINVAL : 0);
-}
-
-static int put_long(avro_value_t *rec, const char *name, int64_t v)
-{
-    avro_value_t f;
-    int r = get_field(rec, name, &f);
-    return r ? r : (avro_value_set_long(&f, v) ? -EINVAL : 0);
-}
-
-static int put_opt_long(avro_value_t *rec, const char *name, bool present, int64_t v)
-{
-    avro_value_t f, b;
-    int r = get_field(rec, name, &f);
-    if (!r)
-        r = set_nullable(&f, present, &b);
-    if (!r && present)
-        r = avro_value_set_long(&b, v) ? -EINVAL : 0;
-    return r;
-}
-
-static int put_enum(avro_value_t *rec, const char *name, int v)
-{
-    avro_value_t f;
-    int r = get_field(rec, name, &f);
-    if (r)
-        return r;
-    if (v < 0 || v >= avro_schema_enum_number_of_symbols(avro_value_get_schema(&f)))
+    if (f->n && !f->p)
         return -EINVAL;
-    return avro_value_set_enum(&f, v) ? -EINVAL : 0;
-}
-
-static int put_bytes(avro_value_t *rec, const char *name, const void *data, size_t len)
-{
-    avro_value_t f, b;
-    int r = get_field(rec, name, &f);
-    if (!r)
-        r = set_nullable(&f, data != NULL, &b);
-    if (!r && data)
-        r = avro_value_set_bytes(&b, (void *)data, len) ? -ENOMEM : 0;
+    int r = 0;
+    for (size_t i = 0; !r && i < f->n; i++) {
+        avro_value_t item;
+        r = avro_value_append(array, &item, NULL) ? -ENOMEM : f->item(&item, f->p, i);
+    }
     return r;
 }
 
-/* Appends an item to the array field @name (or to the array @array itself). */
-static int append_item(avro_value_t *array, avro_value_t *item)
+/* @f's value into @v (the field, or the branch of its union).  A plain switch. */
+static int set_value(avro_value_t *v, const field_t *f)
 {
-    return avro_value_append(array, item, NULL) ? -ENOMEM : 0;
+    switch (f->kind) {
+    case F_STR:
+        return set_string(v, f->s);
+    case F_INT:
+        return avro_value_set_int(v, (int32_t)f->i) ? -EINVAL : 0;
+    case F_LONG:
+        return avro_value_set_long(v, f->i) ? -EINVAL : 0;
+    case F_BOOL:
+        return avro_value_set_boolean(v, (int)f->i) ? -EINVAL : 0;
+    case F_FLOAT:
+        return avro_value_set_float(v, (float)f->d) ? -EINVAL : 0;
+    case F_DOUBLE:
+        return avro_value_set_double(v, f->d) ? -EINVAL : 0;
+    case F_ENUM:
+        if (f->i < 0 || f->i >= avro_schema_enum_number_of_symbols(avro_value_get_schema(v)))
+            return -EINVAL;
+        return avro_value_set_enum(v, (int)f->i) ? -EINVAL : 0;
+    case F_BYTES:
+        return avro_value_set_bytes(v, (void *)(f->p ? f->p : ""), f->n) ? -ENOMEM : 0;
+    case F_OPT:
+        if (avro_value_get_type(v) == AVRO_INT32)
+            return avro_value_set_int(v, (int32_t)f->i) ? -EINVAL : 0;
+        return avro_value_set_long(v, f->i) ? -EINVAL : 0;
+    case F_ITEMS:
+        return set_items(v, f);
+    case F_FIELDS:
+        return fill_fields(v, f->p, f->n);
+    }
+    return -EINVAL;
 }
 
-static bool slot_present(const codec_slot_t *slot, const uint8_t *base)
+static int fill_fields(avro_value_t *rec, const field_t *fields, size_t count)
 {
-    const char *str;
-    bool present = true;
+    for (size_t i = 0; i < count; i++) {
+        const field_t *f = &fields[i];
+        avro_value_t v, branch;
+        if (avro_value_get_by_name(rec, f->name, &v, NULL))
+            return -EINVAL;
+        int r = 0;
+        if (avro_value_get_type(&v) == AVRO_UNION) {
+            bool present = f->kind == F_OPT   ? f->has
+                           : f->kind == F_STR ? f->s != NULL
+                                              : f->p != NULL;
+            r = set_nullable(&v, present, &branch);
+            if (!r && present)
+                r = set_value(&branch, f);
+        } else {
+            r = set_value(&v, f);
+        }
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
+static int fill_record(avro_value_t *value, const field_t *fields, size_t count)
+{
+    return avro_value_reset(value) ? -ENOMEM : fill_fields(value, fields, count);
+}
+
+/* --- shapes ------------------------------------------------------------------------- */
+
+#define STR(field, v)                                                                              \
+    {                                                                                              \
+        .name = field, .kind = F_STR, .s = (v)                                                     \
+    }
+#define INT(field, v)                                                                              \
+    {                                                                                              \
+        .name = field, .kind = F_INT, .i = (v)                                                     \
+    }
+#define LONG(field, v)                                                                             \
+    {                                                                                              \
+        .name = field, .kind = F_LONG, .i = (int64_t)(v)                                           \
+    }
+#define ITEMS(field, items, count, fn)                                                             \
+    {                                                                                              \
+        .name = field, .kind = F_ITEMS, .p = (items), .n = (count), .item = fn                     \
+    }
+#define FIELDS(field, fields)                                                                      \
+    {                                                                                              \
+        .name = field, .kind = F_FIELDS, .p = (fields), .n = COUNT(fields)                         \
+    }
+
+static int fill_reason(avro_value_t *item, const void *items, size_t i)
+{
+    const hf_reason_t *x = (const hf_reason_t *)items + i;
+    const field_t f[] = {STR("rule", x->rule), INT("points", x->points), INT("count", x->count),
+                         STR("detail", x->detail)};
+    return fill_fields(item, f, COUNT(f));
+}
+
+static int fill_page(avro_value_t *item, const void *items, size_t i)
+{
+    const hf_page_t *x = (const hf_page_t *)items + i;
+    const field_t f[] = {STR("url", x->url), STR("title", x->title), INT("views", x->views)};
+    return fill_fields(item, f, COUNT(f));
+}
+
+static int fill_download(avro_value_t *item, const void *items, size_t i)
+{
+    const hf_download_t *x = (const hf_download_t *)items + i;
+    const field_t f[] = {STR("asset_id", x->asset_id), STR("title", x->title), STR("type", x->type),
+                         LONG("at", x->at_ms)};
+    return fill_fields(item, f, COUNT(f));
+}
+
+static int fill_webinar(avro_value_t *item, const void *items, size_t i)
+{
+    const hf_webinar_t *x = (const hf_webinar_t *)items + i;
+    const field_t f[] = {STR("webinar_id", x->webinar_id), STR("title", x->title),
+                         STR("action", x->action), INT("minutes", x->minutes),
+                         LONG("at", x->at_ms)};
+    return fill_fields(item, f, COUNT(f));
+}
+
+static int fill_touch(avro_value_t *item, const void *items, size_t i)
+{
+    const hf_touch_t *x = (const hf_touch_t *)items + i;
+    const field_t f[] = {LONG("at", x->at_ms), STR("type", x->type), STR("title", x->title),
+                         STR("detail", x->detail)};
+    return fill_fields(item, f, COUNT(f));
+}
+
+static int fill_interest(avro_value_t *item, const void *items, size_t i)
+{
+    const hf_interest_t *x = (const hf_interest_t *)items + i;
+    const field_t f[] = {STR("topic", x->topic),
+                         {.name = "weight", .kind = F_FLOAT, .d = x->weight}};
+    return fill_fields(item, f, COUNT(f));
+}
+
+static int fill_member(avro_value_t *item, const void *items, size_t i)
+{
+    const hf_member_t *x = (const hf_member_t *)items + i;
+    const field_t f[] = {STR("contact_id", x->contact_id), STR("role", x->role),
+                         INT("score", x->score), LONG("last_active", x->last_active_ms)};
+    return fill_fields(item, f, COUNT(f));
+}
+
+static int fill_role(avro_value_t *item, const void *items, size_t i)
+{
+    return set_string(item, ((const char *const *)items)[i]);
+}
+
+/* --- outputs -------------------------------------------------------------------------- */
+
+int oracle_fill_handoff(avro_value_t *value, const hf_handoff_t *h)
+{
+    const hf_journey_t *j = &h->journey;
+    const field_t email[] = {INT("opens", j->email_opens), INT("clicks", j->email_clicks),
+                             STR("last_campaign", j->email_last_campaign)};
+    const field_t journey[] = {
+        LONG("first_seen", j->first_seen_ms),
+        {.name = "known_since", .kind = F_OPT, .has = j->has_known_since, .i = j->known_since_ms},
+        INT("sessions", j->sessions),
+        INT("page_views", j->page_views),
+        ITEMS("top_pages", j->top_pages, j->top_page_count, fill_page),
+        ITEMS("downloads", j->downloads, j->download_count, fill_download),
+        ITEMS("webinars", j->webinars, j->webinar_count, fill_webinar),
+        FIELDS("email", email),
+        ITEMS("recent", j->recent, j->recent_count, fill_touch),
+    };
+    const field_t routing[] = {STR("team", h->routing_team), STR("region", h->routing_region),
+                               STR("note", h->routing_note)};
+    const field_t sla[] = {LONG("accept_by", h->sla_accept_by_ms),
+                           LONG("first_touch_by", h->sla_first_touch_by_ms)};
+    const field_t fields[] = {
+        STR("handoff_id", h->handoff_id),
+        {.name = "entity_type", .kind = F_ENUM, .i = h->entity_type},
+        STR("entity_id", h->entity_id),
+        STR("account_id", h->account_id),
+        STR("rule", h->rule),
+        LONG("qualified_at", h->qualified_at_ms),
+        LONG("emitted_at", h->emitted_at_ms),
+        INT("score", h->score),
+        STR("fit_grade", h->fit_grade),
+        STR("stage_before", h->stage_before),
+        ITEMS("reasons", h->reasons, h->reason_count, fill_reason),
+        FIELDS("journey", journey),
+        ITEMS("interests", h->interests, h->interest_count, fill_interest),
+        ITEMS("buying_group", h->buying_group, h->buying_group_count, fill_member),
+        ITEMS("roles_covered", h->roles_covered, h->roles_covered_count, fill_role),
+        FIELDS("routing", routing),
+        FIELDS("sla", sla),
+    };
+    return fill_record(value, fields, COUNT(fields));
+}
+
+int oracle_fill_lifecycle(avro_value_t *value, const hf_lifecycle_t *lc)
+{
+    const field_t fields[] = {
+        {.name = "entity_type", .kind = F_ENUM, .i = lc->entity_type},
+        STR("entity_id", lc->entity_id),
+        STR("from_stage", lc->from_stage),
+        STR("to_stage", lc->to_stage),
+        LONG("at", lc->at_ms),
+        STR("cause", lc->cause),
+    };
+    return fill_record(value, fields, COUNT(fields));
+}
+
+int oracle_fill_breach(avro_value_t *value, const hf_breach_t *b)
+{
+    const field_t fields[] = {
+        STR("breach_id", b->breach_id),
+        STR("handoff_id", b->handoff_id),
+        {.name = "entity_type", .kind = F_ENUM, .i = b->entity_type},
+        STR("entity_id", b->entity_id),
+        STR("owner_id", b->owner_id),
+        {.name = "sla", .kind = F_ENUM, .i = b->sla},
+        LONG("due_at", b->due_at_ms),
+        LONG("breached_at", b->breached_at_ms),
+        INT("level", b->level),
+    };
+    return fill_record(value, fields, COUNT(fields));
+}
+
+int oracle_fill_dead_letter(avro_value_t *value, const hf_dead_letter_t *dl)
+{
+    const field_t fields[] = {
+        STR("topic", dl->topic),
+        INT("partition", dl->partition),
+        LONG("offset", dl->offset),
+        {.name = "key", .kind = F_BYTES, .p = dl->key, .n = dl->key_len},
+        {.name = "value", .kind = F_BYTES, .p = dl->value, .n = dl->value_len},
+        STR("error", dl->error),
+        LONG("at", dl->at_ms),
+    };
+    return fill_record(value, fields, COUNT(fields));
+}
+
+/* --- records between stages ----------------------------------------------------------- */
+
+int oracle_fill_member_update(avro_value_t *value, const hf_member_update_t *u)
+{
+    const field_t fields[] = {
+        STR("contact_id", u->contact_id),
+        STR("account_id", u->account_id),
+        {.name = "leave", .kind = F_BOOL, .i = u->leave},
+        LONG("version", u->version),
+        LONG("at", u->at_ms),
+        {.name = "score", .kind = F_DOUBLE, .d = u->score},
+        LONG("score_at", u->score_at_ms),
+        STR("role", u->role),
+        STR("stage", u->stage),
+        STR("fit_grade", u->fit_grade),
+        LONG("first_seen", u->first_seen_ms),
+        LONG("last_active", u->last_active_ms),
+        STR("company_name", u->company_name),
+        STR("industry", u->industry),
+        {.name = "employees", .kind = F_OPT, .has = u->has_employees, .i = u->employees},
+        STR("country", u->country),
+        STR("region", u->region),
+        ITEMS("interests", u->interests, u->interest_count, fill_interest),
+        ITEMS("contributions", u->contributions, u->contribution_count, fill_reason),
+        ITEMS("touches", u->touches, u->touch_count, fill_touch),
+        ITEMS("downloads", u->downloads, u->download_count, fill_download),
+        ITEMS("webinars", u->webinars, u->webinar_count, fill_webinar),
+        INT("sessions", u->sessions),
+        INT("page_views", u->page_views),
+        INT("email_opens", u->email_opens),
+        INT("email_clicks", u->email_clicks),
+    };
+    return fill_record(value, fields, COUNT(fields));
+}
+
+int oracle_fill_roster(avro_value_t *value, const char *contact_id, const hf_roster_t *ro)
+{
+    const field_t fields[] = {
+        STR("contact_id", contact_id),
+        STR("account_id", ro->account_id),
+        LONG("version", ro->version),
+        ITEMS("members", ro->members, ro->member_count, fill_member),
+        ITEMS("roles_covered", ro->roles_covered, ro->roles_covered_count, fill_role),
+    };
+    return fill_record(value, fields, COUNT(fields));
+}
+
+int oracle_fill_merge_request(avro_value_t *value, const hf_merge_request_t *m)
+{
+    const field_t fields[] = {
+        STR("event_id", m->event_id),
+        LONG("at", m->at_ms),
+        STR("survivor_id", m->survivor_id),
+        STR("loser_id", m->loser_id),
+        {.name = "survivor_known", .kind = F_BOOL, .i = m->survivor_known},
+        {.name = "bounced", .kind = F_BOOL, .i = m->bounced},
+    };
+    return fill_record(value, fields, COUNT(fields));
+}
+
+int oracle_fill_merge_state(avro_value_t *value, const hf_merge_state_t *m)
+{
+    const field_t fields[] = {
+        STR("event_id", m->event_id),
+        LONG("at", m->at_ms),
+        STR("survivor_id", m->survivor_id),
+        STR("loser_id", m->loser_id),
+        {.name = "state", .kind = F_BYTES, .p = m->state, .n = m->state_len},
+    };
+    return fill_record(value, fields, COUNT(fields));
+}
+
+/* --- inputs, from the codec's tables --------------------------------------------------- */
+
+/* The field of @slot at @base, as the oracle describes fields. */
+static field_t slot_field(const codec_slot_t *slot, const uint8_t *base)
+{
+    const uint8_t *at = base + slot->offset;
+    field_t f = {.name = slot->name};
     switch (slot->type) {
     case CODEC_SLOT_STR:
     case CODEC_SLOT_EMAIL:
-        memcpy(&str, base + slot->offset, sizeof str);
-        return str != NULL;
-    case CODEC_SLOT_OPT_I32:
-        memcpy(&present, base + slot->aux, sizeof present);
-        return present;
-    case CODEC_SLOT_RECORD:
-        memcpy(&present, base + slot->offset + slot->aux, sizeof present);
-        return present;
-    default:
-        return true;
-    }
-}
-
-static int fill_slots(avro_value_t *rec, const codec_table_t *table, const void *src);
-
-/* The value of @slot (present) into @target. */
-static int fill_slot(avro_value_t *target, const codec_slot_t *slot, const uint8_t *base)
-{
-    const uint8_t *at = base + slot->offset;
-    int r = 0;
-    switch (slot->type) {
-    case CODEC_SLOT_STR:
-    case CODEC_SLOT_EMAIL: {
-        const char *str;
-        memcpy(&str, at, sizeof str);
-        return set_string(target, str);
-    }
+        f.kind = F_STR;
+        memcpy(&f.s, at, sizeof f.s);
+        return f;
     case CODEC_SLOT_I32:
+    case CODEC_SLOT_ENUM: {
+        int32_t v;
+        memcpy(&v, at, sizeof v);
+        f.kind = slot->type == CODEC_SLOT_I32 ? F_INT : F_ENUM;
+        f.i = v;
+        return f;
+    }
     case CODEC_SLOT_OPT_I32: {
         int32_t v;
         memcpy(&v, at, sizeof v);
-        return avro_value_set_int(target, v) ? -EINVAL : 0;
+        memcpy(&f.has, base + slot->aux, sizeof f.has);
+        f.kind = F_OPT;
+        f.i = v;
+        return f;
     }
-    case CODEC_SLOT_I64: {
-        int64_t v;
-        memcpy(&v, at, sizeof v);
-        return avro_value_set_long(target, v) ? -EINVAL : 0;
-    }
-    case CODEC_SLOT_ENUM: {
-        int v;
-        memcpy(&v, at, sizeof v);
-        if (v < 0 || v >= slot->aux)
-            return -EINVAL;
-        return avro_value_set_enum(target, v) ? -EINVAL : 0;
-    }
-    case CODEC_SLOT_STRS: {
-        const char *const *items;
-        size_t n;
-        memcpy(&items, at, sizeof items);
-        memcpy(&n, base + slot->aux, sizeof n);
-        if (n && !items)
-            return -EINVAL;
-        for (size_t k = 0; !r && k < n; k++) {
-            avro_value_t item;
-            r = append_item(target, &item);
-            if (!r)
-                r = set_string(&item, items[k]);
-        }
-        return r;
-    }
-    case CODEC_SLOT_RECORD:
-        /* A required Traits record without values is written with all nulls. */
-        return fill_slots(target, slot->sub, at);
+    case CODEC_SLOT_I64:
+        f.kind = F_LONG;
+        memcpy(&f.i, at, sizeof f.i);
+        return f;
+    case CODEC_SLOT_STRS:
+        f.kind = F_ITEMS;
+        f.item = fill_role;
+        memcpy(&f.p, at, sizeof f.p);
+        memcpy(&f.n, base + slot->aux, sizeof f.n);
+        return f;
     default:
-        return -EINVAL; /* no input has other fields */
+        f.kind = F_FIELDS; /* filled by fill_table() */
+        return f;
     }
 }
 
-/* Input records, driven by the codec's tables: the slot type picks the C value; the
- * schema says whether it is a union with null. */
-static int fill_slots(avro_value_t *rec, const codec_table_t *table, const void *src)
+static int fill_table(avro_value_t *rec, const codec_table_t *table, const uint8_t *base)
 {
     for (size_t i = 0; i < table->count; i++) {
         const codec_slot_t *slot = &table->slots[i];
-        bool present = slot_present(slot, src);
-        avro_value_t field, target;
-        int r = get_field(rec, slot->name, &field);
-        if (r)
-            return r;
-        if (avro_value_get_type(&field) == AVRO_UNION) {
-            r = set_nullable(&field, present, &target);
+        if (slot->type != CODEC_SLOT_RECORD) {
+            field_t f = slot_field(slot, base);
+            int r = fill_fields(rec, &f, 1);
+            if (r)
+                return r;
+            continue;
+        }
+        /* Traits: null when not present; a required one without values is all nulls. */
+        avro_value_t v, traits = {0};
+        bool present;
+        memcpy(&present, base + slot->offset + slot->aux, sizeof present);
+        if (avro_value_get_by_name(rec, slot->name, &v, NULL))
+            return -EINVAL;
+        if (avro_value_get_type(&v) != AVRO_UNION) {
+            traits = v;
+        } else {
+            int r = set_nullable(&v, present, &traits);
             if (r)
                 return r;
             if (!present)
                 continue;
-        } else {
-            if (!present && slot->type != CODEC_SLOT_RECORD)
-                return -EINVAL; /* a required field without a value */
-            target = field;
         }
-        r = fill_slot(&target, slot, src);
+        int r = fill_table(&traits, slot->sub, base + slot->offset);
         if (r)
             return r;
     }
@@ -235,404 +475,10 @@ int oracle_fill_event(avro_value_t *value, const hf_event_t *ev)
         return -EINVAL;
     if (avro_value_reset(value))
         return -ENOMEM;
-    return fill_slots(value, table, ev);
+    return fill_table(value, table, (const uint8_t *)ev);
 }
 
-int oracle_fill_lifecycle(avro_value_t *value, const hf_lifecycle_t *lc)
-{
-    if (avro_value_reset(value))
-        return -ENOMEM;
-    int r = put_enum(value, "entity_type", (int)lc->entity_type);
-    if (!r)
-        r = put_str(value, "entity_id", lc->entity_id);
-    if (!r)
-        r = put_str(value, "from_stage", lc->from_stage);
-    if (!r)
-        r = put_str(value, "to_stage", lc->to_stage);
-    if (!r)
-        r = put_long(value, "at", lc->at_ms);
-    if (!r)
-        r = put_str(value, "cause", lc->cause);
-    return r;
-}
-
-int oracle_fill_breach(avro_value_t *value, const hf_breach_t *b)
-{
-    if (avro_value_reset(value))
-        return -ENOMEM;
-    int r = put_str(value, "breach_id", b->breach_id);
-    if (!r)
-        r = put_str(value, "handoff_id", b->handoff_id);
-    if (!r)
-        r = put_enum(value, "entity_type", (int)b->entity_type);
-    if (!r)
-        r = put_str(value, "entity_id", b->entity_id);
-    if (!r)
-        r = put_opt_str(value, "owner_id", b->owner_id);
-    if (!r)
-        r = put_enum(value, "sla", b->sla);
-    if (!r)
-        r = put_long(value, "due_at", b->due_at_ms);
-    if (!r)
-        r = put_long(value, "breached_at", b->breached_at_ms);
-    if (!r)
-        r = put_int(value, "level", b->level);
-    return r;
-}
-
-int oracle_fill_dead_letter(avro_value_t *value, const hf_dead_letter_t *dl)
-{
-    if (avro_value_reset(value))
-        return -ENOMEM;
-    int r = put_str(value, "topic", dl->topic);
-    if (!r)
-        r = put_int(value, "partition", dl->partition);
-    if (!r)
-        r = put_long(value, "offset", dl->offset);
-    if (!r)
-        r = put_bytes(value, "key", dl->key, dl->key_len);
-    if (!r)
-        r = put_bytes(value, "value", dl->value, dl->value_len);
-    if (!r)
-        r = put_str(value, "error", dl->error);
-    if (!r)
-        r = put_long(value, "at", dl->at_ms);
-    return r;
-}
-
-/* Appends @count items of an array field, each filled by @fill(item, i). */
-typedef int (*fill_item_fn)(avro_value_t *item, const void *items, size_t i);
-
-static int put_array(avro_value_t *rec, const char *name, const void *items, size_t count,
-                     fill_item_fn fill)
-{
-    avro_value_t array;
-    int r = get_field(rec, name, &array);
-    if (!r && count && !items)
-        r = -EINVAL;
-    for (size_t i = 0; !r && i < count; i++) {
-        avro_value_t item;
-        r = append_item(&array, &item);
-        if (!r)
-            r = fill(&item, items, i);
-    }
-    return r;
-}
-
-static int fill_reason(avro_value_t *item, const void *items, size_t i)
-{
-    const hf_reason_t *x = (const hf_reason_t *)items + i;
-    int r = put_any_str(item, "rule", x->rule);
-    if (!r)
-        r = put_int(item, "points", x->points);
-    if (!r)
-        r = put_int(item, "count", x->count);
-    if (!r)
-        r = put_any_str(item, "detail", x->detail);
-    return r;
-}
-
-static int fill_page(avro_value_t *item, const void *items, size_t i)
-{
-    const hf_page_t *x = (const hf_page_t *)items + i;
-    int r = put_any_str(item, "url", x->url);
-    if (!r)
-        r = put_any_str(item, "title", x->title);
-    if (!r)
-        r = put_int(item, "views", x->views);
-    return r;
-}
-
-static int fill_download(avro_value_t *item, const void *items, size_t i)
-{
-    const hf_download_t *x = (const hf_download_t *)items + i;
-    int r = put_any_str(item, "asset_id", x->asset_id);
-    if (!r)
-        r = put_any_str(item, "title", x->title);
-    if (!r)
-        r = put_any_str(item, "type", x->type);
-    if (!r)
-        r = put_long(item, "at", x->at_ms);
-    return r;
-}
-
-static int fill_webinar(avro_value_t *item, const void *items, size_t i)
-{
-    const hf_webinar_t *x = (const hf_webinar_t *)items + i;
-    int r = put_any_str(item, "webinar_id", x->webinar_id);
-    if (!r)
-        r = put_any_str(item, "title", x->title);
-    if (!r)
-        r = put_any_str(item, "action", x->action);
-    if (!r)
-        r = put_int(item, "minutes", x->minutes);
-    if (!r)
-        r = put_long(item, "at", x->at_ms);
-    return r;
-}
-
-static int fill_touch(avro_value_t *item, const void *items, size_t i)
-{
-    const hf_touch_t *x = (const hf_touch_t *)items + i;
-    int r = put_long(item, "at", x->at_ms);
-    if (!r)
-        r = put_any_str(item, "type", x->type);
-    if (!r)
-        r = put_any_str(item, "title", x->title);
-    if (!r)
-        r = put_any_str(item, "detail", x->detail);
-    return r;
-}
-
-static int fill_interest(avro_value_t *item, const void *items, size_t i)
-{
-    const hf_interest_t *x = (const hf_interest_t *)items + i;
-    avro_value_t f;
-    int r = put_str(item, "topic", x->topic);
-    if (!r)
-        r = get_field(item, "weight", &f);
-    if (!r)
-        r = avro_value_set_float(&f, x->weight) ? -EINVAL : 0;
-    return r;
-}
-
-static int fill_member(avro_value_t *item, const void *items, size_t i)
-{
-    const hf_member_t *x = (const hf_member_t *)items + i;
-    int r = put_any_str(item, "contact_id", x->contact_id);
-    if (!r)
-        r = put_any_str(item, "role", x->role);
-    if (!r)
-        r = put_int(item, "score", x->score);
-    if (!r)
-        r = put_long(item, "last_active", x->last_active_ms);
-    return r;
-}
-
-static int fill_role(avro_value_t *item, const void *items, size_t i)
-{
-    return set_string(item, ((const char *const *)items)[i]);
-}
-
-static int fill_journey(avro_value_t *j, const hf_journey_t *x)
-{
-    avro_value_t email;
-    int r = put_long(j, "first_seen", x->first_seen_ms);
-    if (!r)
-        r = put_opt_long(j, "known_since", x->has_known_since, x->known_since_ms);
-    if (!r)
-        r = put_int(j, "sessions", x->sessions);
-    if (!r)
-        r = put_int(j, "page_views", x->page_views);
-    if (!r)
-        r = put_array(j, "top_pages", x->top_pages, x->top_page_count, fill_page);
-    if (!r)
-        r = put_array(j, "downloads", x->downloads, x->download_count, fill_download);
-    if (!r)
-        r = put_array(j, "webinars", x->webinars, x->webinar_count, fill_webinar);
-    if (!r)
-        r = get_field(j, "email", &email);
-    if (!r)
-        r = put_int(&email, "opens", x->email_opens);
-    if (!r)
-        r = put_int(&email, "clicks", x->email_clicks);
-    if (!r)
-        r = put_opt_str(&email, "last_campaign", x->email_last_campaign);
-    if (!r)
-        r = put_array(j, "recent", x->recent, x->recent_count, fill_touch);
-    return r;
-}
-
-int oracle_fill_handoff(avro_value_t *value, const hf_handoff_t *h)
-{
-    avro_value_t journey, routing, sla;
-    if (avro_value_reset(value))
-        return -ENOMEM;
-    int r = put_str(value, "handoff_id", h->handoff_id);
-    if (!r)
-        r = put_enum(value, "entity_type", (int)h->entity_type);
-    if (!r)
-        r = put_str(value, "entity_id", h->entity_id);
-    if (!r)
-        r = put_opt_str(value, "account_id", h->account_id);
-    if (!r)
-        r = put_str(value, "rule", h->rule);
-    if (!r)
-        r = put_long(value, "qualified_at", h->qualified_at_ms);
-    if (!r)
-        r = put_long(value, "emitted_at", h->emitted_at_ms);
-    if (!r)
-        r = put_int(value, "score", h->score);
-    if (!r)
-        r = put_str(value, "fit_grade", h->fit_grade);
-    if (!r)
-        r = put_str(value, "stage_before", h->stage_before);
-    if (!r)
-        r = put_array(value, "reasons", h->reasons, h->reason_count, fill_reason);
-    if (!r)
-        r = get_field(value, "journey", &journey);
-    if (!r)
-        r = fill_journey(&journey, &h->journey);
-    if (!r)
-        r = put_array(value, "interests", h->interests, h->interest_count, fill_interest);
-    if (!r)
-        r = put_array(value, "buying_group", h->buying_group, h->buying_group_count, fill_member);
-    if (!r)
-        r = put_array(value, "roles_covered", h->roles_covered, h->roles_covered_count, fill_role);
-    if (!r)
-        r = get_field(value, "routing", &routing);
-    if (!r)
-        r = put_opt_str(&routing, "team", h->routing_team);
-    if (!r)
-        r = put_opt_str(&routing, "region", h->routing_region);
-    if (!r)
-        r = put_opt_str(&routing, "note", h->routing_note);
-    if (!r)
-        r = get_field(value, "sla", &sla);
-    if (!r)
-        r = put_long(&sla, "accept_by", h->sla_accept_by_ms);
-    if (!r)
-        r = put_long(&sla, "first_touch_by", h->sla_first_touch_by_ms);
-    return r;
-}
-
-static int put_bool(avro_value_t *rec, const char *name, bool v)
-{
-    avro_value_t f;
-    int r = get_field(rec, name, &f);
-    return r ? r : (avro_value_set_boolean(&f, v) ? -EINVAL : 0);
-}
-
-static int put_double(avro_value_t *rec, const char *name, double v)
-{
-    avro_value_t f;
-    int r = get_field(rec, name, &f);
-    return r ? r : (avro_value_set_double(&f, v) ? -EINVAL : 0);
-}
-
-static int put_opt_int(avro_value_t *rec, const char *name, bool present, int32_t v)
-{
-    avro_value_t f, b;
-    int r = get_field(rec, name, &f);
-    if (!r)
-        r = set_nullable(&f, present, &b);
-    if (!r && present)
-        r = avro_value_set_int(&b, v) ? -EINVAL : 0;
-    return r;
-}
-
-int oracle_fill_member_update(avro_value_t *value, const hf_member_update_t *u)
-{
-    if (avro_value_reset(value))
-        return -ENOMEM;
-    int r = put_str(value, "contact_id", u->contact_id);
-    if (!r)
-        r = put_str(value, "account_id", u->account_id);
-    if (!r)
-        r = put_bool(value, "leave", u->leave);
-    if (!r)
-        r = put_long(value, "version", (int64_t)u->version);
-    if (!r)
-        r = put_long(value, "at", u->at_ms);
-    if (!r)
-        r = put_double(value, "score", u->score);
-    if (!r)
-        r = put_long(value, "score_at", u->score_at_ms);
-    if (!r)
-        r = put_opt_str(value, "role", u->role);
-    if (!r)
-        r = put_opt_str(value, "stage", u->stage);
-    if (!r)
-        r = put_opt_str(value, "fit_grade", u->fit_grade);
-    if (!r)
-        r = put_long(value, "first_seen", u->first_seen_ms);
-    if (!r)
-        r = put_long(value, "last_active", u->last_active_ms);
-    if (!r)
-        r = put_opt_str(value, "company_name", u->company_name);
-    if (!r)
-        r = put_opt_str(value, "industry", u->industry);
-    if (!r)
-        r = put_opt_int(value, "employees", u->has_employees, u->employees);
-    if (!r)
-        r = put_opt_str(value, "country", u->country);
-    if (!r)
-        r = put_opt_str(value, "region", u->region);
-    if (!r)
-        r = put_array(value, "interests", u->interests, u->interest_count, fill_interest);
-    if (!r)
-        r = put_array(value, "contributions", u->contributions, u->contribution_count, fill_reason);
-    if (!r)
-        r = put_array(value, "touches", u->touches, u->touch_count, fill_touch);
-    if (!r)
-        r = put_array(value, "downloads", u->downloads, u->download_count, fill_download);
-    if (!r)
-        r = put_array(value, "webinars", u->webinars, u->webinar_count, fill_webinar);
-    if (!r)
-        r = put_int(value, "sessions", u->sessions);
-    if (!r)
-        r = put_int(value, "page_views", u->page_views);
-    if (!r)
-        r = put_int(value, "email_opens", u->email_opens);
-    if (!r)
-        r = put_int(value, "email_clicks", u->email_clicks);
-    return r;
-}
-
-int oracle_fill_roster(avro_value_t *value, const char *contact_id, const hf_roster_t *ro)
-{
-    if (avro_value_reset(value))
-        return -ENOMEM;
-    int r = put_str(value, "contact_id", contact_id);
-    if (!r)
-        r = put_str(value, "account_id", ro->account_id);
-    if (!r)
-        r = put_long(value, "version", (int64_t)ro->version);
-    if (!r)
-        r = put_array(value, "members", ro->members, ro->member_count, fill_member);
-    if (!r)
-        r = put_array(value, "roles_covered", ro->roles_covered, ro->roles_covered_count,
-                      fill_role);
-    return r;
-}
-
-int oracle_fill_merge_request(avro_value_t *value, const hf_merge_request_t *m)
-{
-    if (avro_value_reset(value))
-        return -ENOMEM;
-    int r = put_opt_str(value, "event_id", m->event_id);
-    if (!r)
-        r = put_long(value, "at", m->at_ms);
-    if (!r)
-        r = put_str(value, "survivor_id", m->survivor_id);
-    if (!r)
-        r = put_str(value, "loser_id", m->loser_id);
-    if (!r)
-        r = put_bool(value, "survivor_known", m->survivor_known);
-    if (!r)
-        r = put_bool(value, "bounced", m->bounced);
-    return r;
-}
-
-int oracle_fill_merge_state(avro_value_t *value, const hf_merge_state_t *m)
-{
-    avro_value_t f;
-    if (avro_value_reset(value))
-        return -ENOMEM;
-    int r = put_opt_str(value, "event_id", m->event_id);
-    if (!r)
-        r = put_long(value, "at", m->at_ms);
-    if (!r)
-        r = put_str(value, "survivor_id", m->survivor_id);
-    if (!r)
-        r = put_str(value, "loser_id", m->loser_id);
-    if (!r)
-        r = get_field(value, "state", &f);
-    if (!r)
-        r = avro_value_set_bytes(&f, (void *)(m->state ? m->state : ""), m->state_len) ? -ENOMEM
-                                                                                       : 0;
-    return r;
-}
+/* --- schemas and bytes ---------------------------------------------------------------- */
 
 int oracle_schema(const char *record, avro_schema_t *schema)
 {
@@ -653,4 +499,60 @@ int oracle_write(avro_value_t *value, uint8_t *body, size_t cap, size_t *len)
     *len = (size_t)avro_writer_tell(w);
     avro_writer_free(w);
     return r;
+}
+
+hf_handoff_t oracle_sample_handoff(void)
+{
+    static const hf_reason_t reasons[] = {{"demo_request", 50, 1, "form f-9"},
+                                          {"pricing_visits", 10, 3, "3 visits"}};
+    static const hf_page_t pages[] = {{"https://example.com/pricing", "Pricing", 3},
+                                      {"https://example.com/x", NULL, 1}};
+    static const hf_download_t downloads[] = {{"a-1", "Churn guide", "ebook", 1000}};
+    static const hf_webinar_t webinars[] = {{"w-1", "Live demo", "attended", 45, 2000}};
+    static const hf_touch_t recent[] = {{3000, "form", "Demo request", NULL},
+                                        {2000, "webinar", "Live demo", "45 min"}};
+    static const hf_interest_t interests[] = {{"reduce churn", 0.75f}};
+    static const hf_member_t members[] = {{"c-2", "decision_maker", 80, 3000}};
+    static const char *const roles[] = {"decision_maker", "champion"};
+    hf_handoff_t h = {
+        .handoff_id = "h-42",
+        .entity_type = HF_ENTITY_CONTACT,
+        .entity_id = "c-2",
+        .account_id = "acct-1",
+        .rule = "hand_raiser",
+        .qualified_at_ms = 3000,
+        .emitted_at_ms = 3500,
+        .score = 87,
+        .fit_grade = "A",
+        .stage_before = "engaged",
+        .reasons = reasons,
+        .reason_count = 2,
+        .journey = {.first_seen_ms = 500,
+                    .has_known_since = true,
+                    .known_since_ms = 900,
+                    .sessions = 4,
+                    .page_views = 11,
+                    .top_pages = pages,
+                    .top_page_count = 2,
+                    .downloads = downloads,
+                    .download_count = 1,
+                    .webinars = webinars,
+                    .webinar_count = 1,
+                    .email_opens = 6,
+                    .email_clicks = 2,
+                    .email_last_campaign = "nurture",
+                    .recent = recent,
+                    .recent_count = 2},
+        .interests = interests,
+        .interest_count = 1,
+        .buying_group = members,
+        .buying_group_count = 1,
+        .roles_covered = roles,
+        .roles_covered_count = 2,
+        .routing_team = "emea-smb",
+        .routing_region = NULL,
+        .sla_accept_by_ms = 90000,
+        .sla_first_touch_by_ms = 180000,
+    };
+    return h;
 }

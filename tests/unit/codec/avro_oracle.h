@@ -27,3 +27,6 @@ int oracle_schema(const char *record, avro_schema_t *schema);
 
 /* Avro-C's body of @value into @body (@cap bytes); its length in *@len. */
 int oracle_write(avro_value_t *value, uint8_t *body, size_t cap, size_t *len);
+
+/* A handoff with every field set, and nulls where the schema has them. */
+hf_handoff_t oracle_sample_handoff(void);

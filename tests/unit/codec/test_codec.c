@@ -583,62 +583,6 @@ static void test_encode_rejects_missing_required(void **state)
 
 /* --- outputs -------------------------------------------------------------------------- */
 
-static hf_handoff_t sample_handoff(void)
-{
-    static const hf_reason_t reasons[] = {{"demo_request", 50, 1, "form f-9"},
-                                          {"pricing_visits", 10, 3, "3 visits"}};
-    static const hf_page_t pages[] = {{"https://example.com/pricing", "Pricing", 3},
-                                      {"https://example.com/x", NULL, 1}};
-    static const hf_download_t downloads[] = {{"a-1", "Churn guide", "ebook", 1000}};
-    static const hf_webinar_t webinars[] = {{"w-1", "Live demo", "attended", 45, 2000}};
-    static const hf_touch_t recent[] = {{3000, "form", "Demo request", NULL},
-                                        {2000, "webinar", "Live demo", "45 min"}};
-    static const hf_interest_t interests[] = {{"reduce churn", 0.75f}};
-    static const hf_member_t members[] = {{"c-2", "decision_maker", 80, 3000}};
-    static const char *const roles[] = {"decision_maker", "champion"};
-    hf_handoff_t h = {
-        .handoff_id = "h-42",
-        .entity_type = HF_ENTITY_CONTACT,
-        .entity_id = "c-2",
-        .account_id = "acct-1",
-        .rule = "hand_raiser",
-        .qualified_at_ms = 3000,
-        .emitted_at_ms = 3500,
-        .score = 87,
-        .fit_grade = "A",
-        .stage_before = "engaged",
-        .reasons = reasons,
-        .reason_count = 2,
-        .journey = {.first_seen_ms = 500,
-                    .has_known_since = true,
-                    .known_since_ms = 900,
-                    .sessions = 4,
-                    .page_views = 11,
-                    .top_pages = pages,
-                    .top_page_count = 2,
-                    .downloads = downloads,
-                    .download_count = 1,
-                    .webinars = webinars,
-                    .webinar_count = 1,
-                    .email_opens = 6,
-                    .email_clicks = 2,
-                    .email_last_campaign = "nurture",
-                    .recent = recent,
-                    .recent_count = 2},
-        .interests = interests,
-        .interest_count = 1,
-        .buying_group = members,
-        .buying_group_count = 1,
-        .roles_covered = roles,
-        .roles_covered_count = 2,
-        .routing_team = "emea-smb",
-        .routing_region = NULL,
-        .sla_accept_by_ms = 90000,
-        .sla_first_touch_by_ms = 180000,
-    };
-    return h;
-}
-
 static void assert_contains(const hf_buf_t *json, const char *needle)
 {
     if (!strstr((const char *)json->data, needle))
@@ -662,7 +606,7 @@ static void test_outputs_to_json(void **state)
     hf_buf_t rec = HF_BUF_INIT, json = HF_BUF_INIT;
     char err[256];
 
-    hf_handoff_t h = sample_handoff();
+    hf_handoff_t h = oracle_sample_handoff();
     assert_int_equal(codec_encode_handoff(c, &h, &rec), 0);
     assert_int_equal(codec_peek_kind(c, rec.data, rec.len), -1);
     assert_int_equal(codec_record_to_json(c, rec.data, rec.len, &json, err, sizeof err), 0);
@@ -800,12 +744,12 @@ static void test_outputs_need_required_fields(void **state)
     (void)state;
     codec_t *c = new_codec();
     hf_buf_t rec = HF_BUF_INIT;
-    hf_handoff_t h = sample_handoff();
+    hf_handoff_t h = oracle_sample_handoff();
 
     /* Required output fields must be there. */
     h.rule = NULL;
     assert_int_equal(codec_encode_handoff(c, &h, &rec), -EINVAL);
-    h = sample_handoff();
+    h = oracle_sample_handoff();
     h.reason_count = 1;
     h.reasons = NULL;
     assert_int_equal(codec_encode_handoff(c, &h, &rec), -EINVAL);
@@ -821,7 +765,7 @@ static void test_json_output_format(void **state)
         .email_key = KEY, .email_key_len = sizeof KEY - 1, .output_format = HF_OUTPUT_JSON};
     codec_t *c = new_codec_with(&opts);
     hf_buf_t out = HF_BUF_INIT;
-    hf_handoff_t h = sample_handoff();
+    hf_handoff_t h = oracle_sample_handoff();
     assert_int_equal(codec_encode_handoff(c, &h, &out), 0);
     assert_int_equal(out.data[0], '{');
     assert_int_equal(out.data[out.len - 1], '}');

@@ -291,57 +291,6 @@ static void assert_oracle_body(const hf_buf_t *rec, oracle_t *o)
     assert_memory_equal(rec->data + 10, body, len);
 }
 
-static hf_handoff_t oracle_handoff(void)
-{
-    static const hf_page_t pages[] = {{"https://example.com/pricing", "Pricing", 3},
-                                      {"https://example.com/x", NULL, 1}};
-    static const hf_member_t members[] = {{"c-2", "decision_maker", 80, 3000}};
-    static const char *const roles[] = {"decision_maker", "champion"};
-    static const hf_reason_t output_reasons[] = {{"demo_request", 50, 1, "form f-9"}};
-    static const hf_touch_t recent[] = {{3000, "form", "Demo request", NULL},
-                                        {2000, "webinar", "Live demo", "45 min"}};
-    return (hf_handoff_t){
-        .handoff_id = "h-42",
-        .entity_type = HF_ENTITY_ACCOUNT,
-        .entity_id = "acct-1",
-        .account_id = "acct-1",
-        .rule = "hand_raiser",
-        .qualified_at_ms = -3000,
-        .emitted_at_ms = 1700000000000,
-        .score = 87,
-        .fit_grade = "A",
-        .stage_before = "engaged",
-        .reasons = output_reasons,
-        .reason_count = 1,
-        .journey = {.first_seen_ms = 500,
-                    .has_known_since = true,
-                    .known_since_ms = 900,
-                    .sessions = 4,
-                    .page_views = 11,
-                    .top_pages = pages,
-                    .top_page_count = 2,
-                    .downloads = downloads,
-                    .download_count = 1,
-                    .webinars = webinars,
-                    .webinar_count = 1,
-                    .email_opens = 6,
-                    .email_clicks = 2,
-                    .email_last_campaign = "nurture",
-                    .recent = recent,
-                    .recent_count = 2},
-        .interests = interests,
-        .interest_count = 2,
-        .buying_group = members,
-        .buying_group_count = 1,
-        .roles_covered = roles,
-        .roles_covered_count = 2,
-        .routing_team = "emea-smb",
-        .routing_note = "by region",
-        .sla_accept_by_ms = 90000,
-        .sla_first_touch_by_ms = 180000,
-    };
-}
-
 static void test_outputs_match_avro_c(void **state)
 {
     (void)state;
@@ -350,7 +299,12 @@ static void test_outputs_match_avro_c(void **state)
     oracle_t o;
 
     oracle_open(&o, "ConversationReady");
-    hf_handoff_t h = oracle_handoff();
+    hf_handoff_t h = oracle_sample_handoff();
+    h.entity_type = HF_ENTITY_ACCOUNT;
+    h.qualified_at_ms = -3000;
+    h.routing_note = "by region";
+    h.interests = interests;
+    h.interest_count = 2;
     hf_handoff_t bare = {.handoff_id = "h",
                          .entity_id = "c",
                          .rule = "r",
