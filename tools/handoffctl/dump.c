@@ -39,13 +39,16 @@ typedef struct dump_args {
 
 typedef struct dump_ctx {
     const dump_args_t *args;
-    const hf_rules_t *rules; /* NULL for the tables that need none */
+    const hf_rules_t *rules; /* NULL without -c for the tables that need none */
     codec_t *codec;
     hf_buf_t line;
     hf_buf_t json;
     unsigned long rows;
 } dump_ctx_t;
 
+/* A contacts row: score and grade as of the last event under the rules, stage,
+ * cycle, whether handed off, and the whole state when the codec reads it.  A state
+ * that does not decode is said on stderr and skipped. */
 static int dump_contact(dump_ctx_t *d, const char *id, const void *val, size_t len)
 {
     contact_state_t *s = NULL;
@@ -73,6 +76,8 @@ static int dump_contact(dump_ctx_t *d, const char *id, const void *val, size_t l
     return 0;
 }
 
+/* An accounts row, as dump_contact() does for contacts (members and engaged ones
+ * instead of a grade). */
 static int dump_account(dump_ctx_t *d, const char *id, const void *val, size_t len)
 {
     account_state_t *s = NULL;
@@ -100,6 +105,8 @@ static int dump_account(dump_ctx_t *d, const char *id, const void *val, size_t l
     return 0;
 }
 
+/* An identities row: the contact an anonymous id resolved to (or null) and how
+ * many of its records are buffered while it is unknown. */
 static int dump_identity(dump_ctx_t *d, const char *id, const void *val, size_t len)
 {
     anon_state_t *s = NULL;
@@ -137,6 +144,7 @@ static void dump_offset(dump_ctx_t *d, const char *key, size_t key_len, const vo
                   store_get_be64(val));
 }
 
+/* A metrics row: a counter's name and value. */
 static void dump_metric(dump_ctx_t *d, const char *key, size_t key_len, const void *val,
                         size_t val_len)
 {

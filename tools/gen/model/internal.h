@@ -10,7 +10,10 @@
  *
  * Every random draw comes from the person's stream (gen_person_t.rng) or from a
  * stream of its own (rng.h): the records of a seed stay the same byte for byte
- * only as long as every draw stays where it is, in the same order. */
+ * only as long as every draw stays where it is, in the same order.  A few
+ * expressions draw more than once among a call's arguments or on both sides of an
+ * assignment; C leaves that order to the compiler and the records follow the order
+ * it chose, so such an expression is best left whole. */
 #pragma once
 
 #include <stdbool.h>
