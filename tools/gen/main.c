@@ -6,8 +6,9 @@
  * partitioner (sink.c).  Trackers deliver at least once, so a small share of
  * records is sent twice; --bad-rate adds records the daemon must dead-letter.
  *
- * The same seed and --start-ms give the same records, byte for byte (check with
- * --output FILE, which writes them to a file instead of Kafka).
+ * The same seed, --start-ms and other options (--batch too) give the same
+ * records, byte for byte (check with --output FILE, which writes them to a file
+ * instead of Kafka).
  *
  * stdout stays empty; stderr gets a progress line every second while records are
  * produced and acknowledged, and a summary at the end (none of it with --quiet;

@@ -2,8 +2,9 @@
  *
  * Every person and every account of the sample traffic gets its own stream,
  * derived from (seed, stream id), so what one person does never depends on how
- * many random numbers another one drew: the output for a seed is the same
- * whatever the batch size. */
+ * many random numbers another one drew: each journey of a seed is the same
+ * whatever the batch size.  How journeys interleave does depend on it, and so
+ * does the delivery stream, which draws record after record in sending order. */
 #pragma once
 
 #include <math.h>
