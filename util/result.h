@@ -8,7 +8,7 @@
  * were a decoder's "corrupt") can never be read as another module's condition. */
 #pragma once
 
-#define HF_RESULT_BASE_STATE 100    /* state decoders: HF_STATE_CORRUPT, BINENC_CORRUPT */
+#define HF_RESULT_BASE_STATE 100    /* util/binenc.h readers: BINENC_* (HF_STATE_CORRUPT) */
 #define HF_RESULT_BASE_STORE 200    /* daemon/store.h */
 #define HF_RESULT_BASE_CODEC 300    /* codec/codec.h */
 #define HF_RESULT_BASE_CONTACT 400  /* processors/contact/contact.h */
