@@ -83,21 +83,21 @@ void config_print_ok(const hf_config_t *cfg, const char *path, FILE *out)
     const hf_rules_t *r = cfg->rules;
     hf_buf_t sla = HF_BUF_INIT;
     hf_buf_append_str(&sla, "SLA accept ");
-    sla_within_format(&sla, r->sla[HF_SLA_ACCEPT].within_ms);
+    sla_within_format(&sla, r->sla.clocks[HF_SLA_ACCEPT].within_ms);
     hf_buf_append_str(&sla, "/first touch ");
-    sla_within_format(&sla, r->sla[HF_SLA_FIRST_TOUCH].within_ms);
+    sla_within_format(&sla, r->sla.clocks[HF_SLA_FIRST_TOUCH].within_ms);
     hf_buf_append_str(&sla, "/follow-up ");
-    if (r->sla[HF_SLA_FOLLOW_UP].within_ms != 0)
-        hf_buf_printf(&sla, "%u in ", (unsigned)r->sla[HF_SLA_FOLLOW_UP].attempts);
-    sla_within_format(&sla, r->sla[HF_SLA_FOLLOW_UP].within_ms);
+    if (r->sla.clocks[HF_SLA_FOLLOW_UP].within_ms != 0)
+        hf_buf_printf(&sla, "%u in ", (unsigned)r->sla.clocks[HF_SLA_FOLLOW_UP].attempts);
+    sla_within_format(&sla, r->sla.clocks[HF_SLA_FOLLOW_UP].within_ms);
     fprintf(out,
             "%s: ok (%zu scoring rules, %zu fit rules, %zu contact rules; %zu interest rules, "
             "%zu role rules, %zu account fit rules, %zu account rules, %zu target accounts, "
             "%zu routing rules; %zu calendar%s, %s)\n",
-            path ? path : "(defaults)", r->score_rule_count, r->fit_rule_count,
-            r->contact_rule_count, r->interest_rule_count, r->role_rule_count,
-            r->account_fit_rule_count, r->account_rule_count, r->target_count, r->route_rule_count,
-            r->calendar_count, r->calendar_count == 1 ? "" : "s",
+            path ? path : "(defaults)", r->scoring.rule_count, r->fit.rule_count,
+            r->qualify.contact_rule_count, r->interests.rule_count, r->buying_group.role_count,
+            r->accounts.fit_rule_count, r->accounts.rule_count, r->accounts.target_count,
+            r->routing.rule_count, r->calendars.count, r->calendars.count == 1 ? "" : "s",
             sla.data ? (char *)sla.data : "SLA");
     hf_buf_free(&sla);
 }

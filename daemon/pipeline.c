@@ -374,7 +374,7 @@ static int cron_reload(pipeline_t *p)
     if (!p->reload || !*p->reload || !p->reload_fn)
         return 0;
     *p->reload = 0;
-    if (p->reload_fn(p->reload_opaque) > 0 && p->cfg->rules->sla_recompute_on_reload) {
+    if (p->reload_fn(p->reload_opaque) > 0 && p->cfg->rules->sla.recompute_on_reload) {
         int r = clocks_reschedule(&p->stage);
         if (r < 0)
             return pipeline_error(p, r, "rescheduling SLA clocks: %s", strerror(-r));

@@ -62,7 +62,7 @@ static void parse_domains(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml
     hf_domain_account_t *map = cfgmap_calloc(ctx, count, sizeof(*map));
     if (!map)
         return;
-    r->domain_accounts = map;
+    r->accounts.domains = map;
     for (size_t i = 0; i < count && cfgmap_visit(ctx); i++) {
         const yaml_node_pair_t *pair = &node->data.mapping.pairs.start[i];
         const yaml_node_t *key = cfgmap_node(ctx, pair->key);
@@ -78,16 +78,17 @@ static void parse_domains(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml
             cfgmap_error_got(ctx, key, &at, "%s", why);
             continue;
         }
-        if (!cfgmap_spend(ctx, r->domain_account_count))
+        if (!cfgmap_spend(ctx, r->accounts.domain_count))
             return;
         size_t seen = 0;
-        while (seen < r->domain_account_count && strcasecmp(map[seen].domain, domain) != 0)
+        while (seen < r->accounts.domain_count && strcasecmp(map[seen].domain, domain) != 0)
             seen++;
-        if (seen < r->domain_account_count) {
+        if (seen < r->accounts.domain_count) {
             cfgmap_error(ctx, key, &at, "duplicate domain \"%s\"", map[seen].domain);
             continue;
         }
-        if (r->free_mail_domains.count && hf_globs_match(&r->free_mail_domains, domain)) {
+        if (r->accounts.free_mail_domains.count &&
+            hf_globs_match(&r->accounts.free_mail_domains, domain)) {
             cfgmap_error(ctx, key, &at,
                          "is a free-mail domain (accounts.free_mail_domains): its contacts "
                          "never make an account");
@@ -102,7 +103,7 @@ static void parse_domains(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml
             cfgmap_error_got(ctx, value, &at, "%s", why);
             continue;
         }
-        hf_domain_account_t *da = &map[r->domain_account_count];
+        hf_domain_account_t *da = &map[r->accounts.domain_count];
         if (!(da->domain = cfgmap_strdup(ctx, domain)) ||
             !(da->account_id = cfgmap_strdup(ctx, account))) {
             free(da->domain);
@@ -112,7 +113,7 @@ static void parse_domains(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml
         for (char *p = da->domain; *p; p++)
             if (*p >= 'A' && *p <= 'Z')
                 *p = (char)(*p - 'A' + 'a');
-        r->domain_account_count++;
+        r->accounts.domain_count++;
     }
 }
 
@@ -146,26 +147,26 @@ static void engaged_member_check(cfgmap_ctx_t *ctx, const yaml_node_t *map,
                                  const cfgmap_path_t *path, void *base)
 {
     const hf_rules_t *r = base;
-    if (r->engaged_member_score <= r->max_score)
+    if (r->accounts.engaged_member_score <= r->scoring.max_score)
         return;
     if (cfgmap_lookup(ctx, map, "score", NULL)) {
         hf_buf_t msg = HF_BUF_INIT;
         hf_buf_printf(&msg, "is above scoring.max (%d): no member would be engaged",
-                      (int)r->max_score);
+                      (int)r->scoring.max_score);
         config_section_error_at_key(ctx, map, path, "score", msg.data ? (char *)msg.data : "");
         hf_buf_free(&msg);
         return;
     }
     /* the default is above scoring.max; lifecycle already reports scoring.max when it
      * is below engaged_score too, and one mistake is one problem */
-    if (r->engaged_score > r->max_score)
+    if (r->lifecycle.engaged_score > r->scoring.max_score)
         return;
     cfgmap_path_t sp = {NULL, "scoring", 0};
     cfgmap_path_t mp = {&sp, "max", 0};
     cfgmap_error(ctx, config_section_doc_node(ctx, "scoring", "max"), &mp,
                  "is below accounts.engaged_member.score (%d): no account member would be "
                  "engaged",
-                 (int)r->engaged_member_score);
+                 (int)r->accounts.engaged_member_score);
 }
 
 static const cfgmap_entry_t engaged_member_entries[] = {
@@ -174,14 +175,14 @@ static const cfgmap_entry_t engaged_member_entries[] = {
      .def = "30",
      .min = 1,
      .max = 1000000,
-     .offset = RULES(engaged_member_score),
+     .offset = RULES(accounts.engaged_member_score),
      .help = "A member is engaged at this behaviour score (decayed); at most `scoring.max`."},
     {.key = "within",
      .type = CFGMAP_DURATION,
      .def = "30d",
      .min = 0,
      .max = 3650LL * 24 * 3600 * 1000,
-     .offset = RULES(engaged_member_within_ms),
+     .offset = RULES(accounts.engaged_member_within_ms),
      .help = "... and active this recently, relative to the account's newest activity; "
              "`0` = any time."},
 };
@@ -235,8 +236,8 @@ static void parse_role_list(cfgmap_ctx_t *ctx, const yaml_node_t *node, const cf
     if (!names)
         return;
     *names_out = names;
-    for (size_t i = 0; i < count && cfgmap_spend(ctx, CFGMAP_VISIT_COST + r->role_rule_count);
-         i++) {
+    for (size_t i = 0;
+         i < count && cfgmap_spend(ctx, CFGMAP_VISIT_COST + r->buying_group.role_count); i++) {
         const yaml_node_t *item = list ? cfgmap_item(ctx, node, i) : node;
         cfgmap_path_t item_path = {path, NULL, i};
         const cfgmap_path_t *where = list ? &item_path : path;
@@ -351,15 +352,15 @@ static void account_rule_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const 
                      "roles_any, min_score, min_grade or tiers");
 
     hf_buf_t msg = HF_BUF_INIT;
-    if (rule->min_score > r->account_max_score) {
+    if (rule->min_score > r->accounts.max_score) {
         hf_buf_printf(&msg, "is above accounts.max_score (%d): the rule could never hold",
-                      (int)r->account_max_score);
+                      (int)r->accounts.max_score);
         config_section_error_at_key(ctx, map, path, "min_score", msg.data ? (char *)msg.data : "");
         hf_buf_reset(&msg);
     }
-    if (rule->min_engaged > r->account_members_max) {
+    if (rule->min_engaged > r->accounts.members_max) {
         hf_buf_printf(&msg, "is above accounts.members_max (%u): the rule could never hold",
-                      (unsigned)r->account_members_max);
+                      (unsigned)r->accounts.members_max);
         config_section_error_at_key(ctx, map, path, "min_engaged",
                                     msg.data ? (char *)msg.data : "");
         hf_buf_reset(&msg);
@@ -383,20 +384,21 @@ static void accounts_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgm
                            void *base)
 {
     const hf_rules_t *r = base;
-    config_section_bound_check(ctx, map, path, "buying_group_max", r->buying_group_max,
-                               "members_max", r->account_members_max);
+    config_section_bound_check(ctx, map, path, "buying_group_max", r->accounts.buying_group_max,
+                               "members_max", r->accounts.members_max);
     cfgmap_path_t targets = {path, "targets", 0};
     config_section_unique_values(ctx, cfgmap_lookup(ctx, map, "targets", NULL), &targets,
-                                 r->targets, r->target_count, sizeof(hf_target_account_t),
-                                 TARGET(account_id), "account", "account");
+                                 r->accounts.targets, r->accounts.target_count,
+                                 sizeof(hf_target_account_t), TARGET(account_id), "account",
+                                 "account");
     cfgmap_path_t fit = {path, "fit", 0};
     config_section_unique_names(ctx, cfgmap_lookup(ctx, map, "fit", NULL), &fit,
-                                r->account_fit_rules, r->account_fit_rule_count,
+                                r->accounts.fit_rules, r->accounts.fit_rule_count,
                                 sizeof(hf_fit_rule_t), FIT(name));
     cfgmap_path_t rules = {path, "rules", 0};
     config_section_unique_names(ctx, cfgmap_lookup(ctx, map, "rules", NULL), &rules,
-                                r->account_rules, r->account_rule_count, sizeof(hf_account_rule_t),
-                                ACCOUNT(name));
+                                r->accounts.rules, r->accounts.rule_count,
+                                sizeof(hf_account_rule_t), ACCOUNT(name));
 }
 
 /* Free-mail and disposable domains: their contacts never make an account (an
@@ -418,13 +420,13 @@ static const cfgmap_entry_t accounts_entries[] = {
      CFGTYPES_GLOBS,
      .flags = CFGMAP_ALLOW_EMPTY,
      .def = FREE_MAIL_DOMAINS,
-     .offset = RULES(free_mail_domains),
+     .offset = RULES(accounts.free_mail_domains),
      .help = "E-mail domains that never make an account (free-mail and disposable); "
              "setting it replaces the shipped list, `[]` turns it off."},
     {.key = "extra_free_mail_domains",
      CFGTYPES_GLOBS,
      .flags = CFGMAP_ALLOW_EMPTY | CFGMAP_APPEND,
-     .offset = RULES(free_mail_domains),
+     .offset = RULES(accounts.free_mail_domains),
      .help = "Added to `free_mail_domains` (to extend the shipped list)."},
     {.key = "domains",
      .type = CFGMAP_CUSTOM,
@@ -434,8 +436,8 @@ static const cfgmap_entry_t accounts_entries[] = {
              "share one); other domains are their own account. No free-mail domain."},
     {.key = "targets",
      .type = CFGMAP_LIST,
-     .offset = RULES(targets),
-     .count_offset = RULES(target_count),
+     .offset = RULES(accounts.targets),
+     .count_offset = RULES(accounts.target_count),
      .elem_size = sizeof(hf_target_account_t),
      .table = &target_table,
      .help = "Target accounts, e.g. `{ account: acct-acme, tier: 1, points: 30 }`; each "
@@ -445,7 +447,7 @@ static const cfgmap_entry_t accounts_entries[] = {
      .def = "1000",
      .min = 1,
      .max = 100000000,
-     .offset = RULES(account_max_score),
+     .offset = RULES(accounts.max_score),
      .help = "Cap of the account score: the sum over members of score (decayed) times role "
              "weight."},
     {.key = "engaged_member",
@@ -457,28 +459,28 @@ static const cfgmap_entry_t accounts_entries[] = {
      .def = "50",
      .min = 1,
      .max = 10000,
-     .offset = RULES(account_members_max),
+     .offset = RULES(accounts.members_max),
      .help = "Members kept per account."},
     {.key = "buying_group_max",
      .type = CFGMAP_UINT32,
      .def = "8",
      .min = 1,
      .max = 1000,
-     .offset = RULES(buying_group_max),
+     .offset = RULES(accounts.buying_group_max),
      .help = "Members listed in a handoff's `buying_group`; at most `members_max`."},
     {.key = "member_journey",
      .type = CFGMAP_UINT32,
      .def = "5",
      .min = 0,
      .max = 1000,
-     .offset = RULES(account_member_journey),
+     .offset = RULES(accounts.member_journey),
      .help = "Newest touches, downloads and webinars of each member kept for the account's "
              "journey (each list also within `journey`'s bounds): the account handoff merges "
              "them, so every engaged person shows, not only the busiest."},
     {.key = "member_updates",
      .type = CFGMAP_ENUM,
      .def = "on_commit",
-     .offset = RULES(member_updates),
+     .offset = RULES(accounts.member_updates),
      .names = member_updates_names,
      .help = "When a contact's summary reaches its account: `on_commit` (once per commit "
              "interval for every contact that changed; account rules see each contact's "
@@ -486,16 +488,16 @@ static const cfgmap_entry_t accounts_entries[] = {
              "times the work)."},
     {.key = "fit",
      .type = CFGMAP_LIST,
-     .offset = RULES(account_fit_rules),
-     .count_offset = RULES(account_fit_rule_count),
+     .offset = RULES(accounts.fit_rules),
+     .count_offset = RULES(accounts.fit_rule_count),
      .elem_size = sizeof(hf_fit_rule_t),
      .table = &account_fit_rule_table,
      .help = "Account fit rules: the points of every rule that matches the account's traits "
              "add up, with the points of its target tier; `fit.grades` grades the sum."},
     {.key = "rules",
      .type = CFGMAP_LIST,
-     .offset = RULES(account_rules),
-     .count_offset = RULES(account_rule_count),
+     .offset = RULES(accounts.rules),
+     .count_offset = RULES(accounts.rule_count),
      .elem_size = sizeof(hf_account_rule_t),
      .table = &account_rule_table,
      .help = "Account conversation-ready rules, in order; the first that holds fires, once per "
@@ -515,13 +517,14 @@ void config_accounts_tiers_check(cfgmap_ctx_t *ctx, const yaml_node_t *map,
                                  const cfgmap_path_t *path, const int32_t *tiers, size_t count)
 {
     const hf_rules_t *r = config_section_rules(ctx);
-    if (!count || !cfgmap_spend(ctx, count + r->target_count))
+    if (!count || !cfgmap_spend(ctx, count + r->accounts.target_count))
         return;
     bool present[CONFIG_ACCOUNTS_TIER_MAX + 1] = {
         true}; /* tier 0: every account that is not a target */
-    for (size_t i = 0; i < r->target_count; i++)
-        if (r->targets[i].tier >= 0 && r->targets[i].tier <= CONFIG_ACCOUNTS_TIER_MAX)
-            present[r->targets[i].tier] = true;
+    for (size_t i = 0; i < r->accounts.target_count; i++)
+        if (r->accounts.targets[i].tier >= 0 &&
+            r->accounts.targets[i].tier <= CONFIG_ACCOUNTS_TIER_MAX)
+            present[r->accounts.targets[i].tier] = true;
     for (size_t i = 0; i < count; i++)
         if (tiers[i] >= 0 && tiers[i] <= CONFIG_ACCOUNTS_TIER_MAX && present[tiers[i]])
             return;

@@ -39,7 +39,7 @@ static const cfgmap_entry_t default_role_entries[] = {
     {.key = "role",
      .type = CFGMAP_STRING,
      .def = "user",
-     .offset = RULES(default_role),
+     .offset = RULES(buying_group.default_role),
      .valid = config_section_valid_name,
      .doc_type = "name",
      .help = "Role of a contact no role rule matches."},
@@ -49,7 +49,7 @@ static const cfgmap_entry_t default_role_entries[] = {
      .def = "1",
      .min = 0,
      .max = 100,
-     .offset = RULES(default_role_weight),
+     .offset = RULES(buying_group.default_role_weight),
      .help = "Its weight."},
 };
 static const cfgmap_table_t default_role_table = CFGMAP_TABLE(default_role_entries, NULL, NULL);
@@ -57,8 +57,8 @@ static const cfgmap_table_t default_role_table = CFGMAP_TABLE(default_role_entri
 /* True if one of the first @before role rules gives @role. */
 static bool role_in_rules(const hf_rules_t *r, const char *role, size_t before)
 {
-    for (size_t i = 0; i < before && i < r->role_rule_count; i++)
-        if (r->role_rules[i].role && strcmp(r->role_rules[i].role, role) == 0)
+    for (size_t i = 0; i < before && i < r->buying_group.role_count; i++)
+        if (r->buying_group.roles[i].role && strcmp(r->buying_group.roles[i].role, role) == 0)
             return true;
     return false;
 }
@@ -71,8 +71,8 @@ static void buying_group_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const 
     const hf_rules_t *r = base;
     const yaml_node_t *list = cfgmap_lookup(ctx, map, "roles", NULL);
     cfgmap_path_t list_path = {path, "roles", 0};
-    for (size_t j = 0; j < r->role_rule_count && cfgmap_spend(ctx, j + 1); j++) {
-        const hf_role_rule_t *b = &r->role_rules[j];
+    for (size_t j = 0; j < r->buying_group.role_count && cfgmap_spend(ctx, j + 1); j++) {
+        const hf_role_rule_t *b = &r->buying_group.roles[j];
         if (!b->role)
             continue;
         cfgmap_path_t item = {&list_path, NULL, j};
@@ -80,18 +80,19 @@ static void buying_group_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const 
         const char *at_key = cfgmap_lookup(ctx, node, "weight", NULL) ? "weight" : "role";
         hf_buf_t msg = HF_BUF_INIT;
         for (size_t i = 0; i < j && !msg.len; i++) {
-            const hf_role_rule_t *a = &r->role_rules[i];
+            const hf_role_rule_t *a = &r->buying_group.roles[i];
             if (a->role && strcmp(a->role, b->role) == 0 && a->weight != b->weight)
                 hf_buf_printf(&msg,
                               "role \"%s\" has weight %g at item [%zu]; a role has one weight",
                               b->role, (double)a->weight, i);
         }
-        if (!msg.len && r->default_role && strcmp(r->default_role, b->role) == 0 &&
-            r->default_role_weight != b->weight && !role_in_rules(r, b->role, j))
+        if (!msg.len && r->buying_group.default_role &&
+            strcmp(r->buying_group.default_role, b->role) == 0 &&
+            r->buying_group.default_role_weight != b->weight && !role_in_rules(r, b->role, j))
             hf_buf_printf(&msg,
                           "role \"%s\" is also buying_group.default_role, with weight %g; a role "
                           "has one weight",
-                          b->role, (double)r->default_role_weight);
+                          b->role, (double)r->buying_group.default_role_weight);
         if (msg.len)
             config_section_error_at_key(ctx, node, &item, at_key, (char *)msg.data);
         hf_buf_free(&msg);
@@ -105,8 +106,8 @@ static const cfgmap_entry_t buying_group_entries[] = {
      .help = "The role of a contact no rule matches, e.g. `{ role: user, weight: 1.0 }`."},
     {.key = "roles",
      .type = CFGMAP_LIST,
-     .offset = RULES(role_rules),
-     .count_offset = RULES(role_rule_count),
+     .offset = RULES(buying_group.roles),
+     .count_offset = RULES(buying_group.role_count),
      .elem_size = sizeof(hf_role_rule_t),
      .table = &role_rule_table,
      .help = "Role rules, in order; the first that matches a contact's traits gives its role."},
@@ -121,24 +122,25 @@ const cfgmap_entry_t config_buying_group_section =
 
 bool config_buying_group_role_known(const hf_rules_t *r, const char *role)
 {
-    return (r->default_role && strcmp(r->default_role, role) == 0) ||
-           role_in_rules(r, role, r->role_rule_count);
+    return (r->buying_group.default_role && strcmp(r->buying_group.default_role, role) == 0) ||
+           role_in_rules(r, role, r->buying_group.role_count);
 }
 
 size_t config_buying_group_role_names(cfgmap_ctx_t *ctx, const hf_rules_t *r, hf_buf_t *out)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->role_rule_count && cfgmap_spend(ctx, i); i++) {
-        const char *role = r->role_rules[i].role;
+    for (size_t i = 0; i < r->buying_group.role_count && cfgmap_spend(ctx, i); i++) {
+        const char *role = r->buying_group.roles[i].role;
         if (!role || role_in_rules(r, role, i))
             continue;
         if (out && n < CONFIG_SECTION_NAMES_LISTED_MAX)
             hf_buf_printf(out, "%s%s", n ? ", " : "", role);
         n++;
     }
-    if (r->default_role && !role_in_rules(r, r->default_role, r->role_rule_count)) {
+    if (r->buying_group.default_role &&
+        !role_in_rules(r, r->buying_group.default_role, r->buying_group.role_count)) {
         if (out && n < CONFIG_SECTION_NAMES_LISTED_MAX)
-            hf_buf_printf(out, "%s%s", n ? ", " : "", r->default_role);
+            hf_buf_printf(out, "%s%s", n ? ", " : "", r->buying_group.default_role);
         n++;
     }
     if (out && n > CONFIG_SECTION_NAMES_LISTED_MAX)

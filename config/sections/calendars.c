@@ -318,8 +318,8 @@ static void parse_holidays(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yam
 /* True if a routing rule names @team. */
 static bool team_routed(const hf_rules_t *r, const char *team)
 {
-    for (size_t i = 0; i < r->route_rule_count; i++)
-        if (r->route_rules[i].team && strcmp(r->route_rules[i].team, team) == 0)
+    for (size_t i = 0; i < r->routing.rule_count; i++)
+        if (r->routing.rules[i].team && strcmp(r->routing.rules[i].team, team) == 0)
             return true;
     return false;
 }
@@ -328,11 +328,11 @@ static bool team_routed(const hf_rules_t *r, const char *team)
 static void team_names(cfgmap_ctx_t *ctx, const hf_rules_t *r, hf_buf_t *out)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->route_rule_count && cfgmap_spend(ctx, i); i++) {
-        const char *team = r->route_rules[i].team;
+    for (size_t i = 0; i < r->routing.rule_count && cfgmap_spend(ctx, i); i++) {
+        const char *team = r->routing.rules[i].team;
         bool earlier = false;
         for (size_t j = 0; team && j < i && !earlier; j++)
-            earlier = r->route_rules[j].team && strcmp(r->route_rules[j].team, team) == 0;
+            earlier = r->routing.rules[j].team && strcmp(r->routing.rules[j].team, team) == 0;
         if (!team || earlier)
             continue;
         if (n < CONFIG_SECTION_NAMES_LISTED_MAX)
@@ -364,15 +364,15 @@ static void parse_teams(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
     if (count == 0)
         return;
     hf_team_calendar_t *grown =
-        realloc(r->team_calendars, (r->team_calendar_count + count) * sizeof(*grown));
+        realloc(r->calendars.teams, (r->calendars.team_count + count) * sizeof(*grown));
     if (!grown) {
         ctx->oom = true;
         return;
     }
-    r->team_calendars = grown;
-    int index = (int)(cal - r->calendars);
-    for (size_t i = 0; i < count && cfgmap_spend(ctx, CFGMAP_VISIT_COST + r->team_calendar_count +
-                                                          r->route_rule_count);
+    r->calendars.teams = grown;
+    int index = (int)(cal - r->calendars.items);
+    for (size_t i = 0; i < count && cfgmap_spend(ctx, CFGMAP_VISIT_COST + r->calendars.team_count +
+                                                          r->routing.rule_count);
          i++) {
         const yaml_node_t *item = list ? cfgmap_item(ctx, node, i) : node;
         cfgmap_path_t item_path = {path, NULL, i};
@@ -385,17 +385,17 @@ static void parse_teams(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
             continue;
         }
         size_t seen = 0;
-        while (seen < r->team_calendar_count && strcmp(r->team_calendars[seen].team, team) != 0)
+        while (seen < r->calendars.team_count && strcmp(r->calendars.teams[seen].team, team) != 0)
             seen++;
-        if (seen < r->team_calendar_count) {
-            int other = r->team_calendars[seen].calendar;
+        if (seen < r->calendars.team_count) {
+            int other = r->calendars.teams[seen].calendar;
             if (other == index)
                 cfgmap_error(ctx, item, where, "duplicate team \"%s\"", team);
             else
                 cfgmap_error(ctx, item, where,
                              "team \"%s\" is also in calendar \"%s\"; a team's clocks run in one "
                              "calendar",
-                             team, r->calendars[other].name);
+                             team, r->calendars.items[other].name);
             continue;
         }
         if (!team_routed(r, team)) {
@@ -408,11 +408,11 @@ static void parse_teams(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
             hf_buf_free(&msg);
             continue;
         }
-        hf_team_calendar_t *tc = &r->team_calendars[r->team_calendar_count];
+        hf_team_calendar_t *tc = &r->calendars.teams[r->calendars.team_count];
         if (!(tc->team = cfgmap_strdup(ctx, team)))
             return;
         tc->calendar = index;
-        r->team_calendar_count++;
+        r->calendars.team_count++;
     }
 }
 
@@ -468,8 +468,8 @@ const cfgmap_entry_t config_calendars_section = {
     .type = CFGMAP_NAMED,
     .flags = CFGMAP_DEREF,
     .deref_offset = offsetof(hf_config_t, rules),
-    .offset = offsetof(hf_rules_t, calendars),
-    .count_offset = offsetof(hf_rules_t, calendar_count),
+    .offset = offsetof(hf_rules_t, calendars.items),
+    .count_offset = offsetof(hf_rules_t, calendars.count),
     .elem_size = sizeof(hf_calendar_t),
     .name_offset = offsetof(hf_calendar_t, name),
     .valid = config_section_valid_name,

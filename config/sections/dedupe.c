@@ -9,14 +9,14 @@ static const cfgmap_entry_t dedupe_entries[] = {
      .def = "256",
      .min = 0,
      .max = 100000,
-     .offset = RULES(dedupe_max_ids),
+     .offset = RULES(dedupe.max_ids),
      .help = "Event ids remembered per contact."},
     {.key = "window",
      .type = CFGMAP_DURATION,
      .def = "7d",
      .min = 0,
      .max = 365LL * 24 * 3600 * 1000,
-     .offset = RULES(dedupe_window_ms),
+     .offset = RULES(dedupe.window_ms),
      .help = "How long after it was seen (processing time) an event id is remembered."},
 };
 

@@ -104,20 +104,20 @@ static void fit_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_pa
         hf_grade_t *g = cfgmap_calloc(ctx, n, sizeof(*g));
         if (!g)
             return;
-        r->grades = g;
+        r->fit.grades = g;
         for (size_t i = 0; i < n; i++) {
             if (!(g[i].letter = cfgmap_strdup(ctx, default_grades[i].letter)))
                 return;
             g[i].min_points = default_grades[i].min_points;
-            r->grade_count = i + 1;
+            r->fit.grade_count = i + 1;
         }
-    } else if (r->grade_count == 0 &&
+    } else if (r->fit.grade_count == 0 &&
                (grades->type == YAML_SEQUENCE_NODE || cfgmap_is_null(grades))) {
         cfgmap_error(ctx, grades, &grades_path, "expected at least one grade");
     }
-    for (size_t j = 1; j < r->grade_count && cfgmap_spend(ctx, j); j++) {
+    for (size_t j = 1; j < r->fit.grade_count && cfgmap_spend(ctx, j); j++) {
         for (size_t i = 0; i < j; i++) {
-            const hf_grade_t *a = &r->grades[i], *b = &r->grades[j];
+            const hf_grade_t *a = &r->fit.grades[i], *b = &r->fit.grades[j];
             cfgmap_path_t item = {&grades_path, NULL, j};
             const yaml_node_t *node = cfgmap_item(ctx, grades, j);
             if (a->letter && b->letter && strcmp(a->letter, b->letter) == 0) {
@@ -135,38 +135,38 @@ static void fit_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_pa
             }
         }
     }
-    if (r->grade_count > 1)
-        qsort(r->grades, r->grade_count, sizeof(r->grades[0]), grade_cmp);
+    if (r->fit.grade_count > 1)
+        qsort(r->fit.grades, r->fit.grade_count, sizeof(r->fit.grades[0]), grade_cmp);
 
     cfgmap_path_t rules_path = {path, "rules", 0};
     config_section_unique_names(ctx, cfgmap_lookup(ctx, map, "rules", NULL), &rules_path,
-                                r->fit_rules, r->fit_rule_count, sizeof(hf_fit_rule_t), FIT(name));
+                                r->fit.rules, r->fit.rule_count, sizeof(hf_fit_rule_t), FIT(name));
     cfgmap_path_t excl_path = {path, "exclude", 0};
     config_section_unique_names(ctx, cfgmap_lookup(ctx, map, "exclude", NULL), &excl_path,
-                                r->exclusions, r->exclusion_count, sizeof(hf_fit_exclusion_t),
-                                EXCL(name));
+                                r->fit.exclusions, r->fit.exclusion_count,
+                                sizeof(hf_fit_exclusion_t), EXCL(name));
 }
 
 static const cfgmap_entry_t fit_entries[] = {
     {.key = "grades",
      .type = CFGMAP_LIST,
-     .offset = RULES(grades),
-     .count_offset = RULES(grade_count),
+     .offset = RULES(fit.grades),
+     .count_offset = RULES(fit.grade_count),
      .elem_size = sizeof(hf_grade_t),
      .table = &grade_table,
      .help = "Grades by fit points; default A 80, B 60, C 40, D 20, F 0. Sorted by `min`, "
              "highest first; the lowest is the floor, also given to excluded contacts."},
     {.key = "rules",
      .type = CFGMAP_LIST,
-     .offset = RULES(fit_rules),
-     .count_offset = RULES(fit_rule_count),
+     .offset = RULES(fit.rules),
+     .count_offset = RULES(fit.rule_count),
      .elem_size = sizeof(hf_fit_rule_t),
      .table = &fit_rule_table,
      .help = "Fit rules; the points of every matching rule add up."},
     {.key = "exclude",
      .type = CFGMAP_LIST,
-     .offset = RULES(exclusions),
-     .count_offset = RULES(exclusion_count),
+     .offset = RULES(fit.exclusions),
+     .count_offset = RULES(fit.exclusion_count),
      .elem_size = sizeof(hf_fit_exclusion_t),
      .table = &exclusion_table,
      .help = "Exclusions (competitors, students, ...): a matching contact gets the lowest grade "
@@ -188,7 +188,7 @@ void config_fit_parse_min_grade(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, cons
         cfgmap_error_got(ctx, node, path, "expected a grade of fit.grades");
         return;
     }
-    if (!cfgmap_spend(ctx, r->grade_count))
+    if (!cfgmap_spend(ctx, r->fit.grade_count))
         return;
     int i = hf_rules_grade_index(r, s);
     if (i >= 0) {
@@ -199,8 +199,9 @@ void config_fit_parse_min_grade(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, cons
     hf_buf_append_str(&msg, "unknown grade ");
     cfgmap_quote(&msg, s, 16);
     hf_buf_append_str(&msg, "; fit.grades has ");
-    for (size_t g = 0; g < r->grade_count; g++)
-        hf_buf_printf(&msg, "%s%s", g ? ", " : "", r->grades[g].letter ? r->grades[g].letter : "?");
+    for (size_t g = 0; g < r->fit.grade_count; g++)
+        hf_buf_printf(&msg, "%s%s", g ? ", " : "",
+                      r->fit.grades[g].letter ? r->fit.grades[g].letter : "?");
     cfgmap_error(ctx, node, path, "%s", msg.data ? (char *)msg.data : "");
     hf_buf_free(&msg);
 }

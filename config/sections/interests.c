@@ -51,8 +51,8 @@ static void interests_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfg
                             void *base)
 {
     const hf_rules_t *r = base;
-    config_section_bound_check(ctx, map, path, "top", r->interests_top, "tracked",
-                               r->interests_tracked);
+    config_section_bound_check(ctx, map, path, "top", r->interests.top, "tracked",
+                               r->interests.tracked);
 }
 
 static const cfgmap_entry_t interests_entries[] = {
@@ -61,26 +61,26 @@ static const cfgmap_entry_t interests_entries[] = {
      .def = "30d",
      .min = 0,
      .max = 3650LL * 24 * 3600 * 1000,
-     .offset = RULES(interests_half_life_ms),
+     .offset = RULES(interests.half_life_ms),
      .help = "A topic's weight halves over this much event time; `0` = no decay."},
     {.key = "tracked",
      .type = CFGMAP_UINT32,
      .def = "20",
      .min = 1,
      .max = 1000,
-     .offset = RULES(interests_tracked),
+     .offset = RULES(interests.tracked),
      .help = "Topics kept per contact; the weakest is dropped to make room."},
     {.key = "top",
      .type = CFGMAP_UINT32,
      .def = "3",
      .min = 0,
      .max = 100,
-     .offset = RULES(interests_top),
+     .offset = RULES(interests.top),
      .help = "Strongest topics listed in a handoff; at most `tracked`."},
     {.key = "rules",
      .type = CFGMAP_LIST,
-     .offset = RULES(interest_rules),
-     .count_offset = RULES(interest_rule_count),
+     .offset = RULES(interests.rules),
+     .count_offset = RULES(interests.rule_count),
      .elem_size = sizeof(hf_interest_rule_t),
      .table = &interest_rule_table,
      .help = "Interest rules; every rule that matches an event adds its weight to its topic."},

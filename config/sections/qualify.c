@@ -28,7 +28,7 @@ static void parse_requires(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yam
     if (!names)
         return;
     rule->requires = names;
-    for (size_t i = 0; i < count && cfgmap_spend(ctx, CFGMAP_VISIT_COST + r->score_rule_count);
+    for (size_t i = 0; i < count && cfgmap_spend(ctx, CFGMAP_VISIT_COST + r->scoring.rule_count);
          i++) {
         const yaml_node_t *item = list ? cfgmap_item(ctx, node, i) : node;
         cfgmap_path_t item_path = {path, NULL, i};
@@ -43,12 +43,13 @@ static void parse_requires(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yam
             hf_buf_append_str(&msg, "unknown scoring rule ");
             cfgmap_quote(&msg, s, 64);
             hf_buf_append_str(&msg, "; scoring.rules has ");
-            if (r->score_rule_count == 0)
+            if (r->scoring.rule_count == 0)
                 hf_buf_append_str(&msg, "none");
-            for (size_t k = 0; k < r->score_rule_count && k < CONFIG_SECTION_NAMES_LISTED_MAX; k++)
+            for (size_t k = 0; k < r->scoring.rule_count && k < CONFIG_SECTION_NAMES_LISTED_MAX;
+                 k++)
                 hf_buf_printf(&msg, "%s%s", k ? ", " : "",
-                              r->score_rules[k].name ? r->score_rules[k].name : "?");
-            if (r->score_rule_count > CONFIG_SECTION_NAMES_LISTED_MAX)
+                              r->scoring.rules[k].name ? r->scoring.rules[k].name : "?");
+            if (r->scoring.rule_count > CONFIG_SECTION_NAMES_LISTED_MAX)
                 hf_buf_append_str(&msg, ", ...");
             cfgmap_error(ctx, item, where, "%s", msg.data ? (char *)msg.data : "");
             hf_buf_free(&msg);
@@ -80,10 +81,10 @@ static void contact_rule_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const 
         cfgmap_path_t p = {path, "within", 0};
         cfgmap_error(ctx, within, &p, "applies to \"requires\", which this rule does not have");
     }
-    if (min_score && rule->min_score > r->max_score) {
+    if (min_score && rule->min_score > r->scoring.max_score) {
         cfgmap_path_t p = {path, "min_score", 0};
         cfgmap_error(ctx, min_score, &p, "is above scoring.max (%d): the rule could never hold",
-                     (int)r->max_score);
+                     (int)r->scoring.max_score);
     }
 }
 
@@ -129,20 +130,20 @@ static const cfgmap_entry_t hand_raiser_entries[] = {
      .type = CFGMAP_SYMBOLS,
      .flags = CFGMAP_ALLOW_EMPTY,
      .def = "demo_request, contact_sales",
-     .offset = RULES(hand_raiser_forms),
+     .offset = RULES(qualify.hand_raiser_forms),
      .symbols = &cfgtypes_form_types,
      .help = "Form types that qualify a contact at once; `[]` to turn hand-raisers off."},
     {.key = "rule",
      .type = CFGMAP_STRING,
      .def = "hand_raiser",
-     .offset = RULES(hand_raiser_rule),
+     .offset = RULES(qualify.hand_raiser_rule),
      .valid = config_section_valid_name,
      .doc_type = "name",
      .help = "Rule name reported for hand-raisers; distinct from the contact rules."},
     {.key = "respect_exclusions",
      .type = CFGMAP_BOOL,
      .def = "true",
-     .offset = RULES(hand_raisers_respect_exclusions),
+     .offset = RULES(qualify.hand_raisers_respect_exclusions),
      .help = "Whether excluded contacts (fit.exclude) are ignored as hand-raisers too."},
 };
 static const cfgmap_table_t hand_raiser_table = CFGMAP_TABLE(hand_raiser_entries, NULL, NULL);
@@ -153,11 +154,12 @@ static void qualify_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgma
     const hf_rules_t *r = base;
     const yaml_node_t *list = cfgmap_lookup(ctx, map, "contact_rules", NULL);
     cfgmap_path_t list_path = {path, "contact_rules", 0};
-    config_section_unique_names(ctx, list, &list_path, r->contact_rules, r->contact_rule_count,
-                                sizeof(hf_contact_rule_t), CONTACT(name));
-    for (size_t i = 0; r->hand_raiser_rule && i < r->contact_rule_count; i++) {
-        const char *name = r->contact_rules[i].name;
-        if (!name || strcmp(name, r->hand_raiser_rule) != 0)
+    config_section_unique_names(ctx, list, &list_path, r->qualify.contact_rules,
+                                r->qualify.contact_rule_count, sizeof(hf_contact_rule_t),
+                                CONTACT(name));
+    for (size_t i = 0; r->qualify.hand_raiser_rule && i < r->qualify.contact_rule_count; i++) {
+        const char *name = r->qualify.contact_rules[i].name;
+        if (!name || strcmp(name, r->qualify.hand_raiser_rule) != 0)
             continue;
         cfgmap_path_t item = {&list_path, NULL, i};
         cfgmap_path_t p = {&item, "name", 0};
@@ -172,7 +174,7 @@ static const cfgmap_entry_t qualify_entries[] = {
      .def = "1h",
      .min = 0,
      .max = 30LL * 24 * 3600 * 1000,
-     .offset = RULES(grace_ms),
+     .offset = RULES(qualify.grace_ms),
      .help = "A late event can qualify a contact only this close to its newest event."},
     {.key = "hand_raisers",
      .type = CFGMAP_MAP,
@@ -180,8 +182,8 @@ static const cfgmap_entry_t qualify_entries[] = {
      .help = "Hand-raisers (demo request, contact sales) qualify at once."},
     {.key = "contact_rules",
      .type = CFGMAP_LIST,
-     .offset = RULES(contact_rules),
-     .count_offset = RULES(contact_rule_count),
+     .offset = RULES(qualify.contact_rules),
+     .count_offset = RULES(qualify.contact_rule_count),
      .elem_size = sizeof(hf_contact_rule_t),
      .table = &contact_rule_table,
      .help = "Evaluated in order; the first that holds fires. Each needs at least one of "

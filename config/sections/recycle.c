@@ -11,7 +11,7 @@ static const cfgmap_entry_t recycle_entries[] = {
     {.key = "score",
      .type = CFGMAP_ENUM,
      .def = "halve",
-     .offset = RULES(recycle_score),
+     .offset = RULES(recycle.score_policy),
      .names = recycle_score_names,
      .help = "What a recycle does to the behaviour score: `reset` it to 0, `halve` it, or "
              "`keep` it."},
@@ -20,20 +20,20 @@ static const cfgmap_entry_t recycle_entries[] = {
      .def = "30d",
      .min = 0,
      .max = 365LL * 24 * 3600 * 1000,
-     .offset = RULES(recycle_cooldown_ms),
+     .offset = RULES(recycle.cooldown_ms),
      .help = "Event time after a recycle before the contact may qualify again."},
     {.key = "new_evidence_points",
      .type = CFGMAP_INT32,
      .def = "10",
      .min = 0,
      .max = 1000000,
-     .offset = RULES(recycle_new_points),
+     .offset = RULES(recycle.new_points),
      .help = "... and the behaviour points it must have earned since the recycle (some "
              "points in any case, even with `0`)."},
     {.key = "hand_raisers_bypass",
      .type = CFGMAP_BOOL,
      .def = "true",
-     .offset = RULES(recycle_hand_raisers_bypass),
+     .offset = RULES(recycle.hand_raisers_bypass),
      .help = "A recycled contact that raises its hand (demo request, ...) qualifies at once, "
              "cooldown or not."},
     {.key = "no_response_after",
@@ -41,7 +41,7 @@ static const cfgmap_entry_t recycle_entries[] = {
      .def = "40h",
      .min = 0,
      .max = 365LL * 24 * 3600 * 1000,
-     .offset = RULES(recycle_no_response_ms),
+     .offset = RULES(recycle.no_response_ms),
      .help = "A lead whose `sla.follow_up.attempts` contact attempts were all made and that "
              "got no meeting within this much business time after the last one is recycled; "
              "`0` = never."},

@@ -57,15 +57,16 @@ static void scoring_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgma
                           void *base)
 {
     const hf_rules_t *r = base;
-    if (r->max_score <= r->min_score) {
+    if (r->scoring.max_score <= r->scoring.min_score) {
         cfgmap_path_t p = {path, "max", 0};
         const yaml_node_t *at = cfgmap_lookup(ctx, map, "max", NULL);
         cfgmap_error(ctx, at ? at : map, &p, "must be greater than scoring.min (%d)",
-                     (int)r->min_score);
+                     (int)r->scoring.min_score);
     }
     cfgmap_path_t list = {path, "rules", 0};
-    config_section_unique_names(ctx, cfgmap_lookup(ctx, map, "rules", NULL), &list, r->score_rules,
-                                r->score_rule_count, sizeof(hf_score_rule_t), SCORE(name));
+    config_section_unique_names(ctx, cfgmap_lookup(ctx, map, "rules", NULL), &list,
+                                r->scoring.rules, r->scoring.rule_count, sizeof(hf_score_rule_t),
+                                SCORE(name));
 }
 
 static const cfgmap_entry_t scoring_entries[] = {
@@ -74,26 +75,26 @@ static const cfgmap_entry_t scoring_entries[] = {
      .def = "30d",
      .min = 0,
      .max = 3650LL * 24 * 3600 * 1000,
-     .offset = RULES(half_life_ms),
+     .offset = RULES(scoring.half_life_ms),
      .help = "The score halves over this much event time; `0` = no decay."},
     {.key = "max",
      .type = CFGMAP_INT32,
      .def = "200",
      .min = 1,
      .max = 1000000,
-     .offset = RULES(max_score),
+     .offset = RULES(scoring.max_score),
      .help = "Overall cap; greater than `min`."},
     {.key = "min",
      .type = CFGMAP_INT32,
      .def = "0",
      .min = -1000000,
      .max = 1000000,
-     .offset = RULES(min_score),
+     .offset = RULES(scoring.min_score),
      .help = "Floor."},
     {.key = "rules",
      .type = CFGMAP_LIST,
-     .offset = RULES(score_rules),
-     .count_offset = RULES(score_rule_count),
+     .offset = RULES(scoring.rules),
+     .count_offset = RULES(scoring.rule_count),
      .elem_size = sizeof(hf_score_rule_t),
      .table = &score_rule_table,
      .help = "Scoring rules; every rule that matches an event awards its points."},

@@ -20,23 +20,23 @@ static void parse_default_calendar(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e,
         cfgmap_error_got(ctx, node, path, "expected a calendar name");
         return;
     }
-    if (!cfgmap_spend(ctx, r->calendar_count))
+    if (!cfgmap_spend(ctx, r->calendars.count))
         return;
     const hf_calendar_t *cal = hf_rules_calendar(r, s);
     if (cal) {
-        *index = (int)(cal - r->calendars);
+        *index = (int)(cal - r->calendars.items);
         return;
     }
     hf_buf_t msg = HF_BUF_INIT;
     hf_buf_append_str(&msg, "unknown calendar ");
     cfgmap_quote(&msg, s, 64);
     hf_buf_append_str(&msg, "; calendars has ");
-    if (r->calendar_count == 0)
+    if (r->calendars.count == 0)
         hf_buf_append_str(&msg, "none");
-    for (size_t i = 0; i < r->calendar_count && i < CONFIG_SECTION_NAMES_LISTED_MAX; i++)
+    for (size_t i = 0; i < r->calendars.count && i < CONFIG_SECTION_NAMES_LISTED_MAX; i++)
         hf_buf_printf(&msg, "%s%s", i ? ", " : "",
-                      r->calendars[i].name ? r->calendars[i].name : "?");
-    if (r->calendar_count > CONFIG_SECTION_NAMES_LISTED_MAX)
+                      r->calendars.items[i].name ? r->calendars.items[i].name : "?");
+    if (r->calendars.count > CONFIG_SECTION_NAMES_LISTED_MAX)
         hf_buf_append_str(&msg, ", ...");
     cfgmap_error(ctx, node, path, "%s", msg.data ? (char *)msg.data : "");
     hf_buf_free(&msg);
@@ -168,37 +168,37 @@ static void sla_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_pa
     hf_rules_t *r = base;
     (void)path;
     if (!cfgmap_lookup(ctx, map, "calendar", NULL))
-        r->default_calendar = -1;
+        r->calendars.default_index = -1;
 }
 
 static const cfgmap_entry_t sla_entries[] = {
     {.key = "calendar",
      .type = CFGMAP_CUSTOM,
-     .offset = RULES(default_calendar),
+     .offset = RULES(calendars.default_index),
      .parse = parse_default_calendar,
      .doc_type = "calendar name",
      .help = "The calendar of handoffs whose team no calendar lists, and of handoffs without a "
              "team; absent = round the clock in UTC."},
     {.key = "accept",
      .type = CFGMAP_MAP,
-     .offset = RULES(sla[HF_SLA_ACCEPT]),
+     .offset = RULES(sla.clocks[HF_SLA_ACCEPT]),
      .table = &sla_accept_table,
      .help = "Sales accepts (or rejects) the handoff, e.g. `{ within: 4h, escalate_after: [4h] "
              "}`; contacting the lead counts as accepting."},
     {.key = "first_touch",
      .type = CFGMAP_MAP,
-     .offset = RULES(sla[HF_SLA_FIRST_TOUCH]),
+     .offset = RULES(sla.clocks[HF_SLA_FIRST_TOUCH]),
      .table = &sla_first_touch_table,
      .help = "Sales makes a first contact attempt."},
     {.key = "follow_up",
      .type = CFGMAP_MAP,
-     .offset = RULES(sla[HF_SLA_FOLLOW_UP]),
+     .offset = RULES(sla.clocks[HF_SLA_FOLLOW_UP]),
      .table = &sla_follow_up_table,
      .help = "Sales keeps trying: `attempts` contact attempts within `within`."},
     {.key = "on_reload",
      .type = CFGMAP_CUSTOM,
      .def = "keep",
-     .offset = RULES(sla_recompute_on_reload),
+     .offset = RULES(sla.recompute_on_reload),
      .parse = parse_on_reload,
      .doc_type = "one of `keep`, `recompute`",
      .help = "Clocks already running when a reload changes the SLA: `keep` their deadlines, or "

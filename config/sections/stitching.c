@@ -9,14 +9,14 @@ static const cfgmap_entry_t stitching_entries[] = {
      .def = "200",
      .min = 0,
      .max = 100000,
-     .offset = RULES(stitch_max_events),
+     .offset = RULES(stitching.max_events),
      .help = "Events buffered per anonymous id; the oldest are dropped."},
     {.key = "max_age",
      .type = CFGMAP_DURATION,
      .def = "30d",
      .min = 60 * 1000,
      .max = 365LL * 24 * 3600 * 1000,
-     .offset = RULES(stitch_max_age_ms),
+     .offset = RULES(stitching.max_age_ms),
      .help = "Buffered events older than this (relative to the newest) are dropped."},
 };
 

@@ -61,8 +61,8 @@ double account_state_score(const account_state_t *s, const hf_rules_t *rules, in
     for (size_t i = 0; i < s->member_count; i++)
         sum += account_member_score_at(&s->members[i], rules, at_ms) *
                (double)hf_role_weight(rules, s->members[i].role);
-    if (rules->account_max_score > 0 && sum > rules->account_max_score)
-        sum = rules->account_max_score;
+    if (rules->accounts.max_score > 0 && sum > rules->accounts.max_score)
+        sum = rules->accounts.max_score;
     return sum;
 }
 
@@ -128,7 +128,7 @@ static int advance_engaged(account_state_t *s, const account_view_t *v, const hf
             top = &v->ranked[i];
     char cause[160];
     snprintf(cause, sizeof cause, "member %s engaged: score %d >= engaged_member_score %d",
-             top->m->contact_id, (int)top->score_points, (int)rules->engaged_member_score);
+             top->m->contact_id, (int)top->score_points, (int)rules->accounts.engaged_member_score);
     return set_stage(s, HF_STAGE_ENGAGED, at_ms, cause, sink);
 }
 
@@ -138,7 +138,7 @@ static int qualify(account_state_t *s, const account_view_t *v, const hf_rules_t
     if (s->handed_off || (s->stage != HF_STAGE_KNOWN && s->stage != HF_STAGE_ENGAGED &&
                           s->stage != HF_STAGE_RECYCLED))
         return 0;
-    int64_t grace_ms = rules->grace_ms > 0 ? rules->grace_ms : 0;
+    int64_t grace_ms = rules->qualify.grace_ms > 0 ? rules->qualify.grace_ms : 0;
     if (timespan_older_than(at_ms, v->ref_ms, grace_ms))
         return 0;
     /* after a recycle: the cooldown, and members' new behaviour since (sla.h) */
@@ -224,7 +224,7 @@ int account_fold_sales(account_state_t *s, const hf_event_t *ev, const hf_rules_
         if (dedupe_contains(&s->dedupe, h))
             return ACCOUNT_FOLD_DUPLICATE;
         int r =
-            dedupe_remember(&s->dedupe, h, now_ms, rules->dedupe_max_ids, rules->dedupe_window_ms);
+            dedupe_remember(&s->dedupe, h, now_ms, rules->dedupe.max_ids, rules->dedupe.window_ms);
         if (r < 0)
             return r;
     }

@@ -24,15 +24,18 @@ double account_member_score_at(const account_member_t *m, const hf_rules_t *rule
 {
     if (at_ms <= m->score_at_ms)
         return m->score;
-    return m->score * score_decay((double)timespan_ms(at_ms, m->score_at_ms), rules->half_life_ms);
+    return m->score *
+           score_decay((double)timespan_ms(at_ms, m->score_at_ms), rules->scoring.half_life_ms);
 }
 
 bool account_member_engaged(const account_member_t *m, const hf_rules_t *rules, int64_t ref_ms)
 {
-    if (score_round(account_member_score_at(m, rules, ref_ms)) < rules->engaged_member_score)
+    if (score_round(account_member_score_at(m, rules, ref_ms)) <
+        rules->accounts.engaged_member_score)
         return false;
-    return rules->engaged_member_within_ms <= 0 ||
-           !timespan_older_than(m->last_active_ms, ref_ms, rules->engaged_member_within_ms);
+    return rules->accounts.engaged_member_within_ms <= 0 ||
+           !timespan_older_than(m->last_active_ms, ref_ms,
+                                rules->accounts.engaged_member_within_ms);
 }
 
 static int ranked_cmp(const void *a, const void *b)
@@ -83,19 +86,19 @@ static void build_fit(account_view_t *v, const account_state_t *s, const hf_rule
 {
     v->tier = hf_account_tier(rules, s->account_id, &v->tier_points);
     int64_t points = v->tier_points;
-    for (size_t i = 0; i < rules->account_fit_rule_count; i++)
-        if (hf_trait_match(&rules->account_fit_rules[i].match, &v->traits))
-            points += rules->account_fit_rules[i].points;
+    for (size_t i = 0; i < rules->accounts.fit_rule_count; i++)
+        if (hf_trait_match(&rules->accounts.fit_rules[i].match, &v->traits))
+            points += rules->accounts.fit_rules[i].points;
     v->fit_points = points > INT32_MAX   ? INT32_MAX
                     : points < INT32_MIN ? INT32_MIN
                                          : (int32_t)points;
     v->grade = -1;
-    if (!rules->grade_count)
+    if (!rules->fit.grade_count)
         return;
     /* the floor grade unless a higher one is earned */
-    v->grade = (int)rules->grade_count - 1;
-    for (size_t i = 0; i < rules->grade_count; i++)
-        if (rules->grades[i].min_points <= v->fit_points) {
+    v->grade = (int)rules->fit.grade_count - 1;
+    for (size_t i = 0; i < rules->fit.grade_count; i++)
+        if (rules->fit.grades[i].min_points <= v->fit_points) {
             v->grade = (int)i;
             break;
         }
@@ -140,8 +143,8 @@ int account_view_build(account_view_t *v, const account_state_t *s, const hf_rul
         if (!role_listed(roles, v->role_count, ranked[i].m->role))
             roles[v->role_count++] = ranked[i].m->role;
     }
-    if (rules->account_max_score > 0 && sum > rules->account_max_score)
-        sum = rules->account_max_score;
+    if (rules->accounts.max_score > 0 && sum > rules->accounts.max_score)
+        sum = rules->accounts.max_score;
     v->ranked = ranked;
     v->count = s->member_count;
     v->roles = roles;
@@ -188,8 +191,8 @@ static bool account_rule_holds(const hf_account_rule_t *ar, const account_view_t
     }
     if (ar->min_score > 0 && v->score_points < ar->min_score)
         return false;
-    if (ar->min_grade >= 0 &&
-        (v->grade < 0 || v->grade > ar->min_grade || (size_t)ar->min_grade >= rules->grade_count))
+    if (ar->min_grade >= 0 && (v->grade < 0 || v->grade > ar->min_grade ||
+                               (size_t)ar->min_grade >= rules->fit.grade_count))
         return false;
     return tier_listed(ar, v->tier);
 }
@@ -199,8 +202,8 @@ const hf_account_rule_t *account_rule_match(const account_view_t *v, const hf_ru
     /* an account nobody belongs to any more has no one to hand off */
     if (!v->count)
         return NULL;
-    for (size_t i = 0; i < rules->account_rule_count; i++) {
-        const hf_account_rule_t *ar = &rules->account_rules[i];
+    for (size_t i = 0; i < rules->accounts.rule_count; i++) {
+        const hf_account_rule_t *ar = &rules->accounts.rules[i];
         if (ar->name && account_rule_holds(ar, v, rules))
             return ar;
     }

@@ -168,8 +168,8 @@ static int member_reasons(build_t *b, const account_view_t *v)
 static int fit_reasons(build_t *b, const account_view_t *v, const hf_rules_t *rules)
 {
     int r = 0;
-    for (size_t i = 0; i < rules->account_fit_rule_count && r == 0; i++) {
-        const hf_fit_rule_t *fr = &rules->account_fit_rules[i];
+    for (size_t i = 0; i < rules->accounts.fit_rule_count && r == 0; i++) {
+        const hf_fit_rule_t *fr = &rules->accounts.fit_rules[i];
         if (!fr->name || !hf_trait_match(&fr->match, &v->traits))
             continue;
         hf_buf_reset(&b->text);
@@ -264,7 +264,7 @@ static int build_journey(build_t *b, const account_state_t *s, const account_vie
 
     item_ref_t *refs = NULL;
     size_t n = 0;
-    int r = merge_lists(v, LIST_TOUCHES, rules->journey_recent_max, &refs, &n);
+    int r = merge_lists(v, LIST_TOUCHES, rules->journey.recent_max, &refs, &n);
     if (r < 0)
         return r;
     b->recent = calloc(n + 1, sizeof *b->recent);
@@ -286,7 +286,7 @@ static int build_journey(build_t *b, const account_state_t *s, const account_vie
     j->recent = b->recent;
     j->recent_count = n;
 
-    if ((r = merge_lists(v, LIST_DOWNLOADS, rules->journey_downloads_max, &refs, &n)) < 0)
+    if ((r = merge_lists(v, LIST_DOWNLOADS, rules->journey.downloads_max, &refs, &n)) < 0)
         return r;
     b->downloads = calloc(n + 1, sizeof *b->downloads);
     for (size_t i = 0; b->downloads && i < n; i++) {
@@ -299,7 +299,7 @@ static int build_journey(build_t *b, const account_state_t *s, const account_vie
     j->downloads = b->downloads;
     j->download_count = n;
 
-    if ((r = merge_lists(v, LIST_WEBINARS, rules->journey_webinars_max, &refs, &n)) < 0)
+    if ((r = merge_lists(v, LIST_WEBINARS, rules->journey.webinars_max, &refs, &n)) < 0)
         return r;
     b->webinars = calloc(n + 1, sizeof *b->webinars);
     for (size_t i = 0; b->webinars && i < n; i++) {
@@ -334,7 +334,7 @@ static int build_interests(build_t *b, const account_view_t *v, const hf_rules_t
     for (size_t i = 0; i < v->count; i++)
         total += v->ranked[i].m->interest_count;
     topic_sum_t *sums = calloc(total + 1, sizeof *sums);
-    b->interests = calloc(rules->interests_top + 1, sizeof *b->interests);
+    b->interests = calloc(rules->interests.top + 1, sizeof *b->interests);
     if (!sums || !b->interests) {
         free(sums);
         return -ENOMEM;
@@ -344,7 +344,7 @@ static int build_interests(build_t *b, const account_view_t *v, const hf_rules_t
         const account_member_t *m = v->ranked[i].m;
         double decay = v->ref_ms > m->score_at_ms
                            ? score_decay((double)timespan_ms(v->ref_ms, m->score_at_ms),
-                                         rules->interests_half_life_ms)
+                                         rules->interests.half_life_ms)
                            : 1.0;
         for (size_t k = 0; k < m->interest_count; k++) {
             const account_interest_t *it = &m->interests[k];
@@ -358,7 +358,7 @@ static int build_interests(build_t *b, const account_view_t *v, const hf_rules_t
     }
     qsort(sums, n, sizeof *sums, topic_sum_cmp);
     size_t k = 0;
-    for (size_t i = 0; i < n && k < rules->interests_top; i++)
+    for (size_t i = 0; i < n && k < rules->interests.top; i++)
         if (sums[i].weight > 0)
             b->interests[k++] = (hf_interest_t){sums[i].topic, (float)sums[i].weight};
     free(sums);
@@ -374,7 +374,7 @@ static int build_buying_group(build_t *b, const account_view_t *v, const hf_rule
     if (!b->members)
         return -ENOMEM;
     size_t n = 0;
-    for (size_t i = 0; i < v->count && n < rules->buying_group_max; i++) {
+    for (size_t i = 0; i < v->count && n < rules->accounts.buying_group_max; i++) {
         const account_ranked_t *rk = &v->ranked[i];
         if (rk->engaged)
             b->members[n++] = (hf_member_t){rk->m->contact_id, rk->m->role, rk->score_points,

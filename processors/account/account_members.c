@@ -1,6 +1,6 @@
 /* Stage 3's members: kept last-writer-wins by the version of each contact's member
  * update, departures remembered (so that a late, older update changes nothing), and
- * bounded by account_members_max.  Semantics: account_priv.h. */
+ * bounded by accounts.members_max.  Semantics: account_priv.h. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -79,7 +79,7 @@ static void remove_departed(account_state_t *s, size_t i)
     s->departed_count--;
 }
 
-/* Remembers that @contact_id left at @version (bounded by account_members_max, the
+/* Remembers that @contact_id left at @version (bounded by accounts.members_max, the
  * oldest departure forgotten first).  Returns 0 or -ENOMEM (nothing changed). */
 static int note_departure(account_state_t *s, const char *contact_id, uint64_t version,
                           const hf_rules_t *rules)
@@ -90,7 +90,7 @@ static int note_departure(account_state_t *s, const char *contact_id, uint64_t v
             s->departed[i].version = version;
         return 0;
     }
-    size_t max = rules->account_members_max;
+    size_t max = rules->accounts.members_max;
     if (!max)
         return 0;
     char *copy = strdup(contact_id);
@@ -231,18 +231,18 @@ static bool copy_webinars(account_member_t *m, const hf_member_update_t *u, size
 /* The lists of @u into @m, cut at the account's bounds.  False on out of memory. */
 static bool copy_lists(account_member_t *m, const hf_member_update_t *u, const hf_rules_t *rules)
 {
-    size_t journey_max = rules->account_member_journey;
-    return copy_interests(m, u, min_size(u->interest_count, rules->interests_tracked)) &&
+    size_t journey_max = rules->accounts.member_journey;
+    return copy_interests(m, u, min_size(u->interest_count, rules->interests.tracked)) &&
            copy_contributions(m, u,
                               min_size(u->contribution_count, ACCOUNT_MEMBER_CONTRIBUTIONS_MAX)) &&
            copy_touches(
-               m, u, min_size(min_size(u->touch_count, rules->journey_recent_max), journey_max)) &&
+               m, u, min_size(min_size(u->touch_count, rules->journey.recent_max), journey_max)) &&
            copy_downloads(
                m, u,
-               min_size(min_size(u->download_count, rules->journey_downloads_max), journey_max)) &&
+               min_size(min_size(u->download_count, rules->journey.downloads_max), journey_max)) &&
            copy_webinars(
                m, u,
-               min_size(min_size(u->webinar_count, rules->journey_webinars_max), journey_max));
+               min_size(min_size(u->webinar_count, rules->journey.webinars_max), journey_max));
 }
 
 /* A member made of @u, all or nothing.  Returns 0 or -ENOMEM (@m then empty). */
@@ -332,7 +332,7 @@ static bool evict_before(const account_ranked_t *a, const account_ranked_t *b)
 
 int account_members_evict_over_bound(account_state_t *s, const hf_rules_t *rules)
 {
-    while (s->member_count > rules->account_members_max) {
+    while (s->member_count > rules->accounts.members_max) {
         account_view_t v;
         int r = account_view_build(&v, s, rules);
         if (r < 0)

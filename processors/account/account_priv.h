@@ -6,19 +6,19 @@
  * - Members are kept last-writer-wins by the version of the contact's member update;
  *   a leave removes the member and, like an eviction, leaves a "departed" record of
  *   the version, so that an older update arriving late changes nothing.  Departed
- *   records are bounded by account_members_max too (oldest departure forgotten first).
+ *   records are bounded by accounts.members_max too (oldest departure forgotten first).
  * - The account's newest activity (the reference time of everything evaluated) is the
  *   newest last_active of its members.  A member's score is decayed to it with
  *   half_life_ms; a member is engaged when that score, rounded, is >=
- *   engaged_member_score and its last_active lies within engaged_member_within_ms of
+ *   accounts.engaged_member_score and its last_active lies within accounts.engaged_member_within_ms of
  *   it (0 = any time).
  * - Account score: the sum of decayed member score x role weight (hf_role_weight of
- *   the member's role under the current rules), capped at account_max_score when that
+ *   the member's role under the current rules), capped at accounts.max_score when that
  *   is > 0; rules compare it rounded.
  * - Account traits: per trait the value of the member with the newest last_active
  *   that has one (ties: the smaller contact id).  Fit points: matching
- *   account_fit_rules + the target tier's points; grade as contacts (no exclusions).
- * - Bounds: 0 keeps nothing, as elsewhere.  Over account_members_max the least
+ *   accounts.fit_rules + the target tier's points; grade as contacts (no exclusions).
+ * - Bounds: 0 keeps nothing, as elsewhere.  Over accounts.members_max the least
  *   recently active non-engaged member goes (ties: the greater contact id), or, when
  *   all are engaged, the least recently active one; that may be the one just added.
  * - Qualification: stage known, engaged or recycled (then behind the recycle gate of
@@ -27,7 +27,7 @@
  *   fires; qualified_at is the update's at_ms.
  * - Lifecycle: a new account is "known"; its first member announces anonymous ->
  *   known ("first member: c-1"), its first engaged member known -> engaged ("member
- *   c-1 engaged: score 40 >= engaged_member_score 30"), the handoff ->
+ *   c-1 engaged: score 40 >= accounts.engaged_member_score 30"), the handoff ->
  *   conversation_ready ("rule <name>"); each dated by the update's at_ms.
  * - Rosters: when the set of (engaged member, role) changed, version + 1, to every
  *   engaged member (the others, ranked, at most buying_group_max) and to every member

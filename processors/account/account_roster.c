@@ -72,7 +72,7 @@ static size_t roster_for(const hf_member_t *engaged, size_t n, const char *to,
                          const hf_rules_t *rules, hf_member_t *out)
 {
     size_t k = 0;
-    for (size_t i = 0; i < n && k < rules->buying_group_max; i++)
+    for (size_t i = 0; i < n && k < rules->accounts.buying_group_max; i++)
         if (strcmp(engaged[i].contact_id, to) != 0)
             out[k++] = engaged[i];
     return k;

@@ -22,10 +22,11 @@ const char *hf_account_resolve(const hf_rules_t *rules, const char *account_id_t
     if (hf_id_blocked(email_domain))
         return NULL;
     /* an empty list means no free-mail domains, not "every domain" as elsewhere */
-    if (rules->free_mail_domains.count && hf_globs_match(&rules->free_mail_domains, email_domain))
+    if (rules->accounts.free_mail_domains.count &&
+        hf_globs_match(&rules->accounts.free_mail_domains, email_domain))
         return NULL;
-    for (size_t i = 0; i < rules->domain_account_count; i++) {
-        const hf_domain_account_t *da = &rules->domain_accounts[i];
+    for (size_t i = 0; i < rules->accounts.domain_count; i++) {
+        const hf_domain_account_t *da = &rules->accounts.domains[i];
         if (da->domain && da->account_id && strcasecmp(da->domain, email_domain) == 0)
             return da->account_id;
     }
@@ -34,8 +35,8 @@ const char *hf_account_resolve(const hf_rules_t *rules, const char *account_id_t
 
 const char *hf_role_of(const hf_rules_t *rules, const hf_traits_t *traits, float *weight)
 {
-    for (size_t i = 0; i < rules->role_rule_count; i++) {
-        const hf_role_rule_t *rr = &rules->role_rules[i];
+    for (size_t i = 0; i < rules->buying_group.role_count; i++) {
+        const hf_role_rule_t *rr = &rules->buying_group.roles[i];
         if (rr->role && hf_trait_match(&rr->match, traits)) {
             if (weight)
                 *weight = rr->weight;
@@ -43,24 +44,25 @@ const char *hf_role_of(const hf_rules_t *rules, const hf_traits_t *traits, float
         }
     }
     if (weight)
-        *weight = rules->default_role_weight;
-    return rules->default_role ? rules->default_role : ROLE_FALLBACK;
+        *weight = rules->buying_group.default_role_weight;
+    return rules->buying_group.default_role ? rules->buying_group.default_role : ROLE_FALLBACK;
 }
 
 float hf_role_weight(const hf_rules_t *rules, const char *role)
 {
     if (role)
-        for (size_t i = 0; i < rules->role_rule_count; i++)
-            if (rules->role_rules[i].role && strcmp(rules->role_rules[i].role, role) == 0)
-                return rules->role_rules[i].weight;
-    return rules->default_role_weight;
+        for (size_t i = 0; i < rules->buying_group.role_count; i++)
+            if (rules->buying_group.roles[i].role &&
+                strcmp(rules->buying_group.roles[i].role, role) == 0)
+                return rules->buying_group.roles[i].weight;
+    return rules->buying_group.default_role_weight;
 }
 
 int32_t hf_account_tier(const hf_rules_t *rules, const char *account_id, int32_t *points)
 {
     if (account_id)
-        for (size_t i = 0; i < rules->target_count; i++) {
-            const hf_target_account_t *t = &rules->targets[i];
+        for (size_t i = 0; i < rules->accounts.target_count; i++) {
+            const hf_target_account_t *t = &rules->accounts.targets[i];
             if (t->account_id && strcmp(t->account_id, account_id) == 0) {
                 if (points)
                     *points = t->points;
@@ -87,14 +89,14 @@ const char *hf_route(const hf_rules_t *rules, const char *country, const char *r
 {
     if (note && notesz)
         note[0] = '\0';
-    for (size_t i = 0; i < rules->route_rule_count; i++) {
-        const hf_route_rule_t *rr = &rules->route_rules[i];
+    for (size_t i = 0; i < rules->routing.rule_count; i++) {
+        const hf_route_rule_t *rr = &rules->routing.rules[i];
         if (rr->team && hf_globs_match(&rr->country, country) &&
             hf_globs_match(&rr->region, region) && tier_listed(rr->tiers, rr->tier_count, tier))
             return rr->team;
     }
     /* without any route rule routing is simply not in use: nothing to flag */
-    if (!rules->route_rule_count || !note || !notesz)
+    if (!rules->routing.rule_count || !note || !notesz)
         return NULL;
     /* the tier is named when there is one: a country may be covered for other tiers */
     char tier_part[32] = "";

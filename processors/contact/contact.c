@@ -110,11 +110,11 @@ int contact_advance_stage(contact_state_t *s, const hf_event_t *ev, const hf_rul
         if (r < 0)
             return r;
     }
-    if (s->stage == HF_STAGE_KNOWN && rules->engaged_score > 0) {
+    if (s->stage == HF_STAGE_KNOWN && rules->lifecycle.engaged_score > 0) {
         int32_t score = score_round(score_value_at(&s->score, rules, s->last_event_ms));
-        if (score >= rules->engaged_score) {
+        if (score >= rules->lifecycle.engaged_score) {
             snprintf(cause, sizeof cause, "score %d >= engaged_score %d", (int)score,
-                     (int)rules->engaged_score);
+                     (int)rules->lifecycle.engaged_score);
             return contact_set_stage(s, HF_STAGE_ENGAGED, t, cause, sink);
         }
     }
@@ -139,7 +139,7 @@ int contact_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
          * history is recognised as surely as a retry of a click.  A replay of a
          * backlog, processed in minutes, forgets ids only by count. */
         int r =
-            dedupe_remember(&s->dedupe, h, now_ms, rules->dedupe_max_ids, rules->dedupe_window_ms);
+            dedupe_remember(&s->dedupe, h, now_ms, rules->dedupe.max_ids, rules->dedupe.window_ms);
         if (r < 0)
             return r;
     }

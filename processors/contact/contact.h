@@ -120,7 +120,7 @@ int contact_sla_fire(contact_state_t *s, const hf_rules_t *rules, int64_t now_ms
 /* When contact_sla_fire() has something to do next (wall ms), 0 for never. */
 int64_t contact_state_next_due(const contact_state_t *s);
 
-/* With rules->sla_recompute_on_reload, after a reload: running clocks take the new
+/* With rules->sla.recompute_on_reload, after a reload: running clocks take the new
  * durations.  True when a deadline changed. */
 bool contact_sla_reschedule(contact_state_t *s, const hf_rules_t *rules);
 

@@ -135,7 +135,7 @@ int contact_send_summary(contact_state_t *s, const hf_rules_t *rules, int64_t at
 {
     if (!s->account_id)
         return 0;
-    if (rules->member_updates == HF_MEMBER_UPDATES_ON_COMMIT) {
+    if (rules->accounts.member_updates == HF_MEMBER_UPDATES_ON_COMMIT) {
         /* owed, as of the newest change: contact_flush_summary() sends it */
         if (!s->summary_pending || at_ms > s->summary_at_ms)
             s->summary_at_ms = at_ms;
@@ -316,7 +316,7 @@ int contact_send_member_update(const contact_state_t *s, const hf_rules_t *rules
     u.interest_count = interests_top(&s->interests, rules, ref_ms, b.interests, s->interests.count);
     u.interests = b.interests;
     put_contributions(&u, &b, &s->score, rules, ref_ms);
-    put_journey(&u, &b, j, rules->account_member_journey);
+    put_journey(&u, &b, j, rules->accounts.member_journey);
 
     r = sink->member_update(sink->opaque, &u);
     update_build_free(&b);

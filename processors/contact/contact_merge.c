@@ -17,8 +17,8 @@ static int merge_dedupe(contact_state_t *s, const contact_state_t *loser, const 
         const dedupe_entry_t *e = &loser->dedupe.entries[i];
         if (dedupe_contains(&s->dedupe, e->id_hash))
             continue;
-        int r = dedupe_remember(&s->dedupe, e->id_hash, e->at_ms, rules->dedupe_max_ids,
-                                rules->dedupe_window_ms);
+        int r = dedupe_remember(&s->dedupe, e->id_hash, e->at_ms, rules->dedupe.max_ids,
+                                rules->dedupe.window_ms);
         if (r < 0)
             return r;
     }
@@ -64,8 +64,8 @@ int contact_merge(contact_state_t *survivor, const contact_state_t *loser, const
 
     int r = merge_dedupe(s, loser, rules);
     if (r == 0)
-        r = dedupe_remember(&s->dedupe, merged, now_ms, rules->dedupe_max_ids,
-                            rules->dedupe_window_ms);
+        r = dedupe_remember(&s->dedupe, merged, now_ms, rules->dedupe.max_ids,
+                            rules->dedupe.window_ms);
     /* a redirect left by an earlier merge has nothing but its ids */
     if (r == 0 && !loser->redirect_to) {
         r = fit_merge(&s->traits, &loser->traits);

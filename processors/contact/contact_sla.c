@@ -54,7 +54,7 @@ int contact_note_attribution(contact_state_t *s, const hf_event_t *ev)
 
 void contact_recycled(contact_state_t *s, const hf_rules_t *rules)
 {
-    switch (rules->recycle_score) {
+    switch (rules->recycle.score_policy) {
     case HF_RECYCLE_SCORE_RESET:
         score_scale(&s->score, rules, 0.0);
         break;

@@ -65,7 +65,7 @@ static bool contact_rule_holds(const contact_state_t *s, const hf_contact_rule_t
     if (cr->min_score > 0 && v->score < cr->min_score)
         return false;
     if (cr->min_grade >= 0 && (v->fit.grade < 0 || v->fit.grade > cr->min_grade ||
-                               (size_t)cr->min_grade >= rules->grade_count))
+                               (size_t)cr->min_grade >= rules->fit.grade_count))
         return false;
     for (size_t i = 0; i < cr->requires_count; i++)
         if (!cr->requires[i] || !requirement_holds(s, cr->requires[i], t, cr -> within_ms))
@@ -209,8 +209,8 @@ static int fit_reasons(handoff_build_t *b, const contact_state_t *s, const hf_ru
     fit_view(&s->traits, &view);
     hf_buf_t detail = HF_BUF_INIT;
     int r = 0;
-    for (size_t i = 0; i < rules->fit_rule_count && r == 0; i++) {
-        const hf_fit_rule_t *fr = &rules->fit_rules[i];
+    for (size_t i = 0; i < rules->fit.rule_count && r == 0; i++) {
+        const hf_fit_rule_t *fr = &rules->fit.rules[i];
         if (!hf_trait_match(&fr->match, &view))
             continue;
         hf_buf_reset(&detail);
@@ -220,7 +220,7 @@ static int fit_reasons(handoff_build_t *b, const contact_state_t *s, const hf_ru
                            strpool_printf(&b->pool, "%s", (const char *)detail.data));
     }
     if (r == 0 && v->fit.excluded >= 0) {
-        const hf_fit_exclusion_t *ex = &rules->exclusions[v->fit.excluded];
+        const hf_fit_exclusion_t *ex = &rules->fit.exclusions[v->fit.excluded];
         hf_buf_reset(&detail);
         r = hf_trait_match_describe(&ex->match, &view, &detail);
         if (r == 0)
@@ -246,7 +246,7 @@ static int build_journey(handoff_build_t *b, const contact_state_t *s, const hf_
         .email_last_campaign = j->email_last_campaign,
     };
     size_t top =
-        rules->journey_top_pages < j->page_count ? rules->journey_top_pages : j->page_count;
+        rules->journey.top_pages < j->page_count ? rules->journey.top_pages : j->page_count;
     /* calloc(n + 1): never a zero-size request, whose NULL would read as failure */
     b->page_idx = calloc(top + 1, sizeof *b->page_idx);
     b->pages = calloc(top + 1, sizeof *b->pages);
@@ -288,7 +288,7 @@ static int build_account_context(handoff_build_t *b, const contact_state_t *s,
                                  const hf_rules_t *rules, hf_handoff_t *h, char *note,
                                  size_t notesz)
 {
-    size_t top = rules->interests_top;
+    size_t top = rules->interests.top;
     if (top > s->interests.count)
         top = s->interests.count;
     b->interests = calloc(top + 1, sizeof *b->interests);
@@ -305,7 +305,7 @@ static int build_account_context(handoff_build_t *b, const contact_state_t *s,
         if (!b->members || !b->roles)
             return -ENOMEM;
         size_t n = 0;
-        for (size_t i = 0; i < ro->member_count && n < rules->buying_group_max; i++) {
+        for (size_t i = 0; i < ro->member_count && n < rules->accounts.buying_group_max; i++) {
             const contact_roster_member_t *m = &ro->members[i];
             if (strcmp(m->contact_id, s->contact_id) == 0)
                 continue; /* the rep has the contact itself already */
@@ -384,7 +384,7 @@ int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
                           s->stage != HF_STAGE_RECYCLED))
         return 0;
     int64_t t = ev->occurred_at_ms;
-    int64_t grace_ms = rules->grace_ms > 0 ? rules->grace_ms : 0;
+    int64_t grace_ms = rules->qualify.grace_ms > 0 ? rules->qualify.grace_ms : 0;
     if (timespan_older_than(t, s->last_event_ms, grace_ms))
         return 0;
 
@@ -395,18 +395,19 @@ int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
     const hf_contact_rule_t *cr = NULL;
     const char *rule_name = NULL;
     bool hand_raiser = ev->kind == HF_EV_FORM && (unsigned)ev->form_type < 32 &&
-                       (rules->hand_raiser_forms & (1u << ev->form_type)) &&
-                       !(rules->hand_raisers_respect_exclusions && v.fit.excluded >= 0);
+                       (rules->qualify.hand_raiser_forms & (1u << ev->form_type)) &&
+                       !(rules->qualify.hand_raisers_respect_exclusions && v.fit.excluded >= 0);
     /* after a recycle: the cooldown, and new behaviour since (sla.h) */
     if (!sla_may_qualify(&s->sla, rules, t, hand_raiser))
         return 0;
     if (hand_raiser) {
-        rule_name = rules->hand_raiser_rule ? rules->hand_raiser_rule : HAND_RAISER_DEFAULT_RULE;
+        rule_name = rules->qualify.hand_raiser_rule ? rules->qualify.hand_raiser_rule
+                                                    : HAND_RAISER_DEFAULT_RULE;
     } else {
-        for (size_t i = 0; i < rules->contact_rule_count && !cr; i++)
-            if (rules->contact_rules[i].name &&
-                contact_rule_holds(s, &rules->contact_rules[i], rules, &v, t))
-                cr = &rules->contact_rules[i];
+        for (size_t i = 0; i < rules->qualify.contact_rule_count && !cr; i++)
+            if (rules->qualify.contact_rules[i].name &&
+                contact_rule_holds(s, &rules->qualify.contact_rules[i], rules, &v, t))
+                cr = &rules->qualify.contact_rules[i];
         if (!cr)
             return 0;
         rule_name = cr->name;

@@ -78,14 +78,14 @@ static int records_push(anon_state_t *s, int64_t at_ms, const void *raw, size_t 
 }
 
 /* Drops what the bounds do not allow, keeping arrival order: first records older than
- * the newest by more than stitch_max_age_ms, then the oldest (ties: earliest arrival)
- * while over stitch_max_events.  Returns how many were dropped. */
+ * the newest by more than stitching.max_age_ms, then the oldest (ties: earliest arrival)
+ * while over stitching.max_events.  Returns how many were dropped. */
 static uint32_t records_evict(anon_state_t *s, const hf_rules_t *rules)
 {
     uint32_t evicted = 0;
     if (!s->record_count)
         return 0;
-    if (rules->stitch_max_age_ms > 0) {
+    if (rules->stitching.max_age_ms > 0) {
         int64_t newest = s->records[0].occurred_at_ms;
         for (size_t i = 1; i < s->record_count; i++)
             if (s->records[i].occurred_at_ms > newest)
@@ -93,7 +93,7 @@ static uint32_t records_evict(anon_state_t *s, const hf_rules_t *rules)
         size_t kept = 0;
         for (size_t i = 0; i < s->record_count; i++) {
             anon_record_t *rec = &s->records[i];
-            if (timespan_older_than(rec->occurred_at_ms, newest, rules->stitch_max_age_ms)) {
+            if (timespan_older_than(rec->occurred_at_ms, newest, rules->stitching.max_age_ms)) {
                 free(rec->raw);
                 evicted++;
             } else {
@@ -102,7 +102,7 @@ static uint32_t records_evict(anon_state_t *s, const hf_rules_t *rules)
         }
         s->record_count = kept;
     }
-    while (s->record_count > rules->stitch_max_events) {
+    while (s->record_count > rules->stitching.max_events) {
         size_t oldest = 0;
         for (size_t i = 1; i < s->record_count; i++)
             if (s->records[i].occurred_at_ms < s->records[oldest].occurred_at_ms)

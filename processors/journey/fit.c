@@ -94,25 +94,25 @@ void fit_eval(const fit_traits_t *t, const hf_rules_t *rules, fit_result_t *out)
     hf_traits_t view;
     fit_view(t, &view);
     int64_t points = 0;
-    for (size_t i = 0; i < rules->fit_rule_count; i++)
-        if (hf_trait_match(&rules->fit_rules[i].match, &view))
-            points += rules->fit_rules[i].points;
+    for (size_t i = 0; i < rules->fit.rule_count; i++)
+        if (hf_trait_match(&rules->fit.rules[i].match, &view))
+            points += rules->fit.rules[i].points;
     out->points = points > INT32_MAX ? INT32_MAX : points < INT32_MIN ? INT32_MIN : (int32_t)points;
     out->excluded = -1;
-    for (size_t i = 0; i < rules->exclusion_count; i++)
-        if (hf_trait_match(&rules->exclusions[i].match, &view)) {
+    for (size_t i = 0; i < rules->fit.exclusion_count; i++)
+        if (hf_trait_match(&rules->fit.exclusions[i].match, &view)) {
             out->excluded = (int)i;
             break;
         }
     out->grade = -1;
-    if (!rules->grade_count)
+    if (!rules->fit.grade_count)
         return;
     /* the floor grade unless a higher one is earned; excluded contacts get the floor */
-    out->grade = (int)rules->grade_count - 1;
+    out->grade = (int)rules->fit.grade_count - 1;
     if (out->excluded >= 0)
         return;
-    for (size_t i = 0; i < rules->grade_count; i++)
-        if (rules->grades[i].min_points <= out->points) {
+    for (size_t i = 0; i < rules->fit.grade_count; i++)
+        if (rules->fit.grades[i].min_points <= out->points) {
             out->grade = (int)i;
             break;
         }
@@ -120,9 +120,9 @@ void fit_eval(const fit_traits_t *t, const hf_rules_t *rules, fit_result_t *out)
 
 const char *fit_grade_letter(const hf_rules_t *rules, int grade)
 {
-    if (grade < 0 || (size_t)grade >= rules->grade_count || !rules->grades[grade].letter)
+    if (grade < 0 || (size_t)grade >= rules->fit.grade_count || !rules->fit.grades[grade].letter)
         return "";
-    return rules->grades[grade].letter;
+    return rules->fit.grades[grade].letter;
 }
 
 void fit_free(fit_traits_t *t)

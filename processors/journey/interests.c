@@ -11,7 +11,7 @@
 
 static double decay(int64_t newer, int64_t older, const hf_rules_t *rules)
 {
-    return score_decay((double)timespan_ms(newer, older), rules->interests_half_life_ms);
+    return score_decay((double)timespan_ms(newer, older), rules->interests.half_life_ms);
 }
 
 double interests_weight_at(const interest_t *it, const hf_rules_t *rules, int64_t at_ms)
@@ -53,7 +53,7 @@ int interests_add(interests_t *in, const char *topic, double weight, int64_t at_
         }
         return 0;
     }
-    size_t max = rules->interests_tracked;
+    size_t max = rules->interests.tracked;
     if (!max)
         return 0;
     interest_t cand = {.topic = (char *)topic, .weight = weight, .at_ms = at_ms};
@@ -87,7 +87,7 @@ int interests_add(interests_t *in, const char *topic, double weight, int64_t at_
         vec_remove(in->items, in->count, victim, sizeof *in->items);
         in->count--;
     }
-    /* a reload may have lowered interests_tracked: drop the weakest beyond it */
+    /* a reload may have lowered interests.tracked: drop the weakest beyond it */
     while (in->count + 1 > max) {
         size_t w = 0;
         for (size_t i = 1; i < in->count; i++)
@@ -103,8 +103,8 @@ int interests_add(interests_t *in, const char *topic, double weight, int64_t at_
 
 int interests_fold(interests_t *in, const hf_event_t *ev, const hf_rules_t *rules)
 {
-    for (size_t i = 0; i < rules->interest_rule_count; i++) {
-        const hf_interest_rule_t *ir = &rules->interest_rules[i];
+    for (size_t i = 0; i < rules->interests.rule_count; i++) {
+        const hf_interest_rule_t *ir = &rules->interests.rules[i];
         if (!ir->topic || !hf_event_match(&ir->match, ev))
             continue;
         int r = interests_add(in, ir->topic, ir->weight, ev->occurred_at_ms, rules);

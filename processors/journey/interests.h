@@ -9,7 +9,7 @@
  *     t <  t_ref (a late event):    W = W + w * d(t_ref - t)
  *
  * and W at time T is W * d(T - t_ref) for T after t_ref (W itself before).  At most
- * interests_tracked topics are kept: a new topic beyond that evicts the weakest at the
+ * interests.tracked topics are kept: a new topic beyond that evicts the weakest at the
  * newest reference time of all (ties: the least recently added to, then the greatest
  * topic name), which may be the new topic itself. */
 #pragma once

@@ -265,9 +265,9 @@ int journey_fold(journey_t *j, const hf_event_t *ev, const hf_rules_t *rules, bo
     char detail_buf[96];
     switch (ev->kind) {
     case HF_EV_WEB_VISIT:
-        r = count_session(j, ev->session_id, rules->journey_sessions_max);
+        r = count_session(j, ev->session_id, rules->journey.sessions_max);
         if (r == 0)
-            r = view_page(j, ev, rules->journey_pages_max);
+            r = view_page(j, ev, rules->journey.pages_max);
         type = "web_visit";
         title = ev->title ? ev->title : ev->url;
         detail = ev->url;
@@ -278,13 +278,13 @@ int journey_fold(journey_t *j, const hf_event_t *ev, const hf_rules_t *rules, bo
         title = ev->form_id ? ev->form_id : detail;
         break;
     case HF_EV_DOWNLOAD:
-        r = add_download(j, ev, rules->journey_downloads_max);
+        r = add_download(j, ev, rules->journey.downloads_max);
         type = "download";
         title = ev->asset_title ? ev->asset_title : ev->asset_id;
         detail = ev->asset_type;
         break;
     case HF_EV_WEBINAR: {
-        r = add_webinar(j, ev, rules->journey_webinars_max);
+        r = add_webinar(j, ev, rules->journey.webinars_max);
         type = "webinar";
         title = ev->webinar_title ? ev->webinar_title : ev->webinar_id;
         const char *action = hf_webinar_action_name(ev->webinar_action);
@@ -312,7 +312,7 @@ int journey_fold(journey_t *j, const hf_event_t *ev, const hf_rules_t *rules, bo
         return r;
     if (before_known)
         detail = "before known";
-    return add_touch(j, ev->occurred_at_ms, type, title, detail, rules->journey_recent_max);
+    return add_touch(j, ev->occurred_at_ms, type, title, detail, rules->journey.recent_max);
 }
 
 /* The newest-first list insertions of a merge: copies of @src's items, each placed as
@@ -453,16 +453,16 @@ static int32_t add_sat(int32_t a, int32_t b)
 
 int journey_merge(journey_t *j, const journey_t *src, const hf_rules_t *rules)
 {
-    int r = merge_sessions(j, src, rules->journey_sessions_max);
+    int r = merge_sessions(j, src, rules->journey.sessions_max);
     if (r == 0)
-        r = merge_pages(j, src, rules->journey_pages_max);
+        r = merge_pages(j, src, rules->journey.pages_max);
     if (r == 0)
-        r = merge_downloads(j, src, rules->journey_downloads_max);
+        r = merge_downloads(j, src, rules->journey.downloads_max);
     if (r == 0)
-        r = merge_webinars(j, src, rules->journey_webinars_max);
+        r = merge_webinars(j, src, rules->journey.webinars_max);
     for (size_t i = src->recent_count; r == 0 && i-- > 0;) {
         const journey_touch_t *t = &src->recent[i];
-        r = add_touch(j, t->at_ms, t->type, t->title, t->detail, rules->journey_recent_max);
+        r = add_touch(j, t->at_ms, t->type, t->title, t->detail, rules->journey.recent_max);
     }
     if (r < 0)
         return r;

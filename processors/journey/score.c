@@ -17,10 +17,10 @@ double score_decay(double dt_ms, int64_t half_life_ms)
 
 static double clamp_score(double v, const hf_rules_t *rules)
 {
-    if (v < rules->min_score)
-        v = rules->min_score;
-    if (rules->max_score > rules->min_score && v > rules->max_score)
-        v = rules->max_score;
+    if (v < rules->scoring.min_score)
+        v = rules->scoring.min_score;
+    if (rules->scoring.max_score > rules->scoring.min_score && v > rules->scoring.max_score)
+        v = rules->scoring.max_score;
     return v;
 }
 
@@ -36,12 +36,12 @@ static void apply_points(double *value, bool *has_at, int64_t *at_ms, double poi
 {
     double v;
     if (!*has_at || t >= *at_ms) {
-        v = *has_at ? *value * score_decay(span(t, *at_ms), rules->half_life_ms) : *value;
+        v = *has_at ? *value * score_decay(span(t, *at_ms), rules->scoring.half_life_ms) : *value;
         *at_ms = t;
         *has_at = true;
         v += points;
     } else {
-        v = *value + points * score_decay(span(*at_ms, t), rules->half_life_ms);
+        v = *value + points * score_decay(span(*at_ms, t), rules->scoring.half_life_ms);
     }
     *value = clamp ? clamp_score(v, rules) : v;
 }
@@ -123,8 +123,8 @@ int score_fold(score_t *s, const hf_event_t *ev, const hf_rules_t *rules, uint32
 {
     uint32_t awarded = 0;
     int64_t t = ev->occurred_at_ms;
-    for (size_t i = 0; i < rules->score_rule_count; i++) {
-        const hf_score_rule_t *rule = &rules->score_rules[i];
+    for (size_t i = 0; i < rules->scoring.rule_count; i++) {
+        const hf_score_rule_t *rule = &rules->scoring.rules[i];
         if (!rule->name || !hf_event_match(&rule->match, ev))
             continue;
         score_rule_stat_t *st = stat_get(s, rule->name);
@@ -155,14 +155,15 @@ double score_value_at(const score_t *s, const hf_rules_t *rules, int64_t at_ms)
 {
     if (!s->has_at || at_ms <= s->at_ms)
         return s->value;
-    return s->value * score_decay(span(at_ms, s->at_ms), rules->half_life_ms);
+    return s->value * score_decay(span(at_ms, s->at_ms), rules->scoring.half_life_ms);
 }
 
 double score_contribution_at(const score_rule_stat_t *st, const hf_rules_t *rules, int64_t at_ms)
 {
     if (!st->awards || at_ms <= st->contribution_at_ms)
         return st->contribution;
-    return st->contribution * score_decay(span(at_ms, st->contribution_at_ms), rules->half_life_ms);
+    return st->contribution *
+           score_decay(span(at_ms, st->contribution_at_ms), rules->scoring.half_life_ms);
 }
 
 int32_t score_round(double v)
@@ -225,15 +226,15 @@ int score_merge(score_t *s, const score_t *src, const hf_rules_t *rules)
         /* the rule's current cap bounds what is kept; a rule no longer configured
          * keeps as many as either side had */
         int idx = hf_rules_score_rule_index(rules, from->rule);
-        size_t keep = idx >= 0 ? rules->score_rules[idx].cap_count
+        size_t keep = idx >= 0 ? rules->scoring.rules[idx].cap_count
                       : st->award_time_count > from->award_time_count ? st->award_time_count
                                                                       : from->award_time_count;
         if (merge_award_times(st, from, keep) < 0)
             return -ENOMEM;
         if (from->awards && st->awards)
-            st->contribution =
-                add_decayed(st->contribution, st->contribution_at_ms, from->contribution,
-                            from->contribution_at_ms, rules->half_life_ms, &st->contribution_at_ms);
+            st->contribution = add_decayed(st->contribution, st->contribution_at_ms,
+                                           from->contribution, from->contribution_at_ms,
+                                           rules->scoring.half_life_ms, &st->contribution_at_ms);
         else if (from->awards) {
             st->contribution = from->contribution;
             st->contribution_at_ms = from->contribution_at_ms;
@@ -249,7 +250,7 @@ int score_merge(score_t *s, const score_t *src, const hf_rules_t *rules)
     if (src->has_at) {
         if (s->has_at)
             s->value = clamp_score(add_decayed(s->value, s->at_ms, src->value, src->at_ms,
-                                               rules->half_life_ms, &s->at_ms),
+                                               rules->scoring.half_life_ms, &s->at_ms),
                                    rules);
         else {
             s->value = src->value;

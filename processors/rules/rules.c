@@ -217,8 +217,8 @@ int hf_rules_grade_index(const hf_rules_t *r, const char *letter)
 {
     if (!letter)
         return -1;
-    for (size_t i = 0; i < r->grade_count; i++)
-        if (r->grades[i].letter && strcmp(r->grades[i].letter, letter) == 0)
+    for (size_t i = 0; i < r->fit.grade_count; i++)
+        if (r->fit.grades[i].letter && strcmp(r->fit.grades[i].letter, letter) == 0)
             return (int)i;
     return -1;
 }
@@ -227,8 +227,8 @@ int hf_rules_score_rule_index(const hf_rules_t *r, const char *name)
 {
     if (!name)
         return -1;
-    for (size_t i = 0; i < r->score_rule_count; i++)
-        if (r->score_rules[i].name && strcmp(r->score_rules[i].name, name) == 0)
+    for (size_t i = 0; i < r->scoring.rule_count; i++)
+        if (r->scoring.rules[i].name && strcmp(r->scoring.rules[i].name, name) == 0)
             return (int)i;
     return -1;
 }
@@ -271,98 +271,98 @@ static void strings_free(char **v, size_t n)
 /* scoring, fit and exclusions: what the contact's score and grade come from */
 static void scoring_free(hf_rules_t *r)
 {
-    for (size_t i = 0; i < r->score_rule_count; i++) {
-        free(r->score_rules[i].name);
-        event_match_free(&r->score_rules[i].match);
+    for (size_t i = 0; i < r->scoring.rule_count; i++) {
+        free(r->scoring.rules[i].name);
+        event_match_free(&r->scoring.rules[i].match);
     }
-    free(r->score_rules);
-    for (size_t i = 0; i < r->grade_count; i++)
-        free(r->grades[i].letter);
-    free(r->grades);
-    for (size_t i = 0; i < r->fit_rule_count; i++) {
-        free(r->fit_rules[i].name);
-        trait_match_free(&r->fit_rules[i].match);
+    free(r->scoring.rules);
+    for (size_t i = 0; i < r->fit.grade_count; i++)
+        free(r->fit.grades[i].letter);
+    free(r->fit.grades);
+    for (size_t i = 0; i < r->fit.rule_count; i++) {
+        free(r->fit.rules[i].name);
+        trait_match_free(&r->fit.rules[i].match);
     }
-    free(r->fit_rules);
-    for (size_t i = 0; i < r->exclusion_count; i++) {
-        free(r->exclusions[i].name);
-        trait_match_free(&r->exclusions[i].match);
+    free(r->fit.rules);
+    for (size_t i = 0; i < r->fit.exclusion_count; i++) {
+        free(r->fit.exclusions[i].name);
+        trait_match_free(&r->fit.exclusions[i].match);
     }
-    free(r->exclusions);
+    free(r->fit.exclusions);
 }
 
 /* the contact rules and the hand-raiser rule */
 static void qualification_free(hf_rules_t *r)
 {
-    for (size_t i = 0; i < r->contact_rule_count; i++) {
-        hf_contact_rule_t *c = &r->contact_rules[i];
+    for (size_t i = 0; i < r->qualify.contact_rule_count; i++) {
+        hf_contact_rule_t *c = &r->qualify.contact_rules[i];
         free(c->name);
         strings_free(c->requires, c->requires_count);
     }
-    free(r->contact_rules);
-    free(r->hand_raiser_rule);
+    free(r->qualify.contact_rules);
+    free(r->qualify.hand_raiser_rule);
 }
 
 /* interests, account resolution and buying-group roles */
 static void membership_free(hf_rules_t *r)
 {
-    for (size_t i = 0; i < r->interest_rule_count; i++) {
-        free(r->interest_rules[i].topic);
-        event_match_free(&r->interest_rules[i].match);
+    for (size_t i = 0; i < r->interests.rule_count; i++) {
+        free(r->interests.rules[i].topic);
+        event_match_free(&r->interests.rules[i].match);
     }
-    free(r->interest_rules);
-    globs_free(&r->free_mail_domains);
-    for (size_t i = 0; i < r->domain_account_count; i++) {
-        free(r->domain_accounts[i].domain);
-        free(r->domain_accounts[i].account_id);
+    free(r->interests.rules);
+    globs_free(&r->accounts.free_mail_domains);
+    for (size_t i = 0; i < r->accounts.domain_count; i++) {
+        free(r->accounts.domains[i].domain);
+        free(r->accounts.domains[i].account_id);
     }
-    free(r->domain_accounts);
-    for (size_t i = 0; i < r->target_count; i++)
-        free(r->targets[i].account_id);
-    free(r->targets);
-    for (size_t i = 0; i < r->role_rule_count; i++) {
-        free(r->role_rules[i].role);
-        trait_match_free(&r->role_rules[i].match);
+    free(r->accounts.domains);
+    for (size_t i = 0; i < r->accounts.target_count; i++)
+        free(r->accounts.targets[i].account_id);
+    free(r->accounts.targets);
+    for (size_t i = 0; i < r->buying_group.role_count; i++) {
+        free(r->buying_group.roles[i].role);
+        trait_match_free(&r->buying_group.roles[i].match);
     }
-    free(r->role_rules);
-    free(r->default_role);
+    free(r->buying_group.roles);
+    free(r->buying_group.default_role);
 }
 
 /* account fit, the account rules and routing */
 static void account_rules_free(hf_rules_t *r)
 {
-    for (size_t i = 0; i < r->account_fit_rule_count; i++) {
-        free(r->account_fit_rules[i].name);
-        trait_match_free(&r->account_fit_rules[i].match);
+    for (size_t i = 0; i < r->accounts.fit_rule_count; i++) {
+        free(r->accounts.fit_rules[i].name);
+        trait_match_free(&r->accounts.fit_rules[i].match);
     }
-    free(r->account_fit_rules);
-    for (size_t i = 0; i < r->account_rule_count; i++) {
-        hf_account_rule_t *a = &r->account_rules[i];
+    free(r->accounts.fit_rules);
+    for (size_t i = 0; i < r->accounts.rule_count; i++) {
+        hf_account_rule_t *a = &r->accounts.rules[i];
         free(a->name);
         strings_free(a->roles_all, a->roles_all_count);
         strings_free(a->roles_any, a->roles_any_count);
         free(a->tiers);
     }
-    free(r->account_rules);
-    for (size_t i = 0; i < r->route_rule_count; i++) {
-        hf_route_rule_t *route = &r->route_rules[i];
+    free(r->accounts.rules);
+    for (size_t i = 0; i < r->routing.rule_count; i++) {
+        hf_route_rule_t *route = &r->routing.rules[i];
         free(route->team);
         globs_free(&route->country);
         globs_free(&route->region);
         free(route->tiers);
     }
-    free(r->route_rules);
+    free(r->routing.rules);
 }
 
 /* the business calendars and which team's clocks run in which */
 static void calendars_free(hf_rules_t *r)
 {
-    for (size_t i = 0; i < r->calendar_count; i++)
-        hf_calendar_free(&r->calendars[i]);
-    free(r->calendars);
-    for (size_t i = 0; i < r->team_calendar_count; i++)
-        free(r->team_calendars[i].team);
-    free(r->team_calendars);
+    for (size_t i = 0; i < r->calendars.count; i++)
+        hf_calendar_free(&r->calendars.items[i]);
+    free(r->calendars.items);
+    for (size_t i = 0; i < r->calendars.team_count; i++)
+        free(r->calendars.teams[i].team);
+    free(r->calendars.teams);
 }
 
 void hf_rules_free(hf_rules_t *r)
@@ -379,21 +379,21 @@ void hf_rules_free(hf_rules_t *r)
 
 const hf_calendar_t *hf_rules_calendar(const hf_rules_t *r, const char *name)
 {
-    for (size_t i = 0; name && i < r->calendar_count; i++)
-        if (r->calendars[i].name && strcmp(r->calendars[i].name, name) == 0)
-            return &r->calendars[i];
+    for (size_t i = 0; name && i < r->calendars.count; i++)
+        if (r->calendars.items[i].name && strcmp(r->calendars.items[i].name, name) == 0)
+            return &r->calendars.items[i];
     return NULL;
 }
 
 const hf_calendar_t *hf_rules_team_calendar(const hf_rules_t *r, const char *team)
 {
-    for (size_t i = 0; team && i < r->team_calendar_count; i++) {
-        const hf_team_calendar_t *tc = &r->team_calendars[i];
+    for (size_t i = 0; team && i < r->calendars.team_count; i++) {
+        const hf_team_calendar_t *tc = &r->calendars.teams[i];
         if (tc->team && strcmp(tc->team, team) == 0 && tc->calendar >= 0 &&
-            (size_t)tc->calendar < r->calendar_count)
-            return &r->calendars[tc->calendar];
+            (size_t)tc->calendar < r->calendars.count)
+            return &r->calendars.items[tc->calendar];
     }
-    if (r->default_calendar >= 0 && (size_t)r->default_calendar < r->calendar_count)
-        return &r->calendars[r->default_calendar];
+    if (r->calendars.default_index >= 0 && (size_t)r->calendars.default_index < r->calendars.count)
+        return &r->calendars.items[r->calendars.default_index];
     return NULL;
 }

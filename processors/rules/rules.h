@@ -117,7 +117,7 @@ typedef struct hf_grade {
 typedef struct hf_contact_rule {
     char *name;
     int32_t min_score; /* 0 = no condition */
-    int min_grade;     /* index into hf_rules_t.grades; -1 = no condition */
+    int min_grade;     /* index into hf_rules_t.fit.grades; -1 = no condition */
     char **requires;   /* scoring-rule names, each matched within @within_ms */
     size_t requires_count;
     int64_t within_ms; /* recency window for @requires; 0 = any time */
@@ -125,7 +125,7 @@ typedef struct hf_contact_rule {
 
 /* Interests: content mapped to the problem a buyer comes to solve.  Every matching
  * event adds @weight to the contact's @topic; weights decay with
- * hf_rules_t.interests_half_life_ms like the score. */
+ * hf_rules_t.interests.half_life_ms like the score. */
 typedef struct hf_interest_rule {
     char *topic;
     hf_event_match_t match;
@@ -209,107 +209,155 @@ enum {
     HF_RECYCLE_SCORE_KEEP,
 };
 
-typedef struct hf_rules {
-    /* score */
+/* scoring: the behaviour score */
+typedef struct hf_rules_scoring {
     int64_t half_life_ms; /* exponential decay on event time; 0 = no decay */
     int32_t max_score;    /* overall cap; <= min_score means no upper cap */
     int32_t min_score;    /* floor, usually 0 */
-    hf_score_rule_t *score_rules;
-    size_t score_rule_count;
+    hf_score_rule_t *rules;
+    size_t rule_count;
+} hf_rules_scoring_t;
 
-    /* fit */
+/* fit: the grade, apart from the score */
+typedef struct hf_rules_fit {
     hf_grade_t *grades;
     size_t grade_count;
-    hf_fit_rule_t *fit_rules;
-    size_t fit_rule_count;
+    hf_fit_rule_t *rules;
+    size_t rule_count;
     hf_fit_exclusion_t *exclusions;
     size_t exclusion_count;
+} hf_rules_fit_t;
 
-    /* lifecycle */
-    int32_t engaged_score; /* known -> engaged at this score; 0 = never */
+/* lifecycle */
+typedef struct hf_rules_lifecycle {
+    int32_t engaged_score;               /* known -> engaged at this score; 0 = never */
+    bool disqualified_reset_on_identify; /* an identify makes a disqualified contact known */
+} hf_rules_lifecycle_t;
 
-    /* qualification */
+/* qualify: when a contact is conversation-ready */
+typedef struct hf_rules_qualify {
     hf_contact_rule_t *contact_rules;
     size_t contact_rule_count;
     uint32_t hand_raiser_forms; /* bit (1u << hf_form_type_t) */
     char *hand_raiser_rule;     /* rule name reported for hand-raisers */
     bool hand_raisers_respect_exclusions;
     int64_t grace_ms; /* a late event may qualify only this close to the newest */
+} hf_rules_qualify_t;
 
-    /* stitching (stage 1) */
-    uint32_t stitch_max_events; /* buffered anonymous events per anonymous id */
-    int64_t stitch_max_age_ms;  /* ... and their age relative to the newest; 0 = no age bound */
+/* stitching (stage 1) */
+typedef struct hf_rules_stitching {
+    uint32_t max_events; /* buffered anonymous events per anonymous id */
+    int64_t max_age_ms;  /* ... and their age relative to the newest; 0 = no age bound */
+} hf_rules_stitching_t;
 
-    /* journey bounds (stage 2) */
-    uint32_t dedupe_max_ids;     /* event ids remembered per contact */
-    int64_t dedupe_window_ms;    /* ... and for how long after they were seen (processing
-                                    time); 0 = no time bound */
-    uint32_t journey_recent_max; /* recent touches kept (newest first) */
-    uint32_t journey_pages_max;  /* distinct pages tracked */
-    uint32_t journey_top_pages;  /* top pages put in a handoff */
-    uint32_t journey_downloads_max;
-    uint32_t journey_webinars_max;
-    uint32_t journey_sessions_max; /* distinct session ids remembered for counting */
+/* dedupe (stage 2) */
+typedef struct hf_rules_dedupe {
+    uint32_t max_ids;  /* event ids remembered per contact */
+    int64_t window_ms; /* ... and for how long after they were seen (processing time);
+                          0 = no time bound */
+} hf_rules_dedupe_t;
 
-    /* interests */
-    hf_interest_rule_t *interest_rules;
-    size_t interest_rule_count;
-    int64_t interests_half_life_ms; /* 0 = no decay */
-    uint32_t interests_tracked;     /* topics kept per contact */
-    uint32_t interests_top;         /* topics listed in a handoff */
+/* journey bounds (stage 2) */
+typedef struct hf_rules_journey {
+    uint32_t recent_max; /* recent touches kept (newest first) */
+    uint32_t pages_max;  /* distinct pages tracked */
+    uint32_t top_pages;  /* top pages put in a handoff */
+    uint32_t downloads_max;
+    uint32_t webinars_max;
+    uint32_t sessions_max; /* distinct session ids remembered for counting */
+} hf_rules_journey_t;
 
-    /* accounts */
+/* interests */
+typedef struct hf_rules_interests {
+    hf_interest_rule_t *rules;
+    size_t rule_count;
+    int64_t half_life_ms; /* 0 = no decay */
+    uint32_t tracked;     /* topics kept per contact */
+    uint32_t top;         /* topics listed in a handoff */
+} hf_rules_interests_t;
+
+/* accounts (stage 3) */
+typedef struct hf_rules_accounts {
     hf_globs_t free_mail_domains; /* never make an account (gmail.com, ...) */
-    hf_domain_account_t *domain_accounts;
-    size_t domain_account_count;
+    hf_domain_account_t *domains;
+    size_t domain_count;
     hf_target_account_t *targets;
     size_t target_count;
-    hf_role_rule_t *role_rules;
-    size_t role_rule_count;
-    char *default_role; /* role of a contact no role rule matches */
-    float default_role_weight;
-    int32_t account_max_score;        /* cap of the weighted sum of member scores */
+    int32_t max_score;                /* cap of the weighted sum of member scores */
     int32_t engaged_member_score;     /* a member is engaged at this score ... */
     int64_t engaged_member_within_ms; /* ... and active this recently; 0 = any time */
-    hf_fit_rule_t *account_fit_rules; /* on the account's traits (industry, size, ...) */
-    size_t account_fit_rule_count;
-    hf_account_rule_t *account_rules;
-    size_t account_rule_count;
-    uint32_t account_members_max; /* members kept per account */
-    uint32_t buying_group_max;    /* members listed in a handoff */
+    hf_fit_rule_t *fit_rules;         /* on the account's traits (industry, size, ...) */
+    size_t fit_rule_count;
+    hf_account_rule_t *rules;
+    size_t rule_count;
+    uint32_t members_max;      /* members kept per account */
+    uint32_t buying_group_max; /* members listed in a handoff */
     /* Touches, downloads and webinars of each member (its newest) that stage 2 sends
      * and stage 3 keeps for the account's journey, each list within its journey
      * bound. */
-    uint32_t account_member_journey;
+    uint32_t member_journey;
     /* When stage 2 sends a contact's summary to its account: HF_MEMBER_UPDATES_ON_COMMIT
      * (once per commit for every contact that changed, as Kafka Streams' record cache
      * forwards an aggregate's updates on flush) or HF_MEMBER_UPDATES_EVERY_EVENT. */
     int member_updates;
+} hf_rules_accounts_t;
 
-    /* routing */
-    hf_route_rule_t *route_rules;
-    size_t route_rule_count;
+/* buying_group: roles from traits */
+typedef struct hf_rules_buying_group {
+    hf_role_rule_t *roles;
+    size_t role_count;
+    char *default_role; /* role of a contact no role rule matches */
+    float default_role_weight;
+} hf_rules_buying_group_t;
 
-    /* business calendars (calendar.h); teams map to them */
-    hf_calendar_t *calendars;
-    size_t calendar_count;
-    hf_team_calendar_t *team_calendars; /* routing team -> calendar */
-    size_t team_calendar_count;
-    int default_calendar; /* index into calendars for teams not listed; -1 = 24x7 UTC */
+/* routing */
+typedef struct hf_rules_routing {
+    hf_route_rule_t *rules;
+    size_t rule_count;
+} hf_rules_routing_t;
 
-    /* SLA clocks started by every handoff (docs/ARCHITECTURE.md "SLA and feedback"), in
-     * business time of the routing team's calendar */
-    hf_sla_rule_t sla[HF_SLA__COUNT];
-    bool sla_recompute_on_reload; /* running clocks take the new durations */
+/* business calendars (calendar.h); teams map to them */
+typedef struct hf_rules_calendars {
+    hf_calendar_t *items;
+    size_t count;
+    hf_team_calendar_t *teams; /* routing team -> calendar */
+    size_t team_count;
+    int default_index; /* into items, for teams not listed; -1 = 24x7 UTC */
+} hf_rules_calendars_t;
 
-    /* feedback and recycling */
-    int recycle_score;                   /* HF_RECYCLE_SCORE_* */
-    int64_t recycle_cooldown_ms;         /* event time after a recycle before requalifying */
-    int32_t recycle_new_points;          /* points earned since the recycle needed to requalify */
-    bool recycle_hand_raisers_bypass;    /* a hand-raiser requalifies at once */
-    int64_t recycle_no_response_ms;      /* business time after the last follow-up attempt with
-                                            no meeting: recycled; 0 = never */
-    bool disqualified_reset_on_identify; /* an identify makes a disqualified contact known */
+/* SLA clocks started by every handoff (docs/ARCHITECTURE.md "SLA and feedback"), in
+ * business time of the routing team's calendar */
+typedef struct hf_rules_sla {
+    hf_sla_rule_t clocks[HF_SLA__COUNT];
+    bool recompute_on_reload; /* running clocks take the new durations */
+} hf_rules_sla_t;
+
+/* recycle: feedback that sends an entity back to nurture */
+typedef struct hf_rules_recycle {
+    int score_policy;         /* HF_RECYCLE_SCORE_* */
+    int64_t cooldown_ms;      /* event time after a recycle before requalifying */
+    int32_t new_points;       /* points earned since the recycle needed to requalify */
+    bool hand_raisers_bypass; /* a hand-raiser requalifies at once */
+    int64_t no_response_ms;   /* business time after the last follow-up attempt with no
+                                 meeting: recycled; 0 = never */
+} hf_rules_recycle_t;
+
+/* The compiled rules file: one member per section of the file. */
+typedef struct hf_rules {
+    hf_rules_scoring_t scoring;
+    hf_rules_fit_t fit;
+    hf_rules_lifecycle_t lifecycle;
+    hf_rules_qualify_t qualify;
+    hf_rules_stitching_t stitching;
+    hf_rules_dedupe_t dedupe;
+    hf_rules_journey_t journey;
+    hf_rules_interests_t interests;
+    hf_rules_accounts_t accounts;
+    hf_rules_buying_group_t buying_group;
+    hf_rules_routing_t routing;
+    hf_rules_calendars_t calendars;
+    hf_rules_sla_t sla;
+    hf_rules_recycle_t recycle;
 } hf_rules_t;
 
 /* The calendar SLA clocks of @team run in (the default calendar for a team not

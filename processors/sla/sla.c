@@ -189,9 +189,9 @@ int sla_start(const sla_entity_t *e, const char *handoff_id, const sla_attributi
         return -ENOMEM;
     s->handoff_at_ms = now_ms;
     for (int k = 0; k < HF_SLA__COUNT; k++) {
-        if (rules->sla[k].within_ms <= 0)
+        if (rules->sla.clocks[k].within_ms <= 0)
             continue;
-        int64_t deadline = hf_calendar_add(cal, now_ms, rules->sla[k].within_ms);
+        int64_t deadline = hf_calendar_add(cal, now_ms, rules->sla.clocks[k].within_ms);
         s->clocks[k] = (sla_clock_t){.deadline_ms = deadline, .due_ms = deadline};
     }
     /* the recycle gate is passed: a new cycle's evidence starts from scratch */
@@ -223,12 +223,12 @@ bool sla_reschedule(sla_state_t *s, const hf_rules_t *rules)
         sla_clock_t *c = &s->clocks[k];
         if (!c->deadline_ms || c->done || c->level > 0)
             continue;
-        if (rules->sla[k].within_ms <= 0) {
+        if (rules->sla.clocks[k].within_ms <= 0) {
             sla_cancel(s, k);
             changed = true;
             continue;
         }
-        int64_t deadline = hf_calendar_add(cal, s->handoff_at_ms, rules->sla[k].within_ms);
+        int64_t deadline = hf_calendar_add(cal, s->handoff_at_ms, rules->sla.clocks[k].within_ms);
         if (deadline != c->deadline_ms) {
             c->deadline_ms = c->due_ms = deadline;
             changed = true;
@@ -243,7 +243,7 @@ static int fire_clock(const sla_entity_t *e, int kind, const hf_calendar_t *cal,
                       const hf_rules_t *rules, int64_t now_ms, const hf_sink_t *sink)
 {
     sla_clock_t *c = &e->sla->clocks[kind];
-    const hf_sla_rule_t *rule = &rules->sla[kind];
+    const hf_sla_rule_t *rule = &rules->sla.clocks[kind];
     /* bounded: one breach per level */
     for (int n = 0; !c->done && c->due_ms && c->due_ms <= now_ms && n <= HF_SLA_ESCALATIONS_MAX;
          n++) {

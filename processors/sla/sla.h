@@ -148,7 +148,7 @@ int sla_fire(const sla_entity_t *e, const hf_rules_t *rules, int64_t now_ms, con
 /* When sla_fire() has something to do next (wall ms), or 0 for never. */
 int64_t sla_next_due(const sla_state_t *s);
 
-/* With rules->sla_recompute_on_reload: the clocks not yet breached take the
+/* With rules->sla.recompute_on_reload: the clocks not yet breached take the
  * deadlines @rules give them (same start, new durations and calendar).  Returns true
  * when a deadline changed. */
 bool sla_reschedule(sla_state_t *s, const hf_rules_t *rules);
@@ -158,8 +158,8 @@ bool sla_reschedule(sla_state_t *s, const hf_rules_t *rules);
 void sla_note_points(sla_state_t *s, int64_t at_ms, double points);
 
 /* May the entity qualify at event time @t?  Always without a recycle; after one
- * only once the cooldown is over and new_points reach recycle_new_points, or at
- * once for a hand-raiser when recycle_hand_raisers_bypass. */
+ * only once the cooldown is over and new_points reach recycle.new_points, or at
+ * once for a hand-raiser when recycle.hand_raisers_bypass. */
 bool sla_may_qualify(const sla_state_t *s, const hf_rules_t *rules, int64_t t, bool hand_raiser);
 
 /* A required behaviour last seen at @last_matched_ms counts for the next

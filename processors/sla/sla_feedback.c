@@ -64,14 +64,15 @@ static int take_contact(const sla_entity_t *e, const answer_t *a, const hf_rules
         if (s->handoff_id)
             r = sla_outcome(e, "time_to_first_touch", NULL, since_handoff(s, a->at_ms), sink);
     }
-    uint32_t needed =
-        rules->sla[HF_SLA_FOLLOW_UP].attempts ? rules->sla[HF_SLA_FOLLOW_UP].attempts : 1;
+    uint32_t needed = rules->sla.clocks[HF_SLA_FOLLOW_UP].attempts
+                          ? rules->sla.clocks[HF_SLA_FOLLOW_UP].attempts
+                          : 1;
     if (r == 0 && (uint32_t)s->attempts >= needed) {
         r = sla_satisfy(e, HF_SLA_FOLLOW_UP, a->at_ms, now_ms, sink);
         /* every attempt made and still no meeting: recycled if nothing follows */
-        if (r == 0 && s->handoff_id && rules->recycle_no_response_ms > 0) {
+        if (r == 0 && s->handoff_id && rules->recycle.no_response_ms > 0) {
             s->no_response_due_ms =
-                hf_calendar_add(sla_case_calendar(s, rules), now_ms, rules->recycle_no_response_ms);
+                hf_calendar_add(sla_case_calendar(s, rules), now_ms, rules->recycle.no_response_ms);
             s->last_attempt_at_ms = a->at_ms;
         }
     }

@@ -59,11 +59,11 @@ bool sla_may_qualify(const sla_state_t *s, const hf_rules_t *rules, int64_t t, b
 {
     if (!s->recycled)
         return true;
-    if (hand_raiser && rules->recycle_hand_raisers_bypass)
+    if (hand_raiser && rules->recycle.hand_raisers_bypass)
         return true;
-    if (t < timespan_add_sat(s->recycled_at_ms, rules->recycle_cooldown_ms))
+    if (t < timespan_add_sat(s->recycled_at_ms, rules->recycle.cooldown_ms))
         return false;
-    return s->new_points >= (double)rules->recycle_new_points && s->new_points > 0;
+    return s->new_points >= (double)rules->recycle.new_points && s->new_points > 0;
 }
 
 bool sla_fresh_evidence(const sla_state_t *s, int64_t last_matched_ms)
@@ -74,7 +74,7 @@ bool sla_fresh_evidence(const sla_state_t *s, int64_t last_matched_ms)
 int sla_identify_reset(const sla_entity_t *e, const hf_rules_t *rules, int64_t at_ms,
                        const hf_sink_t *sink)
 {
-    if (*e->stage != HF_STAGE_DISQUALIFIED || !rules->disqualified_reset_on_identify)
+    if (*e->stage != HF_STAGE_DISQUALIFIED || !rules->lifecycle.disqualified_reset_on_identify)
         return 0;
     int r =
         sla_set_stage(e, HF_STAGE_KNOWN, at_ms, "identified again after disqualification", sink);

@@ -43,14 +43,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (!topics[i] || !*topics[i])
                 abort();
         const hf_rules_t *rules = cfg->rules;
-        if (!rules || rules->grade_count == 0 || rules->max_score <= rules->min_score)
+        if (!rules || rules->fit.grade_count == 0 ||
+            rules->scoring.max_score <= rules->scoring.min_score)
             abort();
-        for (size_t i = 1; i < rules->grade_count; i++)
-            if (rules->grades[i - 1].min_points <= rules->grades[i].min_points)
+        for (size_t i = 1; i < rules->fit.grade_count; i++)
+            if (rules->fit.grades[i - 1].min_points <= rules->fit.grades[i].min_points)
                 abort();
-        for (size_t i = 0; i < rules->contact_rule_count; i++) {
-            const hf_contact_rule_t *c = &rules->contact_rules[i];
-            if (c->min_grade >= (int)rules->grade_count)
+        for (size_t i = 0; i < rules->qualify.contact_rule_count; i++) {
+            const hf_contact_rule_t *c = &rules->qualify.contact_rules[i];
+            if (c->min_grade >= (int)rules->fit.grade_count)
                 abort();
             for (size_t k = 0; k < c->requires_count; k++)
                 if (hf_rules_score_rule_index(rules, c->requires[k]) < 0)

@@ -79,40 +79,40 @@ static void test_defaults(void **state)
 
         const hf_rules_t *r = c->rules;
         assert_non_null(r);
-        assert_int_equal(r->stitch_max_events, 200);
-        assert_int_equal(r->stitch_max_age_ms, 30LL * 86400000);
-        assert_int_equal(r->dedupe_max_ids, 256);
-        assert_int_equal(r->dedupe_window_ms, 7LL * 86400000);
-        assert_int_equal(r->journey_recent_max, 20);
-        assert_int_equal(r->journey_pages_max, 50);
-        assert_int_equal(r->journey_top_pages, 5);
-        assert_int_equal(r->journey_downloads_max, 10);
-        assert_int_equal(r->journey_webinars_max, 10);
-        assert_int_equal(r->journey_sessions_max, 64);
-        assert_int_equal(r->half_life_ms, 30LL * 86400000);
-        assert_int_equal(r->max_score, 200);
-        assert_int_equal(r->min_score, 0);
-        assert_int_equal(r->score_rule_count, 0);
-        assert_int_equal(r->grade_count, 5);
+        assert_int_equal(r->stitching.max_events, 200);
+        assert_int_equal(r->stitching.max_age_ms, 30LL * 86400000);
+        assert_int_equal(r->dedupe.max_ids, 256);
+        assert_int_equal(r->dedupe.window_ms, 7LL * 86400000);
+        assert_int_equal(r->journey.recent_max, 20);
+        assert_int_equal(r->journey.pages_max, 50);
+        assert_int_equal(r->journey.top_pages, 5);
+        assert_int_equal(r->journey.downloads_max, 10);
+        assert_int_equal(r->journey.webinars_max, 10);
+        assert_int_equal(r->journey.sessions_max, 64);
+        assert_int_equal(r->scoring.half_life_ms, 30LL * 86400000);
+        assert_int_equal(r->scoring.max_score, 200);
+        assert_int_equal(r->scoring.min_score, 0);
+        assert_int_equal(r->scoring.rule_count, 0);
+        assert_int_equal(r->fit.grade_count, 5);
         static const char *const letters[] = {"A", "B", "C", "D", "F"};
         static const int mins[] = {80, 60, 40, 20, 0};
         for (size_t g = 0; g < 5; g++) {
-            assert_string_equal(r->grades[g].letter, letters[g]);
-            assert_int_equal(r->grades[g].min_points, mins[g]);
+            assert_string_equal(r->fit.grades[g].letter, letters[g]);
+            assert_int_equal(r->fit.grades[g].min_points, mins[g]);
         }
-        assert_int_equal(r->fit_rule_count, 0);
-        assert_int_equal(r->exclusion_count, 0);
-        assert_int_equal(r->engaged_score, 30);
-        assert_int_equal(r->contact_rule_count, 0);
-        assert_int_equal(r->hand_raiser_forms,
+        assert_int_equal(r->fit.rule_count, 0);
+        assert_int_equal(r->fit.exclusion_count, 0);
+        assert_int_equal(r->lifecycle.engaged_score, 30);
+        assert_int_equal(r->qualify.contact_rule_count, 0);
+        assert_int_equal(r->qualify.hand_raiser_forms,
                          (1u << HF_FORM_DEMO_REQUEST) | (1u << HF_FORM_CONTACT_SALES));
-        assert_string_equal(r->hand_raiser_rule, "hand_raiser");
-        assert_true(r->hand_raisers_respect_exclusions);
-        assert_int_equal(r->grace_ms, 3600000);
-        assert_int_equal(r->sla[HF_SLA_ACCEPT].within_ms, 4LL * 3600000);
-        assert_int_equal(r->sla[HF_SLA_FIRST_TOUCH].within_ms, 8LL * 3600000);
-        assert_int_equal(r->calendar_count, 0);
-        assert_int_equal(r->default_calendar, -1);
+        assert_string_equal(r->qualify.hand_raiser_rule, "hand_raiser");
+        assert_true(r->qualify.hand_raisers_respect_exclusions);
+        assert_int_equal(r->qualify.grace_ms, 3600000);
+        assert_int_equal(r->sla.clocks[HF_SLA_ACCEPT].within_ms, 4LL * 3600000);
+        assert_int_equal(r->sla.clocks[HF_SLA_FIRST_TOUCH].within_ms, 8LL * 3600000);
+        assert_int_equal(r->calendars.count, 0);
+        assert_int_equal(r->calendars.default_index, -1);
         assert_int_equal(errs(&l)[0], 0);
         drop(&l);
     }
@@ -215,9 +215,9 @@ static void test_values(void **state)
     assert_int_equal(c->log_format, HF_LOG_JSON);
 
     const hf_rules_t *r = c->rules;
-    assert_int_equal(r->half_life_ms, 0);
-    assert_int_equal(r->score_rule_count, 4);
-    const hf_score_rule_t *p = &r->score_rules[0];
+    assert_int_equal(r->scoring.half_life_ms, 0);
+    assert_int_equal(r->scoring.rule_count, 4);
+    const hf_score_rule_t *p = &r->scoring.rules[0];
     assert_string_equal(p->name, "p");
     assert_int_equal(p->points, -7);
     assert_int_equal(p->cap_count, 3);
@@ -228,16 +228,16 @@ static void test_values(void **state)
     assert_int_equal(p->match.min_duration_ms, 90000);
     /* kinds implied by the conditions: url and min_duration -> web visits */
     assert_int_equal(p->match.kinds, 1u << HF_EV_WEB_VISIT);
-    const hf_score_rule_t *f = &r->score_rules[1];
+    const hf_score_rule_t *f = &r->scoring.rules[1];
     assert_int_equal(f->cap_count, 0);
     assert_int_equal(f->match.form_types,
                      (1u << HF_FORM_DEMO_REQUEST) | (1u << HF_FORM_NEWSLETTER));
     assert_int_equal(f->match.kinds, 1u << HF_EV_FORM);
-    const hf_score_rule_t *e = &r->score_rules[2];
+    const hf_score_rule_t *e = &r->scoring.rules[2];
     assert_int_equal(e->match.kinds, (1u << HF_EV_EMAIL) | (1u << HF_EV_WEBINAR));
     assert_int_equal(e->match.campaign.count, 1);
     assert_string_equal(e->match.campaign.patterns[0], "spring*");
-    assert_int_equal(r->score_rules[3].match.kinds, 0); /* source: any kind */
+    assert_int_equal(r->scoring.rules[3].match.kinds, 0); /* source: any kind */
     drop(&l);
 }
 
@@ -248,31 +248,31 @@ static void test_values_fit_and_qualify(void **state)
     const hf_rules_t *r = l.cfg->rules;
 
     /* grades sorted by min, highest first */
-    assert_int_equal(r->grade_count, 3);
-    assert_string_equal(r->grades[0].letter, "A+");
-    assert_string_equal(r->grades[1].letter, "M");
-    assert_string_equal(r->grades[2].letter, "Z");
-    assert_int_equal(r->fit_rule_count, 1);
-    assert_true(r->fit_rules[0].match.has_employees_range);
-    assert_int_equal(r->fit_rules[0].match.employees_min, 200);
-    assert_int_equal(r->fit_rules[0].match.employees_max, INT32_MAX);
-    assert_int_equal(r->fit_rules[0].match.country.count, 2);
-    assert_int_equal(r->exclusion_count, 1);
-    assert_false(r->exclusions[0].match.has_employees_range);
-    assert_string_equal(r->exclusions[0].match.email_domain.patterns[0], "rival.example");
+    assert_int_equal(r->fit.grade_count, 3);
+    assert_string_equal(r->fit.grades[0].letter, "A+");
+    assert_string_equal(r->fit.grades[1].letter, "M");
+    assert_string_equal(r->fit.grades[2].letter, "Z");
+    assert_int_equal(r->fit.rule_count, 1);
+    assert_true(r->fit.rules[0].match.has_employees_range);
+    assert_int_equal(r->fit.rules[0].match.employees_min, 200);
+    assert_int_equal(r->fit.rules[0].match.employees_max, INT32_MAX);
+    assert_int_equal(r->fit.rules[0].match.country.count, 2);
+    assert_int_equal(r->fit.exclusion_count, 1);
+    assert_false(r->fit.exclusions[0].match.has_employees_range);
+    assert_string_equal(r->fit.exclusions[0].match.email_domain.patterns[0], "rival.example");
 
-    assert_int_equal(r->hand_raiser_forms, 0);
-    assert_false(r->hand_raisers_respect_exclusions);
-    assert_int_equal(r->contact_rule_count, 2);
-    const hf_contact_rule_t *mql = &r->contact_rules[0];
+    assert_int_equal(r->qualify.hand_raiser_forms, 0);
+    assert_false(r->qualify.hand_raisers_respect_exclusions);
+    assert_int_equal(r->qualify.contact_rule_count, 2);
+    const hf_contact_rule_t *mql = &r->qualify.contact_rules[0];
     assert_string_equal(mql->name, "mql");
     assert_int_equal(mql->min_score, 50);
     assert_int_equal(mql->min_grade, 1); /* index of M after sorting */
     assert_int_equal(mql->requires_count, 1);
     assert_string_equal(mql->requires[0], "p");
     assert_int_equal(mql->within_ms, 14LL * 86400000);
-    assert_int_equal(r->contact_rules[1].min_grade, -1);
-    assert_int_equal(r->contact_rules[1].requires_count, 0);
+    assert_int_equal(r->qualify.contact_rules[1].min_grade, -1);
+    assert_int_equal(r->qualify.contact_rules[1].requires_count, 0);
     drop(&l);
 }
 
@@ -511,7 +511,7 @@ static void test_duration_parse(void **state)
     /* through the file: bounds are checked in ms, whatever the unit */
     loaded_t l = load_ok("state: { commit_interval: 10m }\nqualify: { grace: 90m }\n");
     assert_int_equal(l.cfg->commit_interval_ms, 600000);
-    assert_int_equal(l.cfg->rules->grace_ms, 5400000);
+    assert_int_equal(l.cfg->rules->qualify.grace_ms, 5400000);
     drop(&l);
     expect_containing("state: { commit_interval: 10m1ms }\n", 1,
                       "state.commit_interval: expected duration (500ms, 30s, 15m, 4h, 14d, 2w) "
@@ -536,17 +536,17 @@ static void test_shipped_config(void **state)
     assert_non_null(cfg);
     const hf_rules_t *rules = cfg->rules;
     /* what the file promises in its comments */
-    assert_in_range(rules->score_rule_count, 10, 30);
+    assert_in_range(rules->scoring.rule_count, 10, 30);
     size_t negative = 0;
-    for (size_t i = 0; i < rules->score_rule_count; i++)
-        negative += rules->score_rules[i].points < 0;
+    for (size_t i = 0; i < rules->scoring.rule_count; i++)
+        negative += rules->scoring.rules[i].points < 0;
     assert_true(negative >= 3);
-    assert_true(rules->fit_rule_count >= 5);
-    assert_true(rules->exclusion_count >= 2);
-    assert_true(rules->contact_rule_count >= 2);
-    assert_true(rules->hand_raiser_forms & (1u << HF_FORM_DEMO_REQUEST));
+    assert_true(rules->fit.rule_count >= 5);
+    assert_true(rules->fit.exclusion_count >= 2);
+    assert_true(rules->qualify.contact_rule_count >= 2);
+    assert_true(rules->qualify.hand_raiser_forms & (1u << HF_FORM_DEMO_REQUEST));
     assert_true(hf_rules_score_rule_index(rules, "pricing_page") >= 0);
-    assert_true(hf_rules_grade_index(rules, "F") == (int)rules->grade_count - 1);
+    assert_true(hf_rules_grade_index(rules, "F") == (int)rules->fit.grade_count - 1);
     config_free(cfg);
     hf_buf_free(&errors);
 }
@@ -629,8 +629,8 @@ static void test_null_sections_and_lists(void **state)
                          "fit:\n"
                          "  exclude: []\n");
     assert_int_equal(l.cfg->kafka_prop_count, 0);
-    assert_int_equal(l.cfg->rules->score_rule_count, 0);
-    assert_int_equal(l.cfg->rules->grade_count, 5);
+    assert_int_equal(l.cfg->rules->scoring.rule_count, 0);
+    assert_int_equal(l.cfg->rules->fit.grade_count, 5);
     drop(&l);
 }
 

@@ -21,39 +21,39 @@ static void test_defaults(void **state)
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         loaded_t l = load_ok(texts[i]);
         const hf_rules_t *r = l.cfg->rules;
-        assert_int_equal(r->interests_half_life_ms, 30 * DAY_MS);
-        assert_int_equal(r->interests_tracked, 20);
-        assert_int_equal(r->interests_top, 3);
-        assert_int_equal(r->interest_rule_count, 0);
+        assert_int_equal(r->interests.half_life_ms, 30 * DAY_MS);
+        assert_int_equal(r->interests.tracked, 20);
+        assert_int_equal(r->interests.top, 3);
+        assert_int_equal(r->interests.rule_count, 0);
 
         /* the shipped free-mail list */
-        assert_int_equal(r->free_mail_domains.count, 45);
-        assert_string_equal(r->free_mail_domains.patterns[0], "gmail.com");
-        assert_string_equal(r->free_mail_domains.patterns[44], "getnada.com");
+        assert_int_equal(r->accounts.free_mail_domains.count, 45);
+        assert_string_equal(r->accounts.free_mail_domains.patterns[0], "gmail.com");
+        assert_string_equal(r->accounts.free_mail_domains.patterns[44], "getnada.com");
         static const char *const free_mail[] = {
             "gmail.com", "GoogleMail.com", "outlook.com",    "yahoo.co.uk", "proton.me",
             "web.de",    "163.com",        "mailinator.com", "maildrop.cc", "10minutemail.com"};
         for (size_t k = 0; k < sizeof free_mail / sizeof free_mail[0]; k++) {
-            if (!hf_globs_match(&r->free_mail_domains, free_mail[k]))
+            if (!hf_globs_match(&r->accounts.free_mail_domains, free_mail[k]))
                 print_error("not free-mail: %s\n", free_mail[k]);
-            assert_true(hf_globs_match(&r->free_mail_domains, free_mail[k]));
+            assert_true(hf_globs_match(&r->accounts.free_mail_domains, free_mail[k]));
         }
-        assert_false(hf_globs_match(&r->free_mail_domains, "acme.example"));
-        assert_false(hf_globs_match(&r->free_mail_domains, "gmail.company.example"));
+        assert_false(hf_globs_match(&r->accounts.free_mail_domains, "acme.example"));
+        assert_false(hf_globs_match(&r->accounts.free_mail_domains, "gmail.company.example"));
 
-        assert_int_equal(r->domain_account_count, 0);
-        assert_int_equal(r->target_count, 0);
-        assert_int_equal(r->role_rule_count, 0);
-        assert_string_equal(r->default_role, "user");
-        assert_true(r->default_role_weight == 1.0f);
-        assert_int_equal(r->account_max_score, 1000);
-        assert_int_equal(r->engaged_member_score, 30);
-        assert_int_equal(r->engaged_member_within_ms, 30 * DAY_MS);
-        assert_int_equal(r->account_members_max, 50);
-        assert_int_equal(r->buying_group_max, 8);
-        assert_int_equal(r->account_fit_rule_count, 0);
-        assert_int_equal(r->account_rule_count, 0);
-        assert_int_equal(r->route_rule_count, 0);
+        assert_int_equal(r->accounts.domain_count, 0);
+        assert_int_equal(r->accounts.target_count, 0);
+        assert_int_equal(r->buying_group.role_count, 0);
+        assert_string_equal(r->buying_group.default_role, "user");
+        assert_true(r->buying_group.default_role_weight == 1.0f);
+        assert_int_equal(r->accounts.max_score, 1000);
+        assert_int_equal(r->accounts.engaged_member_score, 30);
+        assert_int_equal(r->accounts.engaged_member_within_ms, 30 * DAY_MS);
+        assert_int_equal(r->accounts.members_max, 50);
+        assert_int_equal(r->accounts.buying_group_max, 8);
+        assert_int_equal(r->accounts.fit_rule_count, 0);
+        assert_int_equal(r->accounts.rule_count, 0);
+        assert_int_equal(r->routing.rule_count, 0);
         drop(&l);
     }
 }
@@ -124,31 +124,31 @@ static void test_values_interests_and_roles(void **state)
     loaded_t l = load_ok(values_text);
     const hf_rules_t *r = l.cfg->rules;
 
-    assert_int_equal(r->interests_half_life_ms, 14 * DAY_MS);
-    assert_int_equal(r->interests_tracked, 5);
-    assert_int_equal(r->interests_top, 2);
-    assert_int_equal(r->interest_rule_count, 2);
-    const hf_interest_rule_t *churn = &r->interest_rules[0];
+    assert_int_equal(r->interests.half_life_ms, 14 * DAY_MS);
+    assert_int_equal(r->interests.tracked, 5);
+    assert_int_equal(r->interests.top, 2);
+    assert_int_equal(r->interests.rule_count, 2);
+    const hf_interest_rule_t *churn = &r->interests.rules[0];
     assert_string_equal(churn->topic, "reduce churn");
     assert_true(churn->weight == 2.5f);
     /* `when` is the scoring rules' own: tags imply downloads */
     assert_int_equal(churn->match.kinds, 1u << HF_EV_DOWNLOAD);
     assert_int_equal(churn->match.tags.count, 2);
     assert_string_equal(churn->match.tags.patterns[1], "retention");
-    assert_string_equal(r->interest_rules[1].topic, "SOC 2 readiness");
-    assert_true(r->interest_rules[1].weight == 1.0f);
-    assert_int_equal(r->interest_rules[1].match.kinds, 1u << HF_EV_WEB_VISIT);
+    assert_string_equal(r->interests.rules[1].topic, "SOC 2 readiness");
+    assert_true(r->interests.rules[1].weight == 1.0f);
+    assert_int_equal(r->interests.rules[1].match.kinds, 1u << HF_EV_WEB_VISIT);
 
-    assert_string_equal(r->default_role, "end_user");
-    assert_true(r->default_role_weight == 0.5f);
-    assert_int_equal(r->role_rule_count, 3);
-    assert_string_equal(r->role_rules[0].role, "decision_maker");
-    assert_true(r->role_rules[0].weight == 3.0f);
-    assert_int_equal(r->role_rules[0].match.title.count, 2);
-    assert_int_equal(r->role_rules[1].match.seniority.count, 1);
-    assert_string_equal(r->role_rules[2].role, "champion");
-    assert_true(r->role_rules[2].weight == 2.0f);
-    assert_int_equal(r->role_rules[2].match.department.count, 2);
+    assert_string_equal(r->buying_group.default_role, "end_user");
+    assert_true(r->buying_group.default_role_weight == 0.5f);
+    assert_int_equal(r->buying_group.role_count, 3);
+    assert_string_equal(r->buying_group.roles[0].role, "decision_maker");
+    assert_true(r->buying_group.roles[0].weight == 3.0f);
+    assert_int_equal(r->buying_group.roles[0].match.title.count, 2);
+    assert_int_equal(r->buying_group.roles[1].match.seniority.count, 1);
+    assert_string_equal(r->buying_group.roles[2].role, "champion");
+    assert_true(r->buying_group.roles[2].weight == 2.0f);
+    assert_int_equal(r->buying_group.roles[2].match.department.count, 2);
     drop(&l);
 }
 
@@ -159,39 +159,39 @@ static void test_values_accounts(void **state)
     const hf_rules_t *r = l.cfg->rules;
 
     /* free_mail_domains replaces the shipped list; extra_ adds to it, whatever the order */
-    assert_int_equal(r->free_mail_domains.count, 3);
-    assert_string_equal(r->free_mail_domains.patterns[0], "corp-mail.example");
-    assert_string_equal(r->free_mail_domains.patterns[1], "*.free.example");
-    assert_string_equal(r->free_mail_domains.patterns[2], "pm.me");
-    assert_false(hf_globs_match(&r->free_mail_domains, "gmail.com"));
+    assert_int_equal(r->accounts.free_mail_domains.count, 3);
+    assert_string_equal(r->accounts.free_mail_domains.patterns[0], "corp-mail.example");
+    assert_string_equal(r->accounts.free_mail_domains.patterns[1], "*.free.example");
+    assert_string_equal(r->accounts.free_mail_domains.patterns[2], "pm.me");
+    assert_false(hf_globs_match(&r->accounts.free_mail_domains, "gmail.com"));
 
     /* domains are stored in lower case */
-    assert_int_equal(r->domain_account_count, 2);
-    assert_string_equal(r->domain_accounts[0].domain, "acme-corp.example");
-    assert_string_equal(r->domain_accounts[0].account_id, "acct-acme");
-    assert_string_equal(r->domain_accounts[1].domain, "acme.example");
+    assert_int_equal(r->accounts.domain_count, 2);
+    assert_string_equal(r->accounts.domains[0].domain, "acme-corp.example");
+    assert_string_equal(r->accounts.domains[0].account_id, "acct-acme");
+    assert_string_equal(r->accounts.domains[1].domain, "acme.example");
 
-    assert_int_equal(r->target_count, 2);
-    assert_string_equal(r->targets[0].account_id, "acct-acme");
-    assert_int_equal(r->targets[0].tier, 1);
-    assert_int_equal(r->targets[0].points, 30);
-    assert_string_equal(r->targets[1].account_id, "globex.example");
-    assert_int_equal(r->targets[1].tier, 2);
-    assert_int_equal(r->targets[1].points, 0);
+    assert_int_equal(r->accounts.target_count, 2);
+    assert_string_equal(r->accounts.targets[0].account_id, "acct-acme");
+    assert_int_equal(r->accounts.targets[0].tier, 1);
+    assert_int_equal(r->accounts.targets[0].points, 30);
+    assert_string_equal(r->accounts.targets[1].account_id, "globex.example");
+    assert_int_equal(r->accounts.targets[1].tier, 2);
+    assert_int_equal(r->accounts.targets[1].points, 0);
 
-    assert_int_equal(r->account_max_score, 500);
-    assert_int_equal(r->engaged_member_score, 40);
-    assert_int_equal(r->engaged_member_within_ms, 0);
-    assert_int_equal(r->account_members_max, 20);
-    assert_int_equal(r->buying_group_max, 20);
-    assert_int_equal(r->account_fit_rule_count, 1);
-    assert_string_equal(r->account_fit_rules[0].name, "software");
-    assert_int_equal(r->account_fit_rules[0].points, 30);
-    assert_true(r->account_fit_rules[0].match.has_employees_range);
-    assert_int_equal(r->account_fit_rules[0].match.employees_min, 200);
+    assert_int_equal(r->accounts.max_score, 500);
+    assert_int_equal(r->accounts.engaged_member_score, 40);
+    assert_int_equal(r->accounts.engaged_member_within_ms, 0);
+    assert_int_equal(r->accounts.members_max, 20);
+    assert_int_equal(r->accounts.buying_group_max, 20);
+    assert_int_equal(r->accounts.fit_rule_count, 1);
+    assert_string_equal(r->accounts.fit_rules[0].name, "software");
+    assert_int_equal(r->accounts.fit_rules[0].points, 30);
+    assert_true(r->accounts.fit_rules[0].match.has_employees_range);
+    assert_int_equal(r->accounts.fit_rules[0].match.employees_min, 200);
 
-    assert_int_equal(r->account_rule_count, 2);
-    const hf_account_rule_t *group = &r->account_rules[0];
+    assert_int_equal(r->accounts.rule_count, 2);
+    const hf_account_rule_t *group = &r->accounts.rules[0];
     assert_string_equal(group->name, "group");
     assert_int_equal(group->min_engaged, 3);
     assert_int_equal(group->min_roles, 2);
@@ -205,7 +205,7 @@ static void test_values_accounts(void **state)
     assert_int_equal(group->tier_count, 3);
     assert_int_equal(group->tiers[0], 0);
     assert_int_equal(group->tiers[2], 2);
-    const hf_account_rule_t *named = &r->account_rules[1];
+    const hf_account_rule_t *named = &r->accounts.rules[1];
     assert_int_equal(named->min_engaged, 0);
     assert_int_equal(named->min_roles, 0);
     assert_int_equal(named->roles_all_count, 0);
@@ -223,17 +223,17 @@ static void test_values_routing(void **state)
     loaded_t l = load_ok(values_text);
     const hf_rules_t *r = l.cfg->rules;
 
-    assert_int_equal(r->route_rule_count, 2);
-    const hf_route_rule_t *emea = &r->route_rules[0];
+    assert_int_equal(r->routing.rule_count, 2);
+    const hf_route_rule_t *emea = &r->routing.rules[0];
     assert_string_equal(emea->team, "emea-enterprise");
     assert_int_equal(emea->country.count, 3);
     assert_string_equal(emea->country.patterns[2], "GB");
     assert_int_equal(emea->region.count, 1);
     assert_int_equal(emea->tier_count, 2);
     assert_int_equal(emea->tiers[1], 2);
-    assert_string_equal(r->route_rules[1].team, "rest");
-    assert_int_equal(r->route_rules[1].country.count, 0);
-    assert_int_equal(r->route_rules[1].tier_count, 0);
+    assert_string_equal(r->routing.rules[1].team, "rest");
+    assert_int_equal(r->routing.rules[1].country.count, 0);
+    assert_int_equal(r->routing.rules[1].tier_count, 0);
 
     /* the compiled rules behave as the file says */
     assert_string_equal(hf_account_resolve(r, NULL, "ACME.example"), "acct-acme");
@@ -264,12 +264,12 @@ static void test_free_mail_lists(void **state)
     loaded_t l;
     /* an empty list turns free-mail off; a single pattern is a list of one */
     l = load_ok("accounts: { free_mail_domains: [] }\n");
-    assert_int_equal(l.cfg->rules->free_mail_domains.count, 0);
+    assert_int_equal(l.cfg->rules->accounts.free_mail_domains.count, 0);
     drop(&l);
     l = load_ok("accounts: { extra_free_mail_domains: pm.me }\n");
-    assert_int_equal(l.cfg->rules->free_mail_domains.count, 46);
-    assert_string_equal(l.cfg->rules->free_mail_domains.patterns[0], "gmail.com");
-    assert_string_equal(l.cfg->rules->free_mail_domains.patterns[45], "pm.me");
+    assert_int_equal(l.cfg->rules->accounts.free_mail_domains.count, 46);
+    assert_string_equal(l.cfg->rules->accounts.free_mail_domains.patterns[0], "gmail.com");
+    assert_string_equal(l.cfg->rules->accounts.free_mail_domains.patterns[45], "pm.me");
     drop(&l);
 }
 
@@ -723,10 +723,10 @@ static void test_shipped_config(void **state)
 
     /* about six interest topics */
     size_t topics = 0;
-    for (size_t i = 0; i < rules->interest_rule_count; i++) {
+    for (size_t i = 0; i < rules->interests.rule_count; i++) {
         bool seen = false;
         for (size_t j = 0; j < i && !seen; j++)
-            seen = strcmp(rules->interest_rules[i].topic, rules->interest_rules[j].topic) == 0;
+            seen = strcmp(rules->interests.rules[i].topic, rules->interests.rules[j].topic) == 0;
         topics += !seen;
     }
     assert_int_equal(topics, 6);
@@ -760,11 +760,11 @@ static void test_shipped_config(void **state)
     assert_string_equal(hf_account_resolve(rules, NULL, "acme.example"), "acct-acme");
     assert_null(hf_account_resolve(rules, NULL, "gmail.com"));
     assert_string_equal(hf_account_resolve(rules, NULL, "umbrella.example"), "umbrella.example");
-    assert_true(rules->target_count >= 3);
+    assert_true(rules->accounts.target_count >= 3);
     assert_int_equal(hf_account_tier(rules, "acct-acme", NULL), 1);
     assert_int_equal(hf_account_tier(rules, "umbrella.example", NULL), 2);
-    assert_int_equal(rules->account_rule_count, 2);
-    assert_true(rules->account_fit_rule_count >= 3);
+    assert_int_equal(rules->accounts.rule_count, 2);
+    assert_true(rules->accounts.fit_rule_count >= 3);
 
     /* routing for NA, EMEA and APAC, by tier; uncovered countries flagged */
     char note[64];

@@ -70,21 +70,21 @@ static void test_defaults(void **state)
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
         loaded_t l = load_ok(texts[i]);
         const hf_rules_t *r = l.cfg->rules;
-        assert_int_equal(r->calendar_count, 0);
-        assert_int_equal(r->team_calendar_count, 0);
-        assert_int_equal(r->default_calendar, -1);
+        assert_int_equal(r->calendars.count, 0);
+        assert_int_equal(r->calendars.team_count, 0);
+        assert_int_equal(r->calendars.default_index, -1);
         assert_null(hf_rules_team_calendar(r, "na"));
         assert_null(hf_rules_team_calendar(r, NULL));
-        assert_sla(&r->sla[HF_SLA_ACCEPT], 4 * HOUR_MS, 1, 1, (int64_t[]){4 * HOUR_MS});
-        assert_sla(&r->sla[HF_SLA_FIRST_TOUCH], 8 * HOUR_MS, 1, 1, (int64_t[]){8 * HOUR_MS});
-        assert_sla(&r->sla[HF_SLA_FOLLOW_UP], 24 * HOUR_MS, 3, 0, NULL);
-        assert_false(r->sla_recompute_on_reload);
-        assert_int_equal(r->recycle_score, HF_RECYCLE_SCORE_HALVE);
-        assert_int_equal(r->recycle_cooldown_ms, 30 * DAY_MS);
-        assert_int_equal(r->recycle_new_points, 10);
-        assert_true(r->recycle_hand_raisers_bypass);
-        assert_int_equal(r->recycle_no_response_ms, 40 * HOUR_MS);
-        assert_true(r->disqualified_reset_on_identify);
+        assert_sla(&r->sla.clocks[HF_SLA_ACCEPT], 4 * HOUR_MS, 1, 1, (int64_t[]){4 * HOUR_MS});
+        assert_sla(&r->sla.clocks[HF_SLA_FIRST_TOUCH], 8 * HOUR_MS, 1, 1, (int64_t[]){8 * HOUR_MS});
+        assert_sla(&r->sla.clocks[HF_SLA_FOLLOW_UP], 24 * HOUR_MS, 3, 0, NULL);
+        assert_false(r->sla.recompute_on_reload);
+        assert_int_equal(r->recycle.score_policy, HF_RECYCLE_SCORE_HALVE);
+        assert_int_equal(r->recycle.cooldown_ms, 30 * DAY_MS);
+        assert_int_equal(r->recycle.new_points, 10);
+        assert_true(r->recycle.hand_raisers_bypass);
+        assert_int_equal(r->recycle.no_response_ms, 40 * HOUR_MS);
+        assert_true(r->lifecycle.disqualified_reset_on_identify);
         char *ok = print_ok(l.cfg);
         assert_non_null(
             strstr(ok, "; 0 calendars, SLA accept 4h/first touch 8h/follow-up 3 in 24h)\n"));
@@ -116,7 +116,7 @@ static void test_shipped_file(void **state)
     hf_config_t *cfg = load_shipped();
     const hf_rules_t *r = cfg->rules;
 
-    assert_int_equal(r->calendar_count, 3);
+    assert_int_equal(r->calendars.count, 3);
     const hf_calendar_t *na = hf_rules_calendar(r, "na");
     const hf_calendar_t *emea = hf_rules_calendar(r, "emea");
     const hf_calendar_t *apac = hf_rules_calendar(r, "apac");
@@ -192,26 +192,26 @@ static void test_shipped_teams_and_clocks(void **state)
     const hf_calendar_t *apac = hf_rules_calendar(r, "apac");
 
     /* every routing team in one calendar; sla.calendar is na */
-    assert_int_equal(r->team_calendar_count, 5);
+    assert_int_equal(r->calendars.team_count, 5);
     assert_ptr_equal(hf_rules_team_calendar(r, "na-enterprise"), na);
     assert_ptr_equal(hf_rules_team_calendar(r, "na-commercial"), na);
     assert_ptr_equal(hf_rules_team_calendar(r, "emea-enterprise"), emea);
     assert_ptr_equal(hf_rules_team_calendar(r, "emea-commercial"), emea);
     assert_ptr_equal(hf_rules_team_calendar(r, "apac"), apac);
-    assert_ptr_equal(&r->calendars[r->default_calendar], na);
+    assert_ptr_equal(&r->calendars.items[r->calendars.default_index], na);
     assert_ptr_equal(hf_rules_team_calendar(r, NULL), na);
     assert_ptr_equal(hf_rules_team_calendar(r, "latam"), na);
 
-    assert_sla(&r->sla[HF_SLA_ACCEPT], 4 * HOUR_MS, 1, 1, (int64_t[]){4 * HOUR_MS});
-    assert_sla(&r->sla[HF_SLA_FIRST_TOUCH], 8 * HOUR_MS, 1, 1, (int64_t[]){8 * HOUR_MS});
-    assert_sla(&r->sla[HF_SLA_FOLLOW_UP], 24 * HOUR_MS, 3, 0, NULL);
-    assert_false(r->sla_recompute_on_reload);
-    assert_int_equal(r->recycle_score, HF_RECYCLE_SCORE_HALVE);
-    assert_int_equal(r->recycle_cooldown_ms, 30 * DAY_MS);
-    assert_int_equal(r->recycle_new_points, 10);
-    assert_true(r->recycle_hand_raisers_bypass);
-    assert_int_equal(r->recycle_no_response_ms, 40 * HOUR_MS);
-    assert_true(r->disqualified_reset_on_identify);
+    assert_sla(&r->sla.clocks[HF_SLA_ACCEPT], 4 * HOUR_MS, 1, 1, (int64_t[]){4 * HOUR_MS});
+    assert_sla(&r->sla.clocks[HF_SLA_FIRST_TOUCH], 8 * HOUR_MS, 1, 1, (int64_t[]){8 * HOUR_MS});
+    assert_sla(&r->sla.clocks[HF_SLA_FOLLOW_UP], 24 * HOUR_MS, 3, 0, NULL);
+    assert_false(r->sla.recompute_on_reload);
+    assert_int_equal(r->recycle.score_policy, HF_RECYCLE_SCORE_HALVE);
+    assert_int_equal(r->recycle.cooldown_ms, 30 * DAY_MS);
+    assert_int_equal(r->recycle.new_points, 10);
+    assert_true(r->recycle.hand_raisers_bypass);
+    assert_int_equal(r->recycle.no_response_ms, 40 * HOUR_MS);
+    assert_true(r->lifecycle.disqualified_reset_on_identify);
 
     /* "8h = one business day": a handoff on Friday 2026-03-06 at 16:00 in New York
      * (21:00 UTC) is due to be accepted on Monday at 12:00, after clocks went
@@ -276,9 +276,9 @@ static void test_values(void **state)
     (void)state;
     loaded_t l = load_ok(values_text);
     const hf_rules_t *r = l.cfg->rules;
-    assert_int_equal(r->calendar_count, 4);
+    assert_int_equal(r->calendars.count, 4);
 
-    const hf_calendar_t *gulf = &r->calendars[0];
+    const hf_calendar_t *gulf = &r->calendars.items[0];
     assert_string_equal(gulf->name, "gulf");
     assert_string_equal(gulf->tz.name, "Asia/Dubai");
     static const int32_t eight_to_four[] = {8 * 3600, 16 * 3600};
@@ -290,7 +290,7 @@ static void test_values(void **state)
     assert_int_equal(gulf->holidays[0], date(2026, 3, 20));
     assert_int_equal(gulf->holidays[1], date(2026, 12, 2));
 
-    const hf_calendar_t *desk = &r->calendars[1];
+    const hf_calendar_t *desk = &r->calendars.items[1];
     assert_string_equal(desk->name, "desk");
     assert_string_equal(desk->tz.name, "UTC"); /* no timezone */
     assert_int_equal(desk->tz.trans_count, 0);
@@ -303,10 +303,10 @@ static void test_values(void **state)
     assert_day(&desk->hours[6], 1, weekend);
     assert_int_equal(desk->holiday_count, 0);
 
-    const hf_calendar_t *sun = &r->calendars[2];
+    const hf_calendar_t *sun = &r->calendars.items[2];
     assert_true(sun->always);
     assert_string_equal(sun->tz.name, "UTC");
-    const hf_calendar_t *open = &r->calendars[3];
+    const hf_calendar_t *open = &r->calendars.items[3];
     const int32_t six_to_ten[] = {hm(6, 0), hm(22, 0)};
     for (int d = 0; d < 7; d++)
         assert_day(&open->hours[d], 1, six_to_ten);
@@ -318,29 +318,29 @@ static void test_values_teams_and_clocks(void **state)
     (void)state;
     loaded_t l = load_ok(values_text);
     const hf_rules_t *r = l.cfg->rules;
-    const hf_calendar_t *gulf = &r->calendars[0];
-    const hf_calendar_t *desk = &r->calendars[1];
-    const hf_calendar_t *sun = &r->calendars[2];
+    const hf_calendar_t *gulf = &r->calendars.items[0];
+    const hf_calendar_t *desk = &r->calendars.items[1];
+    const hf_calendar_t *sun = &r->calendars.items[2];
 
-    assert_int_equal(r->team_calendar_count, 3);
+    assert_int_equal(r->calendars.team_count, 3);
     assert_ptr_equal(hf_rules_team_calendar(r, "emea"), gulf);
     assert_ptr_equal(hf_rules_team_calendar(r, "apac"), sun);
     assert_ptr_equal(hf_rules_team_calendar(r, "na"), sun);
-    assert_int_equal(r->default_calendar, 1);
+    assert_int_equal(r->calendars.default_index, 1);
     assert_ptr_equal(hf_rules_team_calendar(r, "other"), desk);
 
-    assert_sla(&r->sla[HF_SLA_ACCEPT], 30 * SECOND_MS, 1, 1, (int64_t[]){2 * HOUR_MS});
-    assert_sla(&r->sla[HF_SLA_FIRST_TOUCH], 0, 1, 0, NULL);
-    assert_sla(&r->sla[HF_SLA_FOLLOW_UP], 90 * 60 * SECOND_MS, 5, 8,
+    assert_sla(&r->sla.clocks[HF_SLA_ACCEPT], 30 * SECOND_MS, 1, 1, (int64_t[]){2 * HOUR_MS});
+    assert_sla(&r->sla.clocks[HF_SLA_FIRST_TOUCH], 0, 1, 0, NULL);
+    assert_sla(&r->sla.clocks[HF_SLA_FOLLOW_UP], 90 * 60 * SECOND_MS, 5, 8,
                (int64_t[]){SECOND_MS, HOUR_MS, DAY_MS, 2 * DAY_MS, 3 * DAY_MS, 4 * DAY_MS,
                            5 * DAY_MS, 6 * DAY_MS});
-    assert_true(r->sla_recompute_on_reload);
-    assert_int_equal(r->recycle_score, HF_RECYCLE_SCORE_RESET);
-    assert_int_equal(r->recycle_cooldown_ms, 0);
-    assert_int_equal(r->recycle_new_points, 0);
-    assert_false(r->recycle_hand_raisers_bypass);
-    assert_int_equal(r->recycle_no_response_ms, 0);
-    assert_false(r->disqualified_reset_on_identify);
+    assert_true(r->sla.recompute_on_reload);
+    assert_int_equal(r->recycle.score_policy, HF_RECYCLE_SCORE_RESET);
+    assert_int_equal(r->recycle.cooldown_ms, 0);
+    assert_int_equal(r->recycle.new_points, 0);
+    assert_false(r->recycle.hand_raisers_bypass);
+    assert_int_equal(r->recycle.no_response_ms, 0);
+    assert_false(r->lifecycle.disqualified_reset_on_identify);
 
     char *ok = print_ok(l.cfg);
     assert_non_null(
@@ -354,8 +354,8 @@ static void test_values_one_calendar(void **state)
     (void)state;
     loaded_t l = load_ok("recycle: { score: keep }\n"
                          "calendars: { one: { hours: { mon: \"09:00-10:00\" } } }\n");
-    assert_int_equal(l.cfg->rules->recycle_score, HF_RECYCLE_SCORE_KEEP);
-    assert_int_equal(l.cfg->rules->default_calendar, -1);
+    assert_int_equal(l.cfg->rules->recycle.score_policy, HF_RECYCLE_SCORE_KEEP);
+    assert_int_equal(l.cfg->rules->calendars.default_index, -1);
     char *one = print_ok(l.cfg);
     assert_non_null(strstr(one, "; 1 calendar, SLA"));
     free(one);

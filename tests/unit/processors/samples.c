@@ -7,11 +7,11 @@
 hf_rules_t *samples_rules_new(void)
 {
     hf_rules_t *r = tk_rules_new();
-    r->half_life_ms = 14 * TK_DAY_MS;
-    r->engaged_score = 15;
-    r->journey_recent_max = 8;
-    r->journey_pages_max = 3;
-    r->journey_sessions_max = 3;
+    r->scoring.half_life_ms = 14 * TK_DAY_MS;
+    r->lifecycle.engaged_score = 15;
+    r->journey.recent_max = 8;
+    r->journey.pages_max = 3;
+    r->journey.sessions_max = 3;
     tk_grades(r, "A", 50, "B", 30, "F", 0, NULL);
     tk_globs(&tk_fit_rule(r, "vp", 40)->match.title, "*vp*", NULL);
     hf_score_rule_t *pricing = tk_score_rule(r, "pricing", 20);
@@ -21,14 +21,14 @@ hf_rules_t *samples_rules_new(void)
     tk_score_rule(r, "any", 1);
     tk_contact_rule(r, "mql", 60, "B", 30 * TK_DAY_MS, "pricing", NULL);
     /* interests, roles */
-    r->interests_half_life_ms = 7 * TK_DAY_MS;
-    r->interests_tracked = 4;
-    r->interests_top = 2;
+    r->interests.half_life_ms = 7 * TK_DAY_MS;
+    r->interests.tracked = 4;
+    r->interests.top = 2;
     tk_globs(&tk_interest_rule(r, "pricing", 2.0f)->match.url, "*/pricing*", NULL);
     tk_globs(&tk_interest_rule(r, "reduce churn", 1.5f)->match.asset_id, "wp-*", NULL);
     tk_globs(&tk_role_rule(r, "decision_maker", 3.0f)->match.seniority, "vp", "c-level", NULL);
     tk_default_role(r, "user", 1.0f);
-    r->buying_group_max = 5;
+    r->accounts.buying_group_max = 5;
     return r;
 }
 

@@ -73,11 +73,11 @@ static int setup(void **state)
     tk_globs(&tk_role_rule(r, "decision_maker", 3.0f)->match.seniority, "vp", NULL);
     tk_globs(&tk_role_rule(r, "champion", 2.0f)->match.seniority, "manager", NULL);
     tk_default_role(r, "user", 1.0f);
-    r->engaged_member_score = 30;
-    r->account_members_max = 10;
-    r->buying_group_max = 5;
-    r->interests_tracked = 8;
-    r->interests_top = 3;
+    r->accounts.engaged_member_score = 30;
+    r->accounts.members_max = 10;
+    r->accounts.buying_group_max = 5;
+    r->interests.tracked = 8;
+    r->interests.top = 3;
     f.s = account_state_new("acct-1");
     f.inner = tk_sink(&f.rec);
     f.sink = (hf_sink_t){.opaque = &f,
@@ -233,7 +233,7 @@ static void test_leave_removes_a_member(void **state)
 static void test_account_score(void **state)
 {
     fixture_t *f = *state;
-    f->rules->half_life_ms = 10 * TK_DAY_MS;
+    f->rules->scoring.half_life_ms = 10 * TK_DAY_MS;
     assert_int_equal(fold(f, "c-1", 1, TK_T0 + 10 * TK_DAY_MS, 40, "decision_maker"),
                      ACCOUNT_FOLD_APPLIED);
     assert_int_equal(fold(f, "c-2", 1, TK_T0, 20, "user"), ACCOUNT_FOLD_APPLIED);
@@ -246,25 +246,25 @@ static void test_account_score(void **state)
     assert_float_equal(account_state_score(f->s, f->rules, TK_T0), 140, 1e-9);
 
     /* the cap */
-    f->rules->account_max_score = 100;
+    f->rules->accounts.max_score = 100;
     assert_float_equal(account_state_score(f->s, f->rules, TK_T0 + 10 * TK_DAY_MS), 100, 1e-9);
     assert_float_equal(account_state_score(f->s, f->rules, TK_T0 + 20 * TK_DAY_MS), 65, 1e-9);
 
     /* weights are the rules' of now: a reload re-weighs */
-    f->rules->role_rules[0].weight = 1.5f;
+    f->rules->buying_group.roles[0].weight = 1.5f;
     assert_float_equal(account_state_score(f->s, f->rules, TK_T0 + 10 * TK_DAY_MS), 70, 1e-9);
     /* a role no rule names any more weighs as the default role */
-    f->rules->default_role_weight = 0.5f;
-    free(f->rules->role_rules[0].role);
-    f->rules->role_rules[0].role = strdup("economic_buyer");
-    assert_non_null(f->rules->role_rules[0].role);
+    f->rules->buying_group.default_role_weight = 0.5f;
+    free(f->rules->buying_group.roles[0].role);
+    f->rules->buying_group.roles[0].role = strdup("economic_buyer");
+    assert_non_null(f->rules->buying_group.roles[0].role);
     assert_float_equal(account_state_score(f->s, f->rules, TK_T0 + 10 * TK_DAY_MS), 25, 1e-9);
 }
 
 static void test_engaged_by_score_and_recency(void **state)
 {
     fixture_t *f = *state;
-    f->rules->engaged_member_within_ms = 7 * TK_DAY_MS;
+    f->rules->accounts.engaged_member_within_ms = 7 * TK_DAY_MS;
     int64_t ref = TK_T0 + 10 * TK_DAY_MS;
     assert_int_equal(fold(f, "c-1", 1, ref, 50, "user"), 0);                   /* engaged */
     assert_int_equal(fold(f, "c-2", 1, TK_T0 + 2 * TK_DAY_MS, 50, "user"), 0); /* 8 days old */
@@ -275,12 +275,12 @@ static void test_engaged_by_score_and_recency(void **state)
     assert_int_equal(account_state_engaged_count(f->s, f->rules), 3);
 
     /* scores decay to the account's newest activity: 29.5 -> 14.75, 80 -> 80/128 */
-    f->rules->half_life_ms = TK_DAY_MS;
+    f->rules->scoring.half_life_ms = TK_DAY_MS;
     assert_int_equal(account_state_engaged_count(f->s, f->rules), 1);
 
     /* without a recency bound the 8-day-old member counts as well */
-    f->rules->half_life_ms = 0;
-    f->rules->engaged_member_within_ms = 0;
+    f->rules->scoring.half_life_ms = 0;
+    f->rules->accounts.engaged_member_within_ms = 0;
     assert_int_equal(account_state_engaged_count(f->s, f->rules), 4);
 }
 
@@ -434,7 +434,7 @@ static void test_once_per_cycle(void **state)
 static void test_late_update_outside_grace_does_not_qualify(void **state)
 {
     fixture_t *f = *state;
-    f->rules->grace_ms = TK_HOUR_MS;
+    f->rules->qualify.grace_ms = TK_HOUR_MS;
     ta_account_rule(f->rules, "two_engaged")->min_engaged = 2;
     assert_int_equal(fold(f, "c-1", 1, TK_T0 + 10 * TK_DAY_MS, 40, "user"), 0);
     assert_int_equal(fold(f, "c-2", 1, TK_T0, 40, "user"), 0); /* ten days late */
@@ -466,10 +466,10 @@ static void test_handoff_payload(void **state)
 {
     fixture_t *f = *state;
     hf_rules_t *r = f->rules;
-    r->buying_group_max = 2;
-    r->journey_recent_max = 4;
-    r->journey_downloads_max = 2;
-    r->interests_top = 2;
+    r->accounts.buying_group_max = 2;
+    r->journey.recent_max = 4;
+    r->journey.downloads_max = 2;
+    r->interests.top = 2;
     tk_grades(r, "A", 50, "B", 20, "F", 0, NULL);
     tk_globs(&ta_account_fit_rule(r, "software", 20)->match.industry, "software", NULL);
     tk_target(r, "acct-1", 1, 10);
@@ -629,7 +629,7 @@ static void test_handoff_payload(void **state)
 static void test_interests_decay_to_the_newest_activity(void **state)
 {
     fixture_t *f = *state;
-    f->rules->interests_half_life_ms = TK_DAY_MS;
+    f->rules->interests.half_life_ms = TK_DAY_MS;
     ta_account_rule(f->rules, "two_engaged")->min_engaged = 2;
     const hf_interest_t a[] = {{"churn", 4.0f}};
     const hf_interest_t b[] = {{"churn", 1.0f}, {"soc 2", 2.0f}};
@@ -735,7 +735,7 @@ static void test_rosters_when_the_engaged_set_or_a_role_changes(void **state)
 static void test_roster_lists_at_most_buying_group_max(void **state)
 {
     fixture_t *f = *state;
-    f->rules->buying_group_max = 2;
+    f->rules->accounts.buying_group_max = 2;
     assert_int_equal(fold(f, "c-1", 1, TK_T0, 40, "user"), 0);
     assert_int_equal(fold(f, "c-2", 1, TK_T0, 50, "user"), 0);
     assert_int_equal(fold(f, "c-3", 1, TK_T0, 60, "user"), 0);
@@ -757,7 +757,7 @@ static void test_roster_lists_at_most_buying_group_max(void **state)
 static void test_members_bound(void **state)
 {
     fixture_t *f = *state;
-    f->rules->account_members_max = 3;
+    f->rules->accounts.members_max = 3;
     assert_int_equal(fold(f, "c-1", 1, TK_T0, 40, "user"), 0);              /* engaged, oldest */
     assert_int_equal(fold(f, "c-2", 1, TK_T0 + TK_HOUR_MS, 10, "user"), 0); /* idle, older */
     assert_int_equal(fold(f, "c-3", 1, TK_T0 + 2 * TK_HOUR_MS, 10, "user"), 0); /* idle */

@@ -23,8 +23,9 @@ static char *xstrdup(const char *s)
 
 hf_account_rule_t *ta_account_rule(hf_rules_t *r, const char *name)
 {
-    r->account_rules = xgrow(r->account_rules, r->account_rule_count + 1, sizeof *r->account_rules);
-    hf_account_rule_t *ar = &r->account_rules[r->account_rule_count++];
+    r->accounts.rules =
+        xgrow(r->accounts.rules, r->accounts.rule_count + 1, sizeof *r->accounts.rules);
+    hf_account_rule_t *ar = &r->accounts.rules[r->accounts.rule_count++];
     *ar = (hf_account_rule_t){.name = xstrdup(name), .min_grade = -1};
     return ar;
 }
@@ -53,9 +54,9 @@ void ta_tiers(hf_account_rule_t *ar, ...)
 
 hf_fit_rule_t *ta_account_fit_rule(hf_rules_t *r, const char *name, int32_t points)
 {
-    r->account_fit_rules =
-        xgrow(r->account_fit_rules, r->account_fit_rule_count + 1, sizeof *r->account_fit_rules);
-    hf_fit_rule_t *fr = &r->account_fit_rules[r->account_fit_rule_count++];
+    r->accounts.fit_rules =
+        xgrow(r->accounts.fit_rules, r->accounts.fit_rule_count + 1, sizeof *r->accounts.fit_rules);
+    hf_fit_rule_t *fr = &r->accounts.fit_rules[r->accounts.fit_rule_count++];
     *fr = (hf_fit_rule_t){.name = xstrdup(name), .points = points};
     return fr;
 }
@@ -84,13 +85,13 @@ hf_rules_t *ta_sample_rules_new(void)
     tk_globs(&tk_role_rule(r, "decision_maker", 3.0f)->match.seniority, "vp", "c-level", NULL);
     tk_globs(&tk_role_rule(r, "champion", 2.0f)->match.seniority, "manager", NULL);
     tk_default_role(r, "user", 1.0f);
-    r->engaged_member_score = 30;
-    r->engaged_member_within_ms = 14 * TK_DAY_MS;
-    r->account_max_score = 1000;
-    r->account_members_max = 8;
-    r->buying_group_max = 5;
-    r->interests_tracked = 8;
-    r->interests_top = 3;
+    r->accounts.engaged_member_score = 30;
+    r->accounts.engaged_member_within_ms = 14 * TK_DAY_MS;
+    r->accounts.max_score = 1000;
+    r->accounts.members_max = 8;
+    r->accounts.buying_group_max = 5;
+    r->interests.tracked = 8;
+    r->interests.top = 3;
     tk_grades(r, "A", 50, "B", 20, "F", 0, NULL);
     tk_globs(&ta_account_fit_rule(r, "software", 20)->match.industry, "software", NULL);
     tk_target(r, "acct-1", 1, 10);

@@ -43,9 +43,9 @@ static int setup(void **state)
     f = (fixture_t){0};
     f.rules = tk_rules_new();
     tk_default_role(f.rules, "user", 1.0f);
-    f.rules->engaged_member_score = 30;
-    f.rules->account_members_max = 10;
-    f.rules->buying_group_max = 5;
+    f.rules->accounts.engaged_member_score = 30;
+    f.rules->accounts.members_max = 10;
+    f.rules->accounts.buying_group_max = 5;
     ta_account_rule(f.rules, "two_engaged")->min_engaged = 2;
     f.s = account_state_new("acct-1");
     f.sink = tk_sink(&f.rec);
@@ -272,7 +272,7 @@ static void test_account_duplicate_and_unknown(void **state)
 static void test_account_sla_fire(void **state)
 {
     fixture_t *f = *state;
-    hf_sla_rule_t *accept = &f->rules->sla[HF_SLA_ACCEPT];
+    hf_sla_rule_t *accept = &f->rules->sla.clocks[HF_SLA_ACCEPT];
     accept->escalate_ms[0] = 2 * TK_HOUR_MS;
     accept->escalate_count = 1;
     hand_off(f);
@@ -330,7 +330,7 @@ static void test_account_early_feedback_parked(void **state)
 static void test_account_state_round_trip(void **state)
 {
     fixture_t *f = *state;
-    f->rules->sla[HF_SLA_FOLLOW_UP].within_ms = 48 * TK_HOUR_MS;
+    f->rules->sla.clocks[HF_SLA_FOLLOW_UP].within_ms = 48 * TK_HOUR_MS;
     hand_off(f);
     /* an open case: breached, an owner, an attempt */
     f->now = f->handoff_at + 4 * TK_HOUR_MS;

@@ -19,7 +19,7 @@ static void test_account_from_domain_and_free_mail(void **state)
     hf_rules_t *r = tk_rules_new();
     /* no free-mail list: every domain makes an account */
     assert_string_equal(hf_account_resolve(r, NULL, "gmail.com"), "gmail.com");
-    tk_globs(&r->free_mail_domains, "gmail.com", "outlook.*", "*.mailinator.com", NULL);
+    tk_globs(&r->accounts.free_mail_domains, "gmail.com", "outlook.*", "*.mailinator.com", NULL);
     assert_string_equal(hf_account_resolve(r, NULL, "acme.com"), "acme.com");
     assert_null(hf_account_resolve(r, NULL, "gmail.com"));
     assert_null(hf_account_resolve(r, NULL, "GMail.COM"));
@@ -49,7 +49,7 @@ static void test_account_domain_map(void **state)
     assert_string_equal(hf_account_resolve(r, NULL, "eu.acme.com"), "eu.acme.com");
     /* a free-mail domain never makes an account, even if mapped */
     tk_domain_account(r, "gmail.com", "acct-google");
-    tk_globs(&r->free_mail_domains, "gmail.com", NULL);
+    tk_globs(&r->accounts.free_mail_domains, "gmail.com", NULL);
     assert_null(hf_account_resolve(r, NULL, "gmail.com"));
     tk_rules_free(r);
 }
@@ -59,7 +59,7 @@ static void test_account_id_trait_wins(void **state)
     (void)state;
     hf_rules_t *r = tk_rules_new();
     tk_domain_account(r, "acme.com", "acct-acme");
-    tk_globs(&r->free_mail_domains, "gmail.com", NULL);
+    tk_globs(&r->accounts.free_mail_domains, "gmail.com", NULL);
     assert_string_equal(hf_account_resolve(r, "acct-9", "acme.com"), "acct-9");
     /* the trait names the account even for a free-mail address */
     assert_string_equal(hf_account_resolve(r, "acct-9", "gmail.com"), "acct-9");
@@ -72,7 +72,7 @@ static void test_blocked_account_ids(void **state)
     (void)state;
     hf_rules_t *r = tk_rules_new();
     tk_domain_account(r, "acme.com", "acct-acme");
-    tk_globs(&r->free_mail_domains, "gmail.com", NULL);
+    tk_globs(&r->accounts.free_mail_domains, "gmail.com", NULL);
     const char *blocked[] = {"", "null", "NULL", " undefined ", "anonymous", "0", "-1"};
     for (size_t i = 0; i < sizeof blocked / sizeof blocked[0]; i++) {
         assert_string_equal(hf_account_resolve(r, blocked[i], "acme.com"), "acct-acme");
@@ -204,8 +204,8 @@ static void test_interest_decay_exact(void **state)
 {
     (void)state;
     hf_rules_t *r = tk_rules_new();
-    r->interests_half_life_ms = TK_DAY_MS;
-    r->interests_tracked = 8;
+    r->interests.half_life_ms = TK_DAY_MS;
+    r->interests.tracked = 8;
     interests_t in = {0};
     assert_int_equal(interests_add(&in, "churn", 4.0, TK_T0, r), 0);
     assert_float_equal(weight_of(&in, r, "churn", TK_T0), 4.0, 1e-12);
@@ -227,7 +227,7 @@ static void test_interest_decay_exact(void **state)
                        4.0 * 0.98566319864018, 1e-12);
 
     /* no half-life: no decay */
-    r->interests_half_life_ms = 0;
+    r->interests.half_life_ms = 0;
     assert_float_equal(weight_of(&in, r, "churn", TK_T0 + 300 * TK_DAY_MS), 4.0, 0);
     interests_free(&in);
     tk_rules_free(r);
@@ -237,8 +237,8 @@ static void test_interest_rules_on_events(void **state)
 {
     (void)state;
     hf_rules_t *r = tk_rules_new();
-    r->interests_half_life_ms = TK_DAY_MS;
-    r->interests_tracked = 8;
+    r->interests.half_life_ms = TK_DAY_MS;
+    r->interests.tracked = 8;
     tk_globs(&tk_interest_rule(r, "soc2", 2.0f)->match.url, "*/security/*", NULL);
     tk_globs(&tk_interest_rule(r, "soc2", 1.0f)->match.title, "*SOC 2*", NULL);
     tk_globs(&tk_interest_rule(r, "churn", 1.0f)->match.tags, "retention", NULL);
@@ -282,7 +282,7 @@ static void test_interest_eviction(void **state)
 {
     (void)state;
     hf_rules_t *r = tk_rules_new();
-    r->interests_tracked = 2;
+    r->interests.tracked = 2;
     interests_t in = {0};
     assert_int_equal(interests_add(&in, "a", 5.0, TK_T0, r), 0);
     assert_int_equal(interests_add(&in, "b", 1.0, TK_T0, r), 0);
@@ -302,7 +302,7 @@ static void test_interest_eviction(void **state)
     interests_free(&in);
 
     /* weakest after decay, at the newest reference time */
-    r->interests_half_life_ms = TK_DAY_MS;
+    r->interests.half_life_ms = TK_DAY_MS;
     assert_int_equal(interests_add(&in, "old", 5.0, TK_T0, r), 0);
     assert_int_equal(interests_add(&in, "new", 1.0, TK_T0 + 3 * TK_DAY_MS, r), 0);
     /* "old" is 0.625 at T0 + 3d: it goes, not "new" (1.0) */
@@ -316,7 +316,7 @@ static void test_interest_eviction(void **state)
     interests_free(&in);
 
     /* nothing tracked at all */
-    r->interests_tracked = 0;
+    r->interests.tracked = 0;
     assert_int_equal(interests_add(&in, "a", 5.0, TK_T0, r), 0);
     assert_int_equal(in.count, 0);
     interests_free(&in);
@@ -327,7 +327,7 @@ static void test_interest_top_order(void **state)
 {
     (void)state;
     hf_rules_t *r = tk_rules_new();
-    r->interests_tracked = 8;
+    r->interests.tracked = 8;
     interests_t in = {0};
     assert_int_equal(interests_add(&in, "zeta", 2.0, TK_T0, r), 0);
     assert_int_equal(interests_add(&in, "alpha", 2.0, TK_T0, r), 0);
@@ -350,8 +350,8 @@ static void test_interest_merge(void **state)
 {
     (void)state;
     hf_rules_t *r = tk_rules_new();
-    r->interests_half_life_ms = TK_DAY_MS;
-    r->interests_tracked = 8;
+    r->interests.half_life_ms = TK_DAY_MS;
+    r->interests.tracked = 8;
     interests_t a = {0}, b = {0};
     assert_int_equal(interests_add(&a, "churn", 4.0, TK_T0, r), 0);
     assert_int_equal(interests_add(&b, "churn", 2.0, TK_T0 + TK_DAY_MS, r), 0);

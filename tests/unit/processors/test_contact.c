@@ -97,7 +97,7 @@ static void test_dedupe_bounds(void **state)
 {
     fixture_t *f = *state;
     tk_score_rule(f->rules, "visit", 1);
-    f->rules->dedupe_max_ids = 2;
+    f->rules->dedupe.max_ids = 2;
     hf_event_t e1 = tk_visit("e1", TK_T0 + 1, NULL, "c-1", "s", "/", NULL);
     hf_event_t e2 = tk_visit("e2", TK_T0 + 2, NULL, "c-1", "s", "/", NULL);
     hf_event_t e3 = tk_visit("e3", TK_T0 + 3, NULL, "c-1", "s", "/", NULL);
@@ -112,8 +112,8 @@ static void test_dedupe_bounds(void **state)
 
     /* by age, in processing time: an id seen more than the window ago is
      * forgotten, whenever the event itself happened */
-    f->rules->dedupe_max_ids = 100;
-    f->rules->dedupe_window_ms = TK_HOUR_MS;
+    f->rules->dedupe.max_ids = 100;
+    f->rules->dedupe.window_ms = TK_HOUR_MS;
     hf_event_t old = tk_visit("old", TK_T0 + 10, NULL, "c-1", "s", "/", NULL);
     hf_event_t newer = tk_visit("new", TK_T0 + 10 + TK_HOUR_MS, NULL, "c-1", "s", "/", NULL);
     hf_event_t newest = tk_visit("newest", TK_T0 + 11 + TK_HOUR_MS, NULL, "c-1", "s", "/", NULL);
@@ -163,7 +163,7 @@ static void test_sales_activity_moves_lifecycle_only(void **state)
 static void test_lifecycle_emissions(void **state)
 {
     fixture_t *f = *state;
-    f->rules->engaged_score = 30;
+    f->rules->lifecycle.engaged_score = 30;
     tk_score_rule(f->rules, "visit", 10);
     assert_int_equal(contact_state_stage(f->s), HF_STAGE_KNOWN);
     visit(f, TK_T0);
@@ -190,7 +190,7 @@ static void test_lifecycle_emissions(void **state)
 static void test_qualify_by_score_once_per_cycle(void **state)
 {
     fixture_t *f = *state;
-    f->rules->engaged_score = 20;
+    f->rules->lifecycle.engaged_score = 20;
     tk_score_rule(f->rules, "visit", 10);
     tk_contact_rule(f->rules, "mql", 50, NULL, 0, NULL);
     for (int i = 0; i < 4; i++)
@@ -331,7 +331,7 @@ static void test_requires_window_looks_back_from_the_event(void **state)
 static void test_requires_holds_for_late_event(void **state)
 {
     fixture_t *f = *state;
-    f->rules->grace_ms = 2 * TK_DAY_MS;
+    f->rules->qualify.grace_ms = 2 * TK_DAY_MS;
     tk_globs(&tk_score_rule(f->rules, "pricing", 1)->match.url, "*/pricing", NULL);
     tk_score_rule(f->rules, "visit", 10);
     tk_contact_rule(f->rules, "hot", 40, NULL, TK_HOUR_MS, "pricing", NULL);
@@ -357,7 +357,7 @@ static void test_requires_unknown_rule_never_holds(void **state)
 static void test_grace_for_late_events(void **state)
 {
     fixture_t *f = *state;
-    f->rules->grace_ms = TK_HOUR_MS;
+    f->rules->qualify.grace_ms = TK_HOUR_MS;
     tk_score_rule(f->rules, "visit", 10);
     tk_contact_rule(f->rules, "mql", 30, NULL, 0, NULL);
     visit(f, TK_T0 + 10 * TK_HOUR_MS);
@@ -403,7 +403,7 @@ static void test_hand_raisers(void **state)
     assert_int_equal(f->rec.handoff_count, 0);
 
     /* the same with exclusions not applying to hand-raisers */
-    f->rules->hand_raisers_respect_exclusions = false;
+    f->rules->qualify.hand_raisers_respect_exclusions = false;
     hf_event_t sales = tk_form("d2", TK_T0 + 2, "a", "c-1", HF_FORM_CONTACT_SALES);
     assert_int_equal(fold(f, &sales), CONTACT_FOLD_APPLIED);
     assert_int_equal(f->rec.handoff_count, 1);
@@ -433,7 +433,7 @@ static void test_recent_ties_later_fold_first(void **state)
 {
     fixture_t *f = *state;
     tk_hand_raisers(f->rules, "hr", 1u << HF_FORM_DEMO_REQUEST, false);
-    f->rules->journey_recent_max = 3;
+    f->rules->journey.recent_max = 3;
     visit_url(f, TK_T0 + 5, "/first");
     visit_url(f, TK_T0 + 5, "/second");
     visit_url(f, TK_T0 + 1, "/older"); /* falls off the full list at once */
@@ -481,8 +481,8 @@ static void test_pages_bounded(void **state)
 {
     fixture_t *f = *state;
     tk_hand_raisers(f->rules, "hr", 1u << HF_FORM_DEMO_REQUEST, false);
-    f->rules->journey_pages_max = 3;
-    f->rules->journey_top_pages = 5;
+    f->rules->journey.pages_max = 3;
+    f->rules->journey.top_pages = 5;
     visit_url(f, TK_T0 + 40, "/y");
     visit_url(f, TK_T0 + 10, "/x");
     visit_url(f, TK_T0 + 15, "/x"); /* 2 views, but the oldest */
@@ -523,8 +523,8 @@ static void test_handoff_payload(void **state)
 {
     fixture_t *f = *state;
     hf_rules_t *r = f->rules;
-    r->journey_recent_max = 10;
-    r->journey_top_pages = 2;
+    r->journey.recent_max = 10;
+    r->journey.top_pages = 2;
     tk_grades(r, "A", 40, "B", 20, "F", 0, NULL);
     tk_globs(&tk_fit_rule(r, "vp", 40)->match.title, "*vp*", NULL);
     tk_globs(&tk_fit_rule(r, "enterprise", 25)->match.industry, "banking", NULL);

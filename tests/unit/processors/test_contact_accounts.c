@@ -30,13 +30,13 @@ static int setup(void **state)
     f = (fixture_t){0};
     hf_rules_t *r = f.rules = tk_rules_new();
     tk_score_rule(r, "any", 10);
-    tk_globs(&r->free_mail_domains, "gmail.com", NULL);
+    tk_globs(&r->accounts.free_mail_domains, "gmail.com", NULL);
     tk_domain_account(r, "acme.com", "acct-acme");
     tk_globs(&tk_role_rule(r, "decision_maker", 3.0f)->match.seniority, "vp", NULL);
     tk_default_role(r, "user", 1.0f);
-    r->interests_tracked = 4;
-    r->interests_top = 2;
-    r->buying_group_max = 5;
+    r->interests.tracked = 4;
+    r->interests.top = 2;
+    r->accounts.buying_group_max = 5;
     tk_hand_raisers(r, "hand_raiser", 1u << HF_FORM_DEMO_REQUEST, false);
     f.s = contact_state_new("c-1");
     f.other = contact_state_new("c-2");
@@ -158,7 +158,7 @@ static void test_member_updates(void **state)
 static void test_member_updates_on_commit(void **state)
 {
     fixture_t *f = *state;
-    f->rules->member_updates = HF_MEMBER_UPDATES_ON_COMMIT;
+    f->rules->accounts.member_updates = HF_MEMBER_UPDATES_ON_COMMIT;
     hf_event_t form = form_with("f-1", TK_T0 + TK_HOUR_MS, "c-1", HF_FORM_OTHER, "acme.com", NULL);
     hf_event_t v1 = tk_visit("v-1", TK_T0 + 2 * TK_HOUR_MS, NULL, "c-1", "s-1", "/docs", NULL);
     hf_event_t v0 = tk_visit("v-0", TK_T0, NULL, "c-1", "s-1", "/blog", NULL); /* late */
@@ -207,7 +207,7 @@ static void test_member_updates_on_commit(void **state)
 static void test_member_journey_bound(void **state)
 {
     fixture_t *f = *state;
-    f->rules->account_member_journey = 2;
+    f->rules->accounts.member_journey = 2;
     hf_event_t form = form_with("f-1", TK_T0, "c-1", HF_FORM_OTHER, "acme.com", NULL);
     hf_event_t v1 = tk_visit("v-1", TK_T0 + 1, NULL, "c-1", "s-1", "/docs", NULL);
     hf_event_t v2 = tk_visit("v-2", TK_T0 + 2, NULL, "c-1", "s-1", "/pricing", NULL);
@@ -332,7 +332,7 @@ static void test_roster_lww_and_handoff(void **state)
 static void test_roster_newer_replaces_and_bounds(void **state)
 {
     fixture_t *f = *state;
-    f->rules->buying_group_max = 1;
+    f->rules->accounts.buying_group_max = 1;
     hf_event_t a = form_with("f-1", TK_T0, "c-1", HF_FORM_OTHER, "acme.com", NULL);
     assert_int_equal(fold_into(f, f->s, &a), CONTACT_FOLD_APPLIED);
     const hf_member_t v1[] = {{"c-9", "user", 99, TK_T0}};
@@ -376,7 +376,7 @@ static void test_handoff_interests_and_routing(void **state)
 {
     fixture_t *f = *state;
     hf_rules_t *r = f->rules;
-    r->interests_half_life_ms = TK_DAY_MS;
+    r->interests.half_life_ms = TK_DAY_MS;
     tk_globs(&tk_interest_rule(r, "pricing", 2.0f)->match.url, "*/pricing*", NULL);
     tk_globs(&tk_interest_rule(r, "reduce churn", 1.5f)->match.asset_id, "wp-*", NULL);
     tk_globs(&tk_interest_rule(r, "security", 0.5f)->match.asset_id, "wp-sec*", NULL);
@@ -429,7 +429,7 @@ static void test_handoff_interests_and_routing(void **state)
 static void two_journeys(fixture_t *f)
 {
     hf_rules_t *r = f->rules;
-    r->half_life_ms = TK_DAY_MS;
+    r->scoring.half_life_ms = TK_DAY_MS;
     tk_globs(&tk_score_rule(r, "pricing", 40)->match.url, "*/pricing*", NULL);
     tk_contact_rule(r, "mql", 100, NULL, 0, NULL);
     hf_event_t s1 = form_with("s-f", TK_T0, "c-1", HF_FORM_OTHER, "acme.com", NULL);
@@ -615,8 +615,8 @@ static void test_merge_bounds_and_sink_errors(void **state)
 {
     fixture_t *f = *state;
     two_journeys(f);
-    f->rules->journey_recent_max = 3;
-    f->rules->dedupe_max_ids = 3;
+    f->rules->journey.recent_max = 3;
+    f->rules->dedupe.max_ids = 3;
     assert_int_equal(contact_merge(f->s, f->other, f->rules, TK_T0 + TK_DAY_MS, NOW_MS, &f->sink),
                      0);
     const tk_member_update_t *sum = &f->rec.updates[f->rec.update_count - 1];

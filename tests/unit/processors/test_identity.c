@@ -144,7 +144,7 @@ static void test_blocked_ids_never_identify(void **state)
 static void test_evict_by_count(void **state)
 {
     fixture_t *f = *state;
-    f->rules->stitch_max_events = 3;
+    f->rules->stitching.max_events = 3;
     /* event times (minutes): 5, 1, 4, 2, 3 */
     const int minutes[] = {5, 1, 4, 2, 3};
     const uint32_t evicted[] = {0, 0, 0, 1, 1};
@@ -172,7 +172,7 @@ static void test_evict_by_count(void **state)
 static void test_evict_by_age(void **state)
 {
     fixture_t *f = *state;
-    f->rules->stitch_max_age_ms = TK_HOUR_MS;
+    f->rules->stitching.max_age_ms = TK_HOUR_MS;
     hf_event_t a = tk_visit("a", TK_T0, "a-1", NULL, "s", "/", NULL);
     hf_event_t b = tk_visit("b", TK_T0 + 30 * TK_MINUTE_MS, "a-1", NULL, "s", "/", NULL);
     hf_event_t c = tk_visit("c", TK_T0 + 2 * TK_HOUR_MS, "a-1", NULL, "s", "/", NULL);

@@ -92,7 +92,7 @@ static double model_at(const model_t *m, int64_t t)
 static void test_decay_exact(void **state)
 {
     fixture_t *f = *state;
-    f->rules->half_life_ms = TK_DAY_MS;
+    f->rules->scoring.half_life_ms = TK_DAY_MS;
     tk_score_rule(f->rules, "visit", 10);
     model_t m = {.half_life_ms = TK_DAY_MS, .lo = 0, .hi = 1000};
     const int64_t at[] = {0, TK_DAY_MS, 3 * TK_DAY_MS, 3 * TK_DAY_MS + 7 * TK_HOUR_MS};
@@ -112,7 +112,7 @@ static void test_decay_exact(void **state)
 static void test_decay_hand_values(void **state)
 {
     fixture_t *f = *state;
-    f->rules->half_life_ms = TK_DAY_MS;
+    f->rules->scoring.half_life_ms = TK_DAY_MS;
     tk_score_rule(f->rules, "visit", 10);
     visit(f, TK_T0);
     assert_float_equal(contact_state_score(f->s, f->rules, TK_T0), 10.0, 1e-12);
@@ -122,7 +122,7 @@ static void test_decay_hand_values(void **state)
     assert_float_equal(contact_state_score(f->s, f->rules, TK_T0 + 3 * TK_DAY_MS), 13.75, 1e-12);
     assert_float_equal(contact_state_score(f->s, f->rules, TK_T0 + 4 * TK_DAY_MS), 6.875, 1e-12);
     /* half_life 0: no decay at all */
-    f->rules->half_life_ms = 0;
+    f->rules->scoring.half_life_ms = 0;
     assert_float_equal(contact_state_score(f->s, f->rules, TK_T0 + 400 * TK_DAY_MS), 13.75, 1e-12);
 }
 
@@ -190,7 +190,7 @@ static void test_negative_points_and_floor(void **state)
     assert_float_equal(contact_state_score(f->s, f->rules, 0), 10, 1e-12);
 
     /* a negative floor lets the score go below zero, down to it */
-    f->rules->min_score = -20;
+    f->rules->scoring.min_score = -20;
     hf_event_t unsub2 = tk_email("u2", TK_T0 + 4, "c-1", HF_EMAIL_UNSUBSCRIBED, "news");
     fold(f, &unsub2);
     assert_float_equal(contact_state_score(f->s, f->rules, 0), -20, 1e-12);
@@ -202,7 +202,7 @@ static void test_negative_points_and_floor(void **state)
 static void test_overall_cap_and_every_rule(void **state)
 {
     fixture_t *f = *state;
-    f->rules->max_score = 25;
+    f->rules->scoring.max_score = 25;
     tk_score_rule(f->rules, "a", 10);
     tk_score_rule(f->rules, "b", 5);
     visit(f, TK_T0); /* both rules apply: 15 */
@@ -213,7 +213,7 @@ static void test_overall_cap_and_every_rule(void **state)
     assert_float_equal(contact_state_score(f->s, f->rules, 0), 25, 1e-12);
 
     /* with decay the cap applies when points are added */
-    f->rules->half_life_ms = TK_DAY_MS;
+    f->rules->scoring.half_life_ms = TK_DAY_MS;
     tk_score_rule(f->rules, "c", -40)->match.kinds = 1u << HF_EV_EMAIL;
     visit(f, TK_T0 + 2 + TK_DAY_MS); /* 12.5 + 10 = 22.5, + 5 = 27.5 -> 25 */
     assert_float_equal(contact_state_score(f->s, f->rules, 0), 25, 1e-12);
@@ -222,8 +222,8 @@ static void test_overall_cap_and_every_rule(void **state)
 static void test_late_events(void **state)
 {
     fixture_t *f = *state;
-    f->rules->half_life_ms = TK_DAY_MS;
-    f->rules->max_score = 100;
+    f->rules->scoring.half_life_ms = TK_DAY_MS;
+    f->rules->scoring.max_score = 100;
     tk_score_rule(f->rules, "visit", 10);
     model_t m = {.half_life_ms = TK_DAY_MS, .lo = 0, .hi = 100};
     visit(f, TK_T0 + 2 * TK_DAY_MS);
@@ -307,9 +307,9 @@ static void test_fit_grades(void **state)
     assert_string_equal(contact_state_grade(f->s, f->rules), "F");
 
     /* grades are computed under the rules asked with (a reload regrades) */
-    f->rules->exclusion_count = 0;
+    f->rules->fit.exclusion_count = 0;
     assert_string_equal(contact_state_grade(f->s, f->rules), "A");
-    f->rules->exclusion_count = 1;
+    f->rules->fit.exclusion_count = 1;
 
     hf_rules_t *none = tk_rules_new();
     assert_string_equal(contact_state_grade(f->s, none), "");

@@ -202,7 +202,7 @@ static void assert_no_clock_left(fixture_t *f, int64_t later_ms)
 /* The accept clock escalates 2h after its deadline and, at @levels 2, 4h after that. */
 static void escalate_accept(fixture_t *f, uint32_t levels)
 {
-    hf_sla_rule_t *accept = &f->rules->sla[HF_SLA_ACCEPT];
+    hf_sla_rule_t *accept = &f->rules->sla.clocks[HF_SLA_ACCEPT];
     accept->escalate_ms[0] = 2 * TK_HOUR_MS;
     if (levels > 1)
         accept->escalate_ms[1] = 4 * TK_HOUR_MS;
@@ -379,7 +379,7 @@ static void test_rejected_recycles_with_the_score_policy(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         restart(f);
-        f->rules->recycle_score = cases[i].policy;
+        f->rules->recycle.score_policy = cases[i].policy;
         hand_off(f);
         tk_rec_clear(&f->rec);
         f->now += TK_HOUR_MS;
@@ -448,7 +448,7 @@ static void test_disqualified_is_terminal_until_identify(void **state)
 static void test_disqualified_recycled_by_sales(void **state)
 {
     fixture_t *f = *state;
-    f->rules->disqualified_reset_on_identify = false;
+    f->rules->lifecycle.disqualified_reset_on_identify = false;
     hand_off_and_answer(f, HF_SALES_DISQUALIFIED, "no budget");
     f->now += TK_HOUR_MS;
     say(f, HF_SALES_RECYCLED, NULL, "rep-1", "budget next year");
@@ -461,7 +461,7 @@ static void test_disqualified_recycled_by_sales(void **state)
 static void test_disqualified_stays_without_reset_on_identify(void **state)
 {
     fixture_t *f = *state;
-    f->rules->disqualified_reset_on_identify = false;
+    f->rules->lifecycle.disqualified_reset_on_identify = false;
     hand_off_and_answer(f, HF_SALES_DISQUALIFIED, "competitor");
     f->now += TK_HOUR_MS;
     identify(f);
@@ -644,7 +644,7 @@ static void test_repeated_event_id_is_a_duplicate(void **state)
 static void test_parked_feedback_is_stale_after_a_recycle(void **state)
 {
     fixture_t *f = *state;
-    f->rules->recycle_score = HF_RECYCLE_SCORE_KEEP;
+    f->rules->recycle.score_policy = HF_RECYCLE_SCORE_KEEP;
     visit_blog_twice(f);
     f->now += TK_MINUTE_MS;
     say(f, HF_SALES_ACCEPTED, f->ho, "rep-1", NULL);
@@ -695,7 +695,7 @@ static void test_parked_feedback_is_stale_after_an_identify_reset(void **state)
 static void test_parked_overflow_that_recycles_parks_nothing_for_the_next_cycle(void **state)
 {
     fixture_t *f = *state;
-    f->rules->recycle_score = HF_RECYCLE_SCORE_KEEP;
+    f->rules->recycle.score_policy = HF_RECYCLE_SCORE_KEEP;
     visit_blog_twice(f);
     f->now += TK_MINUTE_MS;
     say(f, HF_SALES_REJECTED, f->ho, "rep-1", "not yet");
@@ -738,7 +738,7 @@ static void test_handoff_carries_the_deadlines(void **state)
 
     /* a clock that is off is carried as 0 */
     restart(f);
-    f->rules->sla[HF_SLA_FIRST_TOUCH].within_ms = 0;
+    f->rules->sla.clocks[HF_SLA_FIRST_TOUCH].within_ms = 0;
     hand_off(f);
     assert_int_equal(f->rec.handoffs[0].accept_by_ms, f->handoff_at + 4 * TK_HOUR_MS);
     assert_int_equal(f->rec.handoffs[0].first_touch_by_ms, 0);
@@ -777,7 +777,7 @@ static void test_escalation_levels(void **state)
 {
     fixture_t *f = *state;
     escalate_accept(f, 2);
-    f->rules->sla[HF_SLA_FIRST_TOUCH].within_ms = 0;
+    f->rules->sla.clocks[HF_SLA_FIRST_TOUCH].within_ms = 0;
     hand_off(f);
     int64_t accept_by = f->handoff_at + 4 * TK_HOUR_MS;
 
@@ -904,7 +904,7 @@ static void test_firing_late_emits_every_level_once(void **state)
 static void test_follow_up_breached(void **state)
 {
     fixture_t *f = *state;
-    f->rules->sla[HF_SLA_FOLLOW_UP].within_ms = 24 * TK_HOUR_MS;
+    f->rules->sla.clocks[HF_SLA_FOLLOW_UP].within_ms = 24 * TK_HOUR_MS;
     hand_off(f);
     int64_t follow_up_by = f->handoff_at + 24 * TK_HOUR_MS;
     attempts(f, 2);
@@ -926,7 +926,7 @@ static void test_follow_up_breached(void **state)
 static void test_follow_up_met(void **state)
 {
     fixture_t *f = *state;
-    f->rules->sla[HF_SLA_FOLLOW_UP].within_ms = 24 * TK_HOUR_MS;
+    f->rules->sla.clocks[HF_SLA_FOLLOW_UP].within_ms = 24 * TK_HOUR_MS;
     hand_off(f);
     for (int i = 0; i < 3; i++) {
         attempts(f, 1);
@@ -938,7 +938,7 @@ static void test_follow_up_met(void **state)
 static void test_no_response_recycles(void **state)
 {
     fixture_t *f = *state;
-    f->rules->recycle_no_response_ms = 40 * TK_HOUR_MS;
+    f->rules->recycle.no_response_ms = 40 * TK_HOUR_MS;
     hand_off(f);
     attempts(f, 3);
     int64_t due = f->now + 40 * TK_HOUR_MS;
@@ -976,16 +976,16 @@ static void test_no_response_recycles(void **state)
 static void test_reload_reschedules_running_clocks(void **state)
 {
     fixture_t *f = *state;
-    f->rules->sla[HF_SLA_FOLLOW_UP].within_ms = 48 * TK_HOUR_MS;
+    f->rules->sla.clocks[HF_SLA_FOLLOW_UP].within_ms = 48 * TK_HOUR_MS;
     hand_off(f);
     int64_t h = f->handoff_at;
     fire_at(f, h + 4 * TK_HOUR_MS);
     assert_int_equal(tk_count_breaches(&f->rec, HF_SLA_ACCEPT), 1);
     assert_false(contact_sla_reschedule(f->s, f->rules));
 
-    f->rules->sla[HF_SLA_ACCEPT].within_ms = 8 * TK_HOUR_MS;
-    f->rules->sla[HF_SLA_FIRST_TOUCH].within_ms = 12 * TK_HOUR_MS;
-    f->rules->sla[HF_SLA_FOLLOW_UP].within_ms = 0;
+    f->rules->sla.clocks[HF_SLA_ACCEPT].within_ms = 8 * TK_HOUR_MS;
+    f->rules->sla.clocks[HF_SLA_FIRST_TOUCH].within_ms = 12 * TK_HOUR_MS;
+    f->rules->sla.clocks[HF_SLA_FOLLOW_UP].within_ms = 0;
     assert_true(contact_sla_reschedule(f->s, f->rules));
     assert_false(contact_sla_reschedule(f->s, f->rules));
     /* follow-up is off now; first touch falls due at h + 12h */
@@ -1013,7 +1013,7 @@ static int64_t hand_off_and_reject(fixture_t *f)
 static void test_gate_cooldown(void **state)
 {
     fixture_t *f = *state;
-    f->rules->recycle_score = HF_RECYCLE_SCORE_KEEP; /* "mql" holds all along */
+    f->rules->recycle.score_policy = HF_RECYCLE_SCORE_KEEP; /* "mql" holds all along */
     int64_t recycled_at = hand_off_and_reject(f);
     /* the rule holds, and with new points, but within the cooldown */
     for (int day = 1; day <= 2; day++) {
@@ -1042,7 +1042,7 @@ static void test_gate_cooldown(void **state)
 static void test_gate_needs_new_points(void **state)
 {
     fixture_t *f = *state;
-    f->rules->recycle_score = HF_RECYCLE_SCORE_KEEP;
+    f->rules->recycle.score_policy = HF_RECYCLE_SCORE_KEEP;
     tk_globs(&tk_score_rule(f->rules, "docs", 5)->match.url, "/docs*", NULL);
     int64_t recycled_at = hand_off_and_reject(f);
     f->now = recycled_at + 31 * TK_DAY_MS;
@@ -1058,7 +1058,7 @@ static void test_gate_needs_new_points(void **state)
 
     /* halved (the default): the rule itself must hold again too */
     restart(f);
-    f->rules->recycle_score = HF_RECYCLE_SCORE_HALVE;
+    f->rules->recycle.score_policy = HF_RECYCLE_SCORE_HALVE;
     recycled_at = hand_off_and_reject(f);
     f->now = recycled_at + 31 * TK_DAY_MS;
     visit(f, "/blog"); /* 25: new points, but under 30 */
@@ -1073,9 +1073,9 @@ static void test_gate_requires_fresh_match(void **state)
 {
     fixture_t *f = *state;
     hf_rules_t *r = f->rules;
-    r->recycle_score = HF_RECYCLE_SCORE_KEEP;
+    r->recycle.score_policy = HF_RECYCLE_SCORE_KEEP;
     /* "mql" out of reach: only "demo", which requires pricing, fires */
-    r->contact_rules[0].min_score = 1000;
+    r->qualify.contact_rules[0].min_score = 1000;
     tk_globs(&tk_score_rule(r, "pricing", 20)->match.url, "/pricing*", NULL);
     tk_contact_rule(r, "demo", 30, NULL, 0, "pricing", NULL);
     visit(f, "/pricing");
@@ -1105,7 +1105,7 @@ static void test_gate_hand_raisers(void **state)
     for (int bypass = 1; bypass >= 0; bypass--) {
         restart(f);
         tk_hand_raisers(f->rules, "hand_raiser", 1u << HF_FORM_DEMO_REQUEST, false);
-        f->rules->recycle_hand_raisers_bypass = bypass;
+        f->rules->recycle.hand_raisers_bypass = bypass;
         int64_t recycled_at = hand_off_and_reject(f);
         f->now = recycled_at + TK_DAY_MS;
         char id[16];
@@ -1135,10 +1135,10 @@ static void test_state_round_trip(void **state)
     fixture_t *f = *state;
     hf_rules_t *r = f->rules;
     escalate_accept(f, 1);
-    r->sla[HF_SLA_FOLLOW_UP].within_ms = 48 * TK_HOUR_MS;
-    r->sla[HF_SLA_FOLLOW_UP].escalate_ms[0] = TK_DAY_MS;
-    r->sla[HF_SLA_FOLLOW_UP].escalate_count = 1;
-    r->recycle_no_response_ms = 40 * TK_HOUR_MS;
+    r->sla.clocks[HF_SLA_FOLLOW_UP].within_ms = 48 * TK_HOUR_MS;
+    r->sla.clocks[HF_SLA_FOLLOW_UP].escalate_ms[0] = TK_DAY_MS;
+    r->sla.clocks[HF_SLA_FOLLOW_UP].escalate_count = 1;
+    r->recycle.no_response_ms = 40 * TK_HOUR_MS;
     hf_event_t em = tk_email("em-1", f->now, "c-1", HF_EMAIL_CLICKED, "spring");
     em.source = "marketo";
     assert_int_equal(fold(f, &em), CONTACT_FOLD_APPLIED);

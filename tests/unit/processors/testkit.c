@@ -38,34 +38,34 @@ static char *xstrdup(const char *s)
 hf_rules_t *tk_rules_new(void)
 {
     hf_rules_t *r = xcalloc(1, sizeof *r);
-    r->half_life_ms = 0;
-    r->max_score = 1000;
-    r->min_score = 0;
-    r->engaged_score = 0;
-    r->grace_ms = 0;
-    r->stitch_max_events = 100;
-    r->stitch_max_age_ms = 0;
-    r->dedupe_max_ids = 1000;
-    r->dedupe_window_ms = 0;
-    r->journey_recent_max = 10;
-    r->journey_pages_max = 10;
-    r->journey_top_pages = 3;
-    r->journey_downloads_max = 10;
-    r->journey_webinars_max = 10;
-    r->journey_sessions_max = 10;
-    r->account_member_journey = 10;
+    r->scoring.half_life_ms = 0;
+    r->scoring.max_score = 1000;
+    r->scoring.min_score = 0;
+    r->lifecycle.engaged_score = 0;
+    r->qualify.grace_ms = 0;
+    r->stitching.max_events = 100;
+    r->stitching.max_age_ms = 0;
+    r->dedupe.max_ids = 1000;
+    r->dedupe.window_ms = 0;
+    r->journey.recent_max = 10;
+    r->journey.pages_max = 10;
+    r->journey.top_pages = 3;
+    r->journey.downloads_max = 10;
+    r->journey.webinars_max = 10;
+    r->journey.sessions_max = 10;
+    r->accounts.member_journey = 10;
     /* SLA clocks as the shipped defaults, 24x7 (no calendars) */
-    r->default_calendar = -1;
-    r->sla[HF_SLA_ACCEPT].within_ms = 4 * TK_HOUR_MS;
-    r->sla[HF_SLA_ACCEPT].attempts = 1;
-    r->sla[HF_SLA_FIRST_TOUCH].within_ms = 24 * TK_HOUR_MS;
-    r->sla[HF_SLA_FIRST_TOUCH].attempts = 1;
-    r->sla[HF_SLA_FOLLOW_UP].attempts = 3;
-    r->recycle_score = HF_RECYCLE_SCORE_HALVE;
-    r->recycle_cooldown_ms = 30 * 24 * TK_HOUR_MS;
-    r->recycle_new_points = 10;
-    r->recycle_hand_raisers_bypass = true;
-    r->disqualified_reset_on_identify = true;
+    r->calendars.default_index = -1;
+    r->sla.clocks[HF_SLA_ACCEPT].within_ms = 4 * TK_HOUR_MS;
+    r->sla.clocks[HF_SLA_ACCEPT].attempts = 1;
+    r->sla.clocks[HF_SLA_FIRST_TOUCH].within_ms = 24 * TK_HOUR_MS;
+    r->sla.clocks[HF_SLA_FIRST_TOUCH].attempts = 1;
+    r->sla.clocks[HF_SLA_FOLLOW_UP].attempts = 3;
+    r->recycle.score_policy = HF_RECYCLE_SCORE_HALVE;
+    r->recycle.cooldown_ms = 30 * 24 * TK_HOUR_MS;
+    r->recycle.new_points = 10;
+    r->recycle.hand_raisers_bypass = true;
+    r->lifecycle.disqualified_reset_on_identify = true;
     return r;
 }
 
@@ -82,8 +82,8 @@ void tk_globs(hf_globs_t *g, ...)
 
 hf_score_rule_t *tk_score_rule(hf_rules_t *r, const char *name, int32_t points)
 {
-    r->score_rules = xgrow(r->score_rules, r->score_rule_count + 1, sizeof *r->score_rules);
-    hf_score_rule_t *s = &r->score_rules[r->score_rule_count++];
+    r->scoring.rules = xgrow(r->scoring.rules, r->scoring.rule_count + 1, sizeof *r->scoring.rules);
+    hf_score_rule_t *s = &r->scoring.rules[r->scoring.rule_count++];
     *s = (hf_score_rule_t){.name = xstrdup(name), .points = points};
     return s;
 }
@@ -94,24 +94,25 @@ void tk_grades(hf_rules_t *r, ...)
     va_start(ap, r);
     for (const char *l = va_arg(ap, const char *); l; l = va_arg(ap, const char *)) {
         int min = va_arg(ap, int);
-        r->grades = xgrow(r->grades, r->grade_count + 1, sizeof *r->grades);
-        r->grades[r->grade_count++] = (hf_grade_t){xstrdup(l), min};
+        r->fit.grades = xgrow(r->fit.grades, r->fit.grade_count + 1, sizeof *r->fit.grades);
+        r->fit.grades[r->fit.grade_count++] = (hf_grade_t){xstrdup(l), min};
     }
     va_end(ap);
 }
 
 hf_fit_rule_t *tk_fit_rule(hf_rules_t *r, const char *name, int32_t points)
 {
-    r->fit_rules = xgrow(r->fit_rules, r->fit_rule_count + 1, sizeof *r->fit_rules);
-    hf_fit_rule_t *f = &r->fit_rules[r->fit_rule_count++];
+    r->fit.rules = xgrow(r->fit.rules, r->fit.rule_count + 1, sizeof *r->fit.rules);
+    hf_fit_rule_t *f = &r->fit.rules[r->fit.rule_count++];
     *f = (hf_fit_rule_t){.name = xstrdup(name), .points = points};
     return f;
 }
 
 hf_fit_exclusion_t *tk_exclusion(hf_rules_t *r, const char *name)
 {
-    r->exclusions = xgrow(r->exclusions, r->exclusion_count + 1, sizeof *r->exclusions);
-    hf_fit_exclusion_t *e = &r->exclusions[r->exclusion_count++];
+    r->fit.exclusions =
+        xgrow(r->fit.exclusions, r->fit.exclusion_count + 1, sizeof *r->fit.exclusions);
+    hf_fit_exclusion_t *e = &r->fit.exclusions[r->fit.exclusion_count++];
     *e = (hf_fit_exclusion_t){.name = xstrdup(name)};
     return e;
 }
@@ -119,8 +120,9 @@ hf_fit_exclusion_t *tk_exclusion(hf_rules_t *r, const char *name)
 hf_contact_rule_t *tk_contact_rule(hf_rules_t *r, const char *name, int32_t min_score,
                                    const char *min_grade, int64_t within_ms, ...)
 {
-    r->contact_rules = xgrow(r->contact_rules, r->contact_rule_count + 1, sizeof *r->contact_rules);
-    hf_contact_rule_t *c = &r->contact_rules[r->contact_rule_count++];
+    r->qualify.contact_rules = xgrow(r->qualify.contact_rules, r->qualify.contact_rule_count + 1,
+                                     sizeof *r->qualify.contact_rules);
+    hf_contact_rule_t *c = &r->qualify.contact_rules[r->qualify.contact_rule_count++];
     *c = (hf_contact_rule_t){.name = xstrdup(name),
                              .min_score = min_score,
                              .min_grade = min_grade ? hf_rules_grade_index(r, min_grade) : -1,
@@ -137,54 +139,57 @@ hf_contact_rule_t *tk_contact_rule(hf_rules_t *r, const char *name, int32_t min_
 
 void tk_hand_raisers(hf_rules_t *r, const char *rule, uint32_t form_mask, bool respect_exclusions)
 {
-    free(r->hand_raiser_rule);
-    r->hand_raiser_rule = xstrdup(rule);
-    r->hand_raiser_forms = form_mask;
-    r->hand_raisers_respect_exclusions = respect_exclusions;
+    free(r->qualify.hand_raiser_rule);
+    r->qualify.hand_raiser_rule = xstrdup(rule);
+    r->qualify.hand_raiser_forms = form_mask;
+    r->qualify.hand_raisers_respect_exclusions = respect_exclusions;
 }
 
 hf_interest_rule_t *tk_interest_rule(hf_rules_t *r, const char *topic, float weight)
 {
-    r->interest_rules =
-        xgrow(r->interest_rules, r->interest_rule_count + 1, sizeof *r->interest_rules);
-    hf_interest_rule_t *i = &r->interest_rules[r->interest_rule_count++];
+    r->interests.rules =
+        xgrow(r->interests.rules, r->interests.rule_count + 1, sizeof *r->interests.rules);
+    hf_interest_rule_t *i = &r->interests.rules[r->interests.rule_count++];
     *i = (hf_interest_rule_t){.topic = xstrdup(topic), .weight = weight};
     return i;
 }
 
 hf_role_rule_t *tk_role_rule(hf_rules_t *r, const char *role, float weight)
 {
-    r->role_rules = xgrow(r->role_rules, r->role_rule_count + 1, sizeof *r->role_rules);
-    hf_role_rule_t *rr = &r->role_rules[r->role_rule_count++];
+    r->buying_group.roles =
+        xgrow(r->buying_group.roles, r->buying_group.role_count + 1, sizeof *r->buying_group.roles);
+    hf_role_rule_t *rr = &r->buying_group.roles[r->buying_group.role_count++];
     *rr = (hf_role_rule_t){.role = xstrdup(role), .weight = weight};
     return rr;
 }
 
 void tk_default_role(hf_rules_t *r, const char *role, float weight)
 {
-    free(r->default_role);
-    r->default_role = xstrdup(role);
-    r->default_role_weight = weight;
+    free(r->buying_group.default_role);
+    r->buying_group.default_role = xstrdup(role);
+    r->buying_group.default_role_weight = weight;
 }
 
 void tk_domain_account(hf_rules_t *r, const char *domain, const char *account_id)
 {
-    r->domain_accounts =
-        xgrow(r->domain_accounts, r->domain_account_count + 1, sizeof *r->domain_accounts);
-    r->domain_accounts[r->domain_account_count++] =
+    r->accounts.domains =
+        xgrow(r->accounts.domains, r->accounts.domain_count + 1, sizeof *r->accounts.domains);
+    r->accounts.domains[r->accounts.domain_count++] =
         (hf_domain_account_t){xstrdup(domain), xstrdup(account_id)};
 }
 
 void tk_target(hf_rules_t *r, const char *account_id, int32_t tier, int32_t points)
 {
-    r->targets = xgrow(r->targets, r->target_count + 1, sizeof *r->targets);
-    r->targets[r->target_count++] = (hf_target_account_t){xstrdup(account_id), tier, points};
+    r->accounts.targets =
+        xgrow(r->accounts.targets, r->accounts.target_count + 1, sizeof *r->accounts.targets);
+    r->accounts.targets[r->accounts.target_count++] =
+        (hf_target_account_t){xstrdup(account_id), tier, points};
 }
 
 hf_route_rule_t *tk_route_rule(hf_rules_t *r, const char *team, ...)
 {
-    r->route_rules = xgrow(r->route_rules, r->route_rule_count + 1, sizeof *r->route_rules);
-    hf_route_rule_t *rr = &r->route_rules[r->route_rule_count++];
+    r->routing.rules = xgrow(r->routing.rules, r->routing.rule_count + 1, sizeof *r->routing.rules);
+    hf_route_rule_t *rr = &r->routing.rules[r->routing.rule_count++];
     *rr = (hf_route_rule_t){.team = xstrdup(team)};
     va_list ap;
     va_start(ap, team);
@@ -228,44 +233,44 @@ void tk_rules_free(hf_rules_t *r)
         return;
     /* Freed and zeroed here, so this works whether or not hf_rules_free() frees the
      * interest, account, role and routing fields too. */
-    for (size_t i = 0; i < r->interest_rule_count; i++) {
-        free(r->interest_rules[i].topic);
-        tk_event_match_free(&r->interest_rules[i].match);
+    for (size_t i = 0; i < r->interests.rule_count; i++) {
+        free(r->interests.rules[i].topic);
+        tk_event_match_free(&r->interests.rules[i].match);
     }
-    free(r->interest_rules);
-    r->interest_rules = NULL;
-    r->interest_rule_count = 0;
-    tk_globs_free(&r->free_mail_domains);
-    for (size_t i = 0; i < r->domain_account_count; i++) {
-        free(r->domain_accounts[i].domain);
-        free(r->domain_accounts[i].account_id);
+    free(r->interests.rules);
+    r->interests.rules = NULL;
+    r->interests.rule_count = 0;
+    tk_globs_free(&r->accounts.free_mail_domains);
+    for (size_t i = 0; i < r->accounts.domain_count; i++) {
+        free(r->accounts.domains[i].domain);
+        free(r->accounts.domains[i].account_id);
     }
-    free(r->domain_accounts);
-    r->domain_accounts = NULL;
-    r->domain_account_count = 0;
-    for (size_t i = 0; i < r->target_count; i++)
-        free(r->targets[i].account_id);
-    free(r->targets);
-    r->targets = NULL;
-    r->target_count = 0;
-    for (size_t i = 0; i < r->role_rule_count; i++) {
-        free(r->role_rules[i].role);
-        tk_trait_match_free(&r->role_rules[i].match);
+    free(r->accounts.domains);
+    r->accounts.domains = NULL;
+    r->accounts.domain_count = 0;
+    for (size_t i = 0; i < r->accounts.target_count; i++)
+        free(r->accounts.targets[i].account_id);
+    free(r->accounts.targets);
+    r->accounts.targets = NULL;
+    r->accounts.target_count = 0;
+    for (size_t i = 0; i < r->buying_group.role_count; i++) {
+        free(r->buying_group.roles[i].role);
+        tk_trait_match_free(&r->buying_group.roles[i].match);
     }
-    free(r->role_rules);
-    r->role_rules = NULL;
-    r->role_rule_count = 0;
-    free(r->default_role);
-    r->default_role = NULL;
-    for (size_t i = 0; i < r->account_fit_rule_count; i++) {
-        free(r->account_fit_rules[i].name);
-        tk_trait_match_free(&r->account_fit_rules[i].match);
+    free(r->buying_group.roles);
+    r->buying_group.roles = NULL;
+    r->buying_group.role_count = 0;
+    free(r->buying_group.default_role);
+    r->buying_group.default_role = NULL;
+    for (size_t i = 0; i < r->accounts.fit_rule_count; i++) {
+        free(r->accounts.fit_rules[i].name);
+        tk_trait_match_free(&r->accounts.fit_rules[i].match);
     }
-    free(r->account_fit_rules);
-    r->account_fit_rules = NULL;
-    r->account_fit_rule_count = 0;
-    for (size_t i = 0; i < r->account_rule_count; i++) {
-        hf_account_rule_t *a = &r->account_rules[i];
+    free(r->accounts.fit_rules);
+    r->accounts.fit_rules = NULL;
+    r->accounts.fit_rule_count = 0;
+    for (size_t i = 0; i < r->accounts.rule_count; i++) {
+        hf_account_rule_t *a = &r->accounts.rules[i];
         free(a->name);
         for (size_t j = 0; j < a->roles_all_count; j++)
             free(a->roles_all[j]);
@@ -275,19 +280,19 @@ void tk_rules_free(hf_rules_t *r)
         free(a->roles_any);
         free(a->tiers);
     }
-    free(r->account_rules);
-    r->account_rules = NULL;
-    r->account_rule_count = 0;
-    for (size_t i = 0; i < r->route_rule_count; i++) {
-        hf_route_rule_t *rr = &r->route_rules[i];
+    free(r->accounts.rules);
+    r->accounts.rules = NULL;
+    r->accounts.rule_count = 0;
+    for (size_t i = 0; i < r->routing.rule_count; i++) {
+        hf_route_rule_t *rr = &r->routing.rules[i];
         free(rr->team);
         tk_globs_free(&rr->country);
         tk_globs_free(&rr->region);
         free(rr->tiers);
     }
-    free(r->route_rules);
-    r->route_rules = NULL;
-    r->route_rule_count = 0;
+    free(r->routing.rules);
+    r->routing.rules = NULL;
+    r->routing.rule_count = 0;
     hf_rules_free(r);
 }
 
