@@ -95,6 +95,21 @@ int merge_request_in(stage_ctx_t *c, const stage_origin_t *origin, const hf_merg
     return r;
 }
 
+/* Sends the journey in @ms on to @next, the survivor its survivor was merged into.
+ * The record names its survivor, so it is written again naming @next: sent on as it
+ * was, it would be looked up under the merged-away survivor once more, and go round
+ * (in one process) or make an empty contact of that id (across processes). */
+static int forward_state(stage_ctx_t *c, const hf_merge_state_t *ms, const char *next)
+{
+    hf_merge_state_t onward = *ms;
+    onward.survivor_id = next;
+    hf_buf_reset(&c->enc_buf);
+    int r = codec_encode_merge_state(c->enc_codec, &onward, &c->enc_buf);
+    if (r < 0)
+        return r;
+    return stage_deliver(c, ROLE_BY_CONTACT, next, c->enc_buf.data, c->enc_buf.len, ms->at_ms);
+}
+
 int merge_state_in(stage_ctx_t *c, const stage_origin_t *origin, const hf_merge_state_t *ms,
                    const void *raw, size_t len)
 {
@@ -106,7 +121,7 @@ int merge_state_in(stage_ctx_t *c, const stage_origin_t *origin, const hf_merge_
         return r > 0 ? 0 : r;
     const char *moved = contact_state_redirect(e->state);
     if (moved) /* the survivor was merged away meanwhile: its own survivor takes over */
-        return stage_deliver(c, ROLE_BY_CONTACT, moved, raw, len, ms->at_ms);
+        return forward_state(c, ms, moved);
     contact_state_t *loser = NULL;
     r = contact_state_decode(&loser, ms->state, ms->state_len);
     if (r > 0)
