@@ -422,19 +422,38 @@ def bench(args, workdir, procs, failures, results):
     # other binary (say, the build of the commit before a refactor) reads the same
     # backlog with its own empty store.
     if args.baseline_daemon:
-        log("(b0) baseline handoffd %s over the same input" % args.baseline_daemon)
-        cfg0 = derive_config(args.config, os.path.join(workdir, "bench-base.yaml"),
-                             os.path.join(workdir, "state-base"))
-        s0 = backlog_run(args.baseline_daemon, cfg0, address, workdir, "daemon-base", expected,
-                         bare_rate, failures)
-        results["daemon_baseline"] = dict(s0, binary=args.baseline_daemon,
-                                          speedup=round(s["input_events_per_s"] /
-                                                        s0["input_events_per_s"], 3)
-                                          if s0["input_events_per_s"] else None)
-        for k in ("handoffs", "folded", "duplicates", "dead_letters", "breaches"):
-            if s0[k] != s[k]:
-                failures.append("baseline handoffd gave %s %d, this one %d: not the same decisions"
-                                % (k, s0[k], s[k]))
+        # Order matters on a shared machine (a later run finds warmer caches), so the two
+        # builds run A B B A: this build's (b) above, the baseline twice, this build
+        # once more; each rate is the mean of its two runs.
+        runs = []
+        for i, (binary, who) in enumerate([(args.baseline_daemon, "base"),
+                                           (args.baseline_daemon, "base"),
+                                           (args.daemon, "this")]):
+            log("(b0) %s handoffd %s over the same input (%d of 3)" % (
+                "baseline" if who == "base" else "this", binary, i + 1))
+            cfg0 = derive_config(args.config, os.path.join(workdir, "bench-b0-%d.yaml" % i),
+                                 os.path.join(workdir, "state-b0-%d" % i))
+            runs.append((who, backlog_run(binary, cfg0, address, workdir, "daemon-b0-%d" % i,
+                                          expected, bare_rate, failures)))
+        base = [r for who, r in runs if who == "base"]
+        this = [s] + [r for who, r in runs if who == "this"]
+        base_rate = sum(r["input_events_per_s"] for r in base) / len(base)
+        this_rate = sum(r["input_events_per_s"] for r in this) / len(this)
+        results["daemon_baseline"] = dict(
+            base[0], binary=args.baseline_daemon,
+            input_events_per_s=round(base_rate), ratio=round(base_rate / bare_rate, 4) if bare_rate else None,
+            runs=[r["input_events_per_s"] for r in base], this_runs=[r["input_events_per_s"] for r in this],
+            speedup=round(this_rate / base_rate, 3) if base_rate else None)
+        # Contact decisions are a function of the input here; account decisions also
+        # depend on when commits fall (member updates go once per commit interval), so
+        # a difference there is reported, not failed.
+        for k in ("folded", "duplicates", "dead_letters"):
+            if base[0][k] != s[k]:
+                failures.append("baseline handoffd gave %s %d, this one %d: not the same input "
+                                "folded" % (k, base[0][k], s[k]))
+        for k in ("handoffs", "member_updates", "breaches"):
+            if base[0][k] != s[k]:
+                log("note: %s %d with the baseline, %d with this build" % (k, base[0][k], s[k]))
     procs.stop(broker)
 
     # ---- d: live latency ------------------------------------------------------------
@@ -595,10 +614,12 @@ def print_table(r, failures):
                          fmt_int(d2["member_updates"]), fmt_int(d2["handoffs"]))))
     d0 = r.get("daemon_baseline")
     if d0:
-        rows.append(("(b0) baseline", "%s input events/s (ratio %.3f; handoffs %s) with %s: this "
-                     "build runs at %.3f x the baseline's rate" % (
+        rows.append(("(b0) baseline", "%s input events/s (ratio %.3f; runs %s; this build's runs %s) "
+                     "with %s: this build runs at %.3f x the baseline's rate" % (
                          fmt_int(d0["input_events_per_s"]), d0["ratio"] or 0,
-                         fmt_int(d0["handoffs"]), d0["binary"], d0["speedup"] or 0)))
+                         " ".join(fmt_int(x) for x in d0["runs"]),
+                         " ".join(fmt_int(x) for x in d0["this_runs"]), d0["binary"],
+                         d0["speedup"] or 0)))
     if r.get("ratio") is not None:
         rows.append(("(c) ratio b / a", "%.3f  (target >= 0.1: %s)" % (
             r["ratio"], "met" if r["ratio"] >= 0.1 else "NOT met")))

@@ -14,11 +14,15 @@ packages=(
   # build
   build-essential meson ninja-build pkg-config
   librdkafka-dev librocksdb-dev libavro-dev libyaml-dev libssl-dev
+  # the service: HTTP endpoints (libmicrohttpd), systemd readiness and watchdog
+  libmicrohttpd-dev libsystemd-dev
   # business calendars read the system's time zones (/usr/share/zoneinfo)
   tzdata
   # tests: unit (cmocka, jansson), integration and end-to-end (Debian's python3
   # with an independent Avro and Kafka client), the repository checks (git)
   libcmocka-dev libjansson-dev python3 python3-avro python3-kafka git
+  # tests of the service: Prometheus' promtool checks /metrics, systemd-analyze the unit
+  prometheus systemd
   # benchmarks: bench/bench.py records a profile with perf when asked (HF_BENCH_PERF=1)
   linux-perf
   # clang and its runtime: the fuzz targets under libFuzzer (tests/fuzz/*.c)
