@@ -204,6 +204,23 @@ yaml_mark_t cfgmap_mark_at_offset(const cfgmap_ctx_t *ctx, size_t offset);
  * source line and a caret.  Returns 0 or -ENOMEM. */
 int cfgmap_render(cfgmap_ctx_t *ctx, hf_buf_t *out);
 
+/* One recorded problem as cfgmap_each() hands it over; the strings belong to the
+ * context. */
+typedef struct cfgmap_problem {
+    bool has_pos;     /* false: a problem of the whole document */
+    size_t line, col; /* 0-based, as libyaml marks */
+    const char *path; /* "scoring.rules[3].points", or "" */
+    const char *message;
+} cfgmap_problem_t;
+
+typedef void (*cfgmap_problem_fn)(void *opaque, const cfgmap_problem_t *p);
+
+/* Hands the problems cfgmap_render() would show to @fn, in the same order, as items
+ * rather than text (for a structured log).  Source lines are never passed on, so
+ * nothing from a hidden region can leak.  Returns 0, or -ENOMEM when a problem
+ * could not be recorded. */
+int cfgmap_each(cfgmap_ctx_t *ctx, cfgmap_problem_fn fn, void *opaque);
+
 /* Writes @s into @out quoted and escaped, cut after @max bytes ("..." added). */
 void cfgmap_quote(hf_buf_t *out, const char *s, size_t max);
 

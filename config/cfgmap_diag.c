@@ -19,7 +19,8 @@ struct cfgmap_diag {
     bool has_pos;
     size_t line, col; /* 0-based */
     size_t seq;       /* order of discovery, to keep the sort stable */
-    char *text;       /* "path: message" */
+    char *path;       /* "scoring.rules[3].points", or "" */
+    char *message;
 };
 
 /* Widest stretch of a source line shown, in bytes; longer lines are windowed. */
@@ -38,8 +39,10 @@ void cfgmap_ctx_init(cfgmap_ctx_t *ctx, const char *name, const char *text, size
 
 void cfgmap_ctx_fini(cfgmap_ctx_t *ctx)
 {
-    for (size_t i = 0; i < ctx->diag_count; i++)
-        free(ctx->diags[i].text);
+    for (size_t i = 0; i < ctx->diag_count; i++) {
+        free(ctx->diags[i].path);
+        free(ctx->diags[i].message);
+    }
     free(ctx->diags);
     free(ctx->hidden);
     ctx->diags = NULL;
@@ -112,12 +115,12 @@ static void record(cfgmap_ctx_t *ctx, const yaml_mark_t *mark, const cfgmap_path
         ctx->diags = d;
         ctx->diag_cap = cap;
     }
-    hf_buf_t text = HF_BUF_INIT;
-    cfgmap_path_format(&text, path);
-    if (text.len)
-        hf_buf_append_str(&text, ": ");
+    /* Path and message apart, so that cfgmap_each() hands them over as they are. */
+    hf_buf_t where = HF_BUF_INIT, text = HF_BUF_INIT;
+    cfgmap_path_format(&where, path);
     buf_vprintf(&text, fmt, ap);
-    if (!text.data || hf_buf_append(&text, "", 0) < 0) {
+    if (hf_buf_append(&where, "", 1) < 0 || hf_buf_append(&text, "", 1) < 0) {
+        hf_buf_free(&where);
         hf_buf_free(&text);
         ctx->oom = true;
         return;
@@ -127,7 +130,8 @@ static void record(cfgmap_ctx_t *ctx, const yaml_mark_t *mark, const cfgmap_path
     d->line = mark ? mark->line : 0;
     d->col = mark ? mark->column : 0;
     d->seq = ctx->diag_count;
-    d->text = (char *)text.data; /* steal */
+    d->path = (char *)where.data; /* steal */
+    d->message = (char *)text.data;
     ctx->diag_count++;
 }
 
@@ -423,24 +427,47 @@ static int diag_cmp(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int cfgmap_render(cfgmap_ctx_t *ctx, hf_buf_t *out)
+/* The problems in the order they are shown, and how many of them are. */
+static size_t sort_shown(cfgmap_ctx_t *ctx)
 {
     if (ctx->diag_count > 1)
         qsort(ctx->diags, ctx->diag_count, sizeof(ctx->diags[0]), diag_cmp);
-    size_t shown = ctx->diag_count < CFGMAP_MAX_RENDERED ? ctx->diag_count : CFGMAP_MAX_RENDERED;
+    return ctx->diag_count < CFGMAP_MAX_RENDERED ? ctx->diag_count : CFGMAP_MAX_RENDERED;
+}
+
+int cfgmap_render(cfgmap_ctx_t *ctx, hf_buf_t *out)
+{
+    size_t shown = sort_shown(ctx);
     line_cursor_t cur = {0, text_start(ctx)};
     for (size_t i = 0; i < shown; i++) {
         const cfgmap_diag_t *d = &ctx->diags[i];
+        const char *sep = d->path[0] ? ": " : "";
         if (d->has_pos) {
-            hf_buf_printf(out, "%s:%zu:%zu: %s\n", ctx->name, d->line + 1, d->col + 1, d->text);
+            hf_buf_printf(out, "%s:%zu:%zu: %s%s%s\n", ctx->name, d->line + 1, d->col + 1, d->path,
+                          sep, d->message);
             render_source(ctx, &cur, out, d->line, d->col);
         } else {
-            hf_buf_printf(out, "%s: %s\n", ctx->name, d->text);
+            hf_buf_printf(out, "%s: %s%s%s\n", ctx->name, d->path, sep, d->message);
         }
     }
     if ((size_t)ctx->problems > shown)
         hf_buf_printf(out, "%s: ... and %zu more problems\n", ctx->name,
                       (size_t)ctx->problems - shown);
     /* An append that ran out of memory leaves the text short; the count still holds. */
+    return ctx->oom ? -ENOMEM : 0;
+}
+
+int cfgmap_each(cfgmap_ctx_t *ctx, cfgmap_problem_fn fn, void *opaque)
+{
+    size_t shown = sort_shown(ctx);
+    for (size_t i = 0; i < shown; i++) {
+        const cfgmap_diag_t *d = &ctx->diags[i];
+        cfgmap_problem_t p = {.has_pos = d->has_pos,
+                              .line = d->line,
+                              .col = d->col,
+                              .path = d->path,
+                              .message = d->message};
+        fn(opaque, &p);
+    }
     return ctx->oom ? -ENOMEM : 0;
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +103,58 @@ void config_print_ok(const hf_config_t *cfg, const char *path, FILE *out)
     hf_buf_free(&sla);
 }
 
-int config_load_string(hf_config_t **out, const char *name, const char *text, size_t len,
-                       hf_buf_t *errors)
+/* Where the problems of a load go: rendered as text into @text, or handed to @fn one
+ * by one. */
+typedef struct problem_sink {
+    hf_buf_t *text;
+    config_problem_fn fn;
+    void *opaque;
+} problem_sink_t;
+
+/* A problem of the file as a whole (it cannot be read, memory ran out). */
+static void sink_whole(const problem_sink_t *s, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void sink_whole(const problem_sink_t *s, const char *name, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (s->text)
+        hf_buf_printf(s->text, "%s: %s\n", name, msg);
+    else
+        s->fn(s->opaque, &(config_problem_t){.file = name, .path = "", .message = msg});
+}
+
+typedef struct item_adapter {
+    const problem_sink_t *sink;
+    const char *name;
+} item_adapter_t;
+
+static void sink_item(void *opaque, const cfgmap_problem_t *p)
+{
+    const item_adapter_t *a = opaque;
+    config_problem_t item = {.file = a->name, .path = p->path, .message = p->message};
+    if (p->has_pos) {
+        item.line = p->line + 1;
+        item.column = p->col + 1;
+    }
+    a->sink->fn(a->sink->opaque, &item);
+}
+
+/* The problems recorded in @ctx into @s.  0 or -ENOMEM. */
+static int sink_recorded(const problem_sink_t *s, cfgmap_ctx_t *ctx, const char *name)
+{
+    if (s->text)
+        return cfgmap_render(ctx, s->text);
+    item_adapter_t a = {s, name};
+    return cfgmap_each(ctx, sink_item, &a);
+}
+
+static int load_text(hf_config_t **out, const char *name, const char *text, size_t len,
+                     const problem_sink_t *sink)
 {
     cfgmap_ctx_t ctx;
     yaml_parser_t parser;
@@ -149,10 +200,10 @@ int config_load_string(hf_config_t **out, const char *name, const char *text, si
 done:
     if (ctx.oom) {
         r = -ENOMEM;
-        hf_buf_printf(errors, "%s: out of memory\n", name);
+        sink_whole(sink, name, "out of memory");
     } else if (ctx.problems > 0) {
         r = ctx.problems;
-        if (cfgmap_render(&ctx, errors) < 0)
+        if (sink_recorded(sink, &ctx, name) < 0)
             r = -ENOMEM;
     } else {
         r = 0;
@@ -168,29 +219,35 @@ done:
     return r;
 }
 
-int config_load(hf_config_t **out, const char *path, hf_buf_t *errors)
+int config_load_string(hf_config_t **out, const char *name, const char *text, size_t len,
+                       hf_buf_t *errors)
+{
+    return load_text(out, name, text, len, &(problem_sink_t){.text = errors});
+}
+
+static int load_file(hf_config_t **out, const char *path, const problem_sink_t *sink)
 {
     hf_buf_t text = HF_BUF_INIT;
     int r;
     FILE *f = fopen(path, "rb");
     if (!f) {
         r = -errno;
-        hf_buf_printf(errors, "%s: cannot open: %s\n", path, strerror(-r));
+        sink_whole(sink, path, "cannot open: %s", strerror(-r));
         return r;
     }
     /* each round reads at least one byte, and the total is capped */
     for (;;) {
         if (hf_buf_reserve(&text, 65536) < 0) {
             r = -ENOMEM;
-            hf_buf_printf(errors, "%s: out of memory\n", path);
+            sink_whole(sink, path, "out of memory");
             goto out;
         }
         size_t n = fread(text.data + text.len, 1, 65536, f);
         text.len += n;
         if (text.len > CONFIG_FILE_MAX_BYTES) {
             r = -EFBIG;
-            hf_buf_printf(errors, "%s: larger than %u MiB; not a config file?\n", path,
-                          CONFIG_FILE_MAX_BYTES >> 20);
+            sink_whole(sink, path, "larger than %u MiB; not a config file?",
+                       CONFIG_FILE_MAX_BYTES >> 20);
             goto out;
         }
         if (n == 0)
@@ -198,14 +255,24 @@ int config_load(hf_config_t **out, const char *path, hf_buf_t *errors)
     }
     if (ferror(f)) {
         r = -EIO;
-        hf_buf_printf(errors, "%s: cannot read: %s\n", path, strerror(EIO));
+        sink_whole(sink, path, "cannot read: %s", strerror(EIO));
         goto out;
     }
-    r = config_load_string(out, path, (const char *)text.data, text.len, errors);
+    r = load_text(out, path, (const char *)text.data, text.len, sink);
 out:
     fclose(f);
     hf_buf_free(&text);
     return r;
+}
+
+int config_load(hf_config_t **out, const char *path, hf_buf_t *errors)
+{
+    return load_file(out, path, &(problem_sink_t){.text = errors});
+}
+
+int config_load_each(hf_config_t **out, const char *path, config_problem_fn fn, void *opaque)
+{
+    return load_file(out, path, &(problem_sink_t){.fn = fn, .opaque = opaque});
 }
 
 void config_free(hf_config_t *cfg)

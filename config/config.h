@@ -117,6 +117,25 @@ int config_load_string(hf_config_t **out, const char *name, const char *text, si
  * problems, or a negative errno. */
 int config_load_reporting(hf_config_t **out, const char *path, FILE *errout);
 
+/* One problem of a rules file, as config_load_each() hands it over: what
+ * config_load() renders as "file:line:column: path: message", without the quoted
+ * source line (so a secret of the file never reaches it). */
+typedef struct config_problem {
+    const char *file;    /* the path given */
+    size_t line, column; /* 1-based; both 0 for a problem of the whole file */
+    const char *path;    /* the key, "scoring.rules[3].points"; "" for none */
+    const char *message; /* what is wrong */
+} config_problem_t;
+
+/* Receives one problem; its strings are valid during the call only. */
+typedef void (*config_problem_fn)(void *opaque, const config_problem_t *p);
+
+/* config_load(), with the problems handed to @fn as items (a structured log) in the
+ * order config_load() renders them, at most as many as it renders (the return value
+ * counts them all).  A file that cannot be read is one problem without a position.
+ * Returns what config_load() returns; *out is written only on success. */
+int config_load_each(hf_config_t **out, const char *path, config_problem_fn fn, void *opaque);
+
 void config_free(hf_config_t *cfg);
 
 /* "PATH: ok (N scoring rules, ...)": what a valid file compiled to, for --check. */

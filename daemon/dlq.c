@@ -41,7 +41,10 @@ int dlq_send(stage_ctx_t *c, const stage_origin_t *origin, const char *reason_cl
     c->ctr[M_DLQ]++;
     if (metrics_add_named(c->metrics, "dlq", reason_class, 1) < 0)
         return -ENOMEM;
-    log_warn(LOG_PIPE, "dead letter %s [%" PRId32 "] @%" PRId64 ": %s", dl.topic, dl.partition,
-             dl.offset, reason);
+    log_record(LOG_LEVEL_WARN, LOG_PIPE,
+               LOG_FIELDS(LOG_STR("topic", dl.topic), LOG_INT("partition", dl.partition),
+                          LOG_INT("offset", dl.offset), LOG_STR("reason", reason),
+                          LOG_STR("class", reason_class), LOG_TIME("at", dl.at_ms)),
+               "dead letter %s [%" PRId32 "] @%" PRId64, dl.topic, dl.partition, dl.offset);
     return 0;
 }

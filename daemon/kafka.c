@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "log.h"
+
 int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
                    size_t errsz)
 {
@@ -16,10 +18,23 @@ int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, c
     return 0;
 }
 
+void kafka_log(const rd_kafka_t *rk, int level, const char *facility, const char *message)
+{
+    /* syslog levels: 0-3 errors, 4 warnings, 5-6 notices and information, 7 debug */
+    int ours = level <= 3   ? LOG_LEVEL_ERROR
+               : level == 4 ? LOG_LEVEL_WARN
+               : level <= 6 ? LOG_LEVEL_INFO
+                            : LOG_LEVEL_DEBUG;
+    log_record(ours, LOG_KAFKA,
+               LOG_FIELDS(LOG_STR("client", rd_kafka_name(rk)), LOG_STR("facility", facility)),
+               "%s", message);
+}
+
 rd_kafka_conf_t *kafka_conf_new(const hf_config_t *cfg, const char *brokers,
                                 const char *const *defaults, char *err, size_t errsz)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, kafka_log);
     if (kafka_conf_set(conf, "bootstrap.servers", brokers ? brokers : cfg->brokers, err, errsz))
         goto fail;
     for (const char *const *d = defaults; d && d[0]; d += 2)

@@ -14,6 +14,11 @@
 rd_kafka_conf_t *kafka_conf_new(const hf_config_t *cfg, const char *brokers,
                                 const char *const *defaults, char *err, size_t errsz);
 
+/* librdkafka's log callback (rd_kafka_conf_set_log_cb): its messages as records of
+ * the daemon's log (component kafka, fields client and facility), so that a JSON
+ * log stays JSON.  kafka_conf_new() installs it.  Thread: librdkafka's. */
+void kafka_log(const rd_kafka_t *rk, int level, const char *facility, const char *message);
+
 /* Sets one property.  0, or -EINVAL with @err. */
 int kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
                    size_t errsz);

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "mockbroker.h"
 #include "pipeline.h"
+#include "util/isotime.h"
 
 /* The process-wide things: set by the signal handlers, read by the loop. */
 static volatile sig_atomic_t stop_requested;
@@ -42,19 +43,88 @@ typedef struct reloader {
     const char *path;
 } reloader_t;
 
+/* The problems of a rejected file, kept for one log record: config_load_each()
+ * hands them over one at a time, with strings valid during the call only. */
+typedef struct problem_list {
+    config_problem_t *items; /* strings owned */
+    size_t count, cap;
+} problem_list_t;
+
+static void keep_problem(void *opaque, const config_problem_t *p)
+{
+    problem_list_t *l = opaque;
+    if (l->count == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        config_problem_t *items = realloc(l->items, cap * sizeof(*items));
+        if (!items)
+            return; /* the record shows fewer; "problems" still counts them all */
+        l->items = items;
+        l->cap = cap;
+    }
+    config_problem_t kept = {.file = strdup(p->file),
+                             .line = p->line,
+                             .column = p->column,
+                             .path = strdup(p->path),
+                             .message = strdup(p->message)};
+    if (kept.file && kept.path && kept.message) {
+        l->items[l->count++] = kept;
+        return;
+    }
+    free((char *)kept.file);
+    free((char *)kept.path);
+    free((char *)kept.message);
+}
+
+static size_t problem_fields(const void *items, size_t i, log_kv_t *kv, size_t max)
+{
+    (void)max;
+    const config_problem_t *p = (const config_problem_t *)items + i;
+    kv[0] = (log_kv_t)LOG_STR("file", p->file);
+    kv[1] = (log_kv_t)LOG_UINT("line", p->line);
+    kv[2] = (log_kv_t)LOG_UINT("column", p->column);
+    kv[3] = (log_kv_t)LOG_STR("path", p->path);
+    kv[4] = (log_kv_t)LOG_STR("message", p->message);
+    return 5;
+}
+
+/* Loads @path for a reload; a rejected file is logged.  In text, every problem with
+ * its source line and a caret, as `handoffd --check` shows them, then one line; in
+ * JSON, one record with the problems as an array of {file, line, column, path,
+ * message}.  Returns what config_load() returns. */
+static int load_for_reload(hf_config_t **fresh, const char *path)
+{
+    if (log_format_current() != HF_LOG_JSON) {
+        int r = config_load_reporting(fresh, path, stderr);
+        if (r != 0)
+            log_error(LOG_MAIN,
+                      "reload of %s rejected (%d problem%s, listed above): the rules in force "
+                      "keep running",
+                      path, r < 0 ? 1 : r, r == 1 || r < 0 ? "" : "s");
+        return r;
+    }
+    problem_list_t list = {NULL, 0, 0};
+    int r = config_load_each(fresh, path, keep_problem, &list);
+    if (r != 0)
+        log_record(LOG_LEVEL_ERROR, LOG_MAIN,
+                   LOG_FIELDS(LOG_STR("file", path), LOG_INT("problems", r < 0 ? 1 : r),
+                              LOG_OBJS("errors", list.items, list.count, problem_fields)),
+                   "reload of %s rejected: the rules in force keep running", path);
+    for (size_t i = 0; i < list.count; i++) {
+        free((char *)list.items[i].file);
+        free((char *)list.items[i].path);
+        free((char *)list.items[i].message);
+    }
+    free(list.items);
+    return r;
+}
+
 static int reload_rules(void *opaque)
 {
     reloader_t *rl = opaque;
     log_info(LOG_MAIN, "SIGHUP: reloading %s", rl->path);
     hf_config_t *fresh = NULL;
-    int r = config_load_reporting(&fresh, rl->path, stderr);
-    if (r != 0) {
-        log_error(LOG_MAIN,
-                  "reload of %s rejected (%d problem%s, listed above): the rules in force keep "
-                  "running",
-                  rl->path, r < 0 ? 1 : r, r == 1 || r < 0 ? "" : "s");
+    if (load_for_reload(&fresh, rl->path) != 0)
         return 0;
-    }
     const char *was[CONFIG_TOPIC_COUNT], *now[CONFIG_TOPIC_COUNT];
     size_t n = config_topics(rl->cfg, was, CONFIG_TOPIC_COUNT);
     bool same = strcmp(fresh->app_id, rl->cfg->app_id) == 0 &&
@@ -316,8 +386,12 @@ static int read_sim_clock(sim_clock_t *sim)
                   clock_spec);
         return -EINVAL;
     }
-    log_warn(LOG_MAIN, "the wall clock is simulated (HANDOFF_CLOCK): x%g from %" PRId64, sim->rate,
-             sim->sim_ms);
+    char from[HF_ISO8601_SIZE];
+    hf_iso8601_ms(from, sim->sim_ms);
+    log_record(LOG_LEVEL_WARN, LOG_MAIN,
+               LOG_FIELDS(LOG_FLOAT("rate", sim->rate), LOG_TIME("simulated_at", sim->sim_ms),
+                          LOG_TIME("real_at", sim->real_ms), LOG_TIME("now", sim_clock_now(sim))),
+               "the wall clock is simulated (HANDOFF_CLOCK): x%g from %s", sim->rate, from);
     return 1;
 }
 

@@ -73,8 +73,12 @@ int merge_request_in(stage_ctx_t *c, const stage_origin_t *origin, const hf_merg
     const char *already = contact_state_redirect(loser);
     if (already) {
         if (strcmp(already, req->survivor_id) != 0)
-            log_warn(LOG_PIPE, "merge of %s into %s ignored: already merged into %s", req->loser_id,
-                     req->survivor_id, already);
+            log_record(LOG_LEVEL_WARN, LOG_PIPE,
+                       LOG_FIELDS(LOG_STR("loser_id", req->loser_id),
+                                  LOG_STR("survivor_id", req->survivor_id),
+                                  LOG_STR("merged_into", already)),
+                       "merge of %s into %s ignored: already merged into %s", req->loser_id,
+                       req->survivor_id, already);
         return 0; /* a repeat, or an earlier merge won */
     }
     if (!req->bounced && !req->survivor_known && contact_state_known(loser)) {
@@ -144,12 +148,17 @@ int merge_state_in(stage_ctx_t *c, const stage_origin_t *origin, const hf_merge_
         return d;
     if (r == CONTACT_MERGE_REPEAT) {
         c->ctr[M_DUPLICATES]++;
-        log_info(LOG_PIPE, "journey of %s for %s again: a repeat, dropped", ms->loser_id,
-                 ms->survivor_id);
+        log_record(
+            LOG_LEVEL_INFO, LOG_PIPE,
+            LOG_FIELDS(LOG_STR("loser_id", ms->loser_id), LOG_STR("survivor_id", ms->survivor_id)),
+            "journey of %s for %s again: a repeat, dropped", ms->loser_id, ms->survivor_id);
         return 0;
     }
     cache_entry_touch(e);
     c->ctr[M_MERGES]++;
-    log_info(LOG_PIPE, "contact %s merged into %s", ms->loser_id, ms->survivor_id);
+    log_record(LOG_LEVEL_INFO, LOG_PIPE,
+               LOG_FIELDS(LOG_STR("loser_id", ms->loser_id),
+                          LOG_STR("survivor_id", ms->survivor_id), LOG_TIME("at", ms->at_ms)),
+               "contact %s merged into %s", ms->loser_id, ms->survivor_id);
     return 0;
 }

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kafka.h"
+
 struct mockbroker {
     rd_kafka_t *rk; /* the mock cluster's bookkeeping handle */
     rd_kafka_mock_cluster_t *cluster;
@@ -98,6 +100,7 @@ int mockbroker_start(mockbroker_t **out, int broker_count, int partitions,
     }
     char rkerr[256];
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, kafka_log);
     /* The handle only carries the mock cluster; keep it quiet and off the network. */
     if (rd_kafka_conf_set(conf, "log_level", "3", rkerr, sizeof(rkerr)) != RD_KAFKA_CONF_OK) {
         rd_kafka_conf_destroy(conf);

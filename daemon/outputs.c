@@ -8,41 +8,43 @@
 
 #include "log.h"
 
-/* One readable line per handoff: who, which rule, score, grade, the strongest
- * reasons.  Contact ids are pseudonymous; no e-mail ever appears here. */
+static size_t reason_fields(const void *items, size_t i, log_kv_t *kv, size_t max)
+{
+    const hf_reason_t *r = (const hf_reason_t *)items + i;
+    size_t n = 0;
+    kv[n++] = (log_kv_t)LOG_STR("rule", r->rule);
+    kv[n++] = (log_kv_t)LOG_INT("points", r->points);
+    kv[n++] = (log_kv_t)LOG_INT("count", r->count);
+    if (r->detail && n < max)
+        kv[n++] = (log_kv_t)LOG_STR("detail", r->detail);
+    return n;
+}
+
+/* One record per handoff: who, which rule, score, grade, why (every reason, the
+ * qualifying one first).  Contact ids are pseudonymous; no e-mail ever appears
+ * here. */
 static void log_handoff(const hf_handoff_t *h)
 {
-    char why[512];
-    size_t used = 0;
-    why[0] = 0;
-    bool taken[64] = {false};
-    size_t n = h->reason_count < 64 ? h->reason_count : 64;
-    for (int pick = 0; pick < 3; pick++) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++) {
-            /* Behaviour only: the grade is shown on its own. */
-            if (taken[i] || h->reasons[i].points == 0 ||
-                strncmp(h->reasons[i].rule, "fit:", 4) == 0)
-                continue;
-            if (best == n || abs(h->reasons[i].points) > abs(h->reasons[best].points))
-                best = i;
-        }
-        if (best == n)
-            break;
-        taken[best] = true;
-        int w = snprintf(why + used, sizeof(why) - used, "%s%s %+d (%dx)", used ? ", " : "",
-                         h->reasons[best].rule, h->reasons[best].points, h->reasons[best].count);
-        if (w > 0 && (size_t)w < sizeof(why) - used)
-            used += (size_t)w;
-    }
-    const char *cause = h->reason_count && h->reasons[0].detail ? h->reasons[0].detail : "";
-    char group[64] = "";
+    if (LOG_LEVEL_INFO < log_min_level)
+        return;
+    log_kv_t kv[12];
+    size_t n = 0;
+    kv[n++] = (log_kv_t)LOG_STR("rule", h->rule);
+    kv[n++] = (log_kv_t)LOG_INT("score", h->score);
+    kv[n++] = (log_kv_t)LOG_STR("grade", h->fit_grade);
     if (h->buying_group_count)
-        snprintf(group, sizeof(group), " group=%zu", h->buying_group_count);
-    log_info(LOG_HANDOFF, "%s %s  rule=%s score=%d grade=%s%s%s%s  because %s; top: %s",
-             hf_entity_type_name(h->entity_type), h->entity_id, h->rule, h->score, h->fit_grade,
-             group, h->routing_team ? " team=" : "", h->routing_team ? h->routing_team : "", cause,
-             used ? why : "-");
+        kv[n++] = (log_kv_t)LOG_UINT("group", h->buying_group_count);
+    if (h->routing_team)
+        kv[n++] = (log_kv_t)LOG_STR("team", h->routing_team);
+    kv[n++] = (log_kv_t)LOG_STR("handoff_id", h->handoff_id);
+    kv[n++] = (log_kv_t)LOG_STR("entity_type", hf_entity_type_name(h->entity_type));
+    kv[n++] = (log_kv_t)LOG_STR("entity_id", h->entity_id);
+    if (h->account_id)
+        kv[n++] = (log_kv_t)LOG_STR("account_id", h->account_id);
+    kv[n++] = (log_kv_t)LOG_STR("because", h->reason_count ? h->reasons[0].detail : NULL);
+    kv[n++] = (log_kv_t)LOG_OBJS("reasons", h->reasons, h->reason_count, reason_fields);
+    log_write_kv(LOG_LEVEL_INFO, LOG_HANDOFF, kv, n, "%s %s", hf_entity_type_name(h->entity_type),
+                 h->entity_id);
 }
 
 /* An output record keyed by entity id; the partitioner picks the partition. */
@@ -81,8 +83,13 @@ static int emit_lifecycle(void *opaque, const hf_lifecycle_t *lc)
     c->ctr[M_LIFECYCLE]++;
     if (metrics_add_named(c->metrics, "lifecycle", hf_entity_type_name(lc->entity_type), 1) < 0)
         return -ENOMEM;
-    log_debug(LOG_PIPE, "%s %s: %s -> %s (%s)", hf_entity_type_name(lc->entity_type), lc->entity_id,
-              lc->from_stage, lc->to_stage, lc->cause);
+    log_record(LOG_LEVEL_DEBUG, LOG_PIPE,
+               LOG_FIELDS(LOG_STR("entity_type", hf_entity_type_name(lc->entity_type)),
+                          LOG_STR("entity_id", lc->entity_id), LOG_STR("from", lc->from_stage),
+                          LOG_STR("to", lc->to_stage), LOG_STR("cause", lc->cause),
+                          LOG_TIME("at", lc->at_ms)),
+               "%s %s: %s -> %s", hf_entity_type_name(lc->entity_type), lc->entity_id,
+               lc->from_stage, lc->to_stage);
     return 0;
 }
 
@@ -98,9 +105,15 @@ static int emit_breach(void *opaque, const hf_breach_t *b)
     c->ctr[M_BREACHES]++;
     if (metrics_add_named(c->metrics, "breaches", hf_sla_kind_name(b->sla), 1) < 0)
         return -ENOMEM;
-    log_info(LOG_HANDOFF, "SLA breach %s %s: %s level %d (due %" PRId64 ", owner %s) %s",
-             hf_entity_type_name(b->entity_type), b->entity_id, hf_sla_kind_name(b->sla),
-             (int)b->level, b->due_at_ms, b->owner_id ? b->owner_id : "none", b->breach_id);
+    log_record(LOG_LEVEL_INFO, LOG_HANDOFF,
+               LOG_FIELDS(LOG_STR("breach_id", b->breach_id), LOG_STR("handoff_id", b->handoff_id),
+                          LOG_STR("entity_type", hf_entity_type_name(b->entity_type)),
+                          LOG_STR("entity_id", b->entity_id),
+                          LOG_STR("sla", hf_sla_kind_name(b->sla)), LOG_INT("sla_level", b->level),
+                          LOG_STR("owner", b->owner_id), LOG_TIME("due_at", b->due_at_ms),
+                          LOG_TIME("breached_at", b->breached_at_ms)),
+               "SLA breach %s %s: %s level %d", hf_entity_type_name(b->entity_type), b->entity_id,
+               hf_sla_kind_name(b->sla), (int)b->level);
     return 0;
 }
 

@@ -247,8 +247,11 @@ int pipeline_new(pipeline_t **out, const pipeline_opts_t *opts, char *err, size_
         (r = pipeline_setup_topology(p, err, errsz)) < 0 || (r = open_stage(p, err, errsz)) < 0 ||
         (r = open_consumer(p, err, errsz)) < 0)
         goto fail;
-    log_info(LOG_MAIN, "consuming %d topics as group %s from %s; state in %s", ROLE__COUNT,
-             p->cfg->app_id, p->brokers, p->cfg->state_dir);
+    log_record(LOG_LEVEL_INFO, LOG_MAIN,
+               LOG_FIELDS(LOG_INT("topics", ROLE__COUNT), LOG_STR("group", p->cfg->app_id),
+                          LOG_STR("brokers", p->brokers), LOG_STR("state_dir", p->cfg->state_dir)),
+               "consuming %d topics as group %s from %s; state in %s", ROLE__COUNT, p->cfg->app_id,
+               p->brokers, p->cfg->state_dir);
     *out = p;
     return 0;
 fail:
@@ -349,9 +352,14 @@ static int pipeline_step_process(pipeline_t *p, volatile sig_atomic_t *stop)
         if (next == PGROUP_WAIT) {
             p->marks.consume_timeout_ms = 5;
             long wq = pgroup_waiting_on(p->intake.pg);
-            log_debug(LOG_PIPE, "waiting for %s [%ld] (fetched up to %" PRId64 ")",
-                      p->kafka.role_topic[wq / p->intake.max_partitions],
-                      wq % p->intake.max_partitions, p->intake.fetched_next[wq]);
+            log_record(
+                LOG_LEVEL_DEBUG, LOG_PIPE,
+                LOG_FIELDS(LOG_STR("topic", p->kafka.role_topic[wq / p->intake.max_partitions]),
+                           LOG_INT("partition", wq % p->intake.max_partitions),
+                           LOG_INT("fetched_next", p->intake.fetched_next[wq])),
+                "waiting for %s [%ld] (fetched up to %" PRId64 ")",
+                p->kafka.role_topic[wq / p->intake.max_partitions], wq % p->intake.max_partitions,
+                p->intake.fetched_next[wq]);
         }
         if (next != PGROUP_READY)
             return 0;
@@ -387,11 +395,13 @@ static void cron_progress(pipeline_t *p, int64_t now)
     if (p->progress_every_ms <= 0 || now - p->marks.progress_mono_ms < p->progress_every_ms)
         return;
     p->marks.progress_mono_ms = now;
-    log_info(LOG_PIPE,
-             "progress: consumed %" PRIu64 ", folded %" PRIu64 ", handoffs %" PRIu64
-             ", dead letters %" PRIu64 ", cached %zu contacts",
-             p->ctr[M_CONSUMED], p->ctr[M_FOLDED], p->ctr[M_HANDOFFS], p->ctr[M_DLQ],
-             cache_size(p->contact_cache));
+    log_record(LOG_LEVEL_INFO, LOG_PIPE,
+               LOG_FIELDS(LOG_UINT("consumed", p->ctr[M_CONSUMED]),
+                          LOG_UINT("folded", p->ctr[M_FOLDED]),
+                          LOG_UINT("handoffs", p->ctr[M_HANDOFFS]),
+                          LOG_UINT("dead_letters", p->ctr[M_DLQ]),
+                          LOG_UINT("cached_contacts", cache_size(p->contact_cache))),
+               "progress");
 }
 
 /* Whether nothing was consumed for exit_when_idle_ms since the last record or the
@@ -402,7 +412,8 @@ static bool cron_idle(const pipeline_t *p, int64_t now)
     int64_t active = p->run.last_mono_ms > assigned ? p->run.last_mono_ms : assigned;
     if (p->exit_when_idle_ms <= 0 || assigned <= 0 || now - active < p->exit_when_idle_ms)
         return false;
-    log_info(LOG_PIPE, "idle for %" PRId64 " ms: stopping", p->exit_when_idle_ms);
+    log_record(LOG_LEVEL_INFO, LOG_PIPE, LOG_FIELDS(LOG_INT("idle_ms", p->exit_when_idle_ms)),
+               "idle for %" PRId64 " ms: stopping", p->exit_when_idle_ms);
     return true;
 }
 

@@ -150,7 +150,7 @@ int pipeline_commit(pipeline_t *p, bool sync)
     if ((r = commit_finish(p)) < 0)
         return r;
     long n[3];
-    rd_kafka_topic_partition_list_t *committed;
+    rd_kafka_topic_partition_list_t *committed = NULL;
     if ((r = fill_batch(p, n, &committed)) < 0)
         return r;
     if (store_batch_count(p->batches.filling) == 0) {
@@ -169,8 +169,10 @@ int pipeline_commit(pipeline_t *p, bool sync)
     p->batches.last_commit_mono_ms = pipeline_mono_ms();
     int64_t took = p->batches.last_commit_mono_ms - started;
     note_commit_time(p, started, took);
-    log_debug(LOG_STORE,
-              "committed %zu writes (%ld identity, %ld contact, %ld account) in %" PRId64 " ms%s",
-              ops, n[0], n[1], n[2], took, sync ? "" : " (writing on)");
+    log_record(LOG_LEVEL_DEBUG, LOG_STORE,
+               LOG_FIELDS(LOG_UINT("writes", ops), LOG_INT("identity", n[0]),
+                          LOG_INT("contact", n[1]), LOG_INT("account", n[2]),
+                          LOG_INT("took_ms", took), LOG_BOOL("sync", sync)),
+               "committed");
     return 0;
 }

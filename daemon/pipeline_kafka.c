@@ -89,8 +89,12 @@ void pipeline_kafka_set_paused(pipeline_t *p, stage_role_t role, int32_t partiti
                                   : rd_kafka_resume_partitions(p->kafka.consumer, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (e)
-        log_warn(LOG_KAFKA, "%s %s [%" PRId32 "]: %s", pause ? "pausing" : "resuming",
-                 p->kafka.role_topic[role], partition, rd_kafka_err2str(e));
+        log_record(LOG_LEVEL_WARN, LOG_KAFKA,
+                   LOG_FIELDS(LOG_STR("topic", p->kafka.role_topic[role]),
+                              LOG_INT("partition", partition),
+                              LOG_STR("error", rd_kafka_err2str(e))),
+                   "%s %s [%" PRId32 "]: %s", pause ? "pausing" : "resuming",
+                   p->kafka.role_topic[role], partition, rd_kafka_err2str(e));
     else
         p->intake.paused[q] = pause;
 }
@@ -131,8 +135,11 @@ int pipeline_kafka_intake(pipeline_t *p, rd_kafka_message_t *m)
         return consumer_error(p, m);
     stage_role_t role = topic_role(p, m->rkt);
     if (role == ROLE__COUNT || m->partition < 0 || m->partition >= p->kafka.role_partitions[role]) {
-        log_warn(LOG_KAFKA, "record from unexpected %s [%" PRId32 "] ignored",
-                 rd_kafka_topic_name(m->rkt), m->partition);
+        log_record(LOG_LEVEL_WARN, LOG_KAFKA,
+                   LOG_FIELDS(LOG_STR("topic", rd_kafka_topic_name(m->rkt)),
+                              LOG_INT("partition", m->partition), LOG_INT("offset", m->offset)),
+                   "record from unexpected %s [%" PRId32 "] ignored", rd_kafka_topic_name(m->rkt),
+                   m->partition);
         rd_kafka_message_destroy(m);
         return 0;
     }
@@ -227,16 +234,19 @@ static void assign_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_part
     long clocks = timers_load(p->timers, p->store, owns_entity, p, why, sizeof(why));
     if (clocks < 0)
         pipeline_error(p, (int)clocks, "reading the timers store: %s", why);
-    log_info(LOG_KAFKA,
-             "assigned %d partitions; resuming from the offsets in the store, %ld SLA "
-             "clocks pending",
-             parts->cnt, clocks < 0 ? 0 : clocks);
+    log_record(LOG_LEVEL_INFO, LOG_KAFKA,
+               LOG_FIELDS(LOG_INT("partitions", parts->cnt),
+                          LOG_INT("sla_clocks_pending", clocks < 0 ? 0 : clocks)),
+               "assigned %d partitions; resuming from the offsets in the store, %ld SLA "
+               "clocks pending",
+               parts->cnt, clocks < 0 ? 0 : clocks);
     rd_kafka_assign(rk, parts);
 }
 
 static void revoke_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
 {
-    log_info(LOG_KAFKA, "revoking %d partitions: committing first", parts->cnt);
+    log_record(LOG_LEVEL_INFO, LOG_KAFKA, LOG_FIELDS(LOG_INT("partitions", parts->cnt)),
+               "revoking %d partitions: committing first", parts->cnt);
     pipeline_commit(p, true); /* a failure is the run's (p->failed) */
     cache_clear(p->anon_cache);
     cache_clear(p->contact_cache);

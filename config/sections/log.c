@@ -21,7 +21,9 @@ static const cfgmap_entry_t log_entries[] = {
      .def = "text",
      .offset = CFG(log_format),
      .names = log_format_names,
-     .help = "`text`: one line per event; `json`: one JSON object per line."},
+     .help = "`text`: one line per record, its fields as `key=value`; `json`: one JSON object "
+             "per line, with `ts`, `level`, `component`, `msg` and the record's fields as "
+             "members."},
 };
 
 static const cfgmap_table_t log_table = CFGMAP_TABLE(log_entries, NULL, NULL);
