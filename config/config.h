@@ -16,13 +16,33 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "util/buf.h"
 #include "processors/rules/rules.h"
 
-/* The rules file handoffd and handoffctl read when no -c is given, relative to the
- * working directory (the repository's commented default). */
-#define HF_CONFIG_DEFAULT_PATH "config/handoff.yaml"
+/* The rules file handoffd and handoffctl read when neither -c nor $HANDOFF_CONFIG
+ * names one: the installed file, <sysconfdir>/handoff/handoff.yaml, which meson
+ * passes as a compile argument of the config library (config/meson.build).  The
+ * value below is for a build outside meson only (the fuzz targets' libFuzzer line),
+ * which never reads the default: /etc is where a prefix of /usr installs it. */
+#ifndef HF_CONFIG_DEFAULT_PATH
+#define HF_CONFIG_DEFAULT_PATH "/etc/handoff/handoff.yaml"
+#endif
+
+/* The environment variable that names the rules file when the command line does
+ * not: a service manager's Environment=, a checkout's `HANDOFF_CONFIG=config/
+ * handoff.yaml`, the tests. */
+#define HF_CONFIG_ENV "HANDOFF_CONFIG"
+
+/* The rules file to read when the command line names none: $HANDOFF_CONFIG when it
+ * is set and not empty, else HF_CONFIG_DEFAULT_PATH.  The string is the
+ * environment's or a literal: never freed.  Any thread (getenv only). */
+static inline const char *config_default_path(void)
+{
+    const char *env = getenv(HF_CONFIG_ENV);
+    return env && *env ? env : HF_CONFIG_DEFAULT_PATH;
+}
 
 typedef enum hf_output_format {
     HF_OUTPUT_AVRO = 0,

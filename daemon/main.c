@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "log.h"
 #include "mockbroker.h"
+#include "notify.h"
 #include "pipeline.h"
 #include "util/isotime.h"
 
@@ -147,6 +148,20 @@ static int reload_rules(void *opaque)
     return 1;
 }
 
+/* A reload as the service manager sees it: RELOADING=1 before, READY=1 after,
+ * whether the file was applied or rejected (the service runs on either way), and
+ * a rejection in `systemctl status`.  Pipeline thread. */
+static int reload_notifying(void *opaque)
+{
+    notify_reloading();
+    int r = reload_rules(opaque);
+    notify_ready();
+    if (r == 0)
+        notify_status("reload of %s rejected (see the log): the rules in force keep running",
+                      ((const reloader_t *)opaque)->path);
+    return r;
+}
+
 /* HANDOFF_CLOCK=<simulated ms>@<real ms>[x<rate>]: a simulated wall clock for tests
  * and demos of business-hours SLAs: at real time <real ms> it reads <simulated ms>
  * and then runs <rate> times as fast.  It survives restarts (the same value maps
@@ -192,7 +207,8 @@ static void usage(FILE *out)
         "usage: handoffd [-c FILE] [--embedded [--partitions N]] [--brokers LIST]\n"
         "                [--state DIR] [--log-level LEVEL] [--check]\n"
         "\n"
-        "  -c, --config FILE   rules and settings (default " HF_CONFIG_DEFAULT_PATH ")\n"
+        "  -c, --config FILE   rules and settings (default: $" HF_CONFIG_ENV ", else\n"
+        "                      " HF_CONFIG_DEFAULT_PATH ")\n"
         "  --embedded          run a Kafka mock cluster inside the daemon (demo, tests);\n"
         "                      prints its bootstrap address on stdout\n"
         "  --partitions N      partitions per topic of the embedded cluster (default: config)\n"
@@ -316,7 +332,7 @@ static bool parse_args(int argc, char **argv, main_args_t *a, int *status)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *a = (main_args_t){.config_path = HF_CONFIG_DEFAULT_PATH, .level = -1};
+    *a = (main_args_t){.config_path = config_default_path(), .level = -1};
     *status = 2;
     int opt;
     while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
@@ -434,7 +450,7 @@ static int run_pipeline(const main_args_t *a, hf_config_t *cfg, sim_clock_t *sim
         .clock = sim ? sim_clock_now : NULL,
         .clock_opaque = sim,
         .reload = &reload_requested,
-        .reload_fn = reload_rules,
+        .reload_fn = reload_notifying,
         .reload_opaque = &reloader,
     };
     char err[1024];
@@ -446,6 +462,7 @@ static int run_pipeline(const main_args_t *a, hf_config_t *cfg, sim_clock_t *sim
         return 1;
     }
     r = pipeline_run(p, &stop_requested, err, sizeof(err));
+    notify_stopping();
     pipeline_print_summary(p, stdout);
     fflush(stdout);
     pipeline_free(p);

@@ -2,6 +2,7 @@
 #include "notify.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -19,6 +20,19 @@
 static _Atomic int64_t watchdog_half_us = -1;
 /* CLOCK_MONOTONIC microseconds of the last WATCHDOG=1 sent (0: none yet). */
 static _Atomic int64_t watchdog_last_us;
+
+/* Where the service stands as the service manager was told, so that each call
+ * sends what is true whatever the order of calls: READY=1 once ready (again only
+ * to end a reload), RELOADING=1 only when ready (a reload while starting is not
+ * announced, and its end is not taken for readiness), nothing after STOPPING=1. */
+enum {
+    NOTIFY_STARTING = 0,
+    NOTIFY_STARTING_RELOAD, /* a reload began before the first READY=1 */
+    NOTIFY_READY,
+    NOTIFY_RELOADING,
+    NOTIFY_STOPPING,
+};
+static _Atomic int phase = NOTIFY_STARTING;
 
 static int64_t monotonic_us(void)
 {
@@ -42,8 +56,20 @@ static int64_t watchdog_half(void)
     return half;
 }
 
+/* Moves the phase from @from to @to; false when it was not @from. */
+static bool phase_move(int from, int to)
+{
+    return atomic_compare_exchange_strong(&phase, &from, to);
+}
+
 void notify_ready(void)
 {
+    /* A reload that began before the service was ready ends where it began: the
+     * first readiness is the pipeline's to announce. */
+    if (phase_move(NOTIFY_STARTING_RELOAD, NOTIFY_STARTING))
+        return;
+    if (!phase_move(NOTIFY_STARTING, NOTIFY_READY) && !phase_move(NOTIFY_RELOADING, NOTIFY_READY))
+        return;
     /* A status beside it so that `systemctl status` does not keep showing
      * "reloading" until the next throughput line. */
     sd_notify(0, "READY=1\nSTATUS=consuming");
@@ -83,11 +109,16 @@ void notify_watchdog(void)
 
 void notify_stopping(void)
 {
+    if (atomic_exchange(&phase, NOTIFY_STOPPING) == NOTIFY_STOPPING)
+        return;
     sd_notify(0, "STOPPING=1\nSTATUS=stopping: finishing the batch, committing, leaving the group");
 }
 
 void notify_reloading(void)
 {
+    if (phase_move(NOTIFY_STARTING, NOTIFY_STARTING_RELOAD) ||
+        !phase_move(NOTIFY_READY, NOTIFY_RELOADING))
+        return;
     /* MONOTONIC_USEC is what Type=notify-reload (systemd 253) needs to match the
      * reload to the signal; older managers ignore it. */
     sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%" PRId64 "\nSTATUS=reloading the rules file",

@@ -1,5 +1,6 @@
 """The operator's tools: handoffctl reads the same rules file as handoffd when no
--c is given (and fails rather than fall back to built-in rules); handoffctl
+-c is given, $HANDOFF_CONFIG or else the installed one compiled in (and fails
+rather than fall back to built-in rules); handoffctl
 consume tells an unreachable broker from a missing topic within --timeout, prints
 one valid JSON line per record (UTF-8 kept, undecodable values explained, no raw
 e-mail address); hf-gen reports its progress on stderr and keeps stdout empty."""
@@ -19,14 +20,24 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import hftest as h  # noqa: E402
 from hftest import T0  # noqa: E402
 
-DEFAULT_CONFIG = "config/handoff.yaml"  # HF_CONFIG_DEFAULT_PATH, relative to the working directory
+# The rules file named by $HANDOFF_CONFIG in these tests, relative to the working
+# directory as a checkout would name it.
+DEFAULT_CONFIG = "config/handoff.yaml"
+# HF_CONFIG_DEFAULT_PATH: the installed file (<sysconfdir>/handoff/handoff.yaml),
+# read when neither -c nor $HANDOFF_CONFIG names one.
+COMPILED_DEFAULT = os.environ["HF_CONFIG_DEFAULT"]
+os.environ.pop("HANDOFF_CONFIG", None)
 SITE = "https://www.acme-analytics.example"
 
 
-def run_in(cwd, argv, timeout=60):
-    """Runs a short command in @cwd; returns CompletedProcess with text output."""
+def run_in(cwd, argv, timeout=60, config=DEFAULT_CONFIG):
+    """Runs a short command in @cwd with $HANDOFF_CONFIG=@config (None: unset);
+    returns CompletedProcess with text output."""
+    env = h.child_env()
+    if config is not None:
+        env["HANDOFF_CONFIG"] = config
     r = subprocess.run(argv, cwd=cwd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       timeout=timeout, env=h.child_env())
+                       timeout=timeout, env=env)
     h.assert_no_sanitizer_reports(os.path.basename(argv[0]), r.stderr.splitlines())
     return r
 
@@ -68,7 +79,23 @@ class WithoutBroker(unittest.TestCase):
         for argv in ([h.binary("HANDOFFCTL"), "--help"], [h.binary("HANDOFFD"), "--help"]):
             r = run_in(d, argv)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("default " + DEFAULT_CONFIG, r.stdout)
+            self.assertIn("default: $HANDOFF_CONFIG, else " + COMPILED_DEFAULT + ")", " ".join(r.stdout.split()))
+
+    def test_without_handoff_config_the_installed_file(self):
+        """Neither -c nor $HANDOFF_CONFIG: the installed file compiled in, not the
+        working directory's config/handoff.yaml."""
+        self.assertTrue(os.path.isabs(COMPILED_DEFAULT), COMPILED_DEFAULT)
+        if os.path.exists(COMPILED_DEFAULT):
+            self.skipTest("%s exists on this machine" % COMPILED_DEFAULT)
+        d = self.workdir("compiled-default", self.fixture)
+        for argv in ([h.binary("HANDOFFCTL"), "check"], [h.binary("HANDOFFD"), "--check"]):
+            r = run_in(d, argv, config=None)
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertIn("%s: cannot open: No such file or directory" % COMPILED_DEFAULT, r.stderr)
+            self.assertNotIn(DEFAULT_CONFIG, r.stderr)
+        # an empty $HANDOFF_CONFIG is no name
+        r = run_in(d, [h.binary("HANDOFFCTL"), "check"], config="")
+        self.assertIn("%s: cannot open" % COMPILED_DEFAULT, r.stderr)
 
     def test_dump_without_c_needs_the_default_file(self):
         """No -c and no config/handoff.yaml: exit 2 naming the file, not scores
@@ -77,7 +104,8 @@ class WithoutBroker(unittest.TestCase):
         r = run_in(d, [h.binary("HANDOFFCTL"), "dump", "--state", os.path.join(d, "state"), "contacts"])
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("config/handoff.yaml: cannot open: No such file or directory", r.stderr)
-        self.assertIn("no rules file given (FILE or -c FILE): config/handoff.yaml, the default", r.stderr)
+        self.assertIn("no rules file given (FILE or -c FILE): config/handoff.yaml, the default ($HANDOFF_CONFIG, "
+                      "else %s), is needed" % COMPILED_DEFAULT, r.stderr)
         self.assertEqual(r.stdout, "")
         r = run_in(d, [h.binary("HANDOFFCTL"), "check"])
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)

@@ -14,7 +14,7 @@ int hfctl_check(int argc, char **argv)
     hf_config_t *cfg = NULL;
     if (hfctl_load_rules(&cfg, path) != 0)
         return 2;
-    config_print_ok(cfg, path ? path : HF_CONFIG_DEFAULT_PATH, stdout);
+    config_print_ok(cfg, path ? path : config_default_path(), stdout);
     config_free(cfg);
     return 0;
 }

@@ -15,7 +15,7 @@
 /* The usage text, on @out. */
 void hfctl_usage(FILE *out);
 
-/* Loads the rules file as handoffd does: @path, or HF_CONFIG_DEFAULT_PATH when
+/* Loads the rules file as handoffd does: @path, or config_default_path() when
  * NULL.  Every problem goes to stderr; when the default was meant, a last line
  * says so, since the user named no file.  Returns config_load_reporting()'s
  * value: 0 with *cfg set (the caller frees it), else non-zero. */

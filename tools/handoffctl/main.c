@@ -5,9 +5,10 @@
  *   handoffctl outcomes --state DIR
  *   handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]
  *
- * check and dump read the same rules file as handoffd, HF_CONFIG_DEFAULT_PATH when
- * none is named.  dump opens the store read-only, so it works beside a running
- * daemon.  Every line printed is one JSON object (check and outcomes aside).
+ * check and dump read the same rules file as handoffd, $HANDOFF_CONFIG or else
+ * HF_CONFIG_DEFAULT_PATH when none is named.  dump opens the store read-only, so
+ * it works beside a running daemon.  Every line printed is one JSON object (check
+ * and outcomes aside).
  *
  * This file holds the usage and the dispatch; each subcommand has its own file
  * (check.c, dump.c, outcomes.c, consume.c), the JSON writer is json.c and the
@@ -27,9 +28,9 @@ void hfctl_usage(FILE *out)
             "       handoffctl outcomes --state DIR\n"
             "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
             "\n"
-            "  FILE, -c FILE  the rules file, as handoffd reads it (default " HF_CONFIG_DEFAULT_PATH
-            ",\n"
-            "                 relative to the working directory); dump contacts|accounts needs\n"
+            "  FILE, -c FILE  the rules file, as handoffd reads it (default: $" HF_CONFIG_ENV
+            ", else\n"
+            "                 " HF_CONFIG_DEFAULT_PATH "); dump contacts|accounts needs\n"
             "                 it for scores and grades and fails when it cannot be read\n"
             "  --state DIR    handoffd's state directory (opened read-only)\n"
             "  --timeout S    consume: stop after S seconds without a record, and give up on a\n"
@@ -39,12 +40,13 @@ void hfctl_usage(FILE *out)
 
 int hfctl_load_rules(hf_config_t **cfg, const char *path)
 {
-    int r = config_load_reporting(cfg, path ? path : HF_CONFIG_DEFAULT_PATH, stderr);
+    int r = config_load_reporting(cfg, path ? path : config_default_path(), stderr);
     if (r != 0 && !path)
-        fprintf(stderr,
-                "handoffctl: no rules file given (FILE or -c FILE): %s, the default, relative "
-                "to the working directory, is needed\n",
-                HF_CONFIG_DEFAULT_PATH);
+        fprintf(
+            stderr,
+            "handoffctl: no rules file given (FILE or -c FILE): %s, the default ($" HF_CONFIG_ENV
+            ", else " HF_CONFIG_DEFAULT_PATH "), is needed\n",
+            config_default_path());
     return r;
 }
 
