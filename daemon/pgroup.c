@@ -15,7 +15,8 @@ typedef struct queue {
     ring_t buffered;
     int64_t last_ts; /* time of the newest record seen on the queue */
     bool seen;
-    bool skipped;          /* waited long enough: not holding others back until news */
+    bool lagging;          /* empty with records on the broker: holds back, however long */
+    bool skipped;          /* caught up and idle long enough: not holding back until news */
     int64_t waiting_since; /* monotonic ms since it holds the group back; 0 = not */
     int64_t key;
     int heap_pos; /* -1: not in the heap */
@@ -27,7 +28,7 @@ struct pgroup {
     int *heap; /* queue indices, min-heap on (key, index) */
     size_t heap_len;
     size_t total;
-    int64_t max_wait_ms;
+    int64_t idle_timeout_ms;
     pgroup_lag_fn lag;
     void *opaque;
 };
@@ -137,18 +138,24 @@ static void heap_remove(pgroup_t *g, queue_t *q)
 }
 
 /* Puts queue @qi where its state says: in the heap with its current key, or out.
- * A queue that starts holding the others back starts its waiting clock at @now_ms,
- * so that all queues blocked at once time out together, not one after another. */
+ * An empty queue is a member while its next record could be the oldest: always
+ * while it lags (it has records on the broker not fetched yet), and for the idle
+ * timeout once it is caught up.  A queue that starts holding the others back starts
+ * its waiting clock at @now_ms, so that all queues blocked at once time out
+ * together, not one after another. */
 static void queue_update(pgroup_t *g, size_t qi, int64_t now_ms)
 {
     queue_t *q = &g->queues[qi];
     bool member = true;
     int64_t key = 0;
+    q->lagging = false;
     if (q->buffered.count) {
         key = q->buffered.ts[q->buffered.head];
-    } else if (q->skipped) {
-        member = false;
     } else if (g->lag && g->lag(g->opaque, qi)) {
+        q->lagging = true;
+        q->skipped = false;
+        key = q->seen ? q->last_ts : INT64_MIN;
+    } else if (!q->skipped && g->idle_timeout_ms > 0) {
         key = q->seen ? q->last_ts : INT64_MIN;
     } else {
         member = false;
@@ -175,7 +182,7 @@ static void queue_update(pgroup_t *g, size_t qi, int64_t now_ms)
 
 /* ---- API ------------------------------------------------------------------- */
 
-pgroup_t *pgroup_new(size_t queue_count, int64_t max_wait_ms, pgroup_lag_fn lag, void *opaque)
+pgroup_t *pgroup_new(size_t queue_count, int64_t idle_timeout_ms, pgroup_lag_fn lag, void *opaque)
 {
     pgroup_t *g = calloc(1, sizeof(*g));
     if (!g)
@@ -189,7 +196,7 @@ pgroup_t *pgroup_new(size_t queue_count, int64_t max_wait_ms, pgroup_lag_fn lag,
         return NULL;
     }
     g->queue_count = queue_count;
-    g->max_wait_ms = max_wait_ms;
+    g->idle_timeout_ms = idle_timeout_ms;
     g->lag = lag;
     g->opaque = opaque;
     for (size_t i = 0; i < queue_count; i++)
@@ -227,8 +234,10 @@ pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, void **record, siz
             queue_update(g, qi, now_ms);
             return PGROUP_READY;
         }
-        /* The oldest record may be the one this queue is waiting for. */
-        if (now_ms - q->waiting_since < g->max_wait_ms)
+        /* The oldest record may be the one this queue is waiting for: while it lags,
+         * it will come, however long the fetch takes; a caught-up queue is passed
+         * over once it has been idle for the timeout. */
+        if (q->lagging || now_ms - q->waiting_since < g->idle_timeout_ms)
             return PGROUP_WAIT;
         q->skipped = true;
         queue_update(g, qi, now_ms);
@@ -268,6 +277,7 @@ void pgroup_clear(pgroup_t *g, void (*free_record)(void *))
             ring_pop(&q->buffered);
         }
         q->seen = false;
+        q->lagging = false;
         q->skipped = false;
         q->waiting_since = 0;
         q->heap_pos = -1;

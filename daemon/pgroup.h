@@ -10,10 +10,13 @@
  * with the smallest event time, across every partition of the process.
  *
  * A queue that is empty but known to have more records on the broker (lag) holds
- * the others back as long as its next record could be the oldest: its key is a
- * lower bound of that record's time (the last time seen on the queue).  It holds
- * them back for at most @max_wait_ms; after that it is skipped until its next
- * record arrives (progress over perfect order, as max.task.idle.ms does).
+ * the others back as long as its next record could be the oldest (its key is a lower
+ * bound of that record's time: the last time seen on the queue), however long the
+ * fetch takes: the order released is a function of the queues' contents, not of
+ * when they were fetched, so a replay gives the answers the first run gave.  Only a
+ * queue that is caught up may be passed over, once it has been idle for
+ * @idle_timeout_ms (0: at once, as Kafka Streams' max.task.idle.ms = 0 does); a
+ * record that reaches it later is merged from where the others are.
  *
  * Records are opaque here; the caller owns them until they are handed back.
  *
@@ -26,11 +29,12 @@
 
 typedef struct pgroup pgroup_t;
 
-/* Whether queue @q may have records on the broker that were not fetched yet. */
+/* Whether queue @q may have records on the broker that were not fetched yet (true
+ * also when that is not known yet). */
 typedef bool (*pgroup_lag_fn)(void *opaque, size_t q);
 
 /* A group of @queue_count queues.  NULL on out of memory. */
-pgroup_t *pgroup_new(size_t queue_count, int64_t max_wait_ms, pgroup_lag_fn lag, void *opaque);
+pgroup_t *pgroup_new(size_t queue_count, int64_t idle_timeout_ms, pgroup_lag_fn lag, void *opaque);
 
 /* Frees the group; @free_record is called for every record still buffered. */
 void pgroup_free(pgroup_t *g, void (*free_record)(void *));
@@ -46,7 +50,7 @@ typedef enum pgroup_next_result {
 } pgroup_next_result_t;
 
 /* The record to process next, removed from its queue.  @now_ms is a monotonic
- * clock for the waiting bound. */
+ * clock for the idle timeout. */
 pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, void **record, size_t *q);
 
 /* The queue the group waits for after PGROUP_WAIT, or -1. */

@@ -170,9 +170,9 @@ bool pipeline_kafka_queue_lags(void *opaque, size_t q)
     if (rd_kafka_get_watermark_offsets(p->kafka.consumer, p->kafka.role_topic[role], partition, &lo,
                                        &hi) ||
         hi < 0)
-        /* Nothing fetched yet: unknown.  Worth waiting for only right after the
-         * assignment, while the first fetches are under way. */
-        return pipeline_mono_ms() - p->intake.assigned_mono_ms < STARTUP_ORDER_WAIT_MS;
+        /* Nothing fetched yet: unknown, so it may hold the oldest record.  The first
+         * fetch response tells (an empty partition answers with its watermarks too). */
+        return true;
     int64_t next = p->intake.fetched_next[q] >= 0 ? p->intake.fetched_next[q] : lo;
     return next < hi;
 }
