@@ -167,23 +167,44 @@ int outcomes_add(outcomes_t *o, const char *name, uint64_t n)
     return 0;
 }
 
-/* The median of a histogram as "~1h 04m" (the middle of its bucket), or "-". */
-static void median_text(const uint64_t *hist, char *buf, size_t bufsz)
+static uint64_t hist_total(const uint64_t *hist)
 {
     uint64_t total = 0;
     for (int b = 0; hist && b < BUCKETS; b++)
         total += hist[b];
-    if (!total) {
+    return total;
+}
+
+/* The bucket of a histogram's median, or -1 when it is empty. */
+static int median_bucket(const uint64_t *hist)
+{
+    uint64_t total = hist_total(hist);
+    if (!total)
+        return -1;
+    uint64_t half = (total + 1) / 2, seen = 0;
+    int b = 0;
+    for (; b < BUCKETS - 1; b++)
+        if ((seen += hist[b]) >= half)
+            break;
+    return b;
+}
+
+/* The middle of bucket @b in ms: what a median is reported as. */
+static int64_t bucket_middle_ms(int b)
+{
+    int64_t lo = metrics_bucket_low_ms(b), hi = metrics_bucket_low_ms(b + 1);
+    return lo + (hi > lo ? (hi - lo) / 2 : 0);
+}
+
+/* The median of a histogram as "~1h 04m" (the middle of its bucket), or "-". */
+static void median_text(const uint64_t *hist, char *buf, size_t bufsz)
+{
+    int b = median_bucket(hist);
+    if (b < 0) {
         snprintf(buf, bufsz, "-");
         return;
     }
-    uint64_t half = (total + 1) / 2, seen = 0;
-    int b = 0;
-    for (; b < BUCKETS; b++)
-        if ((seen += hist[b]) >= half)
-            break;
-    int64_t lo = metrics_bucket_low_ms(b), hi = metrics_bucket_low_ms(b + 1);
-    int64_t s = (lo + (hi > lo ? (hi - lo) / 2 : 0)) / 1000;
+    int64_t s = bucket_middle_ms(b) / 1000;
     if (s < 60)
         snprintf(buf, bufsz, "%s%" PRId64 "s", b < 16 ? "" : "~", s);
     else if (s < 3600)
@@ -306,4 +327,54 @@ void outcomes_line(const outcomes_t *o, char *buf, size_t bufsz)
              ", disqualified %" PRIu64 "; SLA met %" PRIu64 ", breached %" PRIu64,
              all->funnel[0], all->funnel[1], all->funnel[2], all->funnel[3], all->funnel[4],
              all->funnel[5], all->funnel[6], all->funnel[7], all->funnel[8], met, breached);
+}
+
+/* ---- rows, for renderers other than the table (the lookup's JSON) ---------------- */
+
+_Static_assert(FUNNEL_N == OUTCOMES_FUNNEL_N && SLA_N == OUTCOMES_SLA_N &&
+                   FEEDBACK_N == OUTCOMES_FEEDBACK_N,
+               "outcomes.h names the columns of this file");
+
+const char *outcomes_funnel_name(size_t i)
+{
+    return i < FUNNEL_N ? FUNNEL[i] : NULL;
+}
+
+const char *outcomes_sla_name(size_t i)
+{
+    return i < SLA_N ? SLA_KINDS[i] : NULL;
+}
+
+const char *outcomes_feedback_name(size_t i)
+{
+    return i < FEEDBACK_N ? FEEDBACK[i] : NULL;
+}
+
+int outcomes_each(const outcomes_t *o, const char *dim, outcomes_row_fn fn, void *opaque)
+{
+    for (size_t i = 0; i < o->count; i++) {
+        const row_t *r = &o->rows[i];
+        if (dim && strcmp(r->dim, dim) != 0)
+            continue;
+        int ba = median_bucket(r->accept_hist), bt = median_bucket(r->touch_hist);
+        outcomes_row_t row = {
+            .dim = r->dim,
+            .value = r->value,
+            .funnel = r->funnel,
+            .met = r->met,
+            .breached = r->breached,
+            .feedback = r->feedback,
+            .accepts_timed = hist_total(r->accept_hist),
+            .touches_timed = hist_total(r->touch_hist),
+            .median_accept_ms = ba < 0 ? -1 : bucket_middle_ms(ba),
+            .median_first_touch_ms = bt < 0 ? -1 : bucket_middle_ms(bt),
+            .reasons = (const char *const *)r->reasons,
+            .reason_counts = r->reason_counts,
+            .reason_count = r->reason_count,
+        };
+        int rc = fn(opaque, &row);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
