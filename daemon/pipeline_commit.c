@@ -88,17 +88,46 @@ static int fill_batch(pipeline_t *p, long written[3], rd_kafka_topic_partition_l
     return 0;
 }
 
+/* The "all" row of the outcomes as log fields: the funnel under its column names
+ * ("handoff" as "handoffs"), SLAs met and breached, the medians when there are. */
+typedef struct outcome_fields {
+    log_kv_t kv[OUTCOMES_FUNNEL_N + 4];
+    size_t n;
+} outcome_fields_t;
+
+static int outcome_totals(void *opaque, const outcomes_row_t *row)
+{
+    outcome_fields_t *f = opaque;
+    for (size_t k = 0; k < OUTCOMES_FUNNEL_N; k++)
+        f->kv[f->n++] =
+            (log_kv_t)LOG_UINT(k == 0 ? "handoffs" : outcomes_funnel_name(k), row->funnel[k]);
+    uint64_t met = 0, breached = 0;
+    for (size_t k = 0; k < OUTCOMES_SLA_N; k++) {
+        met += row->met[k];
+        breached += row->breached[k];
+    }
+    f->kv[f->n++] = (log_kv_t)LOG_UINT("sla_met", met);
+    f->kv[f->n++] = (log_kv_t)LOG_UINT("sla_breached", breached);
+    if (row->median_accept_ms >= 0)
+        f->kv[f->n++] = (log_kv_t)LOG_INT("median_accept_ms", row->median_accept_ms);
+    if (row->median_first_touch_ms >= 0)
+        f->kv[f->n++] = (log_kv_t)LOG_INT("median_first_touch_ms", row->median_first_touch_ms);
+    return 1; /* one "all" row */
+}
+
 /* The outcomes for marketing, once per commit interval in which they moved. */
 static void log_outcomes(pipeline_t *p)
 {
     if (!p->stage.outcomes_changed)
         return;
     p->stage.outcomes_changed = false;
+    if (LOG_LEVEL_INFO < log_min_level)
+        return;
     outcomes_t *o = pipeline_outcomes(p);
     if (o) {
-        char line[512];
-        outcomes_line(o, line, sizeof line);
-        log_info(LOG_PIPE, "outcomes: %s", line);
+        outcome_fields_t f = {.n = 0};
+        outcomes_each(o, "all", outcome_totals, &f);
+        log_write_kv(LOG_LEVEL_INFO, LOG_PIPE, f.kv, f.n, "outcomes");
         outcomes_free(o);
     }
 }
