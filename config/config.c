@@ -307,6 +307,9 @@ void config_free(hf_config_t *cfg)
         free(*topics[i]);
     free(cfg->state_dir);
     free(cfg->email_hash_key_file);
+    free(cfg->http.listen);
+    free(cfg->http.token_file);
+    free(cfg->http.advertised);
     hf_rules_free(cfg->rules);
     free(cfg);
 }

@@ -86,6 +86,28 @@ typedef struct hf_topics {
     char *by_account;
 } hf_topics_t;
 
+/* http: the HTTP server of handoffd (daemon/http.h, docs/HTTP.md). */
+typedef struct hf_http_config {
+    char *listen;     /* "host:port" as written; NULL when "off" */
+    char *token_file; /* with ${VAR} expanded; NULL: no token (loopback only) */
+    uint32_t max_request_bytes;
+    int64_t timeout_ms; /* idle connections are closed after this */
+    char *advertised;   /* "host:port" other instances use; NULL: the listen address */
+} hf_http_config_t;
+
+/* An http.listen address, parsed. */
+typedef struct hf_http_listen {
+    char host[48]; /* numeric: "127.0.0.1", "::1" (no brackets) */
+    uint16_t port; /* 0: any free port, chosen by the kernel */
+    bool ipv6;
+    bool loopback; /* 127.0.0.0/8 or ::1 */
+} hf_http_listen_t;
+
+/* Parses @text as "host:port" with host an IPv4 address, "[IPv6 address]" or
+ * "localhost" (127.0.0.1), and port in [0, 65535].  Returns NULL and fills *@out,
+ * or says what is wrong.  Pure (config/sections/http.c). */
+const char *config_http_parse_listen(const char *text, hf_http_listen_t *out);
+
 typedef struct hf_config {
     char *path; /* the file it was loaded from */
 
@@ -118,6 +140,8 @@ typedef struct hf_config {
     /* logging */
     int log_level; /* LOG_LEVEL_* of daemon/log.h: 0 debug, 1 info, 2 warn, 3 error */
     hf_log_format_t log_format;
+
+    hf_http_config_t http;
 
     hf_rules_t *rules; /* owned */
 } hf_config_t;

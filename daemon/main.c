@@ -14,10 +14,14 @@
 #include <time.h>
 
 #include "config/config.h"
+#include "http.h"
 #include "log.h"
+#include "lookup.h"
 #include "mockbroker.h"
 #include "notify.h"
 #include "pipeline.h"
+#include "status.h"
+#include "status_http.h"
 #include "util/isotime.h"
 
 /* The process-wide things: set by the signal handlers, read by the loop. */
@@ -42,6 +46,9 @@ static void on_reload_signal(int sig)
 typedef struct reloader {
     hf_config_t *cfg;
     const char *path;
+    status_t *status; /* readiness says "reloading"; reloads counted */
+    http_t *http;     /* its token is read again */
+    lookup_t *lookup; /* the rules are swapped under its lock */
 } reloader_t;
 
 /* The problems of a rejected file, kept for one log record: config_load_each()
@@ -119,6 +126,24 @@ static int load_for_reload(hf_config_t **fresh, const char *path)
     return r;
 }
 
+/* The HTTP server's part of a reload: its token file is read again, and a file
+ * that cannot be read rejects the reload as an invalid rules file does (the token
+ * in force stays).  A new listen address takes a restart.  0 or -errno (logged). */
+static int reload_http(reloader_t *rl, const hf_config_t *fresh)
+{
+    char err[512];
+    int r = http_reload_token(rl->http, fresh->http.token_file, err, sizeof(err));
+    if (r < 0) {
+        log_error(LOG_MAIN, "reload of %s rejected: %s; the rules in force keep running", rl->path,
+                  err);
+        return r;
+    }
+    const char *was = rl->cfg->http.listen, *now = fresh->http.listen;
+    if ((was == NULL) != (now == NULL) || (was && strcmp(was, now) != 0))
+        log_warn(LOG_MAIN, "%s changes http.listen: that takes a restart", rl->path);
+    return 0;
+}
+
 static int reload_rules(void *opaque)
 {
     reloader_t *rl = opaque;
@@ -126,6 +151,10 @@ static int reload_rules(void *opaque)
     hf_config_t *fresh = NULL;
     if (load_for_reload(&fresh, rl->path) != 0)
         return 0;
+    if (reload_http(rl, fresh) < 0) {
+        config_free(fresh);
+        return 0;
+    }
     const char *was[CONFIG_TOPIC_COUNT], *now[CONFIG_TOPIC_COUNT];
     size_t n = config_topics(rl->cfg, was, CONFIG_TOPIC_COUNT);
     bool same = strcmp(fresh->app_id, rl->cfg->app_id) == 0 &&
@@ -137,9 +166,7 @@ static int reload_rules(void *opaque)
                  "%s changes app.id, topics or partitions: those take a restart; "
                  "the rules apply now",
                  rl->path);
-    hf_rules_t *old = rl->cfg->rules;
-    rl->cfg->rules = fresh->rules;
-    fresh->rules = old;
+    lookup_swap_rules(rl->lookup, &rl->cfg->rules, &fresh->rules);
     config_free(fresh);
     log_info(LOG_MAIN,
              "reloaded %s: the new rules apply from the next record; state and SLA "
@@ -148,13 +175,17 @@ static int reload_rules(void *opaque)
     return 1;
 }
 
-/* A reload as the service manager sees it: RELOADING=1 before, READY=1 after,
+/* A reload as the service manager and /readyz see it: RELOADING=1 before, READY=1 after,
  * whether the file was applied or rejected (the service runs on either way), and
  * a rejection in `systemctl status`.  Pipeline thread. */
 static int reload_notifying(void *opaque)
 {
+    const reloader_t *rl = opaque;
     notify_reloading();
+    status_set_phase(rl->status, STATUS_RELOADING);
     int r = reload_rules(opaque);
+    status_count_reload(rl->status, r > 0);
+    status_set_phase(rl->status, STATUS_RUNNING);
     notify_ready();
     if (r == 0)
         notify_status("reload of %s rejected (see the log): the rules in force keep running",
@@ -435,13 +466,39 @@ static int start_embedded(mockbroker_t **out, const char **brokers, const hf_con
  * summary on stdout.  @sim: the simulated clock, NULL for the real one.  Returns
  * the exit status: 0 after a clean stop, 1 when the pipeline did not start or
  * stopped on an error (logged). */
+/* The HTTP server of @cfg's http section, with /healthz, /readyz and /metrics of
+ * @st, not listening yet.  0 or -errno (logged). */
+static int open_http(http_t **out, const hf_config_t *cfg, status_t *st)
+{
+    char err[512];
+    http_t *h = NULL;
+    int r = http_new(&h, &cfg->http, err, sizeof(err));
+    if (r == 0 && (r = status_http_register(h, st)) < 0)
+        snprintf(err, sizeof(err), "out of memory");
+    if (r < 0) {
+        log_error(LOG_MAIN, "not started: %s", err);
+        http_free(h);
+        return r;
+    }
+    *out = h;
+    return 0;
+}
+
 static int run_pipeline(const main_args_t *a, hf_config_t *cfg, sim_clock_t *sim)
 {
     mockbroker_t *mb = NULL;
     const char *brokers = a->brokers;
     if (a->embedded && start_embedded(&mb, &brokers, cfg, a->partitions) < 0)
         return 1;
-    reloader_t reloader = {cfg, a->config_path};
+    status_t *st = status_new();
+    http_t *http = NULL;
+    lookup_t *lookup = NULL;
+    pipeline_t *p = NULL;
+    char err[1024];
+    int r = st ? open_http(&http, cfg, st) : -ENOMEM;
+    if (r < 0)
+        goto done;
+    reloader_t reloader = {cfg, a->config_path, st, http};
     pipeline_opts_t popts = {
         .cfg = cfg,
         .brokers = brokers,
@@ -452,27 +509,44 @@ static int run_pipeline(const main_args_t *a, hf_config_t *cfg, sim_clock_t *sim
         .reload = &reload_requested,
         .reload_fn = reload_notifying,
         .reload_opaque = &reloader,
+        .status = st,
     };
-    char err[1024];
-    pipeline_t *p = NULL;
-    int r = pipeline_new(&p, &popts, err, sizeof(err));
+    r = pipeline_new(&p, &popts, err, sizeof(err));
+    /* routes of the other parts are added here, before the server starts */
+    if (r == 0) {
+        lookup_opts_t lo = {.cfg = cfg,
+                            .store = pipeline_store(p),
+                            .status = st,
+                            .brokers = brokers,
+                            .clock = sim ? sim_clock_now : NULL,
+                            .clock_opaque = sim};
+        if ((r = lookup_open(&lookup, &lo, http, err, sizeof(err))) == 0)
+            reloader.lookup = lookup;
+    }
+    if (r == 0)
+        r = http_start(http, err, sizeof(err));
+    if (r == 0) /* the instance map publishes the address the server got */
+        r = lookup_start(lookup, http_advertised(http), err, sizeof(err));
     if (r < 0) {
         log_error(LOG_MAIN, "not started: %s", err);
-        mockbroker_stop(mb);
-        return 1;
+        goto done;
     }
     r = pipeline_run(p, &stop_requested, err, sizeof(err));
     notify_stopping();
+    http_stop(http); /* before the pipeline's store closes: handlers read it */
     pipeline_print_summary(p, stdout);
     fflush(stdout);
-    pipeline_free(p);
-    mockbroker_stop(mb);
-    if (r < 0) {
+    if (r < 0)
         log_error(LOG_MAIN, "stopped: %s", err);
-        return 1;
-    }
-    log_info(LOG_MAIN, "stopped cleanly");
-    return 0;
+    else
+        log_info(LOG_MAIN, "stopped cleanly");
+done:
+    http_free(http);
+    lookup_free(lookup);
+    pipeline_free(p);
+    status_free(st);
+    mockbroker_stop(mb);
+    return r < 0 ? 1 : 0;
 }
 
 /* The command line's overrides applied to @cfg, logging, signals and the clock set

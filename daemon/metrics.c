@@ -25,7 +25,24 @@ typedef struct named {
     uint64_t flushed;
 } named_t;
 
+/* Bounds of the histograms: latencies from milliseconds (live) to days (a replay of
+ * old events), commits from a millisecond to the broker's acknowledgement timeout,
+ * batches from a few entities to a backlog's. */
+static const double event_to_handoff_bounds[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,  1,
+                                                 2.5,   5,    10,    30,   60,  300,  3600, 86400};
+static const double commit_seconds_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                               0.25,  0.5,    1,     2.5,  5,     10,   60};
+static const double commit_bytes_bounds[] = {1024,    4096,    16384,    65536,    262144,
+                                             1048576, 4194304, 16777216, 67108864, 268435456};
+
+#define BOUNDS(a) (a), sizeof(a) / sizeof((a)[0])
+_Static_assert(sizeof(event_to_handoff_bounds) / sizeof(double) <= METRICS_HIST_BOUNDS_MAX &&
+                   sizeof(commit_seconds_bounds) / sizeof(double) <= METRICS_HIST_BOUNDS_MAX &&
+                   sizeof(commit_bytes_bounds) / sizeof(double) <= METRICS_HIST_BOUNDS_MAX,
+               "METRICS_HIST_BOUNDS_MAX");
+
 struct metrics {
+    metrics_hist_t hists[MH__COUNT];
     uint64_t counters[M__COUNT];
     uint64_t flushed[M__COUNT];
     named_t *named;
@@ -44,7 +61,22 @@ const char *metrics_name(metric_t id)
 
 metrics_t *metrics_new(void)
 {
-    return calloc(1, sizeof(metrics_t));
+    metrics_t *m = calloc(1, sizeof(metrics_t));
+    if (!m)
+        return NULL;
+    const struct {
+        const double *bounds;
+        size_t count;
+    } bounds[MH__COUNT] = {
+        [MH_EVENT_TO_HANDOFF] = {BOUNDS(event_to_handoff_bounds)},
+        [MH_COMMIT_SECONDS] = {BOUNDS(commit_seconds_bounds)},
+        [MH_COMMIT_BYTES] = {BOUNDS(commit_bytes_bounds)},
+    };
+    for (int i = 0; i < MH__COUNT; i++) {
+        m->hists[i].bounds = bounds[i].bounds;
+        m->hists[i].bound_count = bounds[i].count;
+    }
+    return m;
 }
 
 void metrics_free(metrics_t *m)
@@ -252,4 +284,22 @@ int64_t metrics_bucket_low_ms(int b)
     if (e > 40)
         return INT64_MAX;
     return (int64_t)((uint64_t)(16 + m) << (e - 4)) * 1000;
+}
+
+void metrics_observe(metrics_t *m, metric_hist_t h, double value)
+{
+    metrics_hist_t *hist = &m->hists[h];
+    if (!(value > 0)) /* also NaN */
+        value = 0;
+    size_t b = 0;
+    while (b < hist->bound_count && value > hist->bounds[b])
+        b++;
+    hist->counts[b]++;
+    hist->count++;
+    hist->sum += value;
+}
+
+const metrics_hist_t *metrics_hist(const metrics_t *m, metric_hist_t h)
+{
+    return &m->hists[h];
 }

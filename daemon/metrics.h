@@ -76,3 +76,37 @@ int metrics_each_named(const metrics_t *m, const char *group,
 
 /* Value of a named counter, or 0. */
 uint64_t metrics_named(const metrics_t *m, const char *group, const char *name);
+
+/* Distributions of this process (not kept in the store: a restart starts them
+ * again, as Prometheus expects of a histogram), with fixed upper bounds so that
+ * instances add up.  Exposed by /metrics (status_prom.c). */
+typedef enum metric_hist {
+    MH_EVENT_TO_HANDOFF = 0, /* seconds from qualified_at (event time) to emitted_at (wall) */
+    MH_COMMIT_SECONDS,       /* time the loop spent in a commit */
+    MH_COMMIT_BYTES,         /* bytes of a commit's RocksDB batch */
+    MH__COUNT
+} metric_hist_t;
+
+#define METRICS_HIST_BOUNDS_MAX 16
+
+/* Counts per bucket (not cumulative; counts[bound_count] is above the last bound),
+ * their total and the sum of the values observed. */
+typedef struct metrics_hist {
+    const double *bounds; /* upper bounds, increasing; static */
+    size_t bound_count;
+    uint64_t counts[METRICS_HIST_BOUNDS_MAX + 1];
+    uint64_t count;
+    double sum;
+} metrics_hist_t;
+
+/* Adds @value (a negative one counts as 0) to histogram @h. */
+void metrics_observe(metrics_t *m, metric_hist_t h, double value);
+
+/* Histogram @h, to copy (status.h's snapshot) or read. */
+const metrics_hist_t *metrics_hist(const metrics_t *m, metric_hist_t h);
+
+/* Named counters: "handoff_types.<entity type>|<rule>" and
+ * "breach_levels.<sla>|<level>" say what "handoffs.<rule>" and "breaches.<sla>"
+ * do not (/metrics labels); "|" cannot occur in a rule or an SLA name. */
+#define METRICS_GROUP_HANDOFF_TYPES "handoff_types"
+#define METRICS_GROUP_BREACH_LEVELS "breach_levels"

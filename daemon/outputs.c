@@ -54,6 +54,14 @@ static int produce_keyed(stage_ctx_t *c, stage_out_t out, const char *entity_id)
                           c->out_buf.data, c->out_buf.len, c->err, c->errsz);
 }
 
+/* Counts "<@a>|<@b>" in @group: two labels of one /metrics series. */
+static int count_pair(stage_ctx_t *c, const char *group, const char *a, const char *b)
+{
+    char name[160];
+    snprintf(name, sizeof name, "%s|%s", a, b);
+    return metrics_add_named(c->metrics, group, name, 1);
+}
+
 static int emit_handoff(void *opaque, const hf_handoff_t *h)
 {
     stage_ctx_t *c = opaque;
@@ -65,8 +73,12 @@ static int emit_handoff(void *opaque, const hf_handoff_t *h)
         return r;
     c->ctr[M_HANDOFFS]++;
     c->run.handoffs++;
-    if (metrics_add_named(c->metrics, "handoffs", h->rule, 1) < 0)
+    const char *type = hf_entity_type_name(h->entity_type);
+    if (metrics_add_named(c->metrics, "handoffs", h->rule, 1) < 0 ||
+        count_pair(c, METRICS_GROUP_HANDOFF_TYPES, type, h->rule) < 0)
         return -ENOMEM;
+    metrics_observe(c->metrics, MH_EVENT_TO_HANDOFF,
+                    (double)(h->emitted_at_ms - h->qualified_at_ms) / 1000.0);
     log_handoff(h);
     return 0;
 }
@@ -103,7 +115,10 @@ static int emit_breach(void *opaque, const hf_breach_t *b)
     if ((r = produce_keyed(c, OUT_SLA, b->entity_id)) < 0)
         return r;
     c->ctr[M_BREACHES]++;
-    if (metrics_add_named(c->metrics, "breaches", hf_sla_kind_name(b->sla), 1) < 0)
+    char level[16];
+    snprintf(level, sizeof level, "%d", (int)b->level);
+    if (metrics_add_named(c->metrics, "breaches", hf_sla_kind_name(b->sla), 1) < 0 ||
+        count_pair(c, METRICS_GROUP_BREACH_LEVELS, hf_sla_kind_name(b->sla), level) < 0)
         return -ENOMEM;
     log_record(LOG_LEVEL_INFO, LOG_HANDOFF,
                LOG_FIELDS(LOG_STR("breach_id", b->breach_id), LOG_STR("handoff_id", b->handoff_id),

@@ -71,6 +71,7 @@ static void take_options(pipeline_t *p, const pipeline_opts_t *opts)
     p->reload_fn = opts->reload_fn;
     p->reload_opaque = opts->reload_opaque;
     p->progress_every_ms = opts->progress_every_ms;
+    p->publish.status = opts->status;
     p->brokers = strdup(opts->brokers ? opts->brokers : cfg->brokers);
     const hf_topics_t *t = &cfg->topics;
     const char *roles[ROLE__COUNT] = {
@@ -220,6 +221,7 @@ static int open_consumer(pipeline_t *p, char *err, size_t errsz)
     }
     rd_kafka_conf_set_opaque(conf, p);
     rd_kafka_conf_set_rebalance_cb(conf, pipeline_kafka_on_rebalance);
+    rd_kafka_conf_set_error_cb(conf, pipeline_kafka_on_error);
     char rkerr[256];
     p->kafka.consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, rkerr, sizeof(rkerr));
     if (!p->kafka.consumer) {
@@ -306,6 +308,7 @@ static int handle_message(pipeline_t *p, rd_kafka_message_t *m, size_t q)
 
     p->ctr[M_CONSUMED]++;
     p->run.consumed++;
+    pipeline_status_consumed(p, q);
     /* The run's rate spans the first to the last record processed (not fetched:
      * the partition group may hold fetched records back). */
     p->run.last_mono_ms = pipeline_mono_ms();
@@ -367,6 +370,7 @@ static int pipeline_step_process(pipeline_t *p, volatile sig_atomic_t *stop)
         if (r < 0)
             return r;
         if ((k & 1023) == 1023) {
+            pipeline_status_beat(p); /* a long batch is a live loop too */
             rd_kafka_poll(p->kafka.producer, 0);
             if (commit_due(p) && (r = pipeline_commit(p, false)) < 0)
                 return r;
@@ -455,7 +459,7 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
     p->batches.last_commit_mono_ms = pipeline_mono_ms();
     p->marks.progress_mono_ms = pipeline_mono_ms();
     p->marks.consume_timeout_ms = 100;
-    int r = 0;
+    int r = pipeline_status_start(p);
     bool idle = false;
     while (r == 0 && !idle && !*stop) {
         r = pipeline_step_fetch(p);
@@ -463,7 +467,9 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
             r = pipeline_step_process(p, stop);
         if (r == 0)
             r = pipeline_cron(p, &idle);
+        pipeline_status_turn(p);
     }
+    pipeline_status_stopping(p);
     if (r == 0)
         r = leave(p);
     if (r < 0) {
@@ -581,6 +587,11 @@ static void free_kafka(pipeline_t *p)
     }
 }
 
+store_t *pipeline_store(pipeline_t *p)
+{
+    return p->store;
+}
+
 void pipeline_free(pipeline_t *p)
 {
     if (!p)
@@ -603,6 +614,7 @@ void pipeline_free(pipeline_t *p)
     store_close(p->store);
     codec_free(p->codec);
     codec_free(p->enc_codec);
+    pipeline_status_free(p);
     free(p->brokers);
     free(p);
 }

@@ -38,6 +38,9 @@ typedef struct pipeline_opts {
     volatile sig_atomic_t *reload;
     pipeline_reload_fn reload_fn;
     void *reload_opaque;
+    /* Where the loop publishes its heartbeat, readiness and counters for other
+     * threads (status.h); borrowed, outlives the pipeline; NULL: nowhere. */
+    struct status *status;
 } pipeline_opts_t;
 
 /* Opens the store, the codec and the Kafka clients, and checks the topology
@@ -54,3 +57,7 @@ int pipeline_run(pipeline_t *p, volatile sig_atomic_t *stop, char *err, size_t e
 void pipeline_print_summary(pipeline_t *p, FILE *out);
 
 void pipeline_free(pipeline_t *p);
+
+/* The state store, for readers on other threads (the journey lookup reads
+ * store.h's snapshots of it); valid until pipeline_free(). */
+struct store *pipeline_store(pipeline_t *p);

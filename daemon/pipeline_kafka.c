@@ -114,6 +114,15 @@ static stage_role_t topic_role(pipeline_t *p, const rd_kafka_topic_t *rkt)
     return ROLE__COUNT;
 }
 
+void pipeline_kafka_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    pipeline_t *p = opaque;
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        pipeline_status_broker(p, reason);
+    else /* what librdkafka logs when no one listens; fatal ones also come as records */
+        log_warn(LOG_KAFKA, "%s: %s", rd_kafka_name(rk), reason);
+}
+
 /* A consumer error delivered as a record: fatal ones end the run. */
 static int consumer_error(pipeline_t *p, rd_kafka_message_t *m)
 {
@@ -133,6 +142,8 @@ int pipeline_kafka_intake(pipeline_t *p, rd_kafka_message_t *m)
 {
     if (m->err)
         return consumer_error(p, m);
+    if (p->publish.broker_down) /* a record came: they answer again */
+        pipeline_status_broker(p, NULL);
     stage_role_t role = topic_role(p, m->rkt);
     if (role == ROLE__COUNT || m->partition < 0 || m->partition >= p->kafka.role_partitions[role]) {
         log_record(LOG_LEVEL_WARN, LOG_KAFKA,
@@ -227,6 +238,7 @@ static void assign_one(pipeline_t *p, rd_kafka_topic_partition_t *tp)
 
 static void assign_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
 {
+    pipeline_status_assigning(p, parts->cnt);
     for (int i = 0; i < parts->cnt; i++)
         assign_one(p, &parts->elems[i]);
     p->intake.assigned_mono_ms = pipeline_mono_ms();
@@ -241,10 +253,12 @@ static void assign_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_part
                "clocks pending",
                parts->cnt, clocks < 0 ? 0 : clocks);
     rd_kafka_assign(rk, parts);
+    pipeline_status_assigned(p, parts->cnt);
 }
 
 static void revoke_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
 {
+    pipeline_status_revoked(p);
     log_record(LOG_LEVEL_INFO, LOG_KAFKA, LOG_FIELDS(LOG_INT("partitions", parts->cnt)),
                "revoking %d partitions: committing first", parts->cnt);
     pipeline_commit(p, true); /* a failure is the run's (p->failed) */

@@ -1,8 +1,9 @@
 /* Inside the pipeline: shared by pipeline.c (set-up, the loop and its steps, the
  * summary), pipeline_kafka.c (the producer as the stages' output, intake of
- * fetched records, rebalances), pipeline_commit.c (commits) and pipeline_setup.c
- * (what pipeline_new() checks and reads).  Not for other modules: the stages see
- * stage.h only. */
+ * fetched records, rebalances), pipeline_commit.c (commits), pipeline_setup.c
+ * (what pipeline_new() checks and reads) and pipeline_status.c (what the loop
+ * publishes for other threads).  Not for other modules: the stages see stage.h
+ * only. */
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -17,6 +18,7 @@
 #include "pgroup.h"
 #include "pipeline.h"
 #include "stage.h"
+#include "status.h"
 #include "store.h"
 #include "timers.h"
 
@@ -106,6 +108,20 @@ typedef struct pipeline_cron_marks {
     int consume_timeout_ms; /* short while the partition group waits on a lagging partition */
 } pipeline_cron_marks_t;
 
+/* What the loop publishes for other threads (status.h) and the service manager
+ * (notify.h); pipeline_status.c. */
+typedef struct pipeline_publish {
+    status_t *status;         /* borrowed; NULL: nothing published */
+    uint64_t *consumed;       /* per queue: records processed since the process started */
+    int64_t snapshot_mono_ms; /* the last snapshot */
+    int64_t notify_mono_ms;   /* the last status line */
+    uint64_t notify_consumed; /* run.consumed then */
+    uint64_t lag;             /* summed over the assigned partitions, at the last snapshot */
+    int64_t probe_mono_ms;    /* the last reachability probe while the brokers were down */
+    bool broker_down;
+    bool ready_sent; /* notify_ready(), once the first assignment is loaded */
+} pipeline_publish_t;
+
 struct pipeline {
     const hf_config_t *cfg;
     pipeline_clock_fn clock;
@@ -135,6 +151,7 @@ struct pipeline {
     pipeline_batches_t batches;
     pipeline_run_stats_t run;
     pipeline_cron_marks_t marks;
+    pipeline_publish_t publish;
 
     /* The one error channel: functions return a negative errno, and the first
      * failure's reason is written here on the way up (by the stages through their
@@ -180,6 +197,11 @@ void pipeline_kafka_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, voi
 void pipeline_kafka_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                  rd_kafka_topic_partition_list_t *parts, void *opaque);
 
+/* The consumer's errors that are not about a record (rd_kafka_conf_set_error_cb,
+ * served on the pipeline thread): all brokers down makes the process not ready
+ * (pipeline_status_broker); the others are logged.  @opaque is the pipeline. */
+void pipeline_kafka_on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque);
+
 /* Takes a fetched record into the partition group (or handles a consumer error).
  * Takes ownership of @m.  Returns 0 or a negative errno (the run failed). */
 int pipeline_kafka_intake(pipeline_t *p, rd_kafka_message_t *m);
@@ -204,6 +226,38 @@ void pipeline_kafka_destroy_message(void *m);
  * store's writer thread while processing goes on; @sync waits for it.  Returns 0 or
  * a negative errno (the run failed; nothing is committed after a failure). */
 int pipeline_commit(pipeline_t *p, bool sync);
+
+/* pipeline_status.c: the status (status.h) and the service manager (notify.h) */
+
+/* Before the first turn: the per-partition counts, phase running.  0 or -ENOMEM. */
+int pipeline_status_start(pipeline_t *p);
+
+/* The heartbeat and the watchdog; cheap enough for every turn. */
+void pipeline_status_beat(pipeline_t *p);
+
+/* Every turn: the heartbeat, and when due a snapshot (about every second), the
+ * status line for the service manager (every 5 s), a probe of unreachable brokers. */
+void pipeline_status_turn(pipeline_t *p);
+
+/* Assignment: loading @partitions, then loaded (the first time also READY=1). */
+void pipeline_status_assigning(pipeline_t *p, int partitions);
+void pipeline_status_assigned(pipeline_t *p, int partitions);
+void pipeline_status_revoked(pipeline_t *p);
+
+/* The brokers cannot be reached (@why), or (NULL) they can again. */
+void pipeline_status_broker(pipeline_t *p, const char *why);
+
+/* The run stops: not ready any more. */
+void pipeline_status_stopping(pipeline_t *p);
+
+void pipeline_status_free(pipeline_t *p);
+
+/* A record of queue @q was processed. */
+static inline void pipeline_status_consumed(pipeline_t *p, size_t q)
+{
+    if (p->publish.consumed)
+        p->publish.consumed[q]++;
+}
 
 /* pipeline_setup.c */
 

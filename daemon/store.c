@@ -4,9 +4,18 @@
 
 #include <errno.h>
 #include <rocksdb/c.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static const char *const cf_names[STORE_CF__COUNT] = {
     [STORE_CF_META] = "default",    [STORE_CF_IDENTITY] = "identity",
@@ -38,6 +47,9 @@ struct store {
     rocksdb_readoptions_t *read_options;
     rocksdb_writeoptions_t *write_options;
     rocksdb_column_family_handle_t *cf[STORE_CF__COUNT];
+    /* wall time of the last durable write (or of the open), for snapshot readers on
+     * other threads */
+    _Atomic int64_t written_ms;
 };
 
 struct store_batch {
@@ -102,6 +114,7 @@ int store_open(store_t **out, const char *dir, bool read_only, char *err, size_t
     /* Process crashes (kill -9) keep everything in the WAL written by the OS; an
      * fsync per commit interval would only guard against power loss. */
     rocksdb_writeoptions_set_sync(s->write_options, 0);
+    atomic_store(&s->written_ms, wall_ms());
     *out = s;
     return 0;
 }
@@ -198,6 +211,7 @@ int store_write(store_t *s, store_batch_t *b, char *err, size_t errsz)
     rocksdb_write(s->db, s->write_options, b->wb, &rerr);
     if (rerr)
         return store_fail(rerr, "write", err, errsz);
+    atomic_store(&s->written_ms, wall_ms());
     rocksdb_writebatch_clear(b->wb);
     return 0;
 }
@@ -346,4 +360,120 @@ int store_scan(store_t *s, store_cf_t cf, store_visit_fn fn, void *opaque, char 
     }
     rocksdb_iter_destroy(it);
     return r;
+}
+
+/* ---- snapshot readers ------------------------------------------------------------ */
+
+struct store_snapshot {
+    store_t *store;
+    const rocksdb_snapshot_t *snap;
+    rocksdb_readoptions_t *read_options; /* with the snapshot set; this reader's own */
+    int64_t written_ms;
+};
+
+int store_snapshot_new(store_snapshot_t **out, store_t *s)
+{
+    store_snapshot_t *v = calloc(1, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    v->store = s;
+    v->read_options = rocksdb_readoptions_create();
+    /* the time first: a write landing in between is then in the snapshot but not
+     * named by the time, which errs on the old side */
+    v->written_ms = atomic_load(&s->written_ms);
+    v->snap = rocksdb_create_snapshot(s->db);
+    if (!v->read_options || !v->snap) {
+        store_snapshot_free(v);
+        return -ENOMEM;
+    }
+    rocksdb_readoptions_set_snapshot(v->read_options, v->snap);
+    *out = v;
+    return 0;
+}
+
+void store_snapshot_free(store_snapshot_t *v)
+{
+    if (!v)
+        return;
+    if (v->snap)
+        rocksdb_release_snapshot(v->store->db, v->snap);
+    if (v->read_options)
+        rocksdb_readoptions_destroy(v->read_options);
+    free(v);
+}
+
+int64_t store_snapshot_written_ms(const store_snapshot_t *v)
+{
+    return v->written_ms;
+}
+
+int store_snapshot_get(const store_snapshot_t *v, store_cf_t cf, const void *key, size_t key_len,
+                       hf_buf_t *val, char *err, size_t errsz)
+{
+    char *rerr = NULL;
+    size_t len = 0;
+    char *got =
+        rocksdb_get_cf(v->store->db, v->read_options, v->store->cf[cf], key, key_len, &len, &rerr);
+    if (rerr)
+        return store_fail(rerr, "get", err, errsz);
+    if (!got)
+        return STORE_NOT_FOUND;
+    hf_buf_reset(val);
+    int r = hf_buf_append(val, got, len);
+    rocksdb_free(got);
+    if (r < 0)
+        snprintf(err, errsz, "out of memory");
+    return r;
+}
+
+int store_snapshot_scan_prefix(const store_snapshot_t *v, store_cf_t cf, const void *prefix,
+                               size_t prefix_len, store_visit_fn fn, void *opaque, char *err,
+                               size_t errsz)
+{
+    rocksdb_iterator_t *it =
+        rocksdb_create_iterator_cf(v->store->db, v->read_options, v->store->cf[cf]);
+    int r = 0;
+    for (rocksdb_iter_seek(it, prefix, prefix_len); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+        size_t kl, vl;
+        const char *k = rocksdb_iter_key(it, &kl);
+        if (kl < prefix_len || memcmp(k, prefix, prefix_len) != 0)
+            break; /* keys are in order: past the prefix */
+        const char *val = rocksdb_iter_value(it, &vl);
+        if ((r = fn(opaque, k, kl, val, vl)) != 0)
+            break;
+    }
+    if (r == 0) {
+        char *rerr = NULL;
+        rocksdb_iter_get_error(it, &rerr);
+        if (rerr)
+            r = store_fail(rerr, "scan", err, errsz);
+    }
+    rocksdb_iter_destroy(it);
+    return r;
+}
+
+/* ---- for /metrics ---- */
+
+size_t store_batch_bytes(const store_batch_t *b)
+{
+    size_t size = 0;
+    rocksdb_writebatch_data(b->wb, &size);
+    return size;
+}
+
+int64_t store_property_uint(store_t *s, const char *name)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < STORE_CF__COUNT; i++) {
+        uint64_t v = 0;
+        if (rocksdb_property_int_cf(s->db, s->cf[i], name, &v) != 0)
+            return -1;
+        sum += v;
+    }
+    return (int64_t)sum;
+}
+
+uint64_t store_block_cache_usage(store_t *s)
+{
+    return (uint64_t)rocksdb_cache_get_usage(s->block_cache);
 }

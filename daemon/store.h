@@ -5,7 +5,8 @@
  * batch per commit interval (store_write), so after any crash the offsets in the store
  * say exactly which inputs the state has folded.
  *
- * Thread: a store handle is used by one thread at a time. */
+ * Thread: a store handle is used by one thread at a time, except for the snapshot
+ * readers at the end of this file, which any thread may use beside it. */
 #pragma once
 
 #include <stdbool.h>
@@ -83,6 +84,48 @@ typedef int (*store_visit_fn)(void *opaque, const void *key, size_t key_len, con
                               size_t val_len);
 int store_scan(store_t *s, store_cf_t cf, store_visit_fn fn, void *opaque, char *err, size_t errsz);
 
+/* ---- for /metrics (status.h's snapshot) ---- */
+
+/* Bytes of @b as RocksDB will write it. */
+size_t store_batch_bytes(const store_batch_t *b);
+
+/* The integer RocksDB property @name ("rocksdb.total-sst-files-size",
+ * "rocksdb.cur-size-all-mem-tables", ...) summed over every column family, or -1
+ * when RocksDB does not know it.  Thread: any (RocksDB reads its properties under
+ * its own locks). */
+int64_t store_property_uint(store_t *s, const char *name);
+
+/* Bytes held by the block cache. */
+uint64_t store_block_cache_usage(store_t *s);
+
 /* Big-endian helpers for fixed-width values in keys and counters. */
 void store_put_be64(uint8_t out[8], uint64_t v);
 uint64_t store_get_be64(const uint8_t in[8]);
+
+/* ---- Reading from another thread (journey lookups) ---------------------------
+ * What the functions below read is what the writes made durable: the last commit,
+ * never part of a batch.  RocksDB handles are safe for concurrent reads; each
+ * snapshot has read options of its own, so these may run on any thread while the
+ * pipeline thread reads and writes through the functions above.  The store must
+ * outlive every snapshot. */
+typedef struct store_snapshot store_snapshot_t;
+
+/* A consistent view of @s as of now.  Returns 0 and sets *out, or -ENOMEM. */
+int store_snapshot_new(store_snapshot_t **out, store_t *s);
+void store_snapshot_free(store_snapshot_t *snap);
+
+/* Wall time (CLOCK_REALTIME, ms) when the newest write the snapshot includes was
+ * made durable, or when the store was opened if this process has written nothing
+ * yet.  (A write that lands within nanoseconds of the snapshot may be included
+ * while this still names the one before it.) */
+int64_t store_snapshot_written_ms(const store_snapshot_t *snap);
+
+/* As store_get(), from the snapshot: 0, STORE_NOT_FOUND, -ENOMEM or -EIO with @err. */
+int store_snapshot_get(const store_snapshot_t *snap, store_cf_t cf, const void *key, size_t key_len,
+                       hf_buf_t *val, char *err, size_t errsz);
+
+/* Calls @fn for every key of @cf that starts with @prefix, in key order, until it
+ * returns non-zero (then returned).  Returns 0, @fn's value, or -EIO with @err. */
+int store_snapshot_scan_prefix(const store_snapshot_t *snap, store_cf_t cf, const void *prefix,
+                               size_t prefix_len, store_visit_fn fn, void *opaque, char *err,
+                               size_t errsz);

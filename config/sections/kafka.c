@@ -175,6 +175,11 @@ static char *value_expanded(cfgmap_ctx_t *ctx, const yaml_node_t *value, const c
     return NULL;
 }
 
+char *config_kafka_expand_env(cfgmap_ctx_t *ctx, const yaml_node_t *value, const cfgmap_path_t *at)
+{
+    return value_expanded(ctx, value, at);
+}
+
 /* kafka.properties: a map of librdkafka property names to values, passed through.
  * Values may be secrets (sasl.password): no message quotes one, and their source
  * spans were hidden before any table ran. */

@@ -8,7 +8,7 @@
 #include "config/cfgmap.h"
 
 /* Top-level keys of the file. */
-#define CONFIG_REGISTRY_SECTIONS 21
+#define CONFIG_REGISTRY_SECTIONS 22
 
 /* The root table: an entry per section (copied from its file), and the check that
  * runs after them all. */

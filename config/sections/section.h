@@ -116,6 +116,7 @@ extern const cfgmap_entry_t config_state_section;
 extern const cfgmap_entry_t config_output_section;
 extern const cfgmap_entry_t config_limits_section;
 extern const cfgmap_entry_t config_log_section;
+extern const cfgmap_entry_t config_http_section;
 extern const cfgmap_entry_t config_stitching_section;
 extern const cfgmap_entry_t config_dedupe_section;
 extern const cfgmap_entry_t config_journey_section;
@@ -145,6 +146,11 @@ void config_topics_derive(cfgmap_ctx_t *ctx, const yaml_node_t *root, const cfgm
  * (at any depth), or under any other key of kafka but the three known scalars, may
  * be a secret; a property's name is not. */
 bool config_kafka_secret(const char *const *keys, size_t depth, bool is_key);
+
+/* The scalar at @value with ${VAR} taken from the environment as in
+ * kafka.properties (a new string), or NULL with the problem recorded at @at (or
+ * ctx->oom set); never quotes the value.  Also for http.token_file. */
+char *config_kafka_expand_env(cfgmap_ctx_t *ctx, const yaml_node_t *value, const cfgmap_path_t *at);
 
 /* Before any table runs: marks every kafka.properties value of the document as never
  * to be quoted (also under repeated "kafka" or "properties" keys). */

@@ -389,9 +389,9 @@ static void test_unknown_and_duplicate_keys(void **state)
                   "    ^\n");
     expect_errors("logs: {}\n", 1,
                   "t.yaml:1:1: unknown key \"logs\" (did you mean \"log\"?); allowed: app, kafka, "
-                  "topics, state, output, limits, log, stitching, dedupe, journey, scoring, fit, "
-                  "lifecycle, qualify, interests, buying_group, accounts, routing, calendars, sla, "
-                  "recycle\n"
+                  "topics, state, output, limits, log, http, stitching, dedupe, journey, "
+                  "scoring, fit, lifecycle, qualify, interests, buying_group, accounts, routing, "
+                  "calendars, sla, recycle\n"
                   "    logs:\n"
                   "    ^\n");
     expect_errors("state:\n  path: /a\n  commit_interval: 2s\n  path: /b\n", 1,
