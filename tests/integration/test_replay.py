@@ -50,7 +50,6 @@ def _small_fetches(text):
     props = "  properties:\n"
     assert props in text
     return text.replace(props, props + "    max.partition.fetch.bytes: \"4096\"\n"
-                                       "    queued.max.messages.kbytes: \"64\"\n"
                                        "    fetch.wait.max.ms: \"5\"\n", 1)
 
 
@@ -77,7 +76,7 @@ class ReplayTest(unittest.TestCase):
         cls.cluster.stop()
 
     def read_backlog(self, env, produced):
-        d = env.daemon("--exit-when-idle", "6", log_level="info")
+        d = env.daemon("--exit-when-idle", "10", log_level="info")
         d.start()
         rc = d.wait_exit(600)
         self.assertEqual(rc, 0, d.proc.tail())

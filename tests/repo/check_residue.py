@@ -29,7 +29,8 @@ PATTERNS = [
     ("a section of a document the repository does not contain",
      re.compile(r"(?<![\w/.])(?<!\d )§\s*\d")),  # "RFC 8536 §3.2" names its document
     ("a ticket number", re.compile(r"\b[Ii]ssues?\s*#?\d+\b|\b(ticket|jira)\s*#?\d+\b", re.I)),
-    ("a ticket, by its number sign", re.compile(r"(?<![\w&/])#\d{1,4}\b(?!\s*(bytes|records|\]))")),
+    ("a ticket, by its number sign",
+     re.compile(r"\b(see|fix(es|ed)?|close[sd]?|resolve[sd]?|per|in|from|after|since|for)\s+#\d+\b", re.I)),
     ("a brief", re.compile(r"\b(the|a|our|my)\s+brief\b", re.I)),
     ("how the code was made",
      re.compile(r"\b(added|introduced|came|landed|built|written|done)\s+(in|by|for|during)\s+"
@@ -97,6 +98,7 @@ SHOULD_PASS = [
     "see docs/CONTRACTS.md and docs/ARCHITECTURE.md",
     "the mock's thread is woken by a helper connection",
     "[#] 5 bytes",
+    'assert_str_at(at(j, "buying_group", "#0", "contact_id", NULL), "c-7");',
     "RFC 8536 §3.2: UT offsets SHOULD lie in [-89999, 93599] seconds",
 ]
 
