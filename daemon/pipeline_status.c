@@ -175,6 +175,7 @@ void pipeline_status_broker(pipeline_t *p, const char *why)
 void pipeline_status_stopping(pipeline_t *p)
 {
     status_set_phase(p->publish.status, STATUS_STOPPING);
+    notify_stopping(); /* before the last commit, which may take a while */
 }
 
 void pipeline_status_free(pipeline_t *p)

@@ -112,8 +112,8 @@ lines so far; more breaches come as the simulated hours pass). Try:
   build/tools/handoffctl consume --brokers $broker --topic handoff.conversation-ready --max 1
   build/tools/handoffctl consume --brokers $broker --topic handoff.sla-breach --max 5
   build/tools/handoffctl consume --brokers $broker --topic handoff.lifecycle --max 5
-  build/tools/handoffctl dump --state $dir/state accounts | head -3
-  build/tools/handoffctl dump --state $dir/state contacts --id <a contact id from a handoff>
+  build/tools/handoffctl dump -c $config --state $dir/state accounts | head -3
+  build/tools/handoffctl dump -c $config --state $dir/state contacts --id <a contact id from a handoff>
   build/tools/handoffctl outcomes --state $dir/state
   tail -f $dir/handoffd.log                 # handoffs and breaches as they happen
   kill -HUP $(cat "$dir/handoffd.pid")      # reload $config (rejected, with its errors, if invalid)
