@@ -2,7 +2,8 @@
  *
  * Runs librdkafka's mock cluster as its own process (so the daemon can be killed
  * and restarted while the topics survive), creates every topic of the config
- * (inputs, outputs and the internal repartition topics) plus any --topic, prints
+ * (inputs, outputs, the internal repartition topics and <app.id>.instances, where
+ * the instances of a group publish their HTTP addresses) plus any --topic, prints
  * its bootstrap address on stdout and stays until SIGTERM/SIGINT.  kcat and
  * python3-kafka can use it like any broker. */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "daemon/instances.h"
 #include "daemon/mockbroker.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -131,12 +133,18 @@ static int serve(const broker_args_t *a, const hf_config_t *cfg)
 {
     const char *topics[128];
     size_t n = config_topics(cfg, topics, 64);
+    /* where the instances of a group tell each other their HTTP addresses */
+    hf_buf_t instances = HF_BUF_INIT;
+    if (instances_topic(cfg, &instances) == 0)
+        topics[n++] = (const char *)instances.data;
     for (size_t i = 0; i < a->extra_count; i++)
         topics[n++] = a->extra[i];
 
     char err[512];
     mockbroker_t *mb;
-    if (mockbroker_start(&mb, a->broker_count, a->partitions, topics, n, err, sizeof(err)) < 0) {
+    int r = mockbroker_start(&mb, a->broker_count, a->partitions, topics, n, err, sizeof(err));
+    hf_buf_free(&instances); /* the mock cluster copied the names */
+    if (r < 0) {
         fprintf(stderr, "hf-broker: %s\n", err);
         return 1;
     }
