@@ -37,12 +37,16 @@ import io
 import json
 import os
 import re
+import resource
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 
 INPUT_KEYS = ["web_visits", "form_submissions", "identity", "content_downloads",
               "webinar_attendance", "email_engagement", "sales_activity"]
@@ -311,6 +315,9 @@ def main():
     ap.add_argument("--baseline-daemon", default=os.environ.get("HF_BENCH_BASELINE_DAEMON"),
                     help="also run (b) with this other handoffd binary on the same input and "
                          "report the rate of this one relative to it")
+    ap.add_argument("--http-load", help="hf-http-load: also measure what the HTTP server costs "
+                                        "(f) and how fast it answers journey lookups (g)")
+    ap.add_argument("--ctl", help="handoffctl, for the contact ids (g) looks up")
     ap.add_argument("--results", help="also write the figures as JSON here")
     args = ap.parse_args()
 
@@ -454,6 +461,9 @@ def bench(args, workdir, procs, failures, results):
         for k in ("handoffs", "member_updates", "breaches"):
             if base[0][k] != s[k]:
                 log("note: %s %d with the baseline, %d with this build" % (k, base[0][k], s[k]))
+    # ---- f: what the HTTP server costs ------------------------------------------------
+    if args.http_load:
+        http_phase(args, workdir, address, expected, bare_rate, failures, results)
     procs.stop(broker)
 
     # ---- d: live latency ------------------------------------------------------------
@@ -552,17 +562,33 @@ def bench(args, workdir, procs, failures, results):
     procs.stop(broker2)
 
 
-def backlog_run(binary, cfg, address, workdir, name, expected, bare_rate, failures, perf=False):
+def backlog_run(binary, cfg, address, workdir, name, expected, bare_rate, failures, perf=False,
+                beside=None):
     """One handoffd over the pre-produced backlog, from an empty store: its summary's
-    figures, its input rate and its ratio to the bare consumer; completeness checked."""
+    figures, its input rate and its ratio to the bare consumer; completeness checked.
+    @beside(stop_event), if given, runs on a thread while the daemon does."""
     argv = [binary, "-c", cfg, "--brokers", address, "--log-level", "warn",
             "--exit-when-idle", "5"]
     if perf:
         perf_data = os.path.join(workdir, "perf.data")
         argv = ["perf", "record", "-g", "-o", perf_data, "--"] + argv
         log("recording a profile to " + perf_data)
-    text = run(argv, 900, name, stdout_path=os.path.join(workdir, name + ".out"),
-               stderr_path=os.path.join(workdir, name + ".log"))
+    stop = threading.Event()
+    side = threading.Thread(target=beside, args=(stop,), daemon=True) if beside else None
+    if side:
+        side.start()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        text = run(argv, 900, name, stdout_path=os.path.join(workdir, name + ".out"),
+                   stderr_path=os.path.join(workdir, name + ".log"))
+    finally:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        stop.set()
+        if side:
+            side.join(60)
+    # CPU the daemon spent (user + system): a cost that scheduling noise on a shared
+    # machine moves far less than the wall-clock rate
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     s = parse_summary(text)
     # The summary's seconds are rounded to 0.1 s; its records/s is exact.
     secs = s["consumed"] / s["records_per_s"] if s["records_per_s"] else s["seconds"]
@@ -574,7 +600,124 @@ def backlog_run(binary, cfg, address, workdir, name, expected, bare_rate, failur
         failures.append("%s skipped %d records (offset gaps): the broker dropped them; "
                         "raise kafka.partitions" % (name, s["offset_gaps"]))
     return dict(s, seconds=round(secs, 3), input_events_per_s=round(rate),
-                ratio=round(rate / bare_rate, 4) if bare_rate else None)
+                ratio=round(rate / bare_rate, 4) if bare_rate else None, cpu_s=round(cpu_s, 3),
+                cpu_us_per_event=round(cpu_s * 1e6 / expected, 3) if expected else None)
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def with_http(cfg_path, listen):
+    """The bench config with http.listen set (this build's only: older builds lack the key)."""
+    with open(cfg_path, "a") as f:
+        f.write("\nhttp:\n  listen: %s\n" % json.dumps(listen))
+    return cfg_path
+
+
+def http_phase(args, workdir, address, expected, bare_rate, failures, results):
+    """(f) the same backlog with the HTTP server off, and on with /metrics scraped every
+    second (A B B A, mean rates); (g) once more with journey lookups hammered the whole
+    run: the lookup rate, its latency, and what it costs the daemon."""
+    rates = {"off": [], "on": []}
+    cpu = {"off": [], "on": []}
+    scrapes = []
+    for i, mode in enumerate(["off", "on", "on", "off"]):
+        port = free_port()
+        cfg = with_http(derive_config(args.config, os.path.join(workdir, "bench-f%d.yaml" % i),
+                                      os.path.join(workdir, "state-f%d" % i)),
+                        "off" if mode == "off" else "127.0.0.1:%d" % port)
+
+        def scrape(stop, port=port):
+            for _ in range(900):  # one a second, bounded
+                if stop.wait(1.0):
+                    return
+                try:
+                    with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+                        scrapes.append(len(r.read()))
+                except OSError:
+                    pass  # not listening yet, or gone
+        log("(f) handoffd with the HTTP server %s (%d of 4)" % (
+            "off" if mode == "off" else "on, /metrics scraped every second", i + 1))
+        s = backlog_run(args.daemon, cfg, address, workdir, "daemon-f%d" % i, expected, bare_rate,
+                        failures, beside=None if mode == "off" else scrape)
+        rates[mode].append(s["input_events_per_s"])
+        cpu[mode].append(s["cpu_us_per_event"])
+    off, on = sum(rates["off"]) / 2, sum(rates["on"]) / 2
+    cpu_off, cpu_on = sum(cpu["off"]) / 2, sum(cpu["on"]) / 2
+    results["http"] = {"off": rates["off"], "on": rates["on"], "scrapes": len(scrapes),
+                       "cpu_off": cpu["off"], "cpu_on": cpu["on"],
+                       "cpu_on_vs_off": round(cpu_on / cpu_off, 4) if cpu_off else None,
+                       "metrics_bytes": max(scrapes) if scrapes else 0,
+                       "on_vs_off": round(on / off, 4) if off else None}
+
+    # g: lookups of contacts the backlog holds, the whole run
+    ids = []
+    state = os.path.join(workdir, "state-f0")
+    if args.ctl and os.path.isdir(state):
+        # streamed, and cut short: the whole dump is a gigabyte of JSON, and a parent
+        # that held it would pass its peak RSS on to the daemons it starts later
+        # (getrusage's ru_maxrss survives exec)
+        dump = subprocess.Popen([args.ctl, "dump", "-c", os.path.join(workdir, "bench-f0.yaml"),
+                                 "--state", state, "contacts"], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, text=True)
+        for line in dump.stdout:
+            m = re.match(r'\{"contact_id":\s*"([^"]+)"', line)
+            if m:
+                ids.append(m.group(1))
+            if len(ids) >= 20000:
+                break
+        dump.kill()
+        dump.wait(30)
+    if not ids:
+        failures.append("no contact ids to look up (handoffctl dump of the (f) run's store)")
+        return
+    paths = os.path.join(workdir, "lookup-paths.txt")
+    with open(paths, "w") as f:
+        f.write("".join("/v1/contacts/%s\n" % i for i in ids))
+    port = free_port()
+    # commits every second, so that lookups during the run find committed journeys
+    cfg = with_http(derive_config(args.config, os.path.join(workdir, "bench-g.yaml"),
+                                  os.path.join(workdir, "state-g"), commit_interval="1s"),
+                    "127.0.0.1:%d" % port)
+    load = {}
+
+    def hammer(stop):
+        # wait until the daemon is ready (assigned, consuming), then load it while it
+        # reads the backlog (bounded)
+        for _ in range(600):
+            if stop.is_set():
+                return
+            try:
+                urllib.request.urlopen("http://127.0.0.1:%d/readyz" % port, timeout=2).read()
+                break
+            except OSError:  # refused, or 503 while not ready
+                time.sleep(0.05)
+        if stop.wait(1.5):  # the first commit
+            return
+        out = subprocess.run([args.http_load, "127.0.0.1:%d" % port, paths, "--connections", "4",
+                              "--seconds", "4"], capture_output=True, text=True, timeout=120)
+        m = re.search(r"requests (\d+) seconds ([\d.]+) rate (\d+) p50_us (\d+) p99_us (\d+) max_us (\d+) "
+                      r"status_2xx (\d+) status_3xx (\d+) status_4xx (\d+) status_5xx (\d+) errors (\d+)",
+                      out.stdout)
+        if m:
+            keys = ["requests", "seconds", "rate", "p50_us", "p99_us", "max_us", "s2xx", "s3xx", "s4xx",
+                    "s5xx", "errors"]
+            load.update({k: float(v) if k == "seconds" else int(v) for k, v in zip(keys, m.groups())})
+        else:
+            load["error"] = (out.stdout + out.stderr).strip()[-300:]
+    log("(g) handoffd with journey lookups of %d contacts on 4 connections during the run" % len(ids))
+    s = backlog_run(args.daemon, cfg, address, workdir, "daemon-g", expected, bare_rate, failures,
+                    beside=hammer)
+    results["lookup"] = dict(load, daemon_input_events_per_s=s["input_events_per_s"],
+                             ids=len(ids))
+    if "error" in load or not load.get("requests"):
+        failures.append("lookup load: %s" % load.get("error", "no requests answered"))
+    elif load["s5xx"] or load["errors"]:
+        failures.append("lookup load: %d answers 5xx, %d connection errors" % (load["s5xx"],
+                                                                                load["errors"]))
 
 
 def print_table(r, failures):
@@ -620,6 +763,25 @@ def print_table(r, failures):
                          " ".join(fmt_int(x) for x in d0["runs"]),
                          " ".join(fmt_int(x) for x in d0["this_runs"]), d0["binary"],
                          d0["speedup"] or 0)))
+    hp = r.get("http")
+    if hp:
+        rows.append(("(f) HTTP server", "on, /metrics scraped every second (%d scrapes, %s bytes): %s "
+                     "input events/s; off: %s; on / off = %.3f (runs off %s, on %s)" % (
+                         hp["scrapes"], fmt_int(hp["metrics_bytes"]),
+                         fmt_int(sum(hp["on"]) / 2), fmt_int(sum(hp["off"]) / 2), hp["on_vs_off"] or 0,
+                         " ".join(fmt_int(x) for x in hp["off"]), " ".join(fmt_int(x) for x in hp["on"]))))
+        rows.append(("", "CPU per input event: on %.2f us, off %.2f us; on / off = %.3f (runs off %s, on %s)" % (
+            sum(hp["cpu_on"]) / 2, sum(hp["cpu_off"]) / 2, hp["cpu_on_vs_off"] or 0,
+            " ".join("%.2f" % x for x in hp["cpu_off"]), " ".join("%.2f" % x for x in hp["cpu_on"]))))
+    lk = r.get("lookup")
+    if lk and lk.get("requests"):
+        rows.append(("(g) journey lookups", "%s requests/s during the backlog run (%s in %.1f s on 4 "
+                     "connections, %d contacts): p50 %.2f ms, p99 %.2f ms, max %.1f ms; 2xx %s, 404 %s; "
+                     "the daemon meanwhile %s input events/s" % (
+                         fmt_int(lk["rate"]), fmt_int(lk["requests"]), lk["seconds"], lk["ids"],
+                         lk["p50_us"] / 1000, lk["p99_us"] / 1000, lk["max_us"] / 1000,
+                         fmt_int(lk["s2xx"]), fmt_int(lk["s4xx"]),
+                         fmt_int(lk["daemon_input_events_per_s"]))))
     if r.get("ratio") is not None:
         rows.append(("(c) ratio b / a", "%.3f  (target >= 0.1: %s)" % (
             r["ratio"], "met" if r["ratio"] >= 0.1 else "NOT met")))
