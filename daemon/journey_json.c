@@ -333,62 +333,26 @@ static void render_lifecycle(journey_json_writer_t *w, hf_stage_t stage, uint32_
 
 /* ---- contacts ----------------------------------------------------------------------- */
 
-typedef struct contribution {
-    const score_rule_stat_t *stat;
-    int32_t points;
-} contribution_t;
-
-/* Largest magnitude first, ties by rule name: the order of a handoff's reasons. */
-static int contribution_cmp(const void *a, const void *b)
-{
-    const contribution_t *x = a, *y = b;
-    int64_t ax = x->points < 0 ? -(int64_t)x->points : x->points;
-    int64_t ay = y->points < 0 ? -(int64_t)y->points : y->points;
-    if (ax != ay)
-        return ax > ay ? -1 : 1;
-    return strcmp(x->stat->rule, y->stat->rule);
-}
-
-/* "3 matches, 1 over cap, last 2026-03-02T09:00:00Z": a handoff's reason detail,
- * word for word (processors/contact/qualify.c). */
-static void contribution_detail(char *buf, size_t n, const score_rule_stat_t *st)
-{
-    uint64_t matches = (uint64_t)st->awards + st->capped;
-    char capped[48] = "", last[64] = "";
-    if (st->capped)
-        snprintf(capped, sizeof capped, ", %" PRIu32 " over cap", st->capped);
-    if (st->has_last_matched) {
-        char when[32];
-        iso8601(when, st->last_matched_ms, false);
-        snprintf(last, sizeof last, ", last %s", when);
-    }
-    snprintf(buf, n, "%" PRIu64 " match%s%s%s", matches, matches == 1 ? "" : "es", capped, last);
-}
-
 /* The score the rules compare (decayed to the newest event, rounded) and what each
  * scoring rule contributed to it. */
 static int render_score(journey_json_writer_t *w, const contact_state_t *s, const hf_rules_t *rules)
 {
     size_t n = s->score.stat_count;
-    contribution_t *c = calloc(n + 1, sizeof *c); /* + 1: never a zero-size request */
+    score_contribution_t *c = calloc(n + 1, sizeof *c); /* + 1: never a zero-size request */
     if (!c)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        c[i].stat = &s->score.stats[i];
-        c[i].points = score_round(score_contribution_at(c[i].stat, rules, s->last_event_ms));
-    }
-    qsort(c, n, sizeof *c, contribution_cmp);
+    score_contributions(s->score.stats, n, rules, s->last_event_ms, c);
     journey_json_object(w, "score");
     journey_json_int(w, "value", score_round(contact_state_score(s, rules, s->last_event_ms)));
     journey_json_time(w, "as_of", s->events > 0 ? s->last_event_ms : 0);
     journey_json_array(w, "contributions");
     for (size_t i = 0; i < n; i++) {
         char detail[160];
-        contribution_detail(detail, sizeof detail, c[i].stat);
+        score_contribution_detail(detail, sizeof detail, c[i].stat);
         journey_json_object(w, NULL);
         journey_json_str(w, "rule", c[i].stat->rule);
         journey_json_int(w, "points", c[i].points);
-        journey_json_int(w, "count", c[i].stat->awards > INT32_MAX ? INT32_MAX : c[i].stat->awards);
+        journey_json_int(w, "count", c[i].count);
         journey_json_str(w, "detail", detail);
         journey_json_end(w);
     }

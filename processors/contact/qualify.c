@@ -5,23 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "processors/account/resolve.h"
 #include "util/strpool.h"
 #include "util/timespan.h"
 
 #define HAND_RAISER_DEFAULT_RULE "hand_raiser"
-
-/* "2026-03-04T10:00:00Z" (UTC, whole seconds). */
-static void format_time(char *buf, size_t n, int64_t ms)
-{
-    int64_t secs = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
-    time_t tt = (time_t)secs;
-    struct tm tm;
-    if ((int64_t)tt != secs || !gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-        snprintf(buf, n, "%" PRId64 "ms", ms);
-}
 
 /* "30d", "12h", "90m", "45s" or "1500ms": the largest unit that divides exactly. */
 static void format_duration(char *buf, size_t n, int64_t ms)
@@ -151,51 +140,22 @@ static int condition_reasons(handoff_build_t *b, const hf_event_t *ev, const hf_
     return r;
 }
 
-typedef struct contribution {
-    const score_rule_stat_t *stat;
-    int32_t points;
-} contribution_t;
-
-static int contribution_cmp(const void *a, const void *b)
-{
-    const contribution_t *x = a, *y = b;
-    int64_t ax = x->points < 0 ? -(int64_t)x->points : x->points;
-    int64_t ay = y->points < 0 ? -(int64_t)y->points : y->points;
-    if (ax != ay)
-        return ax > ay ? -1 : 1;
-    return strcmp(x->stat->rule, y->stat->rule);
-}
-
 /* Every scoring rule's contribution, largest magnitude first. */
 static int score_reasons(handoff_build_t *b, const contact_state_t *s, const hf_rules_t *rules)
 {
     size_t n = s->score.stat_count;
     if (!n)
         return 0;
-    contribution_t *c = calloc(n, sizeof *c);
+    score_contribution_t *c = calloc(n, sizeof *c);
     if (!c)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++) {
-        c[i].stat = &s->score.stats[i];
-        c[i].points = score_round(score_contribution_at(c[i].stat, rules, s->last_event_ms));
-    }
-    qsort(c, n, sizeof *c, contribution_cmp);
+    score_contributions(s->score.stats, n, rules, s->last_event_ms, c);
     int r = 0;
     for (size_t i = 0; i < n && r == 0; i++) {
-        const score_rule_stat_t *st = c[i].stat;
-        uint64_t matches = (uint64_t)st->awards + st->capped;
-        char capped[48] = "", last[64] = "";
-        if (st->capped)
-            snprintf(capped, sizeof capped, ", %" PRIu32 " over cap", st->capped);
-        if (st->has_last_matched) {
-            char when[40];
-            format_time(when, sizeof when, st->last_matched_ms);
-            snprintf(last, sizeof last, ", last %s", when);
-        }
-        const char *detail = strpool_printf(&b->pool, "%" PRIu64 " match%s%s%s", matches,
-                                            matches == 1 ? "" : "es", capped, last);
-        int32_t count = st->awards > INT32_MAX ? INT32_MAX : (int32_t)st->awards;
-        r = add_reason(b, st->rule, c[i].points, count, detail);
+        char detail[160];
+        score_contribution_detail(detail, sizeof detail, c[i].stat);
+        r = add_reason(b, c[i].stat->rule, c[i].points, c[i].count,
+                       strpool_printf(&b->pool, "%s", detail));
     }
     free(c);
     return r;

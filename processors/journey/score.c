@@ -1,9 +1,12 @@
 #include "score.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/timespan.h"
 #include "util/vec.h"
@@ -351,4 +354,52 @@ void score_scale(score_t *s, const hf_rules_t *rules, double factor)
     s->value = clamp_score(s->value * factor, rules);
     for (size_t i = 0; i < s->stat_count; i++)
         s->stats[i].contribution *= factor;
+}
+
+/* ---- contributions, as reasons show them -------------------------------------- */
+
+static int contribution_cmp(const void *a, const void *b)
+{
+    const score_contribution_t *x = a, *y = b;
+    int64_t ax = x->points < 0 ? -(int64_t)x->points : x->points;
+    int64_t ay = y->points < 0 ? -(int64_t)y->points : y->points;
+    if (ax != ay)
+        return ax > ay ? -1 : 1;
+    return strcmp(x->stat->rule, y->stat->rule);
+}
+
+void score_contributions(const score_rule_stat_t *stats, size_t n, const hf_rules_t *rules,
+                         int64_t at_ms, score_contribution_t *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        out[i].stat = &stats[i];
+        out[i].points = score_round(score_contribution_at(&stats[i], rules, at_ms));
+        out[i].count = stats[i].awards > INT32_MAX ? INT32_MAX : (int32_t)stats[i].awards;
+    }
+    if (n > 1)
+        qsort(out, n, sizeof *out, contribution_cmp);
+}
+
+/* UTC to the second, "2026-03-02T09:00:00Z"; out of gmtime's range, "<ms>ms". */
+static void format_time(char *buf, size_t n, int64_t ms)
+{
+    int64_t secs = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+    time_t tt = (time_t)secs;
+    struct tm tm;
+    if ((int64_t)tt != secs || !gmtime_r(&tt, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        snprintf(buf, n, "%" PRId64 "ms", ms);
+}
+
+void score_contribution_detail(char *buf, size_t n, const score_rule_stat_t *st)
+{
+    uint64_t matches = (uint64_t)st->awards + st->capped;
+    char capped[48] = "", last[64] = "";
+    if (st->capped)
+        snprintf(capped, sizeof capped, ", %" PRIu32 " over cap", st->capped);
+    if (st->has_last_matched) {
+        char when[40];
+        format_time(when, sizeof when, st->last_matched_ms);
+        snprintf(last, sizeof last, ", last %s", when);
+    }
+    snprintf(buf, n, "%" PRIu64 " match%s%s%s", matches, matches == 1 ? "" : "es", capped, last);
 }

@@ -70,6 +70,23 @@ double score_contribution_at(const score_rule_stat_t *st, const hf_rules_t *rule
 /* @v rounded half away from zero (lround), saturated to int32. */
 int32_t score_round(double v);
 
+/* One scoring rule's share of a score, as a handoff's reasons and a journey lookup
+ * show it. */
+typedef struct score_contribution {
+    const score_rule_stat_t *stat;
+    int32_t points; /* rounded, decayed to the time asked for */
+    int32_t count;  /* awards, saturated at INT32_MAX */
+} score_contribution_t;
+
+/* The contribution of each of the @n rule stats at @at_ms into @out (@n items),
+ * largest magnitude first, ties by rule name. */
+void score_contributions(const score_rule_stat_t *stats, size_t n, const hf_rules_t *rules,
+                         int64_t at_ms, score_contribution_t *out);
+
+/* "3 matches, 1 over cap, last 2026-03-02T09:00:00Z": what a contribution is made of,
+ * into @buf (always terminated). */
+void score_contribution_detail(char *buf, size_t n, const score_rule_stat_t *st);
+
 /* The stats of the rule called @rule, or NULL if it never matched. */
 const score_rule_stat_t *score_find(const score_t *s, const char *rule);
 
