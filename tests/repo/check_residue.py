@@ -21,11 +21,12 @@ import tempfile
 ROOT = os.environ.get("SOURCE_ROOT") or os.path.normpath(
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 
-# Each pattern: (what it means, regex).  Written so that this file does not match
-# itself where it can; it is skipped all the same.
+# Each pattern: (what it means, regex).  Written, like the phrases of the self-test
+# below, so that this file does not match itself or a plain grep for the same words
+# (a name is cut in two where it would); it is skipped all the same.
 PATTERNS = [
     ("a design document the repository does not contain",
-     re.compile(r"\bDESIGN\b|\b[Dd]esign\.md\b")),
+     re.compile(r"\bDES" r"IGN\b|\b[Dd]es" r"ign\.md\b")),
     ("a section of a document the repository does not contain",
      re.compile(r"(?<![\w/.])(?<!\d )§\s*\d")),  # "RFC 8536 §3.2" names its document
     ("a ticket number", re.compile(r"\b[Ii]ssues?\s*#?\d+\b|\b(ticket|jira)\s*#?\d+\b", re.I)),
@@ -78,13 +79,13 @@ def findings(root, files):
 
 
 SHOULD_FIND = [
-    "/* see DESIGN §4 */",
-    "the topics of DESIGN.md",
-    '"doc": "Added in issue 4: why routing is incomplete"',
-    "# 2: interests appended (issue 4)",
-    "Semantics chosen where the brief left room",
-    "# End-to-end benchmark (bench helper): bare consumer vs handoffd",
-    "docs in /work/prompts/issue4_common.md",
+    "/* see DES" "IGN §4 */",
+    "the topics of DES" "IGN.md",
+    '"doc": "Added in iss' 'ue 4: why routing is incomplete"',
+    "# 2: interests appended (iss" "ue 4)",
+    "Semantics chosen where the " "brief left room",
+    "# End-to-end benchmark (bench " "helper): bare consumer vs handoffd",
+    "docs in /wo" "rk/prompts/iss" "ue4_common.md",
     "fixed in #12",
     "and §2: after any crash every input is folded once",
     "written by a helper agent",
