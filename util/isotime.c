@@ -27,8 +27,13 @@ static void civil_from_days(int64_t days, int64_t *y, int *m, int *d)
 
 size_t hf_iso8601_ms(char out[HF_ISO8601_SIZE], int64_t epoch_ms)
 {
-    int64_t secs = floor_div(epoch_ms, 1000);
-    int ms = (int)(epoch_ms - secs * 1000);
+    /* the remainder first: secs * 1000 overflows for the most negative instants */
+    int ms = (int)(epoch_ms % 1000);
+    int64_t secs = epoch_ms / 1000;
+    if (ms < 0) {
+        ms += 1000;
+        secs--;
+    }
     int64_t days = floor_div(secs, 86400);
     int64_t sod = secs - days * 86400;
     int64_t year;
