@@ -126,6 +126,12 @@ typedef struct hf_config {
     int64_t commit_interval_ms;
     uint32_t cache_max_entries; /* entity states kept in memory between commits */
 
+    /* ordering: the merge of partitions in event-time order (daemon/pgroup.h) */
+    struct {
+        int64_t allowed_lateness_ms;
+        int64_t idle_timeout_ms;
+    } ordering;
+
     /* outputs */
     hf_output_format_t output_format;
 

@@ -4,63 +4,91 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A ring buffer of (record, event time). */
+/* A ring buffer of (record, event time, key). */
 typedef struct ring {
-    void **records; /* NULL for rings of times only */
+    void **records;
     int64_t *ts;
+    int64_t *keys;
     size_t head, count, cap;
 } ring_t;
 
+/* Where an empty or non-empty queue stands (pgroup.h). */
+typedef enum queue_set {
+    SET_BUFFERED,  /* has records: competes with its head */
+    SET_LAGGING,   /* empty, records on the broker: holds back, however long */
+    SET_CAUGHT_UP, /* empty, caught up, not idle yet: holds back the newest records */
+    SET_IDLE,      /* empty, caught up for the idle timeout: holds back nothing */
+    SET__COUNT,
+} queue_set_t;
+
+#define HEAPS SET_IDLE /* the sets kept as heaps */
+
 typedef struct queue {
     ring_t buffered;
-    int64_t last_ts; /* time of the newest record seen on the queue */
-    bool seen;
-    bool lagging;          /* empty with records on the broker: holds back, however long */
-    bool skipped;          /* caught up and idle long enough: not holding back until news */
-    int64_t waiting_since; /* monotonic ms since it holds the group back; 0 = not */
-    int64_t key;
-    int heap_pos; /* -1: not in the heap */
+    int64_t partition_time; /* newest event time pushed (INT64_MIN: none) */
+    int64_t released_key;   /* key of the last record handed out (INT64_MIN: none) */
+    int64_t idle_since;     /* monotonic ms it ran dry caught up (SET_CAUGHT_UP) */
+    int64_t key;            /* its key in its heap */
+    queue_set_t set;
+    int heap_pos;
 } queue_t;
+
+typedef struct heap {
+    int *items; /* queue indices, min-heap on (key, index) */
+    size_t len;
+} heap_t;
 
 struct pgroup {
     queue_t *queues;
     size_t queue_count;
-    int *heap; /* queue indices, min-heap on (key, index) */
-    size_t heap_len;
+    heap_t heaps[HEAPS];
     size_t total;
-    int64_t idle_timeout_ms;
+    int64_t seen_max;    /* largest key pushed */
+    int64_t stream_time; /* largest key released */
+    long waiting_on;
+    pgroup_opts_t opts;
     pgroup_lag_fn lag;
     void *opaque;
 };
 
-static int ring_push(ring_t *r, void *record, int64_t ts, bool with_records)
+/* @a - @b for @b >= 0, saturating at INT64_MIN. */
+static int64_t sat_sub(int64_t a, int64_t b)
+{
+    return a < INT64_MIN + b ? INT64_MIN : a - b;
+}
+
+static int ring_push(ring_t *r, void *record, int64_t ts, int64_t key)
 {
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 64;
         int64_t *ts_new = malloc(cap * sizeof(*ts_new));
-        void **rec_new = with_records ? malloc(cap * sizeof(*rec_new)) : NULL;
-        if (!ts_new || (with_records && !rec_new)) {
+        int64_t *keys_new = malloc(cap * sizeof(*keys_new));
+        void **rec_new = malloc(cap * sizeof(*rec_new));
+        if (!ts_new || !keys_new || !rec_new) {
             free(ts_new);
+            free(keys_new);
             free(rec_new);
             return -ENOMEM;
         }
         for (size_t i = 0; i < r->count; i++) {
-            size_t from = (r->head + i) % (r->cap ? r->cap : 1);
+            size_t from = (r->head + i) % r->cap;
             ts_new[i] = r->ts[from];
-            if (with_records)
-                rec_new[i] = r->records[from];
+            keys_new[i] = r->keys[from];
+            rec_new[i] = r->records[from];
         }
         free(r->ts);
+        free(r->keys);
         free(r->records);
         r->ts = ts_new;
+        r->keys = keys_new;
         r->records = rec_new;
         r->head = 0;
         r->cap = cap;
     }
     size_t at = (r->head + r->count) % r->cap;
     r->ts[at] = ts;
-    if (with_records)
-        r->records[at] = record;
+    r->keys[at] = key;
+    r->records[at] = record;
     r->count++;
     return 0;
 }
@@ -74,187 +102,251 @@ static void ring_pop(ring_t *r)
 static void ring_free(ring_t *r)
 {
     free(r->ts);
+    free(r->keys);
     free(r->records);
     memset(r, 0, sizeof(*r));
 }
 
-/* ---- the heap ---------------------------------------------------------------- */
+/* ---- the heaps -------------------------------------------------------------- */
 
-static bool heap_less(const pgroup_t *g, int a, int b)
+static bool queue_less(const pgroup_t *g, int a, int b)
 {
     const queue_t *qa = &g->queues[a], *qb = &g->queues[b];
     return qa->key < qb->key || (qa->key == qb->key && a < b);
 }
 
-static void heap_swap(pgroup_t *g, size_t i, size_t j)
+static void heap_swap(pgroup_t *g, heap_t *h, size_t i, size_t j)
 {
-    int t = g->heap[i];
-    g->heap[i] = g->heap[j];
-    g->heap[j] = t;
-    g->queues[g->heap[i]].heap_pos = (int)i;
-    g->queues[g->heap[j]].heap_pos = (int)j;
+    int t = h->items[i];
+    h->items[i] = h->items[j];
+    h->items[j] = t;
+    g->queues[h->items[i]].heap_pos = (int)i;
+    g->queues[h->items[j]].heap_pos = (int)j;
 }
 
-static void sift_up(pgroup_t *g, size_t i)
+static void sift_up(pgroup_t *g, heap_t *h, size_t i)
 {
     while (i > 0) {
         size_t parent = (i - 1) / 2;
-        if (!heap_less(g, g->heap[i], g->heap[parent]))
+        if (!queue_less(g, h->items[i], h->items[parent]))
             break;
-        heap_swap(g, i, parent);
+        heap_swap(g, h, i, parent);
         i = parent;
     }
 }
 
-static void sift_down(pgroup_t *g, size_t i)
+static void sift_down(pgroup_t *g, heap_t *h, size_t i)
 {
     for (;;) {
         size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < g->heap_len && heap_less(g, g->heap[l], g->heap[m]))
+        if (l < h->len && queue_less(g, h->items[l], h->items[m]))
             m = l;
-        if (r < g->heap_len && heap_less(g, g->heap[r], g->heap[m]))
+        if (r < h->len && queue_less(g, h->items[r], h->items[m]))
             m = r;
         if (m == i)
             return;
-        heap_swap(g, i, m);
+        heap_swap(g, h, i, m);
         i = m;
     }
 }
 
-static void heap_remove(pgroup_t *g, queue_t *q)
-{
-    size_t i = (size_t)q->heap_pos;
-    size_t last = g->heap_len - 1;
-    if (i != last) {
-        heap_swap(g, i, last);
-        g->heap_len--;
-        q->heap_pos = -1;
-        sift_down(g, i);
-        sift_up(g, i);
-    } else {
-        g->heap_len--;
-        q->heap_pos = -1;
-    }
-}
-
-/* Puts queue @qi where its state says: in the heap with its current key, or out.
- * An empty queue is a member while its next record could be the oldest: always
- * while it lags (it has records on the broker not fetched yet), and for the idle
- * timeout once it is caught up.  A queue that starts holding the others back starts
- * its waiting clock at @now_ms, so that all queues blocked at once time out
- * together, not one after another. */
-static void queue_update(pgroup_t *g, size_t qi, int64_t now_ms)
+/* Takes queue @qi out of the heap of its set (if that set is a heap). */
+static void set_leave(pgroup_t *g, size_t qi)
 {
     queue_t *q = &g->queues[qi];
-    bool member = true;
-    int64_t key = 0;
-    q->lagging = false;
-    if (q->buffered.count) {
-        key = q->buffered.ts[q->buffered.head];
-    } else if (g->lag && g->lag(g->opaque, qi)) {
-        q->lagging = true;
-        q->skipped = false;
-        key = q->seen ? q->last_ts : INT64_MIN;
-    } else if (!q->skipped && g->idle_timeout_ms > 0) {
-        key = q->seen ? q->last_ts : INT64_MIN;
-    } else {
-        member = false;
-    }
-    if (!member) {
-        q->waiting_since = 0;
-        if (q->heap_pos >= 0)
-            heap_remove(g, q);
+    if (q->set >= HEAPS)
         return;
+    heap_t *h = &g->heaps[q->set];
+    size_t i = (size_t)q->heap_pos, last = h->len - 1;
+    if (i != last) {
+        heap_swap(g, h, i, last);
+        h->len--;
+        sift_down(g, h, i);
+        sift_up(g, h, i);
+    } else {
+        h->len--;
     }
-    if (!q->buffered.count && !q->waiting_since)
-        q->waiting_since = now_ms ? now_ms : 1;
-    if (q->heap_pos < 0) {
-        q->key = key;
-        q->heap_pos = (int)g->heap_len;
-        g->heap[g->heap_len++] = (int)qi;
-        sift_up(g, (size_t)q->heap_pos);
-    } else if (key != q->key) {
-        q->key = key;
-        sift_up(g, (size_t)q->heap_pos);
-        sift_down(g, (size_t)q->heap_pos);
+    q->heap_pos = -1;
+    q->set = SET_IDLE;
+}
+
+/* Puts queue @qi into @set with @key. */
+static void set_enter(pgroup_t *g, size_t qi, queue_set_t set, int64_t key)
+{
+    queue_t *q = &g->queues[qi];
+    if (q->set == set && q->key == key)
+        return;
+    set_leave(g, qi);
+    q->set = set;
+    q->key = key;
+    if (set >= HEAPS)
+        return;
+    heap_t *h = &g->heaps[set];
+    q->heap_pos = (int)h->len;
+    h->items[h->len++] = (int)qi;
+    sift_up(g, h, (size_t)q->heap_pos);
+}
+
+static long heap_top(const pgroup_t *g, queue_set_t set)
+{
+    return g->heaps[set].len ? g->heaps[set].items[0] : -1;
+}
+
+/* Where an empty queue @qi stands now. */
+static void empty_update(pgroup_t *g, size_t qi, int64_t now_ms)
+{
+    queue_t *q = &g->queues[qi];
+    if (g->lag && g->lag(g->opaque, qi)) {
+        set_enter(g, qi, SET_LAGGING, q->partition_time);
+    } else if (q->set == SET_LAGGING || q->set == SET_BUFFERED) {
+        /* it just ran dry, or just caught up: idle from now */
+        q->idle_since = now_ms;
+        set_enter(g, qi, g->opts.idle_timeout_ms > 0 ? SET_CAUGHT_UP : SET_IDLE, q->partition_time);
     }
+    /* caught up or idle already: stays so (its idle clock keeps running) */
 }
 
 /* ---- API ------------------------------------------------------------------- */
 
-pgroup_t *pgroup_new(size_t queue_count, int64_t idle_timeout_ms, pgroup_lag_fn lag, void *opaque)
+pgroup_t *pgroup_new(size_t queue_count, const pgroup_opts_t *opts, pgroup_lag_fn lag, void *opaque)
 {
     pgroup_t *g = calloc(1, sizeof(*g));
     if (!g)
         return NULL;
-    g->queues = calloc(queue_count ? queue_count : 1, sizeof(*g->queues));
-    g->heap = calloc(queue_count ? queue_count : 1, sizeof(*g->heap));
-    if (!g->queues || !g->heap) {
-        free(g->queues);
-        free(g->heap);
-        free(g);
+    size_t n = queue_count ? queue_count : 1;
+    g->queues = calloc(n, sizeof(*g->queues));
+    bool ok = g->queues != NULL;
+    for (int s = 0; s < HEAPS; s++)
+        ok = ok && (g->heaps[s].items = calloc(n, sizeof(int))) != NULL;
+    if (!ok) {
+        pgroup_free(g, NULL);
         return NULL;
     }
     g->queue_count = queue_count;
-    g->idle_timeout_ms = idle_timeout_ms;
+    g->opts = *opts;
+    if (g->opts.allowed_lateness_ms < 0)
+        g->opts.allowed_lateness_ms = 0;
     g->lag = lag;
     g->opaque = opaque;
-    for (size_t i = 0; i < queue_count; i++)
-        g->queues[i].heap_pos = -1;
+    pgroup_clear(g, NULL);
     return g;
+}
+
+void pgroup_set_partition_time(pgroup_t *g, size_t qi, int64_t key)
+{
+    queue_t *q = &g->queues[qi];
+    if (key > q->partition_time)
+        q->partition_time = key;
+    if (key > q->released_key)
+        q->released_key = key;
+    if (key > g->stream_time)
+        g->stream_time = key;
+    if (key > g->seen_max)
+        g->seen_max = key;
+    if (q->set == SET_LAGGING || q->set == SET_CAUGHT_UP)
+        set_enter(g, qi, q->set, q->partition_time);
+}
+
+int64_t pgroup_partition_time(const pgroup_t *g, size_t qi)
+{
+    return g->queues[qi].released_key;
 }
 
 int pgroup_push(pgroup_t *g, size_t qi, void *record, int64_t ts_ms)
 {
     queue_t *q = &g->queues[qi];
-    int r = ring_push(&q->buffered, record, ts_ms, true);
+    int64_t key = ts_ms > q->partition_time ? ts_ms : q->partition_time;
+    int r = ring_push(&q->buffered, record, ts_ms, key);
     if (r < 0)
         return r;
     g->total++;
-    if (!q->seen || ts_ms > q->last_ts)
-        q->last_ts = ts_ms;
-    q->seen = true;
-    q->skipped = false;
-    q->waiting_since = 0;
+    q->partition_time = key;
+    if (key > g->seen_max)
+        g->seen_max = key;
     if (q->buffered.count == 1)
-        queue_update(g, qi, 0);
+        set_enter(g, qi, SET_BUFFERED, key);
     return 0;
 }
 
-pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, void **record, size_t *qi_out)
+/* Whether the queues that are empty let the head of queue @c go; else *@wait is
+ * the one to wait for.  Caught-up queues past their idle timeout become idle. */
+static bool may_release(pgroup_t *g, int c, int64_t now_ms, long *wait)
 {
-    while (g->heap_len) {
-        size_t qi = (size_t)g->heap[0];
-        queue_t *q = &g->queues[qi];
-        if (q->buffered.count) {
-            *record = q->buffered.records[q->buffered.head];
-            *qi_out = qi;
-            ring_pop(&q->buffered);
-            g->total--;
-            queue_update(g, qi, now_ms);
-            return PGROUP_READY;
-        }
-        /* The oldest record may be the one this queue is waiting for: while it lags,
-         * it will come, however long the fetch takes; a caught-up queue is passed
-         * over once it has been idle for the timeout. */
-        if (q->lagging || now_ms - q->waiting_since < g->idle_timeout_ms)
-            return PGROUP_WAIT;
-        q->skipped = true;
-        queue_update(g, qi, now_ms);
+    long l = heap_top(g, SET_LAGGING);
+    if (l >= 0 && queue_less(g, (int)l, c)) {
+        *wait = l;
+        return false;
     }
-    return PGROUP_EMPTY;
+    /* A caught-up queue's next record is expected no further behind the newest
+     * fetched than the allowed lateness: it holds back only what is within that. */
+    int64_t key = g->queues[c].key;
+    if (key <= sat_sub(g->seen_max, g->opts.allowed_lateness_ms))
+        return true;
+    for (long u; (u = heap_top(g, SET_CAUGHT_UP)) >= 0 && queue_less(g, (int)u, c);) {
+        queue_t *q = &g->queues[u];
+        if (now_ms - q->idle_since < g->opts.idle_timeout_ms) {
+            *wait = u;
+            return false;
+        }
+        set_enter(g, (size_t)u, SET_IDLE, q->partition_time);
+    }
+    return true;
+}
+
+pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, pgroup_item_t *item)
+{
+    long c = heap_top(g, SET_BUFFERED);
+    g->waiting_on = -1;
+    if (c < 0)
+        return PGROUP_EMPTY;
+    long wait;
+    if (!may_release(g, (int)c, now_ms, &wait)) {
+        g->waiting_on = wait;
+        return PGROUP_WAIT;
+    }
+    queue_t *q = &g->queues[c];
+    ring_t *ring = &q->buffered;
+    int64_t key = ring->keys[ring->head], ts = ring->ts[ring->head];
+    /* behind its own partition (delivered late into it), or behind the stream
+     * (its partition was idle and passed over) */
+    int64_t before = q->released_key > g->stream_time ? q->released_key : g->stream_time;
+    int64_t lateness = g->opts.allowed_lateness_ms;
+    *item = (pgroup_item_t){
+        .record = ring->records[ring->head],
+        .q = (size_t)c,
+        .ts = ts,
+        .key = key,
+        .behind_ms = ts != INT64_MIN && ts < before ? before - ts : 0,
+        .late = ts != INT64_MIN && (ts < sat_sub(q->released_key, lateness) ||
+                                    key < sat_sub(g->stream_time, lateness)),
+    };
+    ring_pop(ring);
+    g->total--;
+    q->released_key = key;
+    if (key > g->stream_time)
+        g->stream_time = key;
+    if (ring->count)
+        set_enter(g, (size_t)c, SET_BUFFERED, ring->keys[ring->head]);
+    else
+        empty_update(g, (size_t)c, now_ms);
+    return PGROUP_READY;
 }
 
 long pgroup_waiting_on(const pgroup_t *g)
 {
-    return g->heap_len ? g->heap[0] : -1;
+    return g->waiting_on;
+}
+
+int64_t pgroup_stream_time(const pgroup_t *g)
+{
+    return g->stream_time;
 }
 
 void pgroup_refresh(pgroup_t *g, int64_t now_ms)
 {
     for (size_t i = 0; i < g->queue_count; i++)
         if (g->queues[i].buffered.count == 0)
-            queue_update(g, i, now_ms);
+            empty_update(g, i, now_ms);
 }
 
 size_t pgroup_queue_len(const pgroup_t *g, size_t qi)
@@ -276,25 +368,36 @@ void pgroup_clear(pgroup_t *g, void (*free_record)(void *))
                 free_record(q->buffered.records[q->buffered.head]);
             ring_pop(&q->buffered);
         }
-        q->seen = false;
-        q->lagging = false;
-        q->skipped = false;
-        q->waiting_since = 0;
-        q->heap_pos = -1;
+        q->partition_time = INT64_MIN;
+        q->released_key = INT64_MIN;
+        q->idle_since = 0;
+        q->key = INT64_MIN;
+        /* unknown until the first refresh: as if it had just run dry while lagging */
+        q->set = SET_LAGGING;
+        q->heap_pos = (int)i;
+        g->heaps[SET_LAGGING].items[i] = (int)i;
     }
-    g->heap_len = 0;
+    g->heaps[SET_LAGGING].len = g->queue_count;
+    g->heaps[SET_BUFFERED].len = 0;
+    g->heaps[SET_CAUGHT_UP].len = 0;
     g->total = 0;
+    g->seen_max = INT64_MIN;
+    g->stream_time = INT64_MIN;
+    g->waiting_on = -1;
 }
 
 void pgroup_free(pgroup_t *g, void (*free_record)(void *))
 {
     if (!g)
         return;
-    pgroup_clear(g, free_record);
-    for (size_t i = 0; i < g->queue_count; i++) {
-        ring_free(&g->queues[i].buffered);
+    if (g->queues && g->heaps[SET_BUFFERED].items && g->heaps[SET_LAGGING].items &&
+        g->heaps[SET_CAUGHT_UP].items) {
+        pgroup_clear(g, free_record);
+        for (size_t i = 0; i < g->queue_count; i++)
+            ring_free(&g->queues[i].buffered);
     }
     free(g->queues);
-    free(g->heap);
+    for (int s = 0; s < HEAPS; s++)
+        free(g->heaps[s].items);
     free(g);
 }

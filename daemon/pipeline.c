@@ -296,15 +296,33 @@ static int pipeline_step_fetch(pipeline_t *p)
     return r;
 }
 
-/* Processes one record the partition group released.  Takes ownership of @m. */
-static int handle_message(pipeline_t *p, rd_kafka_message_t *m, size_t q)
+/* A record released later than the allowed lateness: applied as it comes, counted
+ * per topic. */
+static void count_late(pipeline_t *p, const rd_kafka_message_t *m, stage_role_t role,
+                       const pgroup_item_t *it)
 {
+    metrics_add_named(p->metrics, "late", p->kafka.role_topic[role], 1);
+    log_record(LOG_LEVEL_DEBUG, LOG_PIPE,
+               LOG_FIELDS(LOG_STR("topic", p->kafka.role_topic[role]),
+                          LOG_INT("partition", m->partition), LOG_INT("offset", m->offset),
+                          LOG_INT("behind_ms", it->behind_ms)),
+               "late record %s [%" PRId32 "] @%" PRId64 ": %" PRId64 " ms behind",
+               p->kafka.role_topic[role], m->partition, m->offset, it->behind_ms);
+}
+
+/* Processes one record the partition group released.  Takes ownership of it. */
+static int handle_message(pipeline_t *p, const pgroup_item_t *it)
+{
+    rd_kafka_message_t *m = it->record;
+    size_t q = it->q;
     stage_role_t role = (stage_role_t)(q / (size_t)p->intake.max_partitions);
     assert(role < ROLE__COUNT && m->partition < p->kafka.role_partitions[role]);
     int64_t expected = p->offsets.next[role][m->partition];
     if (expected >= 0 && m->offset > expected)
         metrics_add_named(p->metrics, "gaps", p->kafka.role_topic[role],
                           (uint64_t)(m->offset - expected));
+    if (it->late)
+        count_late(p, m, role, it);
 
     p->ctr[M_CONSUMED]++;
     p->run.consumed++;
@@ -349,9 +367,8 @@ static int pipeline_step_process(pipeline_t *p, volatile sig_atomic_t *stop)
 {
     p->marks.consume_timeout_ms = 100;
     for (unsigned k = 0;; k++) {
-        void *m;
-        size_t q;
-        pgroup_next_result_t next = pgroup_next(p->intake.pg, pipeline_mono_ms(), &m, &q);
+        pgroup_item_t it;
+        pgroup_next_result_t next = pgroup_next(p->intake.pg, pipeline_mono_ms(), &it);
         if (next == PGROUP_WAIT) {
             p->marks.consume_timeout_ms = 5;
             long wq = pgroup_waiting_on(p->intake.pg);
@@ -366,7 +383,7 @@ static int pipeline_step_process(pipeline_t *p, volatile sig_atomic_t *stop)
         }
         if (next != PGROUP_READY)
             return 0;
-        int r = handle_message(p, m, q);
+        int r = handle_message(p, &it);
         if (r < 0)
             return r;
         if ((k & 1023) == 1023) {
@@ -524,6 +541,8 @@ static void print_stages(pipeline_t *p, FILE *out)
     sum = metrics_group_text(p->metrics, "lifecycle", text, sizeof(text));
     fprintf(out, "lifecycle changes: %" PRIu64 "%s%s%s\n", c[M_LIFECYCLE], sum ? " (" : "", text,
             sum ? ")" : "");
+    sum = metrics_group_text(p->metrics, "late", text, sizeof(text));
+    fprintf(out, "late: %" PRIu64 "%s%s%s\n", sum, sum ? " (" : "", text, sum ? ")" : "");
     sum = metrics_group_text(p->metrics, "dlq", text, sizeof(text));
     fprintf(out, "dead letters: %" PRIu64 "%s%s%s\n", sum, sum ? " (" : "", text, sum ? ")" : "");
     sum = metrics_group_text(p->metrics, "breaches", text, sizeof(text));

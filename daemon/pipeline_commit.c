@@ -71,14 +71,19 @@ static int fill_batch(pipeline_t *p, long written[3], rd_kafka_topic_partition_l
     timers_flush(p->timers, batch);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
     hf_buf_t key = HF_BUF_INIT;
-    uint8_t v[8];
+    uint8_t v[STORE_OFFSET_VALUE_SIZE];
     for (int r = 0; r < ROLE__COUNT; r++) {
         for (int32_t part = 0; part < p->kafka.role_partitions[r]; part++) {
             if (!p->offsets.dirty[r][part])
                 continue;
             store_offset_key(&key, p->kafka.role_topic[r], part);
-            store_put_be64(v, (uint64_t)p->offsets.next[r][part]);
-            store_batch_put(batch, STORE_CF_OFFSETS, key.data, key.len, v, 8);
+            store_offset_t o = {
+                .next = p->offsets.next[r][part],
+                .partition_time = pgroup_partition_time(
+                    p->intake.pg, pipeline_queue_index(p, (stage_role_t)r, part)),
+            };
+            store_offset_encode(&o, v);
+            store_batch_put(batch, STORE_CF_OFFSETS, key.data, key.len, v, sizeof v);
             rd_kafka_topic_partition_list_add(list, p->kafka.role_topic[r], part)->offset =
                 p->offsets.next[r][part];
         }

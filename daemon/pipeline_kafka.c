@@ -214,13 +214,12 @@ static bool owns_entity(void *opaque, hf_entity_type_t type, const char *id)
 /* Where partition @tp resumes: the offset in the store, or the beginning. */
 static void assign_one(pipeline_t *p, rd_kafka_topic_partition_t *tp)
 {
-    int64_t next;
+    store_offset_t at = {RD_KAFKA_OFFSET_INVALID, INT64_MIN};
     char why[512];
-    int r = store_offset_get(p->store, tp->topic, tp->partition, &next, why, sizeof(why));
-    if (r < 0) {
+    int r = store_offset_get(p->store, tp->topic, tp->partition, &at, why, sizeof(why));
+    if (r < 0)
         pipeline_error(p, -EIO, "reading offsets: %s", why);
-        next = RD_KAFKA_OFFSET_INVALID;
-    }
+    int64_t next = at.next;
     tp->offset = r == 0 ? next : RD_KAFKA_OFFSET_BEGINNING;
     stage_role_t role = ROLE__COUNT;
     for (int k = 0; k < ROLE__COUNT; k++)
@@ -232,8 +231,11 @@ static void assign_one(pipeline_t *p, rd_kafka_topic_partition_t *tp)
     p->intake.assigned[q] = true;
     p->intake.paused[q] = false;
     p->intake.fetched_next[q] = r == 0 ? next : -1;
-    if (r == 0)
+    if (r == 0) {
         p->offsets.next[role][tp->partition] = next;
+        /* ordered and judged late as before the restart */
+        pgroup_set_partition_time(p->intake.pg, q, at.partition_time);
+    }
 }
 
 static void assign_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)

@@ -28,10 +28,6 @@
  * another partition to catch up in event time. */
 #define PAUSE_AT 5000
 #define RESUME_AT 1000
-/* How long a caught-up partition may hold the others back before it is passed over
- * (a partition with records on the broker is always waited for, see pgroup.h): 0, at
- * once, for the lowest latency on live traffic. */
-#define ORDER_IDLE_TIMEOUT_MS 0
 #define FLUSH_TIMEOUT_MS 60000
 #define METADATA_TIMEOUT_MS 15000
 /* SLA clocks fired per turn of the loop at most. */

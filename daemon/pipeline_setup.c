@@ -149,7 +149,11 @@ static int size_by_partitions(pipeline_t *p, const int32_t *counts, char *err, s
     p->intake.fetched_next = malloc(queues * sizeof(int64_t));
     p->intake.assigned = calloc(queues, sizeof(bool));
     p->intake.paused = calloc(queues, sizeof(bool));
-    p->intake.pg = pgroup_new(queues, ORDER_IDLE_TIMEOUT_MS, pipeline_kafka_queue_lags, p);
+    pgroup_opts_t order = {
+        .idle_timeout_ms = p->cfg->ordering.idle_timeout_ms,
+        .allowed_lateness_ms = p->cfg->ordering.allowed_lateness_ms,
+    };
+    p->intake.pg = pgroup_new(queues, &order, pipeline_kafka_queue_lags, p);
     if (!p->intake.fetched_next || !p->intake.assigned || !p->intake.paused || !p->intake.pg)
         goto oom;
     for (size_t q = 0; q < queues; q++)

@@ -13,6 +13,7 @@ static const char *const group_names[STATUS_GROUP__COUNT] = {
     [STATUS_GROUP_DLQ] = "dlq",
     [STATUS_GROUP_HANDOFF_TYPES] = METRICS_GROUP_HANDOFF_TYPES,
     [STATUS_GROUP_BREACH_LEVELS] = METRICS_GROUP_BREACH_LEVELS,
+    [STATUS_GROUP_LATE] = "late",
 };
 
 struct status {

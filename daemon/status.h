@@ -65,6 +65,7 @@ typedef enum status_group {
     STATUS_GROUP_DLQ = 0,       /* "dlq": by reason */
     STATUS_GROUP_HANDOFF_TYPES, /* "handoff_types": "<entity type>|<rule>" */
     STATUS_GROUP_BREACH_LEVELS, /* "breach_levels": "<sla>|<level>" */
+    STATUS_GROUP_LATE,          /* "late": by topic */
     STATUS_GROUP__COUNT
 } status_group_t;
 

@@ -320,20 +320,31 @@ void store_offset_key(hf_buf_t *key, const char *topic, int32_t partition)
     (void)hf_buf_append(key, p, sizeof(p));
 }
 
-int store_offset_get(store_t *s, const char *topic, int32_t partition, int64_t *next_offset,
-                     char *err, size_t errsz)
+void store_offset_encode(const store_offset_t *o, uint8_t out[STORE_OFFSET_VALUE_SIZE])
+{
+    store_put_be64(out, (uint64_t)o->next);
+    store_put_be64(out + 8, (uint64_t)o->partition_time);
+}
+
+bool store_offset_decode(const void *val, size_t len, store_offset_t *o)
+{
+    if (len != 8 && len != STORE_OFFSET_VALUE_SIZE)
+        return false;
+    o->next = (int64_t)store_get_be64(val);
+    o->partition_time = len == 8 ? INT64_MIN : (int64_t)store_get_be64((const uint8_t *)val + 8);
+    return true;
+}
+
+int store_offset_get(store_t *s, const char *topic, int32_t partition, store_offset_t *o, char *err,
+                     size_t errsz)
 {
     hf_buf_t key = HF_BUF_INIT, val = HF_BUF_INIT;
     store_offset_key(&key, topic, partition);
     int r = store_get(s, STORE_CF_OFFSETS, key.data, key.len, &val, err, errsz);
-    if (r == 0) {
-        if (val.len != 8) {
-            snprintf(err, errsz, "offsets of %s/%d: %zu bytes, expected 8", topic, partition,
-                     val.len);
-            r = -EIO;
-        } else {
-            *next_offset = (int64_t)store_get_be64(val.data);
-        }
+    if (r == 0 && !store_offset_decode(val.data, val.len, o)) {
+        snprintf(err, errsz, "offsets of %s/%d: %zu bytes, expected 8 or %d", topic, partition,
+                 val.len, STORE_OFFSET_VALUE_SIZE);
+        r = -EIO;
     }
     hf_buf_free(&key);
     hf_buf_free(&val);

@@ -22,7 +22,7 @@ typedef enum store_cf {
     STORE_CF_CONTACT,  /* stage 2: contact id -> ContactState */
     STORE_CF_ACCOUNT,  /* stage 3: account id -> AccountState */
     STORE_CF_TIMERS,   /* SLA clocks by deadline */
-    STORE_CF_OFFSETS,  /* topic \0 partition(be32) -> next offset (be64) */
+    STORE_CF_OFFSETS,  /* topic \0 partition(be32) -> next offset (be64), partition time (be64) */
     STORE_CF_METRICS,  /* counter name -> value (be64) */
     STORE_CF__COUNT
 } store_cf_t;
@@ -73,10 +73,27 @@ int store_write_wait(store_t *s, char *err, size_t errsz);
 /* Key of the offsets store for one topic-partition, into @key (replaced). */
 void store_offset_key(hf_buf_t *key, const char *topic, int32_t partition);
 
-/* The next offset to consume for @topic/@partition as last committed.  Returns 0,
- * STORE_NOT_FOUND, or -EIO. */
-int store_offset_get(store_t *s, const char *topic, int32_t partition, int64_t *next_offset,
-                     char *err, size_t errsz);
+/* Where an input partition stands at a commit: the next offset to consume, and its
+ * partition time (the key of the last record processed, daemon/pgroup.h; INT64_MIN:
+ * none, or a value written before partition times were kept). */
+typedef struct store_offset {
+    int64_t next;
+    int64_t partition_time;
+} store_offset_t;
+
+#define STORE_OFFSET_VALUE_SIZE 16
+
+/* The value of an offsets row for @o, into @out. */
+void store_offset_encode(const store_offset_t *o, uint8_t out[STORE_OFFSET_VALUE_SIZE]);
+
+/* Reads an offsets row's value (16 bytes, or the 8 of the next offset alone that
+ * older versions wrote).  Returns false when it is neither. */
+bool store_offset_decode(const void *val, size_t len, store_offset_t *o);
+
+/* Where @topic/@partition stood at the last commit.  Returns 0, STORE_NOT_FOUND, or
+ * -EIO. */
+int store_offset_get(store_t *s, const char *topic, int32_t partition, store_offset_t *o, char *err,
+                     size_t errsz);
 
 /* Calls @fn for every key of @cf in key order until it returns non-zero (which is
  * then returned).  Returns 0, @fn's value, or -EIO. */

@@ -8,14 +8,14 @@
 #include "section.h"
 
 static const cfgmap_entry_t *const sections[] = {
-    &config_app_section,       &config_kafka_section,        &config_topics_section,
-    &config_state_section,     &config_output_section,       &config_limits_section,
-    &config_log_section,       &config_http_section,         &config_stitching_section,
-    &config_dedupe_section,    &config_journey_section,      &config_scoring_section,
-    &config_fit_section,       &config_lifecycle_section,    &config_qualify_section,
-    &config_interests_section, &config_buying_group_section, &config_accounts_section,
-    &config_routing_section,   &config_calendars_section,    &config_sla_section,
-    &config_recycle_section,
+    &config_app_section,       &config_kafka_section,     &config_topics_section,
+    &config_state_section,     &config_ordering_section,  &config_output_section,
+    &config_limits_section,    &config_log_section,       &config_http_section,
+    &config_stitching_section, &config_dedupe_section,    &config_journey_section,
+    &config_scoring_section,   &config_fit_section,       &config_lifecycle_section,
+    &config_qualify_section,   &config_interests_section, &config_buying_group_section,
+    &config_accounts_section,  &config_routing_section,   &config_calendars_section,
+    &config_sla_section,       &config_recycle_section,
 };
 
 _Static_assert(sizeof(sections) / sizeof(sections[0]) == CONFIG_REGISTRY_SECTIONS,

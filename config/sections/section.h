@@ -113,6 +113,7 @@ extern const cfgmap_entry_t config_app_section;
 extern const cfgmap_entry_t config_kafka_section;
 extern const cfgmap_entry_t config_topics_section;
 extern const cfgmap_entry_t config_state_section;
+extern const cfgmap_entry_t config_ordering_section;
 extern const cfgmap_entry_t config_output_section;
 extern const cfgmap_entry_t config_limits_section;
 extern const cfgmap_entry_t config_log_section;

@@ -133,15 +133,18 @@ static void dump_offset(dump_ctx_t *d, const char *key, size_t key_len, const vo
                         size_t val_len)
 {
     const char *nul = memchr(key, 0, key_len);
-    if (!nul || (size_t)(nul - key) + 5 != key_len || val_len != 8)
+    store_offset_t o;
+    if (!nul || (size_t)(nul - key) + 5 != key_len || !store_offset_decode(val, val_len, &o))
         return;
     const uint8_t *pb = (const uint8_t *)nul + 1;
     int32_t part =
         (int32_t)((uint32_t)pb[0] << 24 | (uint32_t)pb[1] << 16 | (uint32_t)pb[2] << 8 | pb[3]);
     hf_buf_append_str(&d->line, "{\"topic\":");
     hfctl_json_string(&d->line, key, (size_t)(nul - key));
-    hf_buf_printf(&d->line, ",\"partition\":%" PRId32 ",\"next_offset\":%" PRIu64 "}", part,
-                  store_get_be64(val));
+    hf_buf_printf(&d->line, ",\"partition\":%" PRId32 ",\"next_offset\":%" PRId64, part, o.next);
+    if (o.partition_time != INT64_MIN)
+        hf_buf_printf(&d->line, ",\"partition_time\":%" PRId64, o.partition_time);
+    hf_buf_append_str(&d->line, "}");
 }
 
 /* A metrics row: a counter's name and value. */

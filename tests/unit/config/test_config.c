@@ -69,6 +69,8 @@ static void test_defaults(void **state)
         assert_string_equal(c->state_dir, "./handoff-state");
         assert_int_equal(c->commit_interval_ms, 5000);
         assert_int_equal(c->cache_max_entries, 200000);
+        assert_int_equal(c->ordering.allowed_lateness_ms, 5000);
+        assert_int_equal(c->ordering.idle_timeout_ms, 50);
         assert_string_equal(c->email_hash_key_file, "./handoff-state/email-hash.key");
         assert_int_equal(c->output_format, HF_OUTPUT_AVRO);
         assert_int_equal(c->max_record_bytes, 65536);
@@ -389,7 +391,7 @@ static void test_unknown_and_duplicate_keys(void **state)
                   "    ^\n");
     expect_errors("logs: {}\n", 1,
                   "t.yaml:1:1: unknown key \"logs\" (did you mean \"log\"?); allowed: app, kafka, "
-                  "topics, state, output, limits, log, http, stitching, dedupe, journey, "
+                  "topics, state, ordering, output, limits, log, http, stitching, dedupe, journey, "
                   "scoring, fit, lifecycle, qualify, interests, buying_group, accounts, routing, "
                   "calendars, sla, recycle\n"
                   "    logs:\n"
@@ -518,6 +520,15 @@ static void test_duration_parse(void **state)
                       "in [10ms, 10m], got \"10m1ms\"",
                       NULL);
     expect_containing("state: { commit_interval: 9ms }\n", 1, "got \"9ms\"", NULL);
+
+    l = load_ok("ordering: { allowed_lateness: 2d, idle_timeout: 0s }\n");
+    assert_int_equal(l.cfg->ordering.allowed_lateness_ms, 2 * 86400000LL);
+    assert_int_equal(l.cfg->ordering.idle_timeout_ms, 0);
+    drop(&l);
+    expect_containing("ordering:\n  idle_timeout: 11m\n", 1,
+                      "t.yaml:2:17: ordering.idle_timeout: expected duration", NULL);
+    expect_containing("ordering: { allowed_lateness: -1s }\n", 1, "ordering.allowed_lateness",
+                      NULL);
 }
 
 /* ---- the shipped file ---- */

@@ -1,5 +1,7 @@
-/* Unit tests of the partition group: event-time order across queues, holding back
- * for lagging queues however long, the idle timeout of caught-up ones. */
+/* Unit tests of the partition group: the order released (partition time, queue,
+ * offset) whatever the fetch interleaving, holding back for lagging queues however
+ * long, caught-up queues within the allowed lateness until their idle timeout, late
+ * records, partition times restored after a restart. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,8 +11,11 @@
 
 #include "daemon/pgroup.h"
 
+#define NO_LATENESS ((pgroup_opts_t){.idle_timeout_ms = 0, .allowed_lateness_ms = 0})
+#define HOUR 3600000LL
+
 typedef struct lagging {
-    bool lag[8];
+    bool lag[16];
 } lagging_t;
 
 static bool lag_of(void *opaque, size_t q)
@@ -26,38 +31,64 @@ static void *rec(int64_t ts)
     return r;
 }
 
-static int64_t take(pgroup_t *g, int64_t now, size_t *q)
+static int64_t take_item(pgroup_t *g, int64_t now, pgroup_item_t *it)
 {
-    void *r = NULL;
-    assert_int_equal(pgroup_next(g, now, &r, q), PGROUP_READY);
-    int64_t ts = *(int64_t *)r;
-    free(r);
+    assert_int_equal(pgroup_next(g, now, it), PGROUP_READY);
+    int64_t ts = *(int64_t *)it->record;
+    assert_true(ts == it->ts);
+    free(it->record);
     return ts;
 }
 
-static void test_oldest_head_first_offset_order_kept(void **state)
+static int64_t take(pgroup_t *g, int64_t now, size_t *q)
+{
+    pgroup_item_t it;
+    int64_t ts = take_item(g, now, &it);
+    *q = it.q;
+    return ts;
+}
+
+static pgroup_next_result_t peek(pgroup_t *g, int64_t now)
+{
+    pgroup_item_t it;
+    pgroup_next_result_t r = pgroup_next(g, now, &it);
+    assert_int_not_equal(r, PGROUP_READY);
+    return r;
+}
+
+static void test_partition_time_order_offset_order_kept(void **state)
 {
     (void)state;
     lagging_t lag = {{false}};
-    pgroup_t *g = pgroup_new(3, 0, lag_of, &lag);
-    /* Queue 0 is out of order inside: offset order must win within a queue. */
-    int64_t q0[] = {10, 50, 20}, q1[] = {5, 30, 60}, q2[] = {40};
+    pgroup_t *g = pgroup_new(3, &NO_LATENESS, lag_of, &lag);
+    /* Unknown until the lag is first read: nothing goes before that. */
+    pgroup_push(g, 1, rec(5), 5);
+    assert_int_equal(peek(g, 1), PGROUP_WAIT);
+    pgroup_refresh(g, 1);
+    /* Queue 0 is out of order inside: offset order wins within a queue, and its 20
+     * is keyed at its partition time, 50. */
+    int64_t q0[] = {10, 50, 20}, q1[] = {30, 60}, q2[] = {40};
     for (int i = 0; i < 3; i++)
         pgroup_push(g, 0, rec(q0[i]), q0[i]);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 2; i++)
         pgroup_push(g, 1, rec(q1[i]), q1[i]);
     pgroup_push(g, 2, rec(q2[0]), q2[0]);
     assert_int_equal(pgroup_total(g), 7);
     int64_t want[] = {5, 10, 30, 40, 50, 20, 60};
+    int64_t want_key[] = {5, 10, 30, 40, 50, 50, 60};
     size_t want_q[] = {1, 0, 1, 2, 0, 0, 1};
     for (int i = 0; i < 7; i++) {
-        size_t q;
-        assert_int_equal(take(g, 1, &q), want[i]);
-        assert_int_equal(q, want_q[i]);
+        pgroup_item_t it;
+        assert_int_equal(take_item(g, 1, &it), want[i]);
+        assert_int_equal(it.q, want_q[i]);
+        assert_int_equal(it.key, want_key[i]);
+        /* no lateness allowed: 20 after 50 is 30 ms late */
+        assert_int_equal(it.late, want[i] == 20);
+        assert_int_equal(it.behind_ms, want[i] == 20 ? 30 : 0);
     }
-    void *r;
-    size_t q;
-    assert_int_equal(pgroup_next(g, 1, &r, &q), PGROUP_EMPTY);
+    assert_int_equal(pgroup_stream_time(g), 60);
+    assert_int_equal(pgroup_partition_time(g, 0), 50);
+    assert_int_equal(peek(g, 1), PGROUP_EMPTY);
     pgroup_free(g, free);
 }
 
@@ -65,9 +96,9 @@ static void test_lagging_queue_holds_back_only_newer_records(void **state)
 {
     (void)state;
     lagging_t lag = {{false}};
-    pgroup_t *g = pgroup_new(2, 0, lag_of, &lag);
+    pgroup_t *g = pgroup_new(2, &NO_LATENESS, lag_of, &lag);
     size_t q;
-    void *r;
+    pgroup_refresh(g, 1);
     /* Queue 1 has seen time 25, is empty now and has more on the broker. */
     pgroup_push(g, 1, rec(25), 25);
     assert_int_equal(take(g, 1, &q), 25);
@@ -79,21 +110,19 @@ static void test_lagging_queue_holds_back_only_newer_records(void **state)
     assert_int_equal(take(g, 10, &q), 20);
     /* 30 might come after queue 1's next record: wait, however long the fetch takes
      * (a replay must not depend on it) ... */
-    assert_int_equal(pgroup_next(g, 10, &r, &q), PGROUP_WAIT);
+    assert_int_equal(peek(g, 10), PGROUP_WAIT);
     assert_int_equal(pgroup_waiting_on(g), 1);
-    assert_int_equal(pgroup_next(g, 3600 * 1000, &r, &q), PGROUP_WAIT);
+    assert_int_equal(peek(g, 24 * HOUR), PGROUP_WAIT);
     /* ... until it arrives. */
     pgroup_push(g, 1, rec(27), 27);
-    assert_int_equal(take(g, 3600 * 1000, &q), 27);
+    assert_int_equal(take(g, 24 * HOUR, &q), 27);
     assert_int_equal(q, 1);
     /* Caught up now: with no idle timeout it is passed over at once. */
     lag.lag[1] = false;
-    pgroup_refresh(g, 3600 * 1000);
-    assert_int_equal(take(g, 3600 * 1000, &q), 30);
+    pgroup_refresh(g, 24 * HOUR);
+    assert_int_equal(take(g, 24 * HOUR, &q), 30);
     pgroup_push(g, 1, rec(45), 45);
-    assert_int_equal(take(g, 3600 * 1000 + 1, &q), 45);
-    pgroup_push(g, 0, rec(90), 90);
-    assert_int_equal(take(g, 3600 * 1000 + 2, &q), 90);
+    assert_int_equal(take(g, 24 * HOUR + 1, &q), 45);
     pgroup_free(g, free);
 }
 
@@ -101,14 +130,13 @@ static void test_never_seen_lagging_queue_waits(void **state)
 {
     (void)state;
     lagging_t lag = {{false, true}};
-    pgroup_t *g = pgroup_new(2, 0, lag_of, &lag);
+    pgroup_t *g = pgroup_new(2, &NO_LATENESS, lag_of, &lag);
     size_t q;
-    void *r;
     pgroup_refresh(g, 990);
     pgroup_push(g, 0, rec(-5), -5);
     /* Nothing is known of queue 1's next record: it could be older than anything. */
-    assert_int_equal(pgroup_next(g, 1000, &r, &q), PGROUP_WAIT);
-    assert_int_equal(pgroup_next(g, 1000 + 24 * 3600 * 1000LL, &r, &q), PGROUP_WAIT);
+    assert_int_equal(peek(g, 1000), PGROUP_WAIT);
+    assert_int_equal(peek(g, 1000 + 24 * HOUR), PGROUP_WAIT);
     /* Its partition turns out empty (the first fetch said so): go. */
     lag.lag[1] = false;
     pgroup_refresh(g, 2000);
@@ -116,32 +144,115 @@ static void test_never_seen_lagging_queue_waits(void **state)
     pgroup_free(g, free);
 }
 
-static void test_idle_caught_up_queues_time_out_together(void **state)
+/* A caught-up queue holds back the records within the allowed lateness of the newest
+ * fetched, for its idle timeout; older records go at once. */
+static void test_caught_up_queue_holds_the_newest_until_idle(void **state)
 {
     (void)state;
     lagging_t lag = {{false}};
-    pgroup_t *g = pgroup_new(4, 100, lag_of, &lag);
+    pgroup_opts_t o = {.idle_timeout_ms = 100, .allowed_lateness_ms = 1000};
+    pgroup_t *g = pgroup_new(3, &o, lag_of, &lag);
     size_t q;
-    void *r;
-    pgroup_refresh(g, 1000);
-    pgroup_push(g, 0, rec(7), 7);
-    /* Caught-up queues 1-3 may still be handed a record older than 7: with an idle
-     * timeout they hold back for that long, one bound for the three of them. */
-    assert_int_equal(pgroup_next(g, 1050, &r, &q), PGROUP_WAIT);
-    assert_int_equal(take(g, 1100, &q), 7);
+    pgroup_refresh(g, 0);
+    pgroup_push(g, 1, rec(5000), 5000);
+    /* Queues 0 and 2 are caught up from 0 and may bring something older: 5000 waits
+     * for them until their idle timeout. */
+    assert_int_equal(peek(g, 99), PGROUP_WAIT);
+    assert_int_equal(take(g, 100, &q), 5000);
+    assert_int_equal(peek(g, 150), PGROUP_EMPTY);
+    /* Queue 0 gets news; queue 1, dry since 100, may still bring something older. */
+    pgroup_push(g, 0, rec(6000), 6000);
+    assert_int_equal(peek(g, 199), PGROUP_WAIT);
+    assert_int_equal(pgroup_waiting_on(g), 1);
+    assert_int_equal(take(g, 200, &q), 6000);
+    /* Queue 0 is dry from 200: caught up, not idle. */
+    pgroup_push(g, 1, rec(5500), 5500); /* 500 behind the newest: not late */
+    pgroup_push(g, 1, rec(9000), 9000);
+    /* 5500 is behind queue 0's partition time: it goes; 9000 is within a second of
+     * the newest fetched (itself) and queue 0 may still bring something older. */
+    pgroup_item_t it;
+    assert_int_equal(take_item(g, 210, &it), 5500);
+    assert_false(it.late);
+    assert_int_equal(it.behind_ms, 500);
+    assert_int_equal(peek(g, 210), PGROUP_WAIT);
+    assert_int_equal(pgroup_waiting_on(g), 0);
+    /* Its news comes in time and is merged in order. */
+    pgroup_push(g, 0, rec(8000), 8000);
+    assert_int_equal(take(g, 220, &q), 8000);
     assert_int_equal(q, 0);
-    /* Passed over, they do not hold back again until they get news; queue 0, idle
-     * once it gave its record, holds back for the timeout like any other. */
-    pgroup_push(g, 0, rec(9), 9);
-    assert_int_equal(take(g, 1101, &q), 9);
-    pgroup_push(g, 2, rec(8), 8); /* news on queue 2: merged from where the others are */
-    pgroup_push(g, 0, rec(10), 10);
-    assert_int_equal(take(g, 1102, &q), 8);
-    assert_int_equal(q, 2);
-    /* Queue 2 is idle again and its next record could be older than 10. */
-    assert_int_equal(pgroup_next(g, 1103, &r, &q), PGROUP_WAIT);
-    assert_int_equal(pgroup_waiting_on(g), 2);
-    assert_int_equal(take(g, 1202, &q), 10);
+    /* Dry again from 220: 9000 waits for queue 0 until 320, its idle timeout ... */
+    assert_int_equal(peek(g, 319), PGROUP_WAIT);
+    assert_int_equal(take(g, 320, &q), 9000);
+    /* ... and once idle, it holds nothing back until its next record. */
+    pgroup_push(g, 1, rec(9500), 9500);
+    assert_int_equal(take(g, 321, &q), 9500);
+    /* A record far behind the newest fetched never waits for caught-up queues. */
+    pgroup_push(g, 2, rec(20000), 20000);
+    pgroup_push(g, 1, rec(12000), 12000);
+    assert_int_equal(take(g, 322, &q), 12000);
+    pgroup_free(g, free);
+}
+
+/* A record of an idle queue that comes later than the allowed lateness behind the
+ * stream, or behind its own partition, is late. */
+static void test_late_records(void **state)
+{
+    (void)state;
+    lagging_t lag = {{false}};
+    pgroup_opts_t o = {.idle_timeout_ms = 10, .allowed_lateness_ms = 1000};
+    pgroup_t *g = pgroup_new(2, &o, lag_of, &lag);
+    pgroup_refresh(g, 0);
+    pgroup_item_t it;
+    pgroup_push(g, 0, rec(10000), 10000);
+    assert_int_equal(take_item(g, 20, &it), 10000);
+    /* queue 1 was passed over as idle; its record is 2 s behind the stream */
+    pgroup_push(g, 1, rec(8000), 8000);
+    assert_int_equal(take_item(g, 21, &it), 8000);
+    assert_true(it.late);
+    assert_int_equal(it.behind_ms, 2000);
+    /* 9500 is within the lateness of the stream: on time */
+    pgroup_push(g, 1, rec(9500), 9500);
+    assert_int_equal(take_item(g, 22, &it), 9500);
+    assert_false(it.late);
+    /* behind its own partition by more than the lateness (a delayed batch): late,
+     * keyed at the partition's time */
+    pgroup_push(g, 0, rec(12000), 12000);
+    pgroup_push(g, 0, rec(10500), 10500);
+    assert_int_equal(peek(g, 23), PGROUP_WAIT); /* queue 1, dry since 22, may bring older */
+    assert_int_equal(take_item(g, 40, &it), 12000);
+    assert_int_equal(take_item(g, 40, &it), 10500);
+    assert_true(it.late);
+    assert_int_equal(it.key, 12000);
+    /* an unknown time (bound for the dead letters) is never late */
+    pgroup_push(g, 0, rec(INT64_MIN), INT64_MIN);
+    assert_int_equal(take_item(g, 60, &it), INT64_MIN);
+    assert_false(it.late);
+    assert_int_equal(it.key, 12000);
+    pgroup_free(g, free);
+}
+
+/* After a restart the partition times of the last commit key and judge the next
+ * records as the uninterrupted run did. */
+static void test_partition_time_restored(void **state)
+{
+    (void)state;
+    lagging_t lag = {{false}};
+    pgroup_t *g = pgroup_new(2, &NO_LATENESS, lag_of, &lag);
+    pgroup_set_partition_time(g, 0, 500);
+    pgroup_set_partition_time(g, 1, INT64_MIN); /* nothing committed: no effect */
+    pgroup_refresh(g, 0);
+    assert_int_equal(pgroup_stream_time(g), 500);
+    pgroup_push(g, 0, rec(300), 300);
+    pgroup_push(g, 1, rec(400), 400);
+    pgroup_item_t it;
+    /* 300 is keyed at 500, behind queue 1's 400 */
+    assert_int_equal(take_item(g, 1, &it), 400);
+    assert_true(it.late); /* 100 behind the stream time of the commit */
+    assert_int_equal(take_item(g, 1, &it), 300);
+    assert_int_equal(it.key, 500);
+    assert_true(it.late);
+    assert_int_equal(pgroup_partition_time(g, 0), 500);
+    assert_int_equal(pgroup_partition_time(g, 1), 400);
     pgroup_free(g, free);
 }
 
@@ -149,30 +260,132 @@ static void test_clear_drops_everything(void **state)
 {
     (void)state;
     lagging_t lag = {{false}};
-    pgroup_t *g = pgroup_new(3, 10, lag_of, &lag);
+    pgroup_t *g = pgroup_new(3, &NO_LATENESS, lag_of, &lag);
+    pgroup_refresh(g, 0);
     for (int i = 0; i < 200; i++)
         pgroup_push(g, (size_t)(i % 3), rec(i), i);
     assert_int_equal(pgroup_queue_len(g, 0), 67);
     pgroup_clear(g, free);
     assert_int_equal(pgroup_total(g), 0);
-    void *r;
-    size_t q;
-    assert_int_equal(pgroup_next(g, 1, &r, &q), PGROUP_EMPTY);
+    assert_true(pgroup_stream_time(g) == INT64_MIN);
+    assert_int_equal(peek(g, 1), PGROUP_EMPTY);
     /* Usable again afterwards, and the ring grew past its first size. */
+    pgroup_refresh(g, 1);
     for (int i = 300; i > 0; i--)
         pgroup_push(g, 1, rec(i), i);
+    size_t q;
     assert_int_equal(take(g, 1, &q), 300);
+    assert_int_equal(take(g, 1, &q), 299);
     pgroup_free(g, free);
+}
+
+/* ---- the order is a function of the queues' contents ------------------------ */
+
+#define PQ 6
+#define PN 60
+
+static uint64_t rnd(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+typedef struct src {
+    lagging_t lag;
+    int64_t ts[PQ][PN];
+    size_t fetched[PQ];
+} src_t;
+
+/* Reads all queues, fetching each in random chunks at random moments (a queue
+ * lags while it has unfetched records), and writes the order released into @out
+ * as queue * PN + index. */
+static void read_all(src_t *s, uint64_t seed, int *out, pgroup_opts_t o)
+{
+    for (size_t q = 0; q < PQ; q++) {
+        s->fetched[q] = 0;
+        s->lag.lag[q] = true;
+    }
+    pgroup_t *g = pgroup_new(PQ, &o, lag_of, &s->lag);
+    int n = 0;
+    int64_t now = 0;
+    for (int turn = 0; n < PQ * PN && turn < 100000; turn++, now += 7) {
+        size_t q = rnd(&seed) % PQ;
+        size_t chunk = rnd(&seed) % 4;
+        for (size_t k = 0; k < chunk && s->fetched[q] < PN; k++) {
+            size_t i = s->fetched[q]++;
+            int *tag = malloc(sizeof(int));
+            *tag = (int)(q * PN + i);
+            pgroup_push(g, q, tag, s->ts[q][i]);
+        }
+        s->lag.lag[q] = s->fetched[q] < PN;
+        pgroup_refresh(g, now);
+        unsigned take_n = (unsigned)(rnd(&seed) % 8);
+        for (unsigned k = 0; k < take_n; k++) {
+            pgroup_item_t it;
+            if (pgroup_next(g, now, &it) != PGROUP_READY)
+                break;
+            out[n++] = *(int *)it.record;
+            free(it.record);
+        }
+    }
+    assert_int_equal(n, PQ * PN);
+    pgroup_free(g, free);
+}
+
+static void test_order_independent_of_fetch_timing(void **state)
+{
+    (void)state;
+    static src_t s;
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    for (size_t q = 0; q < PQ; q++) {
+        int64_t t = (int64_t)(rnd(&seed) % 1000);
+        for (size_t i = 0; i < PN; i++) {
+            /* mostly forward, sometimes a record from the past */
+            t += (int64_t)(rnd(&seed) % 100);
+            s.ts[q][i] = rnd(&seed) % 10 == 0 ? t - (int64_t)(rnd(&seed) % 500) : t;
+        }
+    }
+    /* The expected order: sorted by (partition time, queue, offset). */
+    static int want[PQ * PN];
+    int64_t key[PQ * PN];
+    for (size_t q = 0; q < PQ; q++) {
+        int64_t pt = INT64_MIN;
+        for (size_t i = 0; i < PN; i++) {
+            pt = s.ts[q][i] > pt ? s.ts[q][i] : pt;
+            key[q * PN + i] = pt;
+        }
+    }
+    for (int i = 0; i < PQ * PN; i++)
+        want[i] = i;
+    for (int i = 1; i < PQ * PN; i++) { /* insertion sort on (key, queue, index) */
+        int x = want[i], j = i - 1;
+        while (j >= 0 && (key[want[j]] > key[x] || (key[want[j]] == key[x] && want[j] > x))) {
+            want[j + 1] = want[j];
+            j--;
+        }
+        want[j + 1] = x;
+    }
+    static int got[PQ * PN];
+    pgroup_opts_t opts[] = {NO_LATENESS, {.idle_timeout_ms = 30, .allowed_lateness_ms = 200}};
+    for (int run = 0; run < 40; run++) {
+        read_all(&s, 1000 + (uint64_t)run, got, opts[run % 2]);
+        assert_memory_equal(got, want, sizeof(want));
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_oldest_head_first_offset_order_kept),
+        cmocka_unit_test(test_partition_time_order_offset_order_kept),
         cmocka_unit_test(test_lagging_queue_holds_back_only_newer_records),
         cmocka_unit_test(test_never_seen_lagging_queue_waits),
-        cmocka_unit_test(test_idle_caught_up_queues_time_out_together),
+        cmocka_unit_test(test_caught_up_queue_holds_the_newest_until_idle),
+        cmocka_unit_test(test_late_records),
+        cmocka_unit_test(test_partition_time_restored),
         cmocka_unit_test(test_clear_drops_everything),
+        cmocka_unit_test(test_order_independent_of_fetch_timing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
