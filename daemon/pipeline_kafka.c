@@ -170,13 +170,30 @@ int pipeline_kafka_intake(pipeline_t *p, rd_kafka_message_t *m)
     return 0;
 }
 
+/* Whether @role's partition @partition, not assigned to this process, should be:
+ * the group assigns co-partitioned topics (the same partition count) together, so
+ * holding partition @partition of another of them means the assignment is not
+ * complete yet (a topic whose metadata the consumer did not have when it joined;
+ * the group rebalances once it has).  Its records may be older than any other:
+ * nothing newer than them goes before it is assigned and fetched. */
+static bool assignment_incomplete(const pipeline_t *p, stage_role_t role, int32_t partition)
+{
+    if (partition >= p->kafka.role_partitions[role])
+        return false;
+    for (int k = 0; k < ROLE__COUNT; k++)
+        if (k != (int)role && p->kafka.role_partitions[k] == p->kafka.role_partitions[role] &&
+            p->intake.assigned[pipeline_queue_index(p, (stage_role_t)k, partition)])
+            return true;
+    return false;
+}
+
 bool pipeline_kafka_queue_lags(void *opaque, size_t q)
 {
     pipeline_t *p = opaque;
-    if (!p->intake.assigned[q])
-        return false;
     stage_role_t role = (stage_role_t)(q / (size_t)p->intake.max_partitions);
     int32_t partition = (int32_t)(q % (size_t)p->intake.max_partitions);
+    if (!p->intake.assigned[q])
+        return assignment_incomplete(p, role, partition);
     int64_t lo, hi;
     if (rd_kafka_get_watermark_offsets(p->kafka.consumer, p->kafka.role_topic[role], partition, &lo,
                                        &hi) ||
