@@ -134,7 +134,8 @@ def wait_for(predicate, timeout, what, step=0.1):
     raise BenchError("timed out after %d s waiting for %s" % (timeout, what))
 
 
-def derive_config(template, path, state_dir, app_id=None, partitions=None, commit_interval=None):
+def derive_config(template, path, state_dir, app_id=None, partitions=None, commit_interval=None,
+                  member_updates=None):
     """A copy of the bench config with this run's state dir (and for the live
     phase another app id and partition count), so that the state and the e-mail
     hash key of a run stay in its work directory."""
@@ -154,6 +155,10 @@ def derive_config(template, path, state_dir, app_id=None, partitions=None, commi
         text, n = re.subn(r"(?m)^(\s+commit_interval:).*$", r"\1 %s" % commit_interval, text, count=1)
         if n != 1:
             raise BenchError("%s: no state.commit_interval line to replace" % template)
+    if member_updates:
+        text, n = re.subn(r"(?m)^(\s+member_updates:).*$", r"\1 %s" % member_updates, text, count=1)
+        if n != 1:
+            raise BenchError("%s: no accounts.member_updates line to replace" % template)
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -308,6 +313,9 @@ def main():
     ap.add_argument("--compare-commit-interval",
                     default=os.environ.get("HF_BENCH_COMPARE_COMMIT_INTERVAL", "1s"),
                     help="also run (b) with this state.commit_interval ('' to skip)")
+    ap.add_argument("--compare-member-updates",
+                    default=os.environ.get("HF_BENCH_COMPARE_MEMBER_UPDATES", "every_event"),
+                    help="also run (b) with this accounts.member_updates ('' to skip)")
     ap.add_argument("--live-rate", type=int,
                     default=int(os.environ.get("HF_BENCH_LIVE_RATE", "2000")))
     ap.add_argument("--live-contacts", type=int,
@@ -423,6 +431,22 @@ def bench(args, workdir, procs, failures, results):
         if s2["handoffs"] != s["handoffs"]:
             log("note: (b') made %d handoffs, (b) %d (account rules see summaries per commit)" % (
                 s2["handoffs"], s["handoffs"]))
+
+    # ---- b'': the same, with contacts' summaries sent to accounts another way --------
+    # What per-event summaries cost against those coalesced per commit, in the same
+    # run; per event is the mode whose account decisions do not depend on when
+    # commits happen.
+    if args.compare_member_updates:
+        log("(b'') handoffd again, accounts.member_updates %s" % args.compare_member_updates)
+        cfg3 = derive_config(args.config, os.path.join(workdir, "bench-mu.yaml"),
+                             os.path.join(workdir, "state-mu"),
+                             member_updates=args.compare_member_updates)
+        s3 = backlog_run(args.daemon, cfg3, address, workdir, "daemon-mu", expected, bare_rate,
+                         failures)
+        results["daemon_member_updates"] = dict(s3, member_updates=args.compare_member_updates,
+                                                rate_vs_b=round(s3["input_events_per_s"] /
+                                                                s["input_events_per_s"], 3)
+                                                if s.get("input_events_per_s") else None)
 
     # ---- b0: another build of handoffd over the same input ----------------------------
     # A change's cost, as a ratio measured in the same run on the same input: the
@@ -755,6 +779,12 @@ def print_table(r, failures):
                      "%s member updates, handoffs %s)" % (
                          fmt_int(d2["input_events_per_s"]), d2["commit_interval"], d2["ratio"] or 0,
                          fmt_int(d2["member_updates"]), fmt_int(d2["handoffs"]))))
+    d3 = r.get("daemon_member_updates")
+    if d3:
+        rows.append(("(b'') handoffd", "%s input events/s with accounts.member_updates %s (ratio %.3f, "
+                     "%.3f x (b); %s member updates, handoffs %s)" % (
+                         fmt_int(d3["input_events_per_s"]), d3["member_updates"], d3["ratio"] or 0,
+                         d3["rate_vs_b"] or 0, fmt_int(d3["member_updates"]), fmt_int(d3["handoffs"]))))
     d0 = r.get("daemon_baseline")
     if d0:
         rows.append(("(b0) baseline", "%s input events/s (ratio %.3f; runs %s; this build's runs %s) "

@@ -8,6 +8,7 @@ built such that its outcome does not depend on that order."""
 
 import json
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
@@ -213,6 +214,24 @@ class Journeys(h.ClusterTestCase):
         # 8 inputs, plus the re-keyed copies of the form and the visit if they
         # took the hop through <app>.by-contact
         self.assertIn(s.consumed, (8, 8 + 4))
+
+    def test_late_records_applied_and_counted(self):
+        """A record more than ordering.allowed_lateness (5 s by default) older than the
+        record before it on its partition is late: folded as it comes, counted per
+        topic in the summary, the stored counters and /metrics' family."""
+        env = self.env()
+        d = env.daemon().start()
+        cid = "c-late"
+        env.send_all([h.email("l-e1", T0 + 2 * HOUR, cid, action="opened"),
+                      h.email("l-e2", T0, cid, action="clicked"),           # 2 h behind: late
+                      h.email("l-e3", T0 + 2 * HOUR - 4000, cid, action="opened")])  # 4 s: on time
+        d.wait_caught_up(timeout=60)
+        s = d.stop()
+        self.assertEqual(s.folded, 3)
+        topic = env.topics["email_engagement"]
+        self.assertRegex(s.text, r"(?m)^late: 1 \(%s=1\)$" % re.escape(topic))
+        metrics = {r["name"]: r["value"] for r in env.dump("metrics")}
+        self.assertEqual(metrics.get("late." + topic), 1, metrics)
 
     def test_stitching_bound(self):
         env = self.env()
