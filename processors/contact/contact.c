@@ -21,6 +21,7 @@ contact_state_t *contact_state_new(const char *contact_id)
     }
     s->stage = HF_STAGE_KNOWN;
     s->cycle = 1;
+    sla_history_init(&s->history);
     return s;
 }
 
@@ -39,6 +40,7 @@ void contact_state_free_parts(contact_state_t *s)
     free(s->first_campaign);
     free(s->last_campaign);
     sla_state_free(&s->sla);
+    sla_history_free(&s->history);
 }
 
 void contact_state_free(contact_state_t *s)
@@ -76,6 +78,11 @@ const char *contact_state_grade(const contact_state_t *s, const hf_rules_t *rule
 int64_t contact_state_last_event_ms(const contact_state_t *s)
 {
     return s->events ? s->last_event_ms : 0;
+}
+
+bool contact_state_stage_at(const contact_state_t *s, int64_t at_ms, hf_stage_t *out)
+{
+    return !s->redirect_to && sla_history_stage_at(&s->history, at_ms, out);
 }
 
 uint32_t contact_state_cycle(const contact_state_t *s)

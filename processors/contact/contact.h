@@ -42,6 +42,12 @@ double contact_state_score(const contact_state_t *s, const hf_rules_t *rules, in
 const char *contact_state_grade(const contact_state_t *s, const hf_rules_t *rules);
 /* Newest event time folded, or 0. */
 int64_t contact_state_last_event_ms(const contact_state_t *s);
+/* The stage the contact was in at event time @at_ms, as the history of its current
+ * cycle tells it (docs/ARCHITECTURE.md "Lifecycle"): true and *@out set, or false when
+ * the history cannot tell (a time before the cycle began, a history cut by its bound or
+ * a merge, a state stored before the history was kept); the stage as known applies
+ * then. */
+bool contact_state_stage_at(const contact_state_t *s, int64_t at_ms, hf_stage_t *out);
 /* Qualification cycle (1-based) and whether its handoff was emitted. */
 uint32_t contact_state_cycle(const contact_state_t *s);
 bool contact_state_handed_off(const contact_state_t *s);

@@ -94,6 +94,8 @@ int contact_state_encode(const contact_state_t *s, hf_buf_t *out)
     binenc_put_opt_string(&w, s->last_campaign);
     binenc_put_long(&w, s->last_campaign_at_ms);
     sla_encode(&w, &s->sla);
+    /* version 4 */
+    sla_history_encode(&w, &s->history);
     return binenc_writer_end(&w);
 }
 
@@ -149,6 +151,10 @@ int contact_state_decode(contact_state_t **out, const void *buf, size_t len)
         s->last_campaign_at_ms = binenc_get_long(&r);
         sla_decode(&r, &s->sla);
     }
+    /* version 3 ends here: an empty history, not complete (what came when before it was
+     * kept is not known), until the next cycle starts one */
+    if (version >= 4)
+        sla_history_decode(&r, &s->history);
 
     int err = binenc_reader_end(&r);
     if (err) {

@@ -92,6 +92,12 @@ int contact_merge(contact_state_t *survivor, const contact_state_t *loser, const
         if (hf_stage_is_forward(s->stage) && hf_stage_is_forward(loser->stage) &&
             hf_stage_rank(loser->stage) > hf_stage_rank(s->stage))
             r = contact_set_stage(s, loser->stage, at_ms, cause, sink);
+        /* what sales (or a recycle) did with the loser, and when, is not in the
+         * survivor's history: from now on it cannot tell the stage at a time */
+        if (loser->cycle > 1 ||
+            (loser->stage != HF_STAGE_ANONYMOUS && loser->stage != HF_STAGE_KNOWN &&
+             loser->stage != HF_STAGE_ENGAGED))
+            sla_history_forget(&s->history);
     }
 
     /* the loser leaves its account: with the version after the loser's last one, so

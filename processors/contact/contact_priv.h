@@ -16,8 +16,11 @@
 
 /* 2: interests, account, member_version, roster and redirect_to appended.
  * 3: attribution (source, first and last campaign) and sla appended.
- * Older states still decode, with the newer fields at their defaults. */
-#define CONTACT_STATE_SCHEMA_VERSION 3
+ * 4: the history of the cycle's stages appended (stage_history_complete,
+ *    stage_history_since, stage_history).
+ * Older states still decode, with the newer fields at their defaults (a version-3
+ * state's history is empty and not complete: it cannot tell what came when). */
+#define CONTACT_STATE_SCHEMA_VERSION 4
 
 /* One member of the roster stage 3 sent (hf_member_t, owned). */
 typedef struct contact_roster_member {
@@ -67,6 +70,9 @@ struct contact_state {
     char *source, *first_campaign, *last_campaign; /* owned; NULL = none yet */
     int64_t source_at_ms, first_campaign_at_ms, last_campaign_at_ms;
     sla_state_t sla; /* feedback, SLA clocks and the recycle gate */
+    /* the current cycle's stages with their event times, and sales' answers: what the
+     * stage was when a late hand-raiser raised their hand (sla.h) */
+    sla_history_t history;
 };
 
 /* Frees every part @s owns, the contact id and the dedupe memory included, but not

@@ -15,6 +15,7 @@ sla_entity_t contact_sla_entity(contact_state_t *s)
         .cycle = &s->cycle,
         .handed_off = &s->handed_off,
         .sla = &s->sla,
+        .history = &s->history,
     };
 }
 

@@ -337,13 +337,37 @@ out:
     return r;
 }
 
+/* The stages a contact may qualify from. */
+static bool may_qualify_from(hf_stage_t stage)
+{
+    return stage == HF_STAGE_KNOWN || stage == HF_STAGE_ENGAGED || stage == HF_STAGE_RECYCLED;
+}
+
+/* A form of a type the rules call a hand-raiser (exclusions aside). */
+static bool hand_raiser_form(const hf_event_t *ev, const hf_rules_t *rules)
+{
+    return ev->kind == HF_EV_FORM && (unsigned)ev->form_type < 32 &&
+           (rules->qualify.hand_raiser_forms & (1u << ev->form_type));
+}
+
 int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rules, int64_t now_ms,
                  const hf_sink_t *sink)
 {
-    if (s->handed_off || (s->stage != HF_STAGE_KNOWN && s->stage != HF_STAGE_ENGAGED &&
-                          s->stage != HF_STAGE_RECYCLED))
+    if (s->handed_off)
         return 0;
     int64_t t = ev->occurred_at_ms;
+    /* A hand-raiser is judged at its event time: sales feedback dated after the form
+     * that was folded before it (records arriving late or out of order) does not take
+     * the handoff away.  The stage at @t comes from the cycle's history; when it cannot
+     * tell, the stage as known applies. */
+    hf_stage_t stage_then = s->stage;
+    bool backdated = false;
+    if (!may_qualify_from(s->stage)) {
+        if (!hand_raiser_form(ev, rules) || !sla_history_stage_at(&s->history, t, &stage_then) ||
+            !may_qualify_from(stage_then))
+            return 0;
+        backdated = true;
+    }
     int64_t grace_ms = rules->qualify.grace_ms > 0 ? rules->qualify.grace_ms : 0;
     if (timespan_older_than(t, s->last_event_ms, grace_ms))
         return 0;
@@ -354,8 +378,7 @@ int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
 
     const hf_contact_rule_t *cr = NULL;
     const char *rule_name = NULL;
-    bool hand_raiser = ev->kind == HF_EV_FORM && (unsigned)ev->form_type < 32 &&
-                       (rules->qualify.hand_raiser_forms & (1u << ev->form_type)) &&
+    bool hand_raiser = hand_raiser_form(ev, rules) &&
                        !(rules->qualify.hand_raisers_respect_exclusions && v.fit.excluded >= 0);
     /* after a recycle: the cooldown, and new behaviour since (sla.h) */
     if (!sla_may_qualify(&s->sla, rules, t, hand_raiser))
@@ -363,6 +386,8 @@ int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
     if (hand_raiser) {
         rule_name = rules->qualify.hand_raiser_rule ? rules->qualify.hand_raiser_rule
                                                     : HAND_RAISER_DEFAULT_RULE;
+    } else if (backdated) {
+        return 0; /* contact rules judge the contact as it is */
     } else {
         for (size_t i = 0; i < rules->qualify.contact_rule_count && !cr; i++)
             if (rules->qualify.contact_rules[i].name &&
@@ -375,14 +400,21 @@ int qualify_fold(contact_state_t *s, const hf_event_t *ev, const hf_rules_t *rul
 
     /* once per cycle: marked before the sink runs, so a sink error cannot lead to a
      * second handoff from the same state */
-    hf_stage_t stage_before = s->stage;
     s->handed_off = true;
-    int r = emit_handoff(s, ev, rules, cr, rule_name, &v, stage_before, now_ms, sink);
+    int r = emit_handoff(s, ev, rules, cr, rule_name, &v, stage_then, now_ms, sink);
     if (r < 0)
         return r;
-    char cause[160];
-    snprintf(cause, sizeof cause, "rule %s", rule_name);
-    r = contact_set_stage(s, HF_STAGE_CONVERSATION_READY, t, cause, sink);
+    if (backdated) {
+        /* sales have it further already: the lifecycle stays where they put it (no
+         * change to conversation_ready, which ranks below), and what they answered
+         * before the case existed answers it now, at the times they did */
+        sla_entity_t e = contact_sla_entity(s);
+        r = sla_replay_history(&e, rules, now_ms, sink);
+    } else {
+        char cause[160];
+        snprintf(cause, sizeof cause, "rule %s", rule_name);
+        r = contact_set_stage(s, HF_STAGE_CONVERSATION_READY, t, cause, sink);
+    }
     if (r < 0 || !s->sla.parked_count)
         return r;
     /* sales answered before the handoff reached us: their answer applies now */

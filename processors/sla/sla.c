@@ -74,6 +74,15 @@ int sla_set_stage(const sla_entity_t *e, hf_stage_t to, int64_t at_ms, const cha
 {
     hf_stage_t from = *e->stage;
     *e->stage = to;
+    /* a replayed answer's change was emitted (and noted) when it was folded */
+    if (e->replay)
+        return 0;
+    /* an answer's changes are noted as the answer's, once it is applied */
+    if (e->history && !e->answer) {
+        int r = sla_history_note(e->history, to, at_ms, NULL, false);
+        if (r < 0)
+            return r;
+    }
     if (!sink || !sink->lifecycle)
         return 0;
     hf_lifecycle_t lc = {
@@ -102,6 +111,9 @@ int sla_outcome(const sla_entity_t *e, const char *metric, const char *detail, i
         return 0;
     const sla_state_t *s = e->sla;
     if (!s->handoff_id && !about_a_case(metric))
+        return 0;
+    /* a replayed answer was counted under feedback_* when it was folded */
+    if (e->replay && strncmp(metric, "feedback_", 9) == 0)
         return 0;
     hf_outcome_t o = {
         .entity_type = e->type,

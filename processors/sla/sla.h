@@ -31,7 +31,13 @@
  * qualification cycle, whose handoff needs the cooldown *and* new evidence
  * (sla_may_qualify).  Disqualified is terminal until an identify resets it (per
  * config, behind the same gate) or sales recycle it; customer is terminal for
- * qualification. */
+ * qualification.
+ *
+ * A contact also keeps the history of its current cycle's stages (sla_history_t): each
+ * lifecycle change with the event time it happened at, and each sales answer with the
+ * stage it puts the contact in, so that a hand-raiser can be judged at its own event
+ * time (sla_history_stage_at) and the answers sales gave before a case existed can be
+ * applied to the case such a hand-raiser opens late (sla_replay_history). */
 #pragma once
 
 #include <stdbool.h>
@@ -83,6 +89,45 @@ typedef struct sla_state {
     size_t parked_count;
 } sla_state_t;
 
+/* One answer of sales, dated @at_ms (event time capped at the wall clock it was folded
+ * at).  Strings borrowed. */
+typedef struct sla_answer {
+    hf_sales_action_t action;
+    int64_t at_ms;
+    const char *owner_id, *reason, *channel;
+} sla_answer_t;
+
+/* Entries a stage history keeps: beyond it the oldest goes, and the history no longer
+ * tells (sla_history_stage_at). */
+#define SLA_HISTORY_MAX 16
+
+/* A stage the entity was in from @at_ms on (event time): a lifecycle change, or the
+ * stage a sales answer puts it in (accepted for accepted and contacted, qualified for a
+ * meeting, ...), whether or not the answer moved it (a contact after the acceptance, an
+ * answer ignored because sales had put it further already still tell when sales had
+ * it). */
+typedef struct sla_stage_entry {
+    hf_stage_t stage;
+    int64_t at_ms;
+    bool sales;               /* a sales answer: the fields below are its */
+    hf_sales_action_t action; /* meaningful when sales */
+    bool ignored;             /* the answer changed nothing (SLA_FEEDBACK_IGNORED) */
+    char *owner_id, *reason;  /* owned, may be NULL */
+} sla_stage_entry_t;
+
+/* The stages of the current qualification cycle, in the order they were folded (not
+ * event time), at most SLA_HISTORY_MAX.  @complete: nothing of the cycle is missing
+ * (false once an entry was dropped for the bound, after a merge, or in a state stored
+ * before the history was kept); @has_since: the cycle began at @since_ms (event time of
+ * the recycle or reset that started it), else it began with the entity, at "known". */
+typedef struct sla_history {
+    sla_stage_entry_t *entries;
+    size_t count;
+    bool complete;
+    bool has_since;
+    int64_t since_ms;
+} sla_history_t;
+
 /* The entity as this module sees it: its lifecycle fields and its case. */
 typedef struct sla_entity {
     hf_entity_type_t type;
@@ -91,6 +136,14 @@ typedef struct sla_entity {
     uint32_t *cycle;
     bool *handed_off;
     sla_state_t *sla;
+    /* the history of its cycle's stages, kept up by every change; NULL = none kept
+     * (accounts) */
+    sla_history_t *history;
+    /* internal to sla/: the answer being applied (its changes are the answer's in the
+     * history), and whether it is replayed onto a case opened after it (no lifecycle
+     * change, no feedback_* outcome: both were emitted when it was folded) */
+    const sla_answer_t *answer;
+    bool replay;
 } sla_entity_t;
 
 /* Attribution of a handoff (borrowed). */
@@ -168,8 +221,53 @@ bool sla_fresh_evidence(const sla_state_t *s, int64_t last_matched_ms);
 
 /* An identify for a disqualified entity with rules->disqualified_reset_on_identify:
  * back to known, a new cycle behind the recycle gate (cooldown and new evidence, from
- * @at_ms; hand-raisers pass per config).  Returns SLA_IDENTIFY_RESET when it reset, 0
- * when not, or the sink's errno. */
+ * @at_ms; hand-raisers pass per config).  Not when the history shows the
+ * disqualification dated after @at_ms (the identify came before it, however late it
+ * arrived).  Returns SLA_IDENTIFY_RESET when it reset, 0 when not, -ENOMEM or the
+ * sink's errno. */
 #define SLA_IDENTIFY_RESET (HF_RESULT_BASE_SLA + 5)
 int sla_identify_reset(const sla_entity_t *e, const hf_rules_t *rules, int64_t at_ms,
+                       const hf_sink_t *sink);
+
+/* ---- the history of the cycle's stages (sla_gate.c; encoding in sla_codec.c) ---- */
+
+/* A new entity's history: empty and complete (its first cycle began with it). */
+void sla_history_init(sla_history_t *h);
+void sla_history_free(sla_history_t *h);
+
+/* Appends @stage from @at_ms, the stage @a puts the entity in when @a is not NULL
+ * (@ignored: the answer changed nothing).  A full history drops its oldest entry and
+ * is no longer complete.  0 or -ENOMEM. */
+int sla_history_note(sla_history_t *h, hf_stage_t stage, int64_t at_ms, const sla_answer_t *a,
+                     bool ignored);
+
+/* A new cycle began at @at_ms in @stage (recycled, or known after a reset), caused by
+ * @a (NULL: not an answer): the history holds that alone.  0 or -ENOMEM. */
+int sla_history_restart(sla_history_t *h, hf_stage_t stage, int64_t at_ms, const sla_answer_t *a);
+
+/* What happened in the cycle is no longer all known (a merge). */
+void sla_history_forget(sla_history_t *h);
+
+/* The stage at event time @t: of the entries dated up to @t the furthest along
+ * (hf_stage_rank; a tie goes to the later one), a sales answer dated exactly @t taken as
+ * after it; "known" before the first of a first cycle.  False when the history cannot
+ * tell: incomplete, or @t before the cycle began. */
+bool sla_history_stage_at(const sla_history_t *h, int64_t t, hf_stage_t *out);
+
+/* The stage sales answer @action puts an entity in. */
+hf_stage_t sla_answer_stage(hf_sales_action_t action);
+
+/* The history's fields of schemas/state/ContactState.avsc (version 4). */
+void sla_history_encode(binenc_writer_t *w, const sla_history_t *h);
+void sla_history_decode(binenc_reader_t *r, sla_history_t *h);
+
+/* After a handoff made for a hand-raiser dated before the answers sales gave this
+ * cycle without a case (the contact had moved on when the form was folded): applies
+ * them to the case just opened, in event-time order, as if they had come after it --
+ * the clocks they answer are satisfied at their times, the funnel outcomes are counted
+ * with the case -- without moving the lifecycle (it is where they put it already) and
+ * without counting the feedback_* outcomes they were counted under when folded.
+ * Answers that were ignored, and the recycle that began the cycle, are not applied.
+ * 0, -ENOMEM or the sink's errno. */
+int sla_replay_history(const sla_entity_t *e, const hf_rules_t *rules, int64_t now_ms,
                        const hf_sink_t *sink);

@@ -1,10 +1,12 @@
 /* The case's fields of schemas/state/{Contact,Account}State.avsc ("sla"), written
- * and read inside the contact's and the account's state. */
+ * and read inside the contact's and the account's state; and the contact's history of
+ * its cycle's stages (stage_history_*). */
 #include "sla.h"
 
 #include <errno.h>
 #include <stdlib.h>
 
+#include "sla_priv.h"
 #include "util/vec.h"
 
 void sla_encode(binenc_writer_t *w, const sla_state_t *s)
@@ -102,6 +104,61 @@ void sla_decode(binenc_reader_t *r, sla_state_t *s)
             p->owner_id = binenc_get_opt_string(r);
             p->reason = binenc_get_opt_string(r);
             p->channel = binenc_get_opt_string(r);
+        }
+    }
+}
+
+/* ---- the history of the cycle's stages (ContactState version 4) ---- */
+
+void sla_history_encode(binenc_writer_t *w, const sla_history_t *h)
+{
+    binenc_put_bool(w, h->complete);
+    binenc_put_opt_long(w, h->has_since, h->since_ms);
+    binenc_put_array_start(w, h->count);
+    for (size_t i = 0; i < h->count; i++) {
+        const sla_stage_entry_t *x = &h->entries[i];
+        binenc_put_string(w, hf_stage_name(x->stage));
+        binenc_put_long(w, x->at_ms);
+        binenc_put_opt_string(w, x->sales ? hf_sales_action_name(x->action) : NULL);
+        binenc_put_bool(w, x->ignored);
+        binenc_put_opt_string(w, x->owner_id);
+        binenc_put_opt_string(w, x->reason);
+    }
+    binenc_put_array_end(w);
+}
+
+void sla_history_decode(binenc_reader_t *r, sla_history_t *h)
+{
+    h->complete = binenc_get_bool(r);
+    h->has_since = binenc_get_opt_long(r, &h->since_ms);
+    for (size_t n = binenc_get_block(r); n && !r->err; n = binenc_get_block(r)) {
+        if (n > SLA_HISTORY_MAX - h->count) {
+            binenc_fail(r);
+            return;
+        }
+        for (size_t i = 0; i < n && !r->err; i++) {
+            sla_stage_entry_t *x = sla_history_slot(h);
+            if (!x) {
+                r->err = -ENOMEM;
+                return;
+            }
+            char *stage = binenc_get_string(r);
+            int st = hf_stage_parse(stage);
+            free(stage);
+            x->stage = st < 0 ? HF_STAGE_KNOWN : (hf_stage_t)st;
+            x->at_ms = binenc_get_long(r);
+            char *action = binenc_get_opt_string(r);
+            int act = action ? hf_sales_action_parse(action) : -1;
+            x->sales = action != NULL;
+            x->action = act < 0 ? HF_SALES_ACCEPTED : (hf_sales_action_t)act;
+            free(action);
+            x->ignored = binenc_get_bool(r);
+            x->owner_id = binenc_get_opt_string(r);
+            x->reason = binenc_get_opt_string(r);
+            /* only a sales answer has an answer's fields */
+            if (st < 0 || (x->sales && act < 0) ||
+                (!x->sales && (x->ignored || x->owner_id || x->reason)))
+                binenc_fail(r);
         }
     }
 }

@@ -15,12 +15,8 @@
 /* Cycles searched for the handoff an old id names. */
 #define SLA_STALE_SEARCH_MAX 10000
 
-/* One answer of sales, dated @at_ms (event time capped at @now_ms). */
-typedef struct answer {
-    hf_sales_action_t action;
-    int64_t at_ms;
-    const char *owner_id, *reason, *channel;
-} answer_t;
+/* One answer of sales (sla.h). */
+typedef sla_answer_t answer_t;
 
 static int64_t since_handoff(const sla_state_t *s, int64_t at_ms)
 {
@@ -201,10 +197,37 @@ static int answer_close(const sla_entity_t *e, const answer_t *a, int64_t now_ms
     }
 }
 
-/* Applies @a to the entity as it is.  SLA_FEEDBACK_APPLIED, SLA_FEEDBACK_IGNORED,
- * -ENOMEM or the sink's errno. */
-static int apply(const sla_entity_t *e, const answer_t *a, const hf_rules_t *rules, int64_t now_ms,
-                 const hf_sink_t *sink, bool *recycled)
+/* The answers that close a case and recycle: rejected, lost, recycled. */
+static bool recycles(hf_sales_action_t action)
+{
+    return action == HF_SALES_REJECTED || action == HF_SALES_LOST || action == HF_SALES_RECYCLED;
+}
+
+hf_stage_t sla_answer_stage(hf_sales_action_t action)
+{
+    switch (action) {
+    case HF_SALES_ACCEPTED:
+    case HF_SALES_CONTACTED:
+        return HF_STAGE_ACCEPTED;
+    case HF_SALES_MEETING_BOOKED:
+        return HF_STAGE_QUALIFIED;
+    case HF_SALES_OPPORTUNITY_CREATED:
+        return HF_STAGE_OPPORTUNITY;
+    case HF_SALES_WON:
+        return HF_STAGE_CUSTOMER;
+    case HF_SALES_DISQUALIFIED:
+        return HF_STAGE_DISQUALIFIED;
+    case HF_SALES_LOST:
+        return HF_STAGE_LOST;
+    default:
+        return HF_STAGE_RECYCLED;
+    }
+}
+
+/* Applies @a to the entity as it is (@e->answer is @a).  SLA_FEEDBACK_APPLIED,
+ * SLA_FEEDBACK_IGNORED, -ENOMEM or the sink's errno. */
+static int apply_answer(const sla_entity_t *e, const answer_t *a, const hf_rules_t *rules,
+                        int64_t now_ms, const hf_sink_t *sink, bool *recycled)
 {
     sla_state_t *s = e->sla;
     hf_stage_rank_t rank = hf_stage_rank(*e->stage);
@@ -248,6 +271,63 @@ static int apply(const sla_entity_t *e, const answer_t *a, const hf_rules_t *rul
         break;
     }
     return r < 0 ? r : SLA_FEEDBACK_APPLIED;
+}
+
+/* Applies @a to the entity as it is, and notes in its history when sales put it where:
+ * the stage the answer names, at its time, even when the entity was there or further
+ * already, or the answer was ignored (a recycle began the next cycle's history with it
+ * instead; an ignored recycle says nothing).  SLA_FEEDBACK_APPLIED,
+ * SLA_FEEDBACK_IGNORED, -ENOMEM or the sink's errno. */
+static int apply(const sla_entity_t *e, const answer_t *a, const hf_rules_t *rules, int64_t now_ms,
+                 const hf_sink_t *sink, bool *recycled)
+{
+    sla_entity_t ea = *e;
+    ea.answer = a;
+    uint32_t cycle = *e->cycle;
+    int r = apply_answer(&ea, a, rules, now_ms, sink, recycled);
+    if (r < 0 || !e->history || e->replay || *e->cycle != cycle)
+        return r;
+    bool ignored = r == SLA_FEEDBACK_IGNORED;
+    if (ignored && recycles(a->action))
+        return r;
+    int hr = sla_history_note(e->history, sla_answer_stage(a->action), a->at_ms, a, ignored);
+    return hr < 0 ? hr : r;
+}
+
+int sla_replay_history(const sla_entity_t *e, const hf_rules_t *rules, int64_t now_ms,
+                       const hf_sink_t *sink)
+{
+    const sla_history_t *h = e->history;
+    if (!h || !e->sla->handoff_id)
+        return 0;
+    /* the answers applied this cycle, in event-time order (a tie in fold order) */
+    size_t order[SLA_HISTORY_MAX];
+    size_t n = 0;
+    for (size_t i = 0; i < h->count && n < SLA_HISTORY_MAX; i++) {
+        const sla_stage_entry_t *x = &h->entries[i];
+        if (!x->sales || x->ignored || recycles(x->action))
+            continue;
+        size_t k = n++;
+        for (; k > 0 && h->entries[order[k - 1]].at_ms > x->at_ms; k--)
+            order[k] = order[k - 1];
+        order[k] = i;
+    }
+    /* on the case as it just opened: the stage they move is a stand-in, the entity's
+     * stays where they put it */
+    hf_stage_t stage = HF_STAGE_CONVERSATION_READY;
+    sla_entity_t replay = *e;
+    replay.stage = &stage;
+    replay.history = NULL;
+    replay.replay = true;
+    bool recycled = false;
+    for (size_t k = 0; k < n && !recycled; k++) {
+        const sla_stage_entry_t *x = &h->entries[order[k]];
+        answer_t a = {x->action, x->at_ms, x->owner_id, x->reason, NULL};
+        int r = apply(&replay, &a, rules, now_ms, sink, &recycled);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 /* ---- which handoff, and parking ---- */

@@ -1,7 +1,8 @@
 /* What the parts of the SLA module share: sla.c (the case, what goes to the sink, the
  * clocks and their escalation), sla_feedback.c (sales' answers and which handoff
- * they name), sla_gate.c (recycling and the recycle gate) and sla_codec.c.  Not for
- * use outside processors/sla/. */
+ * they name, and their replay onto a case opened late), sla_gate.c (recycling, the
+ * recycle gate and the history of the cycle's stages) and sla_codec.c.  Not for use
+ * outside processors/sla/. */
 #pragma once
 
 #include <stdbool.h>
@@ -21,6 +22,10 @@ const hf_calendar_t *sla_case_calendar(const sla_state_t *s, const hf_rules_t *r
 char *sla_dup_opt(const char *v, bool *ok);
 
 void sla_parked_free(sla_parked_t *p);
+
+/* A new zeroed entry at the end of @h (which must have fewer than SLA_HISTORY_MAX), or
+ * NULL on out of memory. */
+sla_stage_entry_t *sla_history_slot(sla_history_t *h);
 
 /* Counts outcome @metric (hf_outcome_t) with the case's attribution.  Funnel outcomes
  * of an entity without a case are not counted (0).  0 or the sink's errno. */

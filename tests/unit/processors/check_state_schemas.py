@@ -61,7 +61,7 @@ def main():
                 return f.read()
 
         c = decode(contact_schema, read("contact.bin"))
-        check(c["schema_version"] == 3, "schema_version")
+        check(c["schema_version"] == 4, "schema_version")
         check(c["contact_id"] == "c-1", "contact_id")
         check(c["stage"] == "conversation_ready", "stage %r" % c["stage"])
         check(c["handed_off"] is True and c["cycle"] == 1, "cycle")
@@ -111,6 +111,14 @@ def main():
         check(accept["deadline"] == ms(sla["handoff_at"]) + 4 * hour and accept["level"] == 0
               and accept["done"] is False, "accept clock %r" % accept)
         check(sla["recycled"] is False and sla["parked"] == [], "sla gate %r" % sla)
+        # schema_version 4: the history of the cycle's stages
+        check(c["stage_history_complete"] is True and c["stage_history_since"] is None,
+              "stage history %r %r" % (c["stage_history_complete"], c["stage_history_since"]))
+        stages = [(e["stage"], e["action"]) for e in c["stage_history"]]
+        check(stages and stages[0] == ("known", None)
+              and stages[-1] == ("conversation_ready", None), "stage_history %r" % stages)
+        check(all(e["ignored"] is False and e["owner_id"] is None for e in c["stage_history"]),
+              "stage_history entries %r" % c["stage_history"])
 
         r = decode(contact_schema, read("contact_redirect.bin"))
         check(r["contact_id"] == "c-1" and r["redirect_to"] == "c-9", "redirect")
@@ -119,12 +127,16 @@ def main():
         check(r["roster"] is None and r["account_id"] is None and r["interests"] == [],
               "redirect keeps nothing else")
         check(r["sla"]["handoff_id"] is None, "redirect has no case")
+        check(r["stage_history"] == [] and r["stage_history_complete"] is False,
+              "redirect has no history")
 
         f = decode(contact_schema, read("contact_fresh.bin"))
         check(f["contact_id"] == "c-fresh" and f["stage"] == "known", "fresh contact")
         check(f["score_at"] is None and f["rule_stats"] == [], "fresh score")
         check(f["interests"] == [] and f["roster"] is None and f["member_version"] == 0,
               "fresh version-2 fields")
+        check(f["stage_history"] == [] and f["stage_history_complete"] is True
+              and f["stage_history_since"] is None, "fresh history")
 
         a = decode(anon_schema, read("anon_buffered.bin"))
         check(a["contact_id"] is None, "anon contact")

@@ -344,9 +344,9 @@ static void test_contact_version_1(void **state)
     assert_null(contact_state_account(v1));
     assert_null(contact_state_redirect(v1));
 
-    /* it is written as the current version (3) from then on, and reads back */
+    /* it is written as the current version (4) from then on, and reads back */
     hf_buf_t a = encode_contact(v1);
-    assert_int_equal(a.data[0], 0x06);
+    assert_int_equal(a.data[0], 0x08);
     contact_state_t *again = NULL;
     assert_int_equal(contact_state_decode(&again, a.data, a.len), 0);
     hf_buf_t b = encode_contact(again);
