@@ -443,7 +443,7 @@ def bench(args, workdir, procs, failures, results):
                              member_updates=args.compare_member_updates)
         s3 = backlog_run(args.daemon, cfg3, address, workdir, "daemon-mu", expected, bare_rate,
                          failures)
-        results["daemon_member_updates"] = dict(s3, member_updates=args.compare_member_updates,
+        results["daemon_member_updates"] = dict(s3, mode=args.compare_member_updates,
                                                 rate_vs_b=round(s3["input_events_per_s"] /
                                                                 s["input_events_per_s"], 3)
                                                 if s.get("input_events_per_s") else None)
@@ -783,7 +783,7 @@ def print_table(r, failures):
     if d3:
         rows.append(("(b'') handoffd", "%s input events/s with accounts.member_updates %s (ratio %.3f, "
                      "%.3f x (b); %s member updates, handoffs %s)" % (
-                         fmt_int(d3["input_events_per_s"]), d3["member_updates"], d3["ratio"] or 0,
+                         fmt_int(d3["input_events_per_s"]), d3["mode"], d3["ratio"] or 0,
                          d3["rate_vs_b"] or 0, fmt_int(d3["member_updates"]), fmt_int(d3["handoffs"]))))
     d0 = r.get("daemon_baseline")
     if d0:

@@ -43,7 +43,6 @@ struct pgroup {
     size_t queue_count;
     heap_t heaps[HEAPS];
     size_t total;
-    int64_t seen_max;    /* largest key pushed */
     int64_t stream_time; /* largest key released */
     long waiting_on;
     pgroup_opts_t opts;
@@ -241,8 +240,6 @@ void pgroup_set_partition_time(pgroup_t *g, size_t qi, int64_t key)
         q->released_key = key;
     if (key > g->stream_time)
         g->stream_time = key;
-    if (key > g->seen_max)
-        g->seen_max = key;
     if (q->set == SET_LAGGING || q->set == SET_CAUGHT_UP)
         set_enter(g, qi, q->set, q->partition_time);
 }
@@ -261,8 +258,6 @@ int pgroup_push(pgroup_t *g, size_t qi, void *record, int64_t ts_ms)
         return r;
     g->total++;
     q->partition_time = key;
-    if (key > g->seen_max)
-        g->seen_max = key;
     if (q->buffered.count == 1)
         set_enter(g, qi, SET_BUFFERED, key);
     return 0;
@@ -270,17 +265,18 @@ int pgroup_push(pgroup_t *g, size_t qi, void *record, int64_t ts_ms)
 
 /* Whether the queues that are empty let the head of queue @c go; else *@wait is
  * the one to wait for.  Caught-up queues past their idle timeout become idle. */
-static bool may_release(pgroup_t *g, int c, int64_t now_ms, long *wait)
+static bool may_release(pgroup_t *g, int c, int64_t now_ms, int64_t wall_ms, long *wait)
 {
     long l = heap_top(g, SET_LAGGING);
     if (l >= 0 && queue_less(g, (int)l, c)) {
         *wait = l;
         return false;
     }
-    /* A caught-up queue's next record is expected no further behind the newest
-     * fetched than the allowed lateness: it holds back only what is within that. */
+    /* A caught-up queue's next record is expected no further behind the wall clock
+     * than the allowed lateness (it is live): it holds back only what is within
+     * that.  Older records — a backlog — never wait for a caught-up queue. */
     int64_t key = g->queues[c].key;
-    if (key <= sat_sub(g->seen_max, g->opts.allowed_lateness_ms))
+    if (key <= sat_sub(wall_ms, g->opts.allowed_lateness_ms))
         return true;
     for (long u; (u = heap_top(g, SET_CAUGHT_UP)) >= 0 && queue_less(g, (int)u, c);) {
         queue_t *q = &g->queues[u];
@@ -293,14 +289,14 @@ static bool may_release(pgroup_t *g, int c, int64_t now_ms, long *wait)
     return true;
 }
 
-pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, pgroup_item_t *item)
+pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, int64_t wall_ms, pgroup_item_t *item)
 {
     long c = heap_top(g, SET_BUFFERED);
     g->waiting_on = -1;
     if (c < 0)
         return PGROUP_EMPTY;
     long wait;
-    if (!may_release(g, (int)c, now_ms, &wait)) {
+    if (!may_release(g, (int)c, now_ms, wall_ms, &wait)) {
         g->waiting_on = wait;
         return PGROUP_WAIT;
     }
@@ -381,7 +377,6 @@ void pgroup_clear(pgroup_t *g, void (*free_record)(void *))
     g->heaps[SET_BUFFERED].len = 0;
     g->heaps[SET_CAUGHT_UP].len = 0;
     g->total = 0;
-    g->seen_max = INT64_MIN;
     g->stream_time = INT64_MIN;
     g->waiting_on = -1;
 }

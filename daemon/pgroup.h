@@ -21,8 +21,9 @@
  *    record newer than its partition time, however long the fetch takes: a replay
  *    of a backlog gives the same order whatever the fetch timing.
  *  - A caught-up queue holds back, for at most @idle_timeout_ms of processing time
- *    since it ran dry, the records within @allowed_lateness_ms of event time of the
- *    newest record fetched (its next record is expected no further behind than that).
+ *    since it ran dry, the records within @allowed_lateness_ms of the wall clock: a
+ *    live partition's next record is expected no further behind "now" than that.
+ *    Records older than that (a backlog) never wait for a caught-up queue.
  *  - An idle queue (caught up for the idle timeout) holds back nothing until its
  *    next record; that record is merged from where the others are.
  *
@@ -79,8 +80,9 @@ typedef struct pgroup_item {
 } pgroup_item_t;
 
 /* The record to process next, removed from its queue.  @now_ms is a monotonic
- * clock for the idle timeout. */
-pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, pgroup_item_t *item);
+ * clock for the idle timeout, @wall_ms the wall clock (event-time scale) for the
+ * allowed lateness of caught-up queues. */
+pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, int64_t wall_ms, pgroup_item_t *item);
 
 /* The queue the group waits for after PGROUP_WAIT, or -1. */
 long pgroup_waiting_on(const pgroup_t *g);

@@ -368,7 +368,8 @@ static int pipeline_step_process(pipeline_t *p, volatile sig_atomic_t *stop)
     p->marks.consume_timeout_ms = 100;
     for (unsigned k = 0;; k++) {
         pgroup_item_t it;
-        pgroup_next_result_t next = pgroup_next(p->intake.pg, pipeline_mono_ms(), &it);
+        pgroup_next_result_t next =
+            pgroup_next(p->intake.pg, pipeline_mono_ms(), stage_now_ms(&p->stage), &it);
         if (next == PGROUP_WAIT) {
             p->marks.consume_timeout_ms = 5;
             long wq = pgroup_waiting_on(p->intake.pg);

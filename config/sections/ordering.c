@@ -1,7 +1,7 @@
 /* ordering: how records of different partitions are merged into event-time order
- * (daemon/pgroup.h): how far behind the newest record a quiet partition's next
- * record is still waited for, and how long a caught-up partition may hold the
- * others back before it counts as idle. */
+ * (daemon/pgroup.h): how far behind the wall clock a quiet partition's next record
+ * is still waited for, and how long a caught-up partition may hold the others back
+ * before it counts as idle. */
 #include "section.h"
 
 #define CFG(field) offsetof(hf_config_t, field)
@@ -13,13 +13,14 @@ static const cfgmap_entry_t ordering_entries[] = {
      .min = 0,
      .max = 366LL * 24 * 3600 * 1000,
      .offset = CFG(ordering.allowed_lateness_ms),
-     .help = "Event time a record may lag behind the newest record seen and still be "
-             "folded in event-time order: a partition that is caught up holds back the "
-             "records of the last `allowed_lateness` until it has a newer record or is "
-             "idle. A record folded after one newer than itself by more than this is "
-             "late: it is applied when it arrives and counted per topic "
-             "(`handoff_late_events_total`). A partition with records on the broker is "
-             "always waited for, whatever this says, so a replay is exact."},
+     .help = "How far behind the wall clock a live record may arrive and still be folded "
+             "in event-time order: a partition that is caught up holds back the records "
+             "of the last `allowed_lateness` until it has a newer record or is idle "
+             "(older records, a backlog, never wait). A record folded after one newer "
+             "than itself by more than this is late: it is applied when it arrives and "
+             "counted per topic (`handoff_late_events_total`). A partition with records "
+             "on the broker is always waited for, whatever this says, so a replay is "
+             "exact."},
     {.key = "idle_timeout",
      .type = CFGMAP_DURATION,
      .def = "50ms",

@@ -31,9 +31,13 @@ static void *rec(int64_t ts)
     return r;
 }
 
+/* The wall clock the tests' records are judged by: 0 unless a test sets it, so that
+ * they are all old (a backlog) and never wait for caught-up queues. */
+static int64_t wall;
+
 static int64_t take_item(pgroup_t *g, int64_t now, pgroup_item_t *it)
 {
-    assert_int_equal(pgroup_next(g, now, it), PGROUP_READY);
+    assert_int_equal(pgroup_next(g, now, wall, it), PGROUP_READY);
     int64_t ts = *(int64_t *)it->record;
     assert_true(ts == it->ts);
     free(it->record);
@@ -51,7 +55,7 @@ static int64_t take(pgroup_t *g, int64_t now, size_t *q)
 static pgroup_next_result_t peek(pgroup_t *g, int64_t now)
 {
     pgroup_item_t it;
-    pgroup_next_result_t r = pgroup_next(g, now, &it);
+    pgroup_next_result_t r = pgroup_next(g, now, wall, &it);
     assert_int_not_equal(r, PGROUP_READY);
     return r;
 }
@@ -144,52 +148,55 @@ static void test_never_seen_lagging_queue_waits(void **state)
     pgroup_free(g, free);
 }
 
-/* A caught-up queue holds back the records within the allowed lateness of the newest
- * fetched, for its idle timeout; older records go at once. */
-static void test_caught_up_queue_holds_the_newest_until_idle(void **state)
+/* A caught-up queue holds back the live records (within the allowed lateness of the
+ * wall clock) for its idle timeout; older records go at once. */
+static void test_caught_up_queue_holds_live_records_until_idle(void **state)
 {
     (void)state;
     lagging_t lag = {{false}};
     pgroup_opts_t o = {.idle_timeout_ms = 100, .allowed_lateness_ms = 1000};
     pgroup_t *g = pgroup_new(3, &o, lag_of, &lag);
     size_t q;
+    wall = 10000; /* records newer than 9000 are live */
     pgroup_refresh(g, 0);
-    pgroup_push(g, 1, rec(5000), 5000);
-    /* Queues 0 and 2 are caught up from 0 and may bring something older: 5000 waits
+    pgroup_push(g, 1, rec(9500), 9500);
+    /* Queues 0 and 2 are caught up from 0 and may bring something older: 9500 waits
      * for them until their idle timeout. */
     assert_int_equal(peek(g, 99), PGROUP_WAIT);
-    assert_int_equal(take(g, 100, &q), 5000);
+    assert_int_equal(take(g, 100, &q), 9500);
     assert_int_equal(peek(g, 150), PGROUP_EMPTY);
     /* Queue 0 gets news; queue 1, dry since 100, may still bring something older. */
-    pgroup_push(g, 0, rec(6000), 6000);
+    pgroup_push(g, 0, rec(9600), 9600);
     assert_int_equal(peek(g, 199), PGROUP_WAIT);
     assert_int_equal(pgroup_waiting_on(g), 1);
-    assert_int_equal(take(g, 200, &q), 6000);
+    assert_int_equal(take(g, 200, &q), 9600);
     /* Queue 0 is dry from 200: caught up, not idle. */
-    pgroup_push(g, 1, rec(5500), 5500); /* 500 behind the newest: not late */
-    pgroup_push(g, 1, rec(9000), 9000);
-    /* 5500 is behind queue 0's partition time: it goes; 9000 is within a second of
-     * the newest fetched (itself) and queue 0 may still bring something older. */
+    pgroup_push(g, 1, rec(9200), 9200); /* 400 behind the stream: on time */
+    pgroup_push(g, 1, rec(9900), 9900);
+    /* 9200 is behind queue 0's partition time: it goes; 9900 is newer, and queue 0 may
+     * still bring something older. */
     pgroup_item_t it;
-    assert_int_equal(take_item(g, 210, &it), 5500);
+    assert_int_equal(take_item(g, 210, &it), 9200);
     assert_false(it.late);
-    assert_int_equal(it.behind_ms, 500);
+    assert_int_equal(it.behind_ms, 400);
     assert_int_equal(peek(g, 210), PGROUP_WAIT);
     assert_int_equal(pgroup_waiting_on(g), 0);
     /* Its news comes in time and is merged in order. */
-    pgroup_push(g, 0, rec(8000), 8000);
-    assert_int_equal(take(g, 220, &q), 8000);
+    pgroup_push(g, 0, rec(9700), 9700);
+    assert_int_equal(take(g, 220, &q), 9700);
     assert_int_equal(q, 0);
-    /* Dry again from 220: 9000 waits for queue 0 until 320, its idle timeout ... */
+    /* Dry again from 220: 9900 waits for queue 0 until 320, its idle timeout ... */
     assert_int_equal(peek(g, 319), PGROUP_WAIT);
-    assert_int_equal(take(g, 320, &q), 9000);
+    assert_int_equal(take(g, 320, &q), 9900);
     /* ... and once idle, it holds nothing back until its next record. */
-    pgroup_push(g, 1, rec(9500), 9500);
-    assert_int_equal(take(g, 321, &q), 9500);
-    /* A record far behind the newest fetched never waits for caught-up queues. */
-    pgroup_push(g, 2, rec(20000), 20000);
-    pgroup_push(g, 1, rec(12000), 12000);
-    assert_int_equal(take(g, 322, &q), 12000);
+    pgroup_push(g, 1, rec(9950), 9950);
+    assert_int_equal(take(g, 321, &q), 9950);
+    /* Ten seconds later those times are old: a record of then does not wait for
+     * queue 1, caught up at 321 with an older partition time. */
+    wall = 20000;
+    pgroup_push(g, 0, rec(9990), 9990);
+    assert_int_equal(take(g, 322, &q), 9990);
+    wall = 0;
     pgroup_free(g, free);
 }
 
@@ -218,7 +225,6 @@ static void test_late_records(void **state)
      * keyed at the partition's time */
     pgroup_push(g, 0, rec(12000), 12000);
     pgroup_push(g, 0, rec(10500), 10500);
-    assert_int_equal(peek(g, 23), PGROUP_WAIT); /* queue 1, dry since 22, may bring older */
     assert_int_equal(take_item(g, 40, &it), 12000);
     assert_int_equal(take_item(g, 40, &it), 10500);
     assert_true(it.late);
@@ -324,7 +330,8 @@ static void read_all(src_t *s, uint64_t seed, int *out, pgroup_opts_t o)
         unsigned take_n = (unsigned)(rnd(&seed) % 8);
         for (unsigned k = 0; k < take_n; k++) {
             pgroup_item_t it;
-            if (pgroup_next(g, now, &it) != PGROUP_READY)
+            if (pgroup_next(g, now, o.allowed_lateness_ms ? s->ts[0][PN / 2] : 0, &it) !=
+                PGROUP_READY)
                 break;
             out[n++] = *(int *)it.record;
             free(it.record);
@@ -381,7 +388,7 @@ int main(void)
         cmocka_unit_test(test_partition_time_order_offset_order_kept),
         cmocka_unit_test(test_lagging_queue_holds_back_only_newer_records),
         cmocka_unit_test(test_never_seen_lagging_queue_waits),
-        cmocka_unit_test(test_caught_up_queue_holds_the_newest_until_idle),
+        cmocka_unit_test(test_caught_up_queue_holds_live_records_until_idle),
         cmocka_unit_test(test_late_records),
         cmocka_unit_test(test_partition_time_restored),
         cmocka_unit_test(test_clear_drops_everything),
