@@ -236,6 +236,8 @@ def parse_summary(text):
     s["feedback"], s["breaches"] = (int(x) for x in m.groups()) if m else (0, 0)
     m = re.search(r"offset gaps[^:]*: (\d+)", text)
     s["offset_gaps"] = int(m.group(1)) if m else 0
+    m = re.search(r"(?m)^late: (\d+)(.*)$", text)
+    s["late"], s["late_detail"] = (int(m.group(1)), m.group(2).strip()) if m else (0, "")
     return s
 
 
@@ -578,6 +580,7 @@ def bench(args, workdir, procs, failures, results):
         "max_ms": lat[-1] if lat else None,
         "by_entity_type": by_type,
         "peak_rss_mib": live["peak_rss_mib"],
+        "late": live["late"], "late_detail": live["late_detail"],
         "broker_path": bare_latency,
     }
     if not lat:
@@ -825,6 +828,8 @@ def print_table(r, failures):
                                                        sorted(live["by_rule"].items())))))
         for t, v in sorted(live.get("by_entity_type", {}).items()):
             rows.append(("    %s" % t, "p50 %s ms, p99 %s ms  (%d handoffs)" % (v["p50_ms"], v["p99_ms"], v["n"])))
+        rows.append(("    late records", "%s of %s live records folded later than ordering.allowed_lateness %s" % (
+            fmt_int(live.get("late", 0)), fmt_int(live["records"]), live.get("late_detail", ""))))
         bp = live["broker_path"]
         rows.append(("    reference", "producer -> bare consumer (same records, same fetch wait): "
                      "p50 %d ms, p99 %d ms, max %d ms" % (bp["p50_ms"], bp["p99_ms"],

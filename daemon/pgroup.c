@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A ring buffer of (record, event time, key). */
+/* A ring buffer of (record, event time, key, arrival). */
 typedef struct ring {
     void **records;
     int64_t *ts;
     int64_t *keys;
+    int64_t *arrived; /* monotonic ms it was pushed */
     size_t head, count, cap;
 } ring_t;
 
@@ -56,30 +57,41 @@ static int64_t sat_sub(int64_t a, int64_t b)
     return a < INT64_MIN + b ? INT64_MIN : a - b;
 }
 
-static int ring_push(ring_t *r, void *record, int64_t ts, int64_t key)
+/* @a (of @n elements of @size, starting at @head of a ring of @cap) copied to the
+ * start of a new array of @new_cap; NULL on out of memory. */
+static void *ring_regrow(const void *a, size_t size, size_t head, size_t n, size_t cap,
+                         size_t new_cap)
+{
+    char *out = malloc(new_cap * size);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        memcpy(out + i * size, (const char *)a + ((head + i) % cap) * size, size);
+    return out;
+}
+
+static int ring_push(ring_t *r, void *record, int64_t ts, int64_t key, int64_t arrived)
 {
     if (r->count == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 64;
-        int64_t *ts_new = malloc(cap * sizeof(*ts_new));
-        int64_t *keys_new = malloc(cap * sizeof(*keys_new));
-        void **rec_new = malloc(cap * sizeof(*rec_new));
-        if (!ts_new || !keys_new || !rec_new) {
+        int64_t *ts_new = ring_regrow(r->ts, sizeof(int64_t), r->head, r->count, r->cap, cap);
+        int64_t *keys_new = ring_regrow(r->keys, sizeof(int64_t), r->head, r->count, r->cap, cap);
+        int64_t *arr_new = ring_regrow(r->arrived, sizeof(int64_t), r->head, r->count, r->cap, cap);
+        void **rec_new = ring_regrow(r->records, sizeof(void *), r->head, r->count, r->cap, cap);
+        if (!ts_new || !keys_new || !arr_new || !rec_new) {
             free(ts_new);
             free(keys_new);
+            free(arr_new);
             free(rec_new);
             return -ENOMEM;
         }
-        for (size_t i = 0; i < r->count; i++) {
-            size_t from = (r->head + i) % r->cap;
-            ts_new[i] = r->ts[from];
-            keys_new[i] = r->keys[from];
-            rec_new[i] = r->records[from];
-        }
         free(r->ts);
         free(r->keys);
+        free(r->arrived);
         free(r->records);
         r->ts = ts_new;
         r->keys = keys_new;
+        r->arrived = arr_new;
         r->records = rec_new;
         r->head = 0;
         r->cap = cap;
@@ -87,6 +99,7 @@ static int ring_push(ring_t *r, void *record, int64_t ts, int64_t key)
     size_t at = (r->head + r->count) % r->cap;
     r->ts[at] = ts;
     r->keys[at] = key;
+    r->arrived[at] = arrived;
     r->records[at] = record;
     r->count++;
     return 0;
@@ -102,6 +115,7 @@ static void ring_free(ring_t *r)
 {
     free(r->ts);
     free(r->keys);
+    free(r->arrived);
     free(r->records);
     memset(r, 0, sizeof(*r));
 }
@@ -249,11 +263,11 @@ int64_t pgroup_partition_time(const pgroup_t *g, size_t qi)
     return g->queues[qi].released_key;
 }
 
-int pgroup_push(pgroup_t *g, size_t qi, void *record, int64_t ts_ms)
+int pgroup_push(pgroup_t *g, size_t qi, void *record, int64_t ts_ms, int64_t now_ms)
 {
     queue_t *q = &g->queues[qi];
     int64_t key = ts_ms > q->partition_time ? ts_ms : q->partition_time;
-    int r = ring_push(&q->buffered, record, ts_ms, key);
+    int r = ring_push(&q->buffered, record, ts_ms, key, now_ms);
     if (r < 0)
         return r;
     g->total++;
@@ -274,9 +288,11 @@ static bool may_release(pgroup_t *g, int c, int64_t now_ms, int64_t wall_ms, lon
     }
     /* A caught-up queue's next record is expected no further behind the wall clock
      * than the allowed lateness (it is live): it holds back only what is within
-     * that.  Older records — a backlog — never wait for a caught-up queue. */
-    int64_t key = g->queues[c].key;
-    if (key <= sat_sub(wall_ms, g->opts.allowed_lateness_ms))
+     * that, and a record no longer than the idle timeout since it arrived.  Older
+     * records — a backlog — never wait for a caught-up queue. */
+    const queue_t *cq = &g->queues[c];
+    if (cq->key <= sat_sub(wall_ms, g->opts.allowed_lateness_ms) ||
+        now_ms - cq->buffered.arrived[cq->buffered.head] >= g->opts.idle_timeout_ms)
         return true;
     for (long u; (u = heap_top(g, SET_CAUGHT_UP)) >= 0 && queue_less(g, (int)u, c);) {
         queue_t *q = &g->queues[u];

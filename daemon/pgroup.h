@@ -20,10 +20,12 @@
  *  - A queue with records on the broker not fetched yet (lagging) holds back every
  *    record newer than its partition time, however long the fetch takes: a replay
  *    of a backlog gives the same order whatever the fetch timing.
- *  - A caught-up queue holds back, for at most @idle_timeout_ms of processing time
- *    since it ran dry, the records within @allowed_lateness_ms of the wall clock: a
- *    live partition's next record is expected no further behind "now" than that.
- *    Records older than that (a backlog) never wait for a caught-up queue.
+ *  - A caught-up queue holds back the records within @allowed_lateness_ms of the
+ *    wall clock (a live partition's next record is expected no further behind "now"
+ *    than that), each for at most @idle_timeout_ms of processing time since it was
+ *    fetched, and only until it has been dry that long itself.  Records older than
+ *    that (a backlog) never wait for a caught-up queue, and no record waits longer
+ *    than the idle timeout for one.
  *  - An idle queue (caught up for the idle timeout) holds back nothing until its
  *    next record; that record is merged from where the others are.
  *
@@ -59,9 +61,9 @@ pgroup_t *pgroup_new(size_t queue_count, const pgroup_opts_t *opts, pgroup_lag_f
 void pgroup_free(pgroup_t *g, void (*free_record)(void *));
 
 /* Appends @record of event time @ts_ms to queue @q (records of one queue arrive in
- * offset order; INT64_MIN: unknown, it goes at its partition time).  Returns 0 or
- * -ENOMEM. */
-int pgroup_push(pgroup_t *g, size_t q, void *record, int64_t ts_ms);
+ * offset order; INT64_MIN: unknown, it goes at its partition time), fetched at
+ * @now_ms of the monotonic clock of pgroup_next().  Returns 0 or -ENOMEM. */
+int pgroup_push(pgroup_t *g, size_t q, void *record, int64_t ts_ms, int64_t now_ms);
 
 typedef enum pgroup_next_result {
     PGROUP_READY = 0, /* *item is set: process it now */

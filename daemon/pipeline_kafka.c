@@ -161,7 +161,7 @@ int pipeline_kafka_intake(pipeline_t *p, rd_kafka_message_t *m)
     size_t q = pipeline_queue_index(p, role, m->partition);
     p->intake.fetched_next[q] = m->offset + 1;
     int32_t partition = m->partition;
-    if (pgroup_push(p->intake.pg, q, m, ts) < 0) {
+    if (pgroup_push(p->intake.pg, q, m, ts, pipeline_mono_ms()) < 0) {
         rd_kafka_message_destroy(m);
         return pipeline_error(p, -ENOMEM, "out of memory buffering records");
     }

@@ -23,14 +23,15 @@ static const cfgmap_entry_t ordering_entries[] = {
              "exact."},
     {.key = "idle_timeout",
      .type = CFGMAP_DURATION,
-     .def = "50ms",
+     .def = "20ms",
      .min = 0,
      .max = 10 * 60 * 1000,
      .offset = CFG(ordering.idle_timeout_ms),
      .help = "Processing time after which a caught-up partition that received nothing "
              "stops holding the others back, until its next record (a topic that goes "
-             "quiet, such as a daily import). The added latency of live records is at "
-             "most this."},
+             "quiet, such as a daily import); also the longest a live record waits for "
+             "caught-up partitions after it was fetched: the latency the ordering adds is "
+             "at most this."},
 };
 
 static const cfgmap_table_t ordering_table = CFGMAP_TABLE(ordering_entries, NULL, NULL);

@@ -70,7 +70,7 @@ static void test_defaults(void **state)
         assert_int_equal(c->commit_interval_ms, 5000);
         assert_int_equal(c->cache_max_entries, 200000);
         assert_int_equal(c->ordering.allowed_lateness_ms, 5000);
-        assert_int_equal(c->ordering.idle_timeout_ms, 50);
+        assert_int_equal(c->ordering.idle_timeout_ms, 20);
         assert_string_equal(c->email_hash_key_file, "./handoff-state/email-hash.key");
         assert_int_equal(c->output_format, HF_OUTPUT_AVRO);
         assert_int_equal(c->max_record_bytes, 65536);

@@ -34,6 +34,8 @@ static void *rec(int64_t ts)
 /* The wall clock the tests' records are judged by: 0 unless a test sets it, so that
  * they are all old (a backlog) and never wait for caught-up queues. */
 static int64_t wall;
+/* When the records pushed next were fetched (monotonic ms). */
+static int64_t fetched_at;
 
 static int64_t take_item(pgroup_t *g, int64_t now, pgroup_item_t *it)
 {
@@ -66,17 +68,17 @@ static void test_partition_time_order_offset_order_kept(void **state)
     lagging_t lag = {{false}};
     pgroup_t *g = pgroup_new(3, &NO_LATENESS, lag_of, &lag);
     /* Unknown until the lag is first read: nothing goes before that. */
-    pgroup_push(g, 1, rec(5), 5);
+    pgroup_push(g, 1, rec(5), 5, fetched_at);
     assert_int_equal(peek(g, 1), PGROUP_WAIT);
     pgroup_refresh(g, 1);
     /* Queue 0 is out of order inside: offset order wins within a queue, and its 20
      * is keyed at its partition time, 50. */
     int64_t q0[] = {10, 50, 20}, q1[] = {30, 60}, q2[] = {40};
     for (int i = 0; i < 3; i++)
-        pgroup_push(g, 0, rec(q0[i]), q0[i]);
+        pgroup_push(g, 0, rec(q0[i]), q0[i], fetched_at);
     for (int i = 0; i < 2; i++)
-        pgroup_push(g, 1, rec(q1[i]), q1[i]);
-    pgroup_push(g, 2, rec(q2[0]), q2[0]);
+        pgroup_push(g, 1, rec(q1[i]), q1[i], fetched_at);
+    pgroup_push(g, 2, rec(q2[0]), q2[0], fetched_at);
     assert_int_equal(pgroup_total(g), 7);
     int64_t want[] = {5, 10, 30, 40, 50, 20, 60};
     int64_t want_key[] = {5, 10, 30, 40, 50, 50, 60};
@@ -104,12 +106,12 @@ static void test_lagging_queue_holds_back_only_newer_records(void **state)
     size_t q;
     pgroup_refresh(g, 1);
     /* Queue 1 has seen time 25, is empty now and has more on the broker. */
-    pgroup_push(g, 1, rec(25), 25);
+    pgroup_push(g, 1, rec(25), 25, fetched_at);
     assert_int_equal(take(g, 1, &q), 25);
     lag.lag[1] = true;
     pgroup_refresh(g, 1);
-    pgroup_push(g, 0, rec(20), 20);
-    pgroup_push(g, 0, rec(30), 30);
+    pgroup_push(g, 0, rec(20), 20, fetched_at);
+    pgroup_push(g, 0, rec(30), 30, fetched_at);
     /* 20 is older than anything queue 1 can bring: go. */
     assert_int_equal(take(g, 10, &q), 20);
     /* 30 might come after queue 1's next record: wait, however long the fetch takes
@@ -118,14 +120,14 @@ static void test_lagging_queue_holds_back_only_newer_records(void **state)
     assert_int_equal(pgroup_waiting_on(g), 1);
     assert_int_equal(peek(g, 24 * HOUR), PGROUP_WAIT);
     /* ... until it arrives. */
-    pgroup_push(g, 1, rec(27), 27);
+    pgroup_push(g, 1, rec(27), 27, fetched_at);
     assert_int_equal(take(g, 24 * HOUR, &q), 27);
     assert_int_equal(q, 1);
     /* Caught up now: with no idle timeout it is passed over at once. */
     lag.lag[1] = false;
     pgroup_refresh(g, 24 * HOUR);
     assert_int_equal(take(g, 24 * HOUR, &q), 30);
-    pgroup_push(g, 1, rec(45), 45);
+    pgroup_push(g, 1, rec(45), 45, fetched_at);
     assert_int_equal(take(g, 24 * HOUR + 1, &q), 45);
     pgroup_free(g, free);
 }
@@ -137,7 +139,7 @@ static void test_never_seen_lagging_queue_waits(void **state)
     pgroup_t *g = pgroup_new(2, &NO_LATENESS, lag_of, &lag);
     size_t q;
     pgroup_refresh(g, 990);
-    pgroup_push(g, 0, rec(-5), -5);
+    pgroup_push(g, 0, rec(-5), -5, fetched_at);
     /* Nothing is known of queue 1's next record: it could be older than anything. */
     assert_int_equal(peek(g, 1000), PGROUP_WAIT);
     assert_int_equal(peek(g, 1000 + 24 * HOUR), PGROUP_WAIT);
@@ -159,20 +161,22 @@ static void test_caught_up_queue_holds_live_records_until_idle(void **state)
     size_t q;
     wall = 10000; /* records newer than 9000 are live */
     pgroup_refresh(g, 0);
-    pgroup_push(g, 1, rec(9500), 9500);
+    pgroup_push(g, 1, rec(9500), 9500, fetched_at);
     /* Queues 0 and 2 are caught up from 0 and may bring something older: 9500 waits
      * for them until their idle timeout. */
     assert_int_equal(peek(g, 99), PGROUP_WAIT);
     assert_int_equal(take(g, 100, &q), 9500);
     assert_int_equal(peek(g, 150), PGROUP_EMPTY);
     /* Queue 0 gets news; queue 1, dry since 100, may still bring something older. */
-    pgroup_push(g, 0, rec(9600), 9600);
+    fetched_at = 150;
+    pgroup_push(g, 0, rec(9600), 9600, fetched_at);
     assert_int_equal(peek(g, 199), PGROUP_WAIT);
     assert_int_equal(pgroup_waiting_on(g), 1);
     assert_int_equal(take(g, 200, &q), 9600);
     /* Queue 0 is dry from 200: caught up, not idle. */
-    pgroup_push(g, 1, rec(9200), 9200); /* 400 behind the stream: on time */
-    pgroup_push(g, 1, rec(9900), 9900);
+    fetched_at = 205;
+    pgroup_push(g, 1, rec(9200), 9200, fetched_at); /* 400 behind the stream: on time */
+    pgroup_push(g, 1, rec(9900), 9900, fetched_at);
     /* 9200 is behind queue 0's partition time: it goes; 9900 is newer, and queue 0 may
      * still bring something older. */
     pgroup_item_t it;
@@ -182,21 +186,31 @@ static void test_caught_up_queue_holds_live_records_until_idle(void **state)
     assert_int_equal(peek(g, 210), PGROUP_WAIT);
     assert_int_equal(pgroup_waiting_on(g), 0);
     /* Its news comes in time and is merged in order. */
-    pgroup_push(g, 0, rec(9700), 9700);
+    fetched_at = 215;
+    pgroup_push(g, 0, rec(9700), 9700, fetched_at);
     assert_int_equal(take(g, 220, &q), 9700);
     assert_int_equal(q, 0);
-    /* Dry again from 220: 9900 waits for queue 0 until 320, its idle timeout ... */
+    /* Dry again from 220, queue 0 would hold 9900 until 320; but no record waits
+     * longer than the idle timeout since it was fetched (205): 9900 goes at 305. */
+    assert_int_equal(peek(g, 304), PGROUP_WAIT);
+    assert_int_equal(take(g, 305, &q), 9900);
+    /* 9950, fetched at 310, waits for queue 0 until it has been dry for the idle
+     * timeout (320) ... */
+    fetched_at = 310;
+    pgroup_push(g, 1, rec(9950), 9950, fetched_at);
     assert_int_equal(peek(g, 319), PGROUP_WAIT);
-    assert_int_equal(take(g, 320, &q), 9900);
+    assert_int_equal(take(g, 320, &q), 9950);
     /* ... and once idle, it holds nothing back until its next record. */
-    pgroup_push(g, 1, rec(9950), 9950);
-    assert_int_equal(take(g, 321, &q), 9950);
+    fetched_at = 320;
+    pgroup_push(g, 1, rec(9960), 9960, fetched_at);
+    assert_int_equal(take(g, 321, &q), 9960);
     /* Ten seconds later those times are old: a record of then does not wait for
      * queue 1, caught up at 321 with an older partition time. */
     wall = 20000;
-    pgroup_push(g, 0, rec(9990), 9990);
+    pgroup_push(g, 0, rec(9990), 9990, fetched_at);
     assert_int_equal(take(g, 322, &q), 9990);
     wall = 0;
+    fetched_at = 0;
     pgroup_free(g, free);
 }
 
@@ -210,27 +224,27 @@ static void test_late_records(void **state)
     pgroup_t *g = pgroup_new(2, &o, lag_of, &lag);
     pgroup_refresh(g, 0);
     pgroup_item_t it;
-    pgroup_push(g, 0, rec(10000), 10000);
+    pgroup_push(g, 0, rec(10000), 10000, fetched_at);
     assert_int_equal(take_item(g, 20, &it), 10000);
     /* queue 1 was passed over as idle; its record is 2 s behind the stream */
-    pgroup_push(g, 1, rec(8000), 8000);
+    pgroup_push(g, 1, rec(8000), 8000, fetched_at);
     assert_int_equal(take_item(g, 21, &it), 8000);
     assert_true(it.late);
     assert_int_equal(it.behind_ms, 2000);
     /* 9500 is within the lateness of the stream: on time */
-    pgroup_push(g, 1, rec(9500), 9500);
+    pgroup_push(g, 1, rec(9500), 9500, fetched_at);
     assert_int_equal(take_item(g, 22, &it), 9500);
     assert_false(it.late);
     /* behind its own partition by more than the lateness (a delayed batch): late,
      * keyed at the partition's time */
-    pgroup_push(g, 0, rec(12000), 12000);
-    pgroup_push(g, 0, rec(10500), 10500);
+    pgroup_push(g, 0, rec(12000), 12000, fetched_at);
+    pgroup_push(g, 0, rec(10500), 10500, fetched_at);
     assert_int_equal(take_item(g, 40, &it), 12000);
     assert_int_equal(take_item(g, 40, &it), 10500);
     assert_true(it.late);
     assert_int_equal(it.key, 12000);
     /* an unknown time (bound for the dead letters) is never late */
-    pgroup_push(g, 0, rec(INT64_MIN), INT64_MIN);
+    pgroup_push(g, 0, rec(INT64_MIN), INT64_MIN, fetched_at);
     assert_int_equal(take_item(g, 60, &it), INT64_MIN);
     assert_false(it.late);
     assert_int_equal(it.key, 12000);
@@ -248,8 +262,8 @@ static void test_partition_time_restored(void **state)
     pgroup_set_partition_time(g, 1, INT64_MIN); /* nothing committed: no effect */
     pgroup_refresh(g, 0);
     assert_int_equal(pgroup_stream_time(g), 500);
-    pgroup_push(g, 0, rec(300), 300);
-    pgroup_push(g, 1, rec(400), 400);
+    pgroup_push(g, 0, rec(300), 300, fetched_at);
+    pgroup_push(g, 1, rec(400), 400, fetched_at);
     pgroup_item_t it;
     /* 300 is keyed at 500, behind queue 1's 400 */
     assert_int_equal(take_item(g, 1, &it), 400);
@@ -269,7 +283,7 @@ static void test_clear_drops_everything(void **state)
     pgroup_t *g = pgroup_new(3, &NO_LATENESS, lag_of, &lag);
     pgroup_refresh(g, 0);
     for (int i = 0; i < 200; i++)
-        pgroup_push(g, (size_t)(i % 3), rec(i), i);
+        pgroup_push(g, (size_t)(i % 3), rec(i), i, fetched_at);
     assert_int_equal(pgroup_queue_len(g, 0), 67);
     pgroup_clear(g, free);
     assert_int_equal(pgroup_total(g), 0);
@@ -278,7 +292,7 @@ static void test_clear_drops_everything(void **state)
     /* Usable again afterwards, and the ring grew past its first size. */
     pgroup_refresh(g, 1);
     for (int i = 300; i > 0; i--)
-        pgroup_push(g, 1, rec(i), i);
+        pgroup_push(g, 1, rec(i), i, fetched_at);
     size_t q;
     assert_int_equal(take(g, 1, &q), 300);
     assert_int_equal(take(g, 1, &q), 299);
@@ -323,7 +337,7 @@ static void read_all(src_t *s, uint64_t seed, int *out, pgroup_opts_t o)
             size_t i = s->fetched[q]++;
             int *tag = malloc(sizeof(int));
             *tag = (int)(q * PN + i);
-            pgroup_push(g, q, tag, s->ts[q][i]);
+            pgroup_push(g, q, tag, s->ts[q][i], now);
         }
         s->lag.lag[q] = s->fetched[q] < PN;
         pgroup_refresh(g, now);
