@@ -361,6 +361,11 @@ void pgroup_refresh(pgroup_t *g, int64_t now_ms)
             empty_update(g, i, now_ms);
 }
 
+bool pgroup_caught_up(const pgroup_t *g)
+{
+    return g->heaps[SET_BUFFERED].len == 0 && g->heaps[SET_LAGGING].len == 0;
+}
+
 size_t pgroup_queue_len(const pgroup_t *g, size_t qi)
 {
     return g->queues[qi].buffered.count;

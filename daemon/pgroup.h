@@ -106,6 +106,12 @@ int64_t pgroup_stream_time(const pgroup_t *g);
  * @now_ms is the monotonic clock of pgroup_next(). */
 void pgroup_refresh(pgroup_t *g, int64_t now_ms);
 
+/* Whether the group is caught up: nothing buffered, and no queue lagging (with
+ * records on the broker not fetched yet, or not known yet).  In a replay of a
+ * backlog that is only at its end; live, whenever what arrived was processed.  The
+ * lag of empty queues is as of the last pgroup_refresh() or record handed out. */
+bool pgroup_caught_up(const pgroup_t *g);
+
 /* Records buffered in queue @q, and in all queues. */
 size_t pgroup_queue_len(const pgroup_t *g, size_t q);
 size_t pgroup_total(const pgroup_t *g);

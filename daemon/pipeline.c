@@ -18,6 +18,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "outcomes.h"
+#include "stage_contact.h"
 
 static int64_t wall_ms(void *opaque)
 {
@@ -362,7 +363,7 @@ static bool commit_due(const pipeline_t *p)
 
 /* Processes in event-time order as far as what was fetched allows; every 1024
  * records serves delivery reports, commits when the interval passed and looks at
- * @stop. */
+ * @stop.  Caught up, sends the summaries contacts still owe their accounts. */
 static int pipeline_step_process(pipeline_t *p, volatile sig_atomic_t *stop)
 {
     p->marks.consume_timeout_ms = 100;
@@ -381,6 +382,14 @@ static int pipeline_step_process(pipeline_t *p, volatile sig_atomic_t *stop)
                 "waiting for %s [%ld] (fetched up to %" PRId64 ")",
                 p->kafka.role_topic[wq / p->intake.max_partitions], wq % p->intake.max_partitions,
                 p->intake.fetched_next[wq]);
+        }
+        if (next == PGROUP_EMPTY && pgroup_caught_up(p->intake.pg)) {
+            /* nothing buffered, nothing on the broker: the summaries still owed go
+             * now (coalesced), so that live traffic does not wait for a count */
+            int r = stage_contact_caught_up(&p->stage);
+            if (r < 0)
+                return pipeline_error(p, r, "sending contact summaries to their accounts: %s",
+                                      strerror(-r));
         }
         if (next != PGROUP_READY)
             return 0;

@@ -1,8 +1,8 @@
 /* Commits: what was processed since the last commit becomes durable.  Outputs are
- * acknowledged first, then state, offsets and counters go to the store in one
- * atomic batch; the batch is encoded here and written on the store's writer thread
- * while processing goes on (as Kafka Streams flushes while the next records are
- * processed); the next commit waits for it. */
+ * acknowledged first, then state, the summaries owed to accounts, offsets and
+ * counters go to the store in one atomic batch; the batch is encoded here and written on the
+ * store's writer thread while processing goes on (as Kafka Streams flushes while the next records
+ * are processed); the next commit waits for it. */
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -39,11 +39,12 @@ static int commit_finish(pipeline_t *p)
     return 0;
 }
 
-/* What the interval's changes owe stage 3 (and what that sets off), then every
- * output acknowledged. */
+/* What the interval's changes owe stage 3 (and what that sets off) with
+ * accounts.member_updates: on_commit -- coalesced sends at points of the input's
+ * order instead, never here --, then every output acknowledged. */
 static int settle_outputs(pipeline_t *p)
 {
-    int r = stage_contact_flush_owed(&p->stage);
+    int r = stage_contact_before_commit(&p->stage);
     if (r < 0)
         return pipeline_error(p, -EIO, "sending contact summaries to their accounts: %s",
                               strerror(-r));
@@ -58,8 +59,9 @@ static int settle_outputs(pipeline_t *p)
     return 0;
 }
 
-/* Puts the dirty states, the timers index and the offsets consumed into the batch;
- * @written gets the states per store, *@committed the offsets for the coordinator. */
+/* Puts the dirty states, the summaries they owe their accounts, the timers index
+ * and the offsets consumed into the batch; @written gets the states per store,
+ * *@committed the offsets for the coordinator. */
 static int fill_batch(pipeline_t *p, long written[3], rd_kafka_topic_partition_list_t **committed)
 {
     store_batch_t *batch = p->batches.filling;
@@ -68,6 +70,10 @@ static int fill_batch(pipeline_t *p, long written[3], rd_kafka_topic_partition_l
     for (int i = 0; i < 3; i++)
         if ((written[i] = cache_flush(caches[i], batch, why, sizeof(why))) < 0)
             return pipeline_error(p, -EIO, "%s", why);
+    /* owed lists and counts with the states that owe: a restart sends them at the
+     * same points of the input as an uninterrupted run */
+    if (stage_contact_owed_write(&p->stage, batch) < 0)
+        return pipeline_error(p, -ENOMEM, "out of memory writing the owed summaries");
     timers_flush(p->timers, batch);
     rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(16);
     hf_buf_t key = HF_BUF_INIT;

@@ -9,6 +9,7 @@
 #include "kafka.h"
 #include "log.h"
 #include "pipeline_priv.h"
+#include "stage_contact.h"
 
 _Static_assert(STAGE_NO_PARTITION == RD_KAFKA_PARTITION_UA, "a stage's 'any partition'");
 _Static_assert(STAGE_NO_OFFSET == RD_KAFKA_OFFSET_INVALID, "a stage's 'no offset'");
@@ -228,6 +229,32 @@ static bool owns_entity(void *opaque, hf_entity_type_t type, const char *id)
     return stage_owns(&p->stage, type, id);
 }
 
+/* The summaries contact partition @partition owed its accounts at the last commit
+ * (accounts.member_updates: coalesced), with its count of records since it last
+ * sent them: they go where they would have gone without the restart. */
+static void load_owed(pipeline_t *p, int32_t partition)
+{
+    uint8_t key[STORE_OWED_KEY_SIZE];
+    store_owed_key(key, partition);
+    hf_buf_t val = HF_BUF_INIT;
+    char why[512];
+    int r = store_get(p->store, STORE_CF_OWED, key, sizeof key, &val, why, sizeof(why));
+    if (r < 0) {
+        pipeline_error(p, -EIO, "reading the summaries owed by %s [%" PRId32 "]: %s",
+                       p->kafka.role_topic[ROLE_BY_CONTACT], partition, why);
+    } else {
+        r = stage_contact_owed_load(&p->stage, partition, r == 0 ? val.data : NULL, val.len);
+        if (r < 0)
+            pipeline_error(p, r, "reading the summaries owed by %s [%" PRId32 "]: out of memory",
+                           p->kafka.role_topic[ROLE_BY_CONTACT], partition);
+        else if (r > 0)
+            pipeline_error(p, -EIO,
+                           "the summaries owed by %s [%" PRId32 "] in the store are malformed",
+                           p->kafka.role_topic[ROLE_BY_CONTACT], partition);
+    }
+    hf_buf_free(&val);
+}
+
 /* Where partition @tp resumes: the offset in the store, or the beginning. */
 static void assign_one(pipeline_t *p, rd_kafka_topic_partition_t *tp)
 {
@@ -253,6 +280,8 @@ static void assign_one(pipeline_t *p, rd_kafka_topic_partition_t *tp)
         /* ordered and judged late as before the restart */
         pgroup_set_partition_time(p->intake.pg, q, at.partition_time);
     }
+    if (role == ROLE_BY_CONTACT)
+        load_owed(p, tp->partition);
 }
 
 static void assign_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts)
@@ -261,6 +290,9 @@ static void assign_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_part
     for (int i = 0; i < parts->cnt; i++)
         assign_one(p, &parts->elems[i]);
     p->intake.assigned_mono_ms = pipeline_mono_ms();
+    /* the lag of the partitions just assigned (not known yet: lagging), so that the
+     * process does not count as caught up before their first fetch */
+    pgroup_refresh(p->intake.pg, pipeline_mono_ms());
     char why[512];
     long clocks = timers_load(p->timers, p->store, owns_entity, p, why, sizeof(why));
     if (clocks < 0)
@@ -280,7 +312,11 @@ static void revoke_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_part
     pipeline_status_revoked(p);
     log_record(LOG_LEVEL_INFO, LOG_KAFKA, LOG_FIELDS(LOG_INT("partitions", parts->cnt)),
                "revoking %d partitions: committing first", parts->cnt);
-    pipeline_commit(p, true); /* a failure is the run's (p->failed) */
+    /* a failure is the run's (p->failed); coalesced summaries still owed are not
+     * sent (a rebalance is a moment of the wall clock): the commit stored them for
+     * whoever is assigned their partition next */
+    pipeline_commit(p, true);
+    stage_contact_owed_clear(&p->stage);
     cache_clear(p->anon_cache);
     cache_clear(p->contact_cache);
     cache_clear(p->account_cache);

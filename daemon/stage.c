@@ -97,7 +97,9 @@ void stage_ctx_release(stage_ctx_t *c)
     stage_abandon(c);
     mailbox_free(c->mailbox);
     c->mailbox = NULL;
-    free(c->owed.ids);
+    for (size_t i = 0; i < c->owed.part_count; i++)
+        free(c->owed.parts[i].ids);
+    free(c->owed.parts);
     c->owed = (stage_owed_t){0};
     hf_buf_free(&c->out_buf);
     hf_buf_free(&c->enc_buf);
@@ -336,9 +338,12 @@ int stage_process(stage_ctx_t *c, const stage_origin_t *m, stage_role_t role)
     else
         r = process_input(c, m, role);
 
-    /* Then everything it set off in this process, in order. */
+    /* Then everything it set off in this process, in order, and the summaries of
+     * the contact partitions it made due. */
     if (r >= 0)
         r = stage_drain(c, m, c->mail_budget);
+    if (r >= 0)
+        r = stage_contact_flush_due(c);
     if (r < 0)
         stage_abandon(c);
     return r < 0 ? r : 0;

@@ -67,7 +67,7 @@ typedef enum stage_out {
 #define STAGE_NO_OFFSET (-1001)
 
 /* Where a record came from: what a dead letter names.  For a record made inside the
- * process (owed summaries at commit, SLA clocks) the internal topic of its stage,
+ * process (owed summaries, SLA clocks) the internal topic of its stage,
  * STAGE_NO_PARTITION, STAGE_NO_OFFSET, no key and an empty value.  Borrowed. */
 typedef struct stage_origin {
     const char *topic;
@@ -94,11 +94,28 @@ typedef struct stage_output {
     bool (*owns)(void *opaque, stage_role_t role, int32_t partition);
 } stage_output_t;
 
-/* Contacts whose account is owed their summary (accounts.member_updates:
- * on_commit), in the order they first changed; sent before every commit. */
-typedef struct stage_owed {
-    char **ids;
+/* The summaries contacts owe their accounts (accounts.member_updates other than
+ * every_event), per contact partition: the partition of the contact topic a contact
+ * belongs to (out.partition(ROLE_BY_CONTACT, id)).  on_commit sends every
+ * partition's before each commit; coalesced sends a partition's once it folded
+ * member_update_records contact records since it last sent, and every partition's
+ * when the process is caught up -- points of the input's order, not of the wall
+ * clock, so these lists and counts outlive commits: they are written with the
+ * states (the store's owed column family) and read back on assignment
+ * (stage_contact.h). */
+typedef struct stage_owed_part {
+    char **ids; /* contacts owed, in the order they first changed */
     size_t count, cap;
+    uint32_t records; /* contact records folded since the partition last sent */
+    bool due;         /* records reached member_update_records: send after the record */
+    bool dirty;       /* changed since the last commit: goes into its batch */
+} stage_owed_part_t;
+
+typedef struct stage_owed {
+    stage_owed_part_t *parts; /* by partition; grown on demand */
+    size_t part_count;
+    size_t total; /* contacts owed, over every partition */
+    bool due;     /* some partition is due */
 } stage_owed_t;
 
 /* What the stages of this run counted, for the summary. */
@@ -149,8 +166,9 @@ int stage_ctx_init(stage_ctx_t *c);
 void stage_ctx_release(stage_ctx_t *c);
 
 /* Processes one consumed record of topic @role (@m: the record, also what dead
- * letters name), then everything it set off inside the process.  Returns 0 (also
- * when the record was dead-lettered) or a negative errno. */
+ * letters name), then everything it set off inside the process, then (coalesced)
+ * the owed summaries of every contact partition the record made due.  Returns 0
+ * (also when the record was dead-lettered) or a negative errno. */
 int stage_process(stage_ctx_t *c, const stage_origin_t *m, stage_role_t role);
 
 /* Processes the mailbox in order, at most @budget records: more means records that
@@ -158,7 +176,8 @@ int stage_process(stage_ctx_t *c, const stage_origin_t *m, stage_role_t role);
  * those records name.  Returns 0 or a negative errno. */
 int stage_drain(stage_ctx_t *c, const stage_origin_t *origin, unsigned budget);
 
-/* Drops undelivered mail and the owed summaries (after a failure). */
+/* Drops undelivered mail and the owed summaries in memory (after a failure; what
+ * the last commit stored stays). */
 void stage_abandon(stage_ctx_t *c);
 
 /* Whether this process owns @id's stage-2 (contact) or stage-3 (account) partition. */

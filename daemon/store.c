@@ -21,7 +21,7 @@ static const char *const cf_names[STORE_CF__COUNT] = {
     [STORE_CF_META] = "default",    [STORE_CF_IDENTITY] = "identity",
     [STORE_CF_CONTACT] = "contact", [STORE_CF_ACCOUNT] = "account",
     [STORE_CF_TIMERS] = "timers",   [STORE_CF_OFFSETS] = "offsets",
-    [STORE_CF_METRICS] = "metrics",
+    [STORE_CF_METRICS] = "metrics", [STORE_CF_OWED] = "owed",
 };
 
 /* The background writer: one batch at a time (store_write_submit/_wait). */
@@ -70,6 +70,40 @@ static int store_fail(char *rerr, const char *what, char *err, size_t errsz)
     return -EIO;
 }
 
+/* Opens @dir read-only with the column families it has: one added by a newer
+ * version (and so not created yet by the daemon that wrote the store) keeps a NULL
+ * handle and reads as empty. */
+static rocksdb_t *open_read_only(store_t *s, const char *dir,
+                                 const rocksdb_options_t *const cf_opts[STORE_CF__COUNT],
+                                 char **rerr)
+{
+    size_t have_n = 0;
+    char **have = rocksdb_list_column_families(s->options, dir, &have_n, rerr);
+    if (*rerr)
+        return NULL;
+    const char *names[STORE_CF__COUNT];
+    const rocksdb_options_t *opts[STORE_CF__COUNT];
+    rocksdb_column_family_handle_t *handles[STORE_CF__COUNT];
+    int which[STORE_CF__COUNT], n = 0;
+    for (int i = 0; i < STORE_CF__COUNT; i++) {
+        bool present = i == STORE_CF_META; /* "default" is always there */
+        for (size_t k = 0; k < have_n && !present; k++)
+            present = strcmp(have[k], cf_names[i]) == 0;
+        if (!present)
+            continue;
+        names[n] = cf_names[i];
+        opts[n] = cf_opts[i];
+        which[n++] = i;
+    }
+    rocksdb_list_column_families_destroy(have, have_n);
+    rocksdb_t *db = rocksdb_open_for_read_only_column_families(s->options, dir, n, names, opts,
+                                                               handles, 0, rerr);
+    if (db)
+        for (int k = 0; k < n; k++)
+            s->cf[which[k]] = handles[k];
+    return db;
+}
+
 int store_open(store_t **out, const char *dir, bool read_only, char *err, size_t errsz)
 {
     store_t *s = calloc(1, sizeof(*s));
@@ -99,8 +133,7 @@ int store_open(store_t **out, const char *dir, bool read_only, char *err, size_t
         cf_opts[i] = s->options;
     char *rerr = NULL;
     if (read_only)
-        s->db = rocksdb_open_for_read_only_column_families(s->options, dir, STORE_CF__COUNT,
-                                                           cf_names, cf_opts, s->cf, 0, &rerr);
+        s->db = open_read_only(s, dir, cf_opts, &rerr);
     else
         s->db = rocksdb_open_column_families(s->options, dir, STORE_CF__COUNT, cf_names, cf_opts,
                                              s->cf, &rerr);
@@ -149,6 +182,8 @@ void store_close(store_t *s)
 int store_get(store_t *s, store_cf_t cf, const void *key, size_t key_len, hf_buf_t *val, char *err,
               size_t errsz)
 {
+    if (!s->cf[cf])
+        return STORE_NOT_FOUND; /* read-only, a column family the store does not have */
     char *rerr = NULL;
     size_t len = 0;
     char *v = rocksdb_get_cf(s->db, s->read_options, s->cf[cf], key, key_len, &len, &rerr);
@@ -351,8 +386,83 @@ int store_offset_get(store_t *s, const char *topic, int32_t partition, store_off
     return r;
 }
 
+/* ---- summaries owed to accounts ------------------------------------------------ */
+
+static void put_be32(uint8_t out[4], uint32_t v)
+{
+    out[0] = (uint8_t)(v >> 24);
+    out[1] = (uint8_t)(v >> 16);
+    out[2] = (uint8_t)(v >> 8);
+    out[3] = (uint8_t)v;
+}
+
+static uint32_t get_be32(const uint8_t in[4])
+{
+    return (uint32_t)in[0] << 24 | (uint32_t)in[1] << 16 | (uint32_t)in[2] << 8 | in[3];
+}
+
+void store_owed_key(uint8_t out[STORE_OWED_KEY_SIZE], int32_t partition)
+{
+    put_be32(out, (uint32_t)partition);
+}
+
+bool store_owed_key_decode(const void *key, size_t len, int32_t *partition)
+{
+    if (len != STORE_OWED_KEY_SIZE)
+        return false;
+    uint32_t p = get_be32(key);
+    if (p > INT32_MAX)
+        return false;
+    *partition = (int32_t)p;
+    return true;
+}
+
+int store_owed_encode(hf_buf_t *out, uint32_t records, char *const *ids, size_t count)
+{
+    uint8_t head[8];
+    put_be32(head, records);
+    put_be32(head + 4, (uint32_t)count);
+    hf_buf_reset(out);
+    if (count > UINT32_MAX || hf_buf_append(out, head, sizeof head) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < count; i++)
+        if (hf_buf_append(out, ids[i], strlen(ids[i]) + 1) < 0)
+            return -ENOMEM;
+    return 0;
+}
+
+int store_owed_decode(const void *val, size_t len, uint32_t *records, size_t *count,
+                      int (*fn)(void *opaque, const char *id), void *opaque)
+{
+    const uint8_t *b = val;
+    if (len < 8)
+        return STORE_MALFORMED;
+    uint32_t n = get_be32(b + 4);
+    /* n ids, each non-empty and NUL-terminated, and nothing after them */
+    size_t seen = 0, at = 8;
+    while (at < len) {
+        const uint8_t *nul = memchr(b + at, 0, len - at);
+        if (!nul || nul == b + at)
+            return STORE_MALFORMED;
+        at = (size_t)(nul - b) + 1;
+        seen++;
+    }
+    if (seen != n)
+        return STORE_MALFORMED;
+    *records = get_be32(b);
+    *count = n;
+    for (at = 8; fn && at < len; at += strlen((const char *)b + at) + 1) {
+        int r = fn(opaque, (const char *)b + at);
+        if (r)
+            return r;
+    }
+    return 0;
+}
+
 int store_scan(store_t *s, store_cf_t cf, store_visit_fn fn, void *opaque, char *err, size_t errsz)
 {
+    if (!s->cf[cf])
+        return 0; /* read-only, a column family the store does not have */
     rocksdb_iterator_t *it = rocksdb_create_iterator_cf(s->db, s->read_options, s->cf[cf]);
     int r = 0;
     for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
@@ -421,6 +531,8 @@ int64_t store_snapshot_written_ms(const store_snapshot_t *v)
 int store_snapshot_get(const store_snapshot_t *v, store_cf_t cf, const void *key, size_t key_len,
                        hf_buf_t *val, char *err, size_t errsz)
 {
+    if (!v->store->cf[cf])
+        return STORE_NOT_FOUND;
     char *rerr = NULL;
     size_t len = 0;
     char *got =
@@ -441,6 +553,8 @@ int store_snapshot_scan_prefix(const store_snapshot_t *v, store_cf_t cf, const v
                                size_t prefix_len, store_visit_fn fn, void *opaque, char *err,
                                size_t errsz)
 {
+    if (!v->store->cf[cf])
+        return 0;
     rocksdb_iterator_t *it =
         rocksdb_create_iterator_cf(v->store->db, v->read_options, v->store->cf[cf]);
     int r = 0;
@@ -477,6 +591,8 @@ int64_t store_property_uint(store_t *s, const char *name)
     uint64_t sum = 0;
     for (int i = 0; i < STORE_CF__COUNT; i++) {
         uint64_t v = 0;
+        if (!s->cf[i])
+            continue;
         if (rocksdb_property_int_cf(s->db, s->cf[i], name, &v) != 0)
             return -1;
         sum += v;

@@ -24,12 +24,14 @@ typedef enum store_cf {
     STORE_CF_TIMERS,   /* SLA clocks by deadline */
     STORE_CF_OFFSETS,  /* topic \0 partition(be32) -> next offset (be64), partition time (be64) */
     STORE_CF_METRICS,  /* counter name -> value (be64) */
+    STORE_CF_OWED,     /* contact partition (be32) -> summaries owed to accounts (below) */
     STORE_CF__COUNT
 } store_cf_t;
 
-/* Positive result of store_get() and store_offset_get(), numbered from
- * HF_RESULT_BASE_STORE (util/result.h). */
+/* Positive results, numbered from HF_RESULT_BASE_STORE (util/result.h): of
+ * store_get() and store_offset_get(), and of store_owed_decode(). */
 #define STORE_NOT_FOUND (HF_RESULT_BASE_STORE + 1)
+#define STORE_MALFORMED (HF_RESULT_BASE_STORE + 2)
 
 typedef struct store store_t;
 typedef struct store_batch store_batch_t;
@@ -37,8 +39,10 @@ typedef struct store_batch store_batch_t;
 /* Name of a column family ("identity", ...). */
 const char *store_cf_name(store_cf_t cf);
 
-/* Opens (creating if needed, unless @read_only) the store in directory @dir.
- * Returns 0 and sets *out, or -errno with RocksDB's message in @err. */
+/* Opens (creating if needed, unless @read_only) the store in directory @dir; a
+ * column family the store does not have yet is created, or, @read_only, read as
+ * empty (a store written by an older version).  Returns 0 and sets *out, or -errno
+ * with RocksDB's message in @err. */
 int store_open(store_t **out, const char *dir, bool read_only, char *err, size_t errsz);
 void store_close(store_t *s);
 
@@ -94,6 +98,32 @@ bool store_offset_decode(const void *val, size_t len, store_offset_t *o);
  * -EIO. */
 int store_offset_get(store_t *s, const char *topic, int32_t partition, store_offset_t *o, char *err,
                      size_t errsz);
+
+/* The summaries one partition of the contact topic owes stage 3
+ * (accounts.member_updates: coalesced), written with the states at every commit
+ * and read back when the partition is assigned, so that its next sends fall where
+ * they would have without the restart.  Key: the partition (be32).  Value: the
+ * contact records the partition folded since it last sent (be32), the number of
+ * contacts owed (be32), then their ids in the order they first changed, each
+ * NUL-terminated. */
+#define STORE_OWED_KEY_SIZE 4
+
+/* The key of @partition's row. */
+void store_owed_key(uint8_t out[STORE_OWED_KEY_SIZE], int32_t partition);
+
+/* The partition a row's key names; false when @key is not one. */
+bool store_owed_key_decode(const void *key, size_t len, int32_t *partition);
+
+/* The value of a row: @records and the @count ids of @ids, into @out (replaced).
+ * Returns 0 or -ENOMEM. */
+int store_owed_encode(hf_buf_t *out, uint32_t records, char *const *ids, size_t count);
+
+/* Reads a row's value: *@records, *@count, and @fn (may be NULL) called with each
+ * id in order (NUL-terminated, pointing into @val) -- only once the whole value was
+ * found well-formed.  Returns 0, STORE_MALFORMED (nothing called), or @fn's first
+ * non-zero value. */
+int store_owed_decode(const void *val, size_t len, uint32_t *records, size_t *count,
+                      int (*fn)(void *opaque, const char *id), void *opaque);
 
 /* Calls @fn for every key of @cf in key order until it returns non-zero (which is
  * then returned).  Returns 0, @fn's value, or -EIO. */

@@ -413,7 +413,7 @@ static void accounts_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgm
     "getnada.com"
 
 /* in the order of HF_MEMBER_UPDATES_* */
-static const char *const member_updates_names[] = {"every_event", "on_commit", NULL};
+static const char *const member_updates_names[] = {"every_event", "on_commit", "coalesced", NULL};
 
 static const cfgmap_entry_t accounts_entries[] = {
     {.key = "free_mail_domains",
@@ -479,13 +479,30 @@ static const cfgmap_entry_t accounts_entries[] = {
              "them, so every engaged person shows, not only the busiest."},
     {.key = "member_updates",
      .type = CFGMAP_ENUM,
-     .def = "on_commit",
+     .def = "coalesced",
      .offset = RULES(accounts.member_updates),
      .names = member_updates_names,
-     .help = "When a contact's summary reaches its account: `on_commit` (once per commit "
-             "interval for every contact that changed; account rules see each contact's "
-             "newest summary) or `every_event` (after every event: exact per event, several "
-             "times the work)."},
+     .help = "When a contact's summary reaches its account. `coalesced`: a contact that "
+             "changed owes its account its newest summary; the owed summaries of one "
+             "partition of `<app.id>.by-contact` go after every `member_update_records` "
+             "records that partition folded and whenever the process is caught up (nothing "
+             "left on the broker), so reading the same log again, straight through or "
+             "across crashes and rebalances, gives the same account decisions. "
+             "`every_event`: after every event (exact per event, about half the rate). "
+             "`on_commit`: once per commit interval for every contact that changed; when "
+             "the commits fall depends on timing, so a replay may decide accounts "
+             "differently."},
+    {.key = "member_update_records",
+     .type = CFGMAP_UINT32,
+     .def = "1000",
+     .min = 1,
+     .max = 100000000,
+     .offset = RULES(accounts.member_update_records),
+     .help = "With `member_updates: coalesced`: the contact records (folded into a contact, "
+             "repeats included; a record forwarded to a merge survivor counts there) a "
+             "partition of `<app.id>.by-contact` folds between two sends of its owed "
+             "summaries. Smaller: accounts see their members sooner in a backlog; larger: "
+             "fewer member updates."},
     {.key = "fit",
      .type = CFGMAP_LIST,
      .offset = RULES(accounts.fit_rules),

@@ -106,10 +106,12 @@ int contact_apply_roster(contact_state_t *s, const hf_roster_t *roster);
 int contact_merge(contact_state_t *survivor, const contact_state_t *loser, const hf_rules_t *rules,
                   int64_t at_ms, int64_t now_ms, const hf_sink_t *sink);
 
-/* With rules->member_updates == HF_MEMBER_UPDATES_ON_COMMIT, folds only note that
- * the contact's account is owed its summary: true until contact_flush_summary().
- * The caller flushes every such contact before it commits (the flag is not part of
- * the encoded state). */
+/* With rules->member_updates other than HF_MEMBER_UPDATES_EVERY_EVENT, folds only
+ * note that the contact's account is owed its summary: true until
+ * contact_flush_summary().  The caller decides when to flush (on_commit: before
+ * every commit; coalesced: at points of the input's order); the flag and the time
+ * of the newest change are part of the encoded state (version 5), so a summary
+ * owed across a commit survives a restart. */
 bool contact_state_summary_pending(const contact_state_t *s);
 
 /* Sends the owed summary (the next version, dated by the newest change) to the

@@ -135,8 +135,10 @@ int contact_send_summary(contact_state_t *s, const hf_rules_t *rules, int64_t at
 {
     if (!s->account_id)
         return 0;
-    if (rules->accounts.member_updates == HF_MEMBER_UPDATES_ON_COMMIT) {
-        /* owed, as of the newest change: contact_flush_summary() sends it */
+    if (rules->accounts.member_updates != HF_MEMBER_UPDATES_EVERY_EVENT) {
+        /* owed, as of the newest change: contact_flush_summary() sends it when stage 2
+         * flushes (on_commit: at the commit; coalesced: at a point of the input's
+         * order, which may come after several commits: the flag is stored) */
         if (!s->summary_pending || at_ms > s->summary_at_ms)
             s->summary_at_ms = at_ms;
         s->summary_pending = true;

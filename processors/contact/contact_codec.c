@@ -96,6 +96,9 @@ int contact_state_encode(const contact_state_t *s, hf_buf_t *out)
     sla_encode(&w, &s->sla);
     /* version 4 */
     sla_history_encode(&w, &s->history);
+    /* version 5 */
+    binenc_put_bool(&w, s->summary_pending);
+    binenc_put_long(&w, s->summary_pending ? s->summary_at_ms : 0);
     return binenc_writer_end(&w);
 }
 
@@ -155,6 +158,12 @@ int contact_state_decode(contact_state_t **out, const void *buf, size_t len)
      * kept is not known), until the next cycle starts one */
     if (version >= 4)
         sla_history_decode(&r, &s->history);
+    /* version 4 ends here: nothing owed (it sent every owed summary before it
+     * committed) */
+    if (version >= 5) {
+        s->summary_pending = binenc_get_bool(&r);
+        s->summary_at_ms = binenc_get_long(&r);
+    }
 
     int err = binenc_reader_end(&r);
     if (err) {

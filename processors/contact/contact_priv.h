@@ -18,9 +18,12 @@
  * 3: attribution (source, first and last campaign) and sla appended.
  * 4: the history of the cycle's stages appended (stage_history_complete,
  *    stage_history_since, stage_history).
+ * 5: the summary owed to the account appended (summary_pending, summary_at).
  * Older states still decode, with the newer fields at their defaults (a version-3
- * state's history is empty and not complete: it cannot tell what came when). */
-#define CONTACT_STATE_SCHEMA_VERSION 4
+ * state's history is empty and not complete: it cannot tell what came when; a
+ * version-4 state owes nothing: that version sent every owed summary before it
+ * committed). */
+#define CONTACT_STATE_SCHEMA_VERSION 5
 
 /* One member of the roster stage 3 sent (hf_member_t, owned). */
 typedef struct contact_roster_member {
@@ -57,9 +60,10 @@ struct contact_state {
     interests_t interests;
     char *account_id;        /* owned; the account at the last fold, NULL = none */
     uint64_t member_version; /* version of the last member update sent for this id */
-    /* A summary owed to the account (HF_MEMBER_UPDATES_ON_COMMIT), as of the event
-     * time summary_at_ms; sent by contact_flush_summary() before every commit, so
-     * never part of the stored state. */
+    /* A summary owed to the account (accounts.member_updates other than
+     * every_event), as of the event time summary_at_ms; sent by
+     * contact_flush_summary().  Stored: with coalesced it may be owed across
+     * commits. */
     bool summary_pending;
     int64_t summary_at_ms;
     contact_roster_t roster; /* of account_id only: cleared when the account changes */

@@ -26,7 +26,15 @@ typedef struct hf_globs {
  * of literals, '*' and '?'. */
 bool hf_glob_match(const char *pattern, const char *value);
 
-enum { HF_MEMBER_UPDATES_EVERY_EVENT = 0, HF_MEMBER_UPDATES_ON_COMMIT = 1 };
+/* When stage 2 sends a contact's summary to its account (accounts.member_updates):
+ * after every event; once per commit interval for every contact that changed; or,
+ * coalesced, for the contacts of one contact partition after every
+ * member_update_records records it folded and whenever the process is caught up. */
+enum {
+    HF_MEMBER_UPDATES_EVERY_EVENT = 0,
+    HF_MEMBER_UPDATES_ON_COMMIT = 1,
+    HF_MEMBER_UPDATES_COALESCED = 2,
+};
 
 /* True if @globs is empty, or @value is non-NULL and matches one of the patterns. */
 bool hf_globs_match(const hf_globs_t *globs, const char *value);
@@ -296,10 +304,16 @@ typedef struct hf_rules_accounts {
      * and stage 3 keeps for the account's journey, each list within its journey
      * bound. */
     uint32_t member_journey;
-    /* When stage 2 sends a contact's summary to its account: HF_MEMBER_UPDATES_ON_COMMIT
-     * (once per commit for every contact that changed, as Kafka Streams' record cache
-     * forwards an aggregate's updates on flush) or HF_MEMBER_UPDATES_EVERY_EVENT. */
+    /* When stage 2 sends a contact's summary to its account (HF_MEMBER_UPDATES_*):
+     * HF_MEMBER_UPDATES_COALESCED at points of the input's order (a contact
+     * partition's member_update_records records, the process caught up), so a
+     * replay gives the same account decisions; HF_MEMBER_UPDATES_ON_COMMIT once per
+     * commit interval (as Kafka Streams' record cache forwards an aggregate's updates
+     * on flush: points of processing time); HF_MEMBER_UPDATES_EVERY_EVENT. */
     int member_updates;
+    /* HF_MEMBER_UPDATES_COALESCED: contact records a contact partition folds between
+     * two sends of its owed summaries (>= 1). */
+    uint32_t member_update_records;
 } hf_rules_accounts_t;
 
 /* buying_group: roles from traits */

@@ -1,7 +1,8 @@
 /* handoffctl dump --state DIR [-c FILE] TABLE [--id ID]: a table of handoffd's store,
  * a JSON object per line.  The store is opened read-only, so this works beside a
  * running daemon.  Contacts and accounts show their score and grade as of their
- * last event under the rules file's rules, and their whole state. */
+ * last event under the rules file's rules, and their whole state; owed, the
+ * summaries each contact partition owes the accounts. */
 #include <assert.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -27,7 +28,7 @@ static const struct dump_table {
 } dump_tables[] = {
     {"contacts", STORE_CF_CONTACT},    {"accounts", STORE_CF_ACCOUNT},
     {"identities", STORE_CF_IDENTITY}, {"offsets", STORE_CF_OFFSETS},
-    {"metrics", STORE_CF_METRICS},
+    {"metrics", STORE_CF_METRICS},     {"owed", STORE_CF_OWED},
 };
 
 typedef struct dump_args {
@@ -158,6 +159,37 @@ static void dump_metric(dump_ctx_t *d, const char *key, size_t key_len, const vo
     hf_buf_printf(&d->line, ",\"value\":%" PRIu64 "}", store_get_be64(val));
 }
 
+static int owed_id(void *opaque, const char *id)
+{
+    hf_buf_t *line = opaque;
+    if (line->data[line->len - 1] != '[')
+        hf_buf_append_str(line, ",");
+    hfctl_json_string(line, id, strlen(id));
+    return 0;
+}
+
+/* An owed row (accounts.member_updates: coalesced): a partition of the contact
+ * topic, the contact records it folded since it last sent its contacts' summaries,
+ * and the contacts whose summary it owes, in the order they first changed. */
+static void dump_owed(dump_ctx_t *d, const void *key, size_t key_len, const void *val,
+                      size_t val_len)
+{
+    int32_t part;
+    uint32_t records;
+    size_t count;
+    if (!store_owed_key_decode(key, key_len, &part) ||
+        store_owed_decode(val, val_len, &records, &count, NULL, NULL) != 0) {
+        fprintf(stderr, "handoffctl: an owed row that does not decode\n");
+        return;
+    }
+    hf_buf_printf(&d->line,
+                  "{\"partition\":%" PRId32 ",\"records\":%" PRIu32 ",\"count\":%zu,"
+                  "\"owed\":[",
+                  part, records, count);
+    store_owed_decode(val, val_len, &records, &count, owed_id, &d->line);
+    hf_buf_append_str(&d->line, "]}");
+}
+
 /* A row of a table keyed by an entity id (contacts, accounts, identities); ids too
  * long for any entity and the ids --id does not ask for are skipped. */
 static int dump_entity(dump_ctx_t *d, const void *key, size_t key_len, const void *val,
@@ -193,6 +225,8 @@ static int dump_row(void *opaque, const void *key, size_t key_len, const void *v
         dump_offset(d, key, key_len, val, val_len);
     } else if (cf == STORE_CF_METRICS) {
         dump_metric(d, key, key_len, val, val_len);
+    } else if (cf == STORE_CF_OWED) {
+        dump_owed(d, key, key_len, val, val_len);
     } else {
         int r = dump_entity(d, key, key_len, val, val_len);
         if (r)

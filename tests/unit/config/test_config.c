@@ -115,6 +115,8 @@ static void test_defaults(void **state)
         assert_int_equal(r->sla.clocks[HF_SLA_FIRST_TOUCH].within_ms, 8LL * 3600000);
         assert_int_equal(r->calendars.count, 0);
         assert_int_equal(r->calendars.default_index, -1);
+        assert_int_equal(r->accounts.member_updates, HF_MEMBER_UPDATES_COALESCED);
+        assert_int_equal(r->accounts.member_update_records, 1000);
         assert_int_equal(errs(&l)[0], 0);
         drop(&l);
     }
@@ -276,6 +278,48 @@ static void test_values_fit_and_qualify(void **state)
     assert_int_equal(r->qualify.contact_rules[1].min_grade, -1);
     assert_int_equal(r->qualify.contact_rules[1].requires_count, 0);
     drop(&l);
+}
+
+/* accounts.member_updates: the three modes; member_update_records, its bounds. */
+static void test_member_updates(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int mode;
+        uint32_t records;
+    } ok[] = {
+        {"accounts: { member_updates: coalesced }\n", HF_MEMBER_UPDATES_COALESCED, 1000},
+        {"accounts: { member_updates: on_commit }\n", HF_MEMBER_UPDATES_ON_COMMIT, 1000},
+        {"accounts: { member_updates: every_event }\n", HF_MEMBER_UPDATES_EVERY_EVENT, 1000},
+        {"accounts: { member_update_records: 1 }\n", HF_MEMBER_UPDATES_COALESCED, 1},
+        {"accounts: { member_updates: coalesced, member_update_records: 250 }\n",
+         HF_MEMBER_UPDATES_COALESCED, 250},
+        {"accounts: { member_update_records: 100000000 }\n", HF_MEMBER_UPDATES_COALESCED,
+         100000000},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        loaded_t l = load_ok(ok[i].text);
+        assert_int_equal(l.cfg->rules->accounts.member_updates, ok[i].mode);
+        assert_int_equal(l.cfg->rules->accounts.member_update_records, ok[i].records);
+        drop(&l);
+    }
+    expect_errors("accounts:\n  member_updates: per_commit\n", 1,
+                  "t.yaml:2:19: accounts.member_updates: expected every_event, on_commit or "
+                  "coalesced, got \"per_commit\"\n"
+                  "    member_updates: per_commit\n"
+                  "                    ^\n");
+    expect_errors("accounts:\n  member_update_records: 0\n", 1,
+                  "t.yaml:2:26: accounts.member_update_records: expected integer in [1, "
+                  "100000000], got \"0\"\n"
+                  "    member_update_records: 0\n"
+                  "                           ^\n");
+    expect_containing("accounts: { member_update_records: 100000001 }\n", 1,
+                      "accounts.member_update_records", "expected integer in [1, 100000000]", NULL);
+    expect_containing("accounts: { member_update_records: -5 }\n", 1,
+                      "accounts.member_update_records", NULL);
+    expect_containing("accounts: { member_update_records: 1k }\n", 1,
+                      "accounts.member_update_records", NULL);
 }
 
 /* ---- type errors: exact position, message, line and caret ---- */
@@ -709,6 +753,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_topics),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_values_fit_and_qualify),
+        cmocka_unit_test(test_member_updates),
         cmocka_unit_test(test_type_errors),
         cmocka_unit_test(test_type_errors_in_structure),
         cmocka_unit_test(test_unknown_and_duplicate_keys),

@@ -419,7 +419,8 @@ static void test_type_errors_targets_and_interests(void **state)
     expect_errors("accounts:\n  bogus_key: 1\n", 1,
                   "t.yaml:2:3: accounts: unknown key \"bogus_key\"; allowed: free_mail_domains, "
                   "extra_free_mail_domains, domains, targets, max_score, engaged_member, "
-                  "members_max, buying_group_max, member_journey, member_updates, fit, rules\n"
+                  "members_max, buying_group_max, member_journey, member_updates, "
+                  "member_update_records, fit, rules\n"
                   "    bogus_key:\n"
                   "    ^\n");
 }

@@ -276,6 +276,35 @@ static void test_partition_time_restored(void **state)
     pgroup_free(g, free);
 }
 
+/* Caught up: nothing buffered and no queue lagging -- not while a queue's lag is
+ * unknown (a fresh group, after a clear), nor while records wait, buffered or on
+ * the broker. */
+static void test_caught_up(void **state)
+{
+    (void)state;
+    lagging_t lag = {{false, true}};
+    pgroup_t *g = pgroup_new(2, &NO_LATENESS, lag_of, &lag);
+    assert_false(pgroup_caught_up(g)); /* nothing known yet */
+    pgroup_refresh(g, 0);
+    assert_false(pgroup_caught_up(g)); /* queue 1 has records on the broker */
+    pgroup_push(g, 1, rec(7), 7, fetched_at);
+    lag.lag[1] = false;
+    assert_false(pgroup_caught_up(g)); /* fetched, not processed */
+    size_t q;
+    assert_int_equal(take(g, 1, &q), 7);
+    assert_true(pgroup_caught_up(g)); /* it ran dry at its end */
+    lag.lag[0] = true;
+    assert_true(pgroup_caught_up(g)); /* as of the last refresh */
+    pgroup_refresh(g, 2);
+    assert_false(pgroup_caught_up(g));
+    lag.lag[0] = false;
+    pgroup_refresh(g, 3);
+    assert_true(pgroup_caught_up(g));
+    pgroup_clear(g, free);
+    assert_false(pgroup_caught_up(g));
+    pgroup_free(g, free);
+}
+
 static void test_clear_drops_everything(void **state)
 {
     (void)state;
@@ -405,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_caught_up_queue_holds_live_records_until_idle),
         cmocka_unit_test(test_late_records),
         cmocka_unit_test(test_partition_time_restored),
+        cmocka_unit_test(test_caught_up),
         cmocka_unit_test(test_clear_drops_everything),
         cmocka_unit_test(test_order_independent_of_fetch_timing),
     };

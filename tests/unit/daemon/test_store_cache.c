@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <rocksdb/c.h>
 #include <unistd.h>
 
 #include "daemon/cache.h"
@@ -128,6 +129,65 @@ static void test_read_only_beside_writer(void **state)
     assert_true(store_open(&second, f->dir, false, err, sizeof(err)) < 0);
     assert_null(second);
     assert_non_null(strstr(err, "lock"));
+}
+
+/* A store written before a column family existed (the "owed" one came with
+ * accounts.member_updates: coalesced): the daemon creates it on open; a read-only
+ * open (handoffctl dump beside an older daemon) reads it as empty. */
+static void test_column_family_added_later(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    store_batch_t *b = store_batch_new(f->store);
+    store_batch_put(b, STORE_CF_CONTACT, "c-1", 3, "x", 1);
+    assert_int_equal(store_write(f->store, b, err, sizeof(err)), 0);
+    store_batch_free(b);
+    store_close(f->store);
+    f->store = NULL;
+
+    /* the store as an older version left it: without "owed" */
+    rocksdb_options_t *o = rocksdb_options_create();
+    const char *names[STORE_CF__COUNT];
+    const rocksdb_options_t *opts[STORE_CF__COUNT];
+    rocksdb_column_family_handle_t *h[STORE_CF__COUNT];
+    for (int i = 0; i < STORE_CF__COUNT; i++) {
+        names[i] = store_cf_name((store_cf_t)i);
+        opts[i] = o;
+    }
+    char *rerr = NULL;
+    rocksdb_t *db = rocksdb_open_column_families(o, f->dir, STORE_CF__COUNT, names, opts, h, &rerr);
+    assert_null(rerr);
+    rocksdb_drop_column_family(db, h[STORE_CF_OWED], &rerr);
+    assert_null(rerr);
+    for (int i = 0; i < STORE_CF__COUNT; i++)
+        rocksdb_column_family_handle_destroy(h[i]);
+    rocksdb_close(db);
+    rocksdb_options_destroy(o);
+
+    reopen(f, true);
+    int rows = 0;
+    assert_int_equal(store_scan(f->store, STORE_CF_OWED, count_rows, &rows, err, sizeof(err)), 0);
+    assert_int_equal(rows, 0);
+    assert_int_equal(store_scan(f->store, STORE_CF_CONTACT, count_rows, &rows, err, sizeof(err)),
+                     0);
+    assert_int_equal(rows, 1);
+    hf_buf_t v = HF_BUF_INIT;
+    uint8_t key[STORE_OWED_KEY_SIZE];
+    store_owed_key(key, 0);
+    assert_int_equal(store_get(f->store, STORE_CF_OWED, key, sizeof key, &v, err, sizeof(err)),
+                     STORE_NOT_FOUND);
+    assert_true(store_property_uint(f->store, "rocksdb.estimate-num-keys") >= 1);
+
+    /* the daemon's open creates it, and it is written like any other */
+    reopen(f, false);
+    b = store_batch_new(f->store);
+    store_batch_put(b, STORE_CF_OWED, key, sizeof key, "\0\0\0\1\0\0\0\0", 8);
+    assert_int_equal(store_write(f->store, b, err, sizeof(err)), 0);
+    store_batch_free(b);
+    reopen(f, true);
+    assert_int_equal(store_get(f->store, STORE_CF_OWED, key, sizeof key, &v, err, sizeof(err)), 0);
+    assert_int_equal(v.len, 8);
+    hf_buf_free(&v);
 }
 
 /* ---- cache ------------------------------------------------------------------ */
@@ -375,6 +435,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_batch_is_atomic_and_durable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_beside_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_column_family_added_later, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_writes_each_dirty_key_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_evicts_clean_lru_and_reloads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cache_with_background_writes, setup, teardown),

@@ -61,7 +61,7 @@ def main():
                 return f.read()
 
         c = decode(contact_schema, read("contact.bin"))
-        check(c["schema_version"] == 4, "schema_version")
+        check(c["schema_version"] == 5, "schema_version")
         check(c["contact_id"] == "c-1", "contact_id")
         check(c["stage"] == "conversation_ready", "stage %r" % c["stage"])
         check(c["handed_off"] is True and c["cycle"] == 1, "cycle")
@@ -119,6 +119,10 @@ def main():
               and stages[-1] == ("conversation_ready", None), "stage_history %r" % stages)
         check(all(e["ignored"] is False and e["owner_id"] is None for e in c["stage_history"]),
               "stage_history entries %r" % c["stage_history"])
+        # schema_version 5: the summary owed to the account (the samples send every
+        # event's summary at once: nothing owed)
+        check(c["summary_pending"] is False and ms(c["summary_at"]) == 0,
+              "summary owed %r %r" % (c["summary_pending"], c["summary_at"]))
 
         r = decode(contact_schema, read("contact_redirect.bin"))
         check(r["contact_id"] == "c-1" and r["redirect_to"] == "c-9", "redirect")
@@ -129,6 +133,7 @@ def main():
         check(r["sla"]["handoff_id"] is None, "redirect has no case")
         check(r["stage_history"] == [] and r["stage_history_complete"] is False,
               "redirect has no history")
+        check(r["summary_pending"] is False, "a redirect owes nothing")
 
         f = decode(contact_schema, read("contact_fresh.bin"))
         check(f["contact_id"] == "c-fresh" and f["stage"] == "known", "fresh contact")
@@ -137,6 +142,7 @@ def main():
               "fresh version-2 fields")
         check(f["stage_history"] == [] and f["stage_history_complete"] is True
               and f["stage_history_since"] is None, "fresh history")
+        check(f["summary_pending"] is False and ms(f["summary_at"]) == 0, "fresh owes nothing")
 
         a = decode(anon_schema, read("anon_buffered.bin"))
         check(a["contact_id"] is None, "anon contact")

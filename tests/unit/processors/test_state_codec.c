@@ -344,9 +344,9 @@ static void test_contact_version_1(void **state)
     assert_null(contact_state_account(v1));
     assert_null(contact_state_redirect(v1));
 
-    /* it is written as the current version (4) from then on, and reads back */
+    /* it is written as the current version (5) from then on, and reads back */
     hf_buf_t a = encode_contact(v1);
-    assert_int_equal(a.data[0], 0x08);
+    assert_int_equal(a.data[0], 0x0a);
     contact_state_t *again = NULL;
     assert_int_equal(contact_state_decode(&again, a.data, a.len), 0);
     hf_buf_t b = encode_contact(again);
@@ -468,6 +468,78 @@ static void test_huge_counts_rejected(void **state)
     assert_int_equal(decode_anon(NULL, 0), HF_STATE_CORRUPT);
 }
 
+/* Version 5 appended the summary a contact owes its account (summary_pending,
+ * summary_at): with accounts.member_updates coalesced it is owed across commits, so
+ * it is stored.  A version-4 state -- the same bytes without those two fields --
+ * owes nothing (version 4 sent every owed summary before it committed). */
+static void test_contact_owed_summary(void **state)
+{
+    (void)state;
+    hf_rules_t *rules = samples_rules_new();
+    tk_rec_t rec = {0};
+    contact_state_t *s = samples_contact_new(rules, &rec);
+    assert_false(contact_state_summary_pending(s));
+    hf_buf_t now = encode_contact(s);
+    assert_int_equal(now.data[0], 0x0a);
+    /* nothing owed: false (00), at 0 (00) */
+    assert_memory_equal(now.data + now.len - 2, "\x00\x00", 2);
+
+    /* the same state as version 4 wrote it */
+    hf_buf_t v4 = HF_BUF_INIT;
+    assert_int_equal(hf_buf_append(&v4, now.data, now.len - 2), 0);
+    v4.data[0] = 0x08;
+    contact_state_t *old = NULL;
+    assert_int_equal(contact_state_decode(&old, v4.data, v4.len), 0);
+    assert_false(contact_state_summary_pending(old));
+    hf_buf_t again = encode_contact(old);
+    assert_int_equal(again.len, now.len);
+    assert_memory_equal(again.data, now.data, now.len);
+    /* version 5 without its last field is cut short */
+    contact_state_t *bad = NULL;
+    assert_int_equal(contact_state_decode(&bad, now.data, now.len - 1), HF_STATE_CORRUPT);
+    assert_null(bad);
+
+    /* coalesced: an event leaves the summary owed, as of its event time */
+    rules->accounts.member_updates = HF_MEMBER_UPDATES_COALESCED;
+    tk_rec_clear(&rec);
+    hf_sink_t sink = tk_sink(&rec);
+    int64_t at = TK_T0 + 3 * TK_DAY_MS;
+    hf_event_t ev = tk_visit("owed-1", at, NULL, "c-1", "s-9", "/docs", NULL);
+    assert_int_equal(contact_fold(s, &ev, rules, TK_T0, &sink), CONTACT_FOLD_APPLIED);
+    assert_int_equal(rec.update_count, 0);
+    assert_true(contact_state_summary_pending(s));
+    hf_buf_t owed = encode_contact(s);
+    contact_state_t *back = NULL;
+    assert_int_equal(contact_state_decode(&back, owed.data, owed.len), 0);
+    assert_true(contact_state_summary_pending(back));
+    hf_buf_t owed2 = encode_contact(back);
+    assert_int_equal(owed2.len, owed.len);
+    assert_memory_equal(owed2.data, owed.data, owed.len);
+
+    /* read back, it sends what the state before the commit would have sent */
+    assert_int_equal(contact_flush_summary(s, rules, &sink), 0);
+    assert_int_equal(contact_flush_summary(back, rules, &sink), 0);
+    assert_int_equal(rec.update_count, 2);
+    assert_int_equal(rec.updates[0].at_ms, at);
+    assert_int_equal(rec.updates[1].at_ms, at);
+    assert_int_equal(rec.updates[0].version, rec.updates[1].version);
+    assert_false(contact_state_summary_pending(back));
+    hf_buf_t sent = encode_contact(back);
+    assert_memory_equal(sent.data + sent.len - 2, "\x00\x00", 2);
+
+    contact_state_free(s);
+    contact_state_free(old);
+    contact_state_free(back);
+    hf_buf_free(&now);
+    hf_buf_free(&v4);
+    hf_buf_free(&again);
+    hf_buf_free(&owed);
+    hf_buf_free(&owed2);
+    hf_buf_free(&sent);
+    tk_rec_clear(&rec);
+    tk_rules_free(rules);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_contact_issue4_fields_round_trip),
         cmocka_unit_test(test_redirect_round_trip),
         cmocka_unit_test(test_contact_version_1),
+        cmocka_unit_test(test_contact_owed_summary),
         cmocka_unit_test(test_contact_corruption),
         cmocka_unit_test(test_anon_corruption),
         cmocka_unit_test(test_random_bytes),
