@@ -22,7 +22,9 @@ event of its contact."""
 import json
 import os
 import random
+import re
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
@@ -296,6 +298,169 @@ class CrashRestart(h.ClusterTestCase):
         self.assertEqual(row["state"]["events"], 3, "the repeated visit was folded a second time")
         self.assertEqual(row["score"], score)
         self.assertEqual(s.duplicates, 1)
+
+
+# The coalesced run's test ----------------------------------------------------------
+
+COALESCED_PEOPLE = 10000
+COALESCED_KILLS = 3
+# Wall-clock traces a state keeps (tests/integration/test_replay.py): when remembered
+# event ids were seen, and the SLA clocks a handoff starts.
+WALL_CLOCK = {"dedupe": {"at"}, "sla": {"handoff_at", "deadline", "due", "no_response_due"}}
+INPUT_KEYS = ("web_visits", "form_submissions", "content_downloads", "webinar_attendance",
+              "email_engagement", "identity", "sales_activity")
+
+
+def coalesced(key_file):
+    """The fixture with accounts.member_updates: coalesced, a partition sending its
+    contacts' summaries every 50 contact records (many points to fall on or miss), an
+    account rule the generated companies can meet (the fixture's name target tiers),
+    small fetches (a longer run, killed in the middle) and one e-mail hash key for
+    both stores."""
+    def edit(text):
+        assert "  member_updates: every_event\n" in text
+        text = text.replace("  member_updates: every_event\n",
+                            "  member_updates: %s\n  member_update_records: 50\n"
+                            % os.environ.get("HF_TEST_MEMBER_UPDATES", "coalesced"), 1)
+        rules = "  rules:\n    - name: buying_group_engaged\n"
+        assert rules in text
+        text = text.replace(rules, "  rules:\n    - name: engaged_pair\n      min_engaged: 2\n"
+                                   "      min_score: 100\n    - name: buying_group_engaged\n", 1)
+        props = "  properties:\n"
+        assert props in text
+        text = text.replace(props, props + "    max.partition.fetch.bytes: \"2048\"\n"
+                                           "    fetch.wait.max.ms: \"5\"\n", 1)
+        line = "\nstate:\n"
+        return text.replace(line, line + "  email_hash_key_file: %s\n" % json.dumps(key_file), 1)
+    return edit
+
+
+def strip_wall_clock(x, drop=frozenset()):
+    if isinstance(x, dict):
+        return {k: strip_wall_clock(v, drop | WALL_CLOCK.get(k, set())) for k, v in x.items() if k not in drop}
+    if isinstance(x, list):
+        return [strip_wall_clock(v, drop) for v in x]
+    return x
+
+
+def by_key(rows, key):
+    return {r[key]: json.dumps(strip_wall_clock(r), sort_keys=True) for r in rows}
+
+
+def records_since(env, topic_key, start):
+    """The records of a topic from @start ({partition: offset}) to its end now, decoded:
+    [datum] (several runs of one test share its output topics)."""
+    c = h._consumer(env.address)
+    try:
+        topic = env.topics[topic_key]
+        tps = [h.TopicPartition(topic, p) for p in h._partitions(c, topic)]
+        c.assign(tps)
+        for tp in tps:
+            c.seek(tp, start.get(tp.partition, 0))
+        end = c.end_offsets(tps)
+        out = []
+        deadline = time.monotonic() + 60
+        while any(c.position(tp) < end[tp] for tp in tps) and time.monotonic() < deadline:
+            for msgs in c.poll(timeout_ms=500, max_records=5000).values():
+                out += [env.avro.decode(m.value)[1] for m in msgs if m.offset < end[h.TopicPartition(m.topic, m.partition)]]
+        return out
+    finally:
+        c.close()
+
+
+def end_marks(env, topic_key):
+    return {p: off for (t, p), off in env.end_offsets([topic_key]).items()}
+
+
+class CoalescedReplay(h.ClusterTestCase):
+    def test_coalesced_same_accounts_across_kills(self):
+        """accounts.member_updates: coalesced sends summaries at points of the input's
+        order, not of the wall clock: the same backlog read by one daemon straight
+        through, and by one SIGKILLed three times mid-stream and restarted, leaves the
+        same account states, member-update count and account handoffs (and contacts).
+        The owed lists and counts are committed with the states and read back on
+        assignment; a restart sends at the same records as the uninterrupted run.
+        With on_commit the sends follow the commits and the two stores differ
+        (HF_TEST_MEMBER_UPDATES=on_commit runs this test that way: some 1,400
+        accounts differed)."""
+        key = os.path.join(h.scratch_dir("coalesced-key"), "email-hash.key")
+        straight = self.env(config_edit=coalesced(key))
+        report = os.path.join(straight.dir, "gen.json")
+        r = h.run([h.binary("HF_GEN"), "-c", straight.config_path, "--brokers", straight.address, "--contacts",
+                   str(COALESCED_PEOPLE), "--seed", "23", "--start-ms", str(T0), "--days", "30", "--quiet",
+                   "--report", report], timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(report, encoding="utf-8") as f:
+            produced = json.load(f)["records"]
+
+        d = straight.daemon("--exit-when-idle", "3", log_level="info").start()
+        self.assertEqual(d.wait_exit(600), 0, d.proc.tail())
+        s = h.Summary(d.proc.out)
+        self.assertEqual(s.consumed, produced, s.text)
+
+        killed = self.env(config_edit=coalesced(key))
+        ready_mark = end_marks(killed, "conversation_ready")
+        d = killed.daemon("--exit-when-idle", "3", log_level="debug")
+        kills = []
+        for _ in range(COALESCED_KILLS):
+            d.start()
+            # a moment after a commit: what followed it is processed again
+            mark = len(d.proc.err)
+            try:
+                d.proc.wait_for(r"\bcommitted\b", timeout=60, start=mark)
+            except AssertionError:
+                break
+            time.sleep(0.08)
+            if not d.proc.running():
+                break  # it reached the end first
+            d.kill9()
+            done = sum(o["next_offset"] for o in killed.dump("offsets")
+                       if o["topic"] in {killed.topics[k] for k in INPUT_KEYS})
+            kills.append(done)
+            if done >= produced:
+                break
+        took = re.search(r"^this run: .* in ([\d.]+) s", s.text, re.M)
+        sys.stderr.write("coalesced: %d records, %s of them committed when killed; the straight read "
+                         "took %s s\n" % (produced, kills, took.group(1) if took else "?"))
+        self.assertGreaterEqual(len([k for k in kills if 0 < k < produced]), 2,
+                                "test design: killed in the middle of the input")
+        d.start()
+        self.assertEqual(d.wait_exit(600), 0, d.proc.tail())
+
+        # the same accounts, member updates and account handoffs
+        for what, key_ in (("accounts", "account_id"), ("contacts", "contact_id")):
+            a, b = by_key(straight.dump(what), key_), by_key(killed.dump(what), key_)
+            self.assertGreater(len(a), 0, what)
+            self.assertEqual(set(a), set(b), what)
+            differ = sorted(k for k in a if a[k] != b[k])
+            self.assertEqual(differ, [], "%s that differ, first: %s\n%s" % (
+                what, differ[:1], "\n".join((a[differ[0]], b[differ[0]])) if differ else ""))
+        ma = {x["name"]: x["value"] for x in straight.dump("metrics")}
+        mb = {x["name"]: x["value"] for x in killed.dump("metrics")}
+        sys.stderr.write("coalesced: %d member updates; handoffs %s\n" % (
+            ma.get("member_updates", 0), {k: v for k, v in ma.items() if k.startswith("handoff_types.")}))
+        self.assertGreater(ma.get("member_updates", 0), 0)
+        for name in sorted(set(ma) | set(mb)):
+            if name.split(".")[0] in ("member_updates", "handoffs", "handoff_types", "lifecycle", "rosters",
+                                      "folded", "duplicates", "merges", "feedback"):
+                self.assertEqual(ma.get(name), mb.get(name), name)
+        self.assertEqual(killed.dump("owed"), [], "owed at the end of the log")
+
+        def account_handoffs(env, start):
+            seen = {}
+            for x in records_since(env, "conversation_ready", start):
+                if x["entity_type"] != "account":
+                    continue
+                x = {k: v for k, v in x.items() if k not in ("emitted_at", "sla")}
+                # a repeat after a crash carries the same id and content
+                self.assertEqual(seen.setdefault(x["handoff_id"], x), x)
+            return seen
+
+        ha, hb = account_handoffs(straight, {}), account_handoffs(killed, ready_mark)
+        self.assertGreater(len(ha), 0, "test design: accounts hand off")
+        self.assertEqual(sorted(ha), sorted(hb))
+        for hid in ha:
+            self.assertEqual(ha[hid], hb[hid], hid)
 
 
 if __name__ == "__main__":
