@@ -534,6 +534,7 @@ def run(argv, timeout=60, env=None):
 # Topics, config, broker
 # ---------------------------------------------------------------------------
 
+OUTPUT_TOPIC_KEYS = ("conversation_ready", "sla_breach", "lifecycle", "dlq")
 TOPIC_KEYS = ("web_visits", "form_submissions", "content_downloads", "webinar_attendance",
               "email_engagement", "identity", "sales_activity", "conversation_ready", "sla_breach",
               "lifecycle", "dlq")
@@ -783,37 +784,47 @@ class TestEnv:
             self._producer.flush(timeout=30)
 
     # -- consuming ----------------------------------------------------------
-    def consume(self, topic_key, expect=None, timeout=20.0):
-        """Records of the topic from the beginning, as a list of Record.  Stops at
-        @expect records, or (expect None) once the end offsets seen at the start are
-        reached; bounded by @timeout in any case."""
-        return consume(self.address, self.topics[topic_key], expect=expect, timeout=timeout)
+    def consume(self, topic_key, expect=None, timeout=20.0, start=None):
+        """Records of the topic from the beginning (or from @start, {partition:
+        offset}, see output_marks), as a list of Record.  Stops at @expect records,
+        or (expect None) once the end offsets seen at the start are reached;
+        bounded by @timeout in any case."""
+        return consume(self.address, self.topics[topic_key], expect=expect, timeout=timeout, start=start)
 
-    def decoded(self, topic_key, expect=None, timeout=20.0):
+    def decoded(self, topic_key, expect=None, timeout=20.0, start=None):
         """consume() with each value decoded by python3-avro: list of (Record, datum)."""
         out = []
-        for r in self.consume(topic_key, expect=expect, timeout=timeout):
+        for r in self.consume(topic_key, expect=expect, timeout=timeout, start=start):
             name, datum = self.avro.decode(r.value)
             out.append((r, datum))
         return out
+
+    def output_marks(self, topic_keys=OUTPUT_TOPIC_KEYS):
+        """{topic key: {partition: end offset}} of @topic_keys now: where the
+        outputs of the next run start when several runs share one namespace
+        (pass a topic's marks as decoded(..., start=))."""
+        ends = self.end_offsets(topic_keys)
+        return {k: {p: off for (t, p), off in ends.items() if t == self.topics[k]} for k in topic_keys}
 
     def end_offsets(self, topic_keys):
         return end_offsets(self.address, [self.topics[k] for k in topic_keys])
 
     # -- daemons --------------------------------------------------------------
-    def daemon(self, *extra, log_level="debug", environ=None):
+    def daemon(self, *extra, log_level="debug", environ=None, name=None):
         """A Daemon of this env; @environ: variables added to its environment
-        (e.g. {"HANDOFF_CLOCK": ...})."""
-        d = Daemon(self, list(extra), log_level=log_level, environ=environ)
+        (e.g. {"HANDOFF_CLOCK": ...}); @name: what its log files are called after
+        (several instances of one env: one set of files each)."""
+        d = Daemon(self, list(extra), log_level=log_level, environ=environ, name=name)
         self.daemons.append(d)
         return d
 
     def ctl(self, *args, timeout=60):
         return run([binary("HANDOFFCTL")] + list(args), timeout=timeout)
 
-    def dump(self, what, *extra):
-        """`handoffctl dump` of this test's store: a list of JSON objects."""
-        r = self.ctl("dump", "--state", self.state_dir, "-c", self.config_path, what, *extra)
+    def dump(self, what, *extra, state_dir=None):
+        """`handoffctl dump` of this test's store (or of @state_dir, another
+        instance's): a list of JSON objects."""
+        r = self.ctl("dump", "--state", state_dir or self.state_dir, "-c", self.config_path, what, *extra)
         if r.returncode != 0:
             raise AssertionError("handoffctl dump %s: rc %d\n%s%s" % (what, r.returncode, r.stdout, r.stderr))
         return [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
@@ -868,12 +879,17 @@ def _partitions(c, topic, timeout=20.0):
     raise AssertionError("topic %s not found on the broker" % topic)
 
 
-def consume(address, topic, expect=None, timeout=20.0):
+def consume(address, topic, expect=None, timeout=20.0, start=None):
+    """Records of @topic from the beginning, or from @start ({partition: offset});
+    see TestEnv.consume."""
     c = _consumer(address)
     try:
         tps = [TopicPartition(topic, p) for p in _partitions(c, topic)]
         c.assign(tps)
         c.seek_to_beginning(*tps)
+        for tp in tps:
+            if start and start.get(tp.partition):
+                c.seek(tp, start[tp.partition])
         target = None
         if expect is None:
             target = {tp: off for tp, off in c.end_offsets(tps).items()}
@@ -893,6 +909,42 @@ def consume(address, topic, expect=None, timeout=20.0):
                     records.append(Record(m.topic, m.partition, m.offset, m.key, m.value))
         records.sort(key=lambda r: (r.partition, r.offset))
         return records
+    finally:
+        c.close()
+
+
+def fetch_records(address, wanted, timeout=60.0):
+    """The records at the (topic, partition, offset) triples of @wanted, as
+    {(topic, partition, offset): Record}: each partition read from the smallest
+    offset wanted up to the largest, bounded by @timeout."""
+    spans = {}
+    for t, p, o in wanted:
+        lo, hi = spans.get((t, p), (o, o))
+        spans[(t, p)] = (min(lo, o), max(hi, o))
+    want = set(wanted)
+    found = {}
+    if not spans:
+        return found
+    c = _consumer(address)
+    try:
+        tps = [TopicPartition(t, p) for t, p in sorted(spans)]
+        c.assign(tps)
+        for tp in tps:
+            c.seek(tp, spans[(tp.topic, tp.partition)][0])
+        deadline = time.monotonic() + timeout
+        for _ in range(100000):
+            done = [tp for tp in tps if c.position(tp) > spans[(tp.topic, tp.partition)][1]]
+            if len(done) == len(tps) or time.monotonic() > deadline:
+                break
+            if done:
+                c.pause(*done)
+            batch = c.poll(timeout_ms=500, max_records=5000)
+            for tp, msgs in batch.items():
+                for m in msgs:
+                    if (m.topic, m.partition, m.offset) in want:
+                        found[(m.topic, m.partition, m.offset)] = Record(m.topic, m.partition, m.offset, m.key,
+                                                                          m.value)
+        return found
     finally:
         c.close()
 
@@ -926,6 +978,10 @@ class Summary:
         m = re.search(r"^peak RSS: ([\d.]+) MiB", self.text, re.M)
         self.peak_rss_mib = float(m.group(1)) if m else None
         self.gaps = "offset gaps" in self.text
+        # records released later than ordering.allowed_lateness, by topic
+        self.late = self._group("late")
+        m = re.search(r"^late: (\d+)", self.text, re.M)
+        self.late_total = int(m.group(1)) if m else None
 
     def _group(self, label):
         m = re.search(r"^%s: \d+ \(([^)]*)\)" % re.escape(label), self.text, re.M)
@@ -945,11 +1001,12 @@ HANDOFF_LINE = re.compile(r"^\S+\s+\w+\s+handoff\s")
 class Daemon:
     """handoffd for one TestEnv; start/stop/kill/restart, all bounded."""
 
-    def __init__(self, env, extra, log_level="debug", environ=None):
+    def __init__(self, env, extra, log_level="debug", environ=None, name=None):
         self.env = env
         self.extra = extra
         self.log_level = log_level
         self.environ = dict(environ) if environ else None
+        self.name = name
         self.proc = None
         self.runs = 0
         self.summary = None
@@ -959,7 +1016,8 @@ class Daemon:
         self.runs += 1
         argv = [binary("HANDOFFD"), "-c", self.env.config_path, "--log-level", self.log_level] + self.extra
         penv = dict(os.environ, **self.environ) if self.environ else None
-        self.proc = Proc("handoffd-%s-run%d" % (self.env.ns, self.runs), argv, self.env.dir, env=penv)
+        self.proc = Proc("handoffd-%s%s-run%d" % (self.env.ns, "-" + self.name if self.name else "", self.runs), argv,
+                         self.env.dir, env=penv)
         if wait_ready:
             self.wait_ready(timeout)
         return self
@@ -1000,6 +1058,36 @@ class Daemon:
 
     def handoff_lines(self):
         return [l for l in self.proc.err if HANDOFF_LINE.search(l)]
+
+    def http_address(self, timeout=30):
+        """host:port of this run's HTTP server (http.listen is any free port)."""
+        _, m = self.proc.wait_for(r"http: listening on (\S+:\d+)", timeout=timeout)
+        return m.group(1)
+
+    def assigned_partitions(self, timeout=5.0):
+        """{(topic, partition): lag} of the partitions the group assigned to this
+        run, from its /metrics (`handoff_consumer_lag`, which lists the assigned
+        partitions whose position and high watermark are known; the status behind
+        it is rebuilt about once a second).  None when the daemon does not answer,
+        or when some assigned partition has no lag known yet."""
+        import urllib.request
+        try:
+            with urllib.request.urlopen("http://%s/metrics" % self.http_address(), timeout=timeout) as r:
+                text = r.read().decode("utf-8", errors="replace")
+        except (OSError, AssertionError):
+            return None
+        lags = {}
+        assigned = None
+        for line in text.splitlines():
+            m = re.match(r'^handoff_consumer_lag\{topic="([^"]*)",partition="(\d+)"\} (\d+)', line)
+            if m:
+                lags[(m.group(1), int(m.group(2)))] = int(m.group(3))
+            m = re.match(r"^handoff_assigned_partitions (\S+)", line)
+            if m:
+                assigned = int(float(m.group(1)))
+        if assigned is None or assigned != len(lags):
+            return None
+        return lags
 
     def wait_caught_up(self, timeout=60):
         """Until the store's offsets reach the end of every topic the daemon reads:
