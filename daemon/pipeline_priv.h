@@ -217,8 +217,9 @@ void pipeline_kafka_destroy_message(void *m);
 
 /* pipeline_commit.c */
 
-/* Makes the work since the last commit durable: owed summaries sent, outputs
- * acknowledged, then state, offsets and counters in one atomic batch, written on the
+/* Makes the work since the last commit durable: outputs acknowledged (with
+ * member_updates: on_commit, the owed summaries sent first), then state, owed
+ * summaries, offsets and counters in one atomic batch, written on the
  * store's writer thread while processing goes on; @sync waits for it.  Returns 0 or
  * a negative errno (the run failed; nothing is committed after a failure). */
 int pipeline_commit(pipeline_t *p, bool sync);

@@ -116,9 +116,9 @@ typedef struct hf_lifecycle {
     const char *cause;
 } hf_lifecycle_t;
 
-/* Stage 2 -> stage 3: a contact's current summary for its account, sent once per
- * commit for every contact that changed, or after every change (member_updates of
- * rules.h).  Stage 3 applies it last-writer-wins by @version, so repeats and
+/* Stage 2 -> stage 3: a contact's current summary for its account, sent when its
+ * partition's owed summaries go, or per commit, or after every change
+ * (member_updates of rules.h).  Stage 3 applies it last-writer-wins by @version, so repeats and
  * reordering change nothing.  A contact that leaves an account (moved, merged away)
  * sends @leave to the old one. */
 typedef struct hf_member_update {

@@ -24,7 +24,7 @@ void hfctl_usage(FILE *out)
     fprintf(out,
             "usage: handoffctl check [FILE]\n"
             "       handoffctl dump --state DIR [-c FILE] "
-            "contacts|accounts|identities|offsets|metrics [--id ID]\n"
+            "contacts|accounts|identities|offsets|metrics|owed [--id ID]\n"
             "       handoffctl outcomes --state DIR\n"
             "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
             "\n"
