@@ -258,7 +258,12 @@ def report(want, got, diffs, skip=frozenset(), late=None, shown=6):
               " (%d left out)" % len(skip) if skip else "", n, got.late if late is None else late, got.secs))
     for kind, lines in diffs.items():
         if lines:
-            print("  %d %s differences (%s vs %s), the first:" % (len(lines), kind, want.label, got.label))
+            by = {}
+            for line in lines:
+                by[line.split(" ", 1)[0]] = by.get(line.split(" ", 1)[0], 0) + 1
+            print("  %d %s differences (%s vs %s%s), the first:" % (
+                len(lines), kind, want.label, got.label,
+                "; " + ", ".join("%s %d" % kv for kv in sorted(by.items())) if kind == "state" else ""))
             for line in lines[:shown]:
                 print("    " + line[:600])
     sys.stdout.flush()
