@@ -304,6 +304,11 @@ static void assign_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_part
                "clocks pending",
                parts->cnt, clocks < 0 ? 0 : clocks);
     rd_kafka_assign(rk, parts);
+    /* librdkafka keeps a partition's pause across a rebalance, while the intake
+     * starts over unpaused: a partition paused with a full buffer before it was
+     * revoked would never be fetched again, and the partition group would wait for
+     * it for ever. */
+    rd_kafka_resume_partitions(rk, parts);
     pipeline_status_assigned(p, parts->cnt);
 }
 

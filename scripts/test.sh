@@ -23,9 +23,9 @@ run_suite() { # name builddir "suites" [meson options...]
 status=0
 # The repository checks (install step, self-explaining files) do not depend on the
 # build: they run once, with the release build.
-run_suite "release" build "repo unit fuzz integration e2e" || status=1
+run_suite "release" build "repo unit fuzz integration oracle e2e" || status=1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  run_suite "asan+ubsan" build-asan "unit fuzz integration e2e" \
+  run_suite "asan+ubsan" build-asan "unit fuzz integration oracle e2e" \
   -Db_sanitize=address,undefined -Db_lundef=false || status=1
 
 # Count every test of both runs from meson's machine-readable logs.
