@@ -385,13 +385,8 @@ class CoalescedReplay(h.ClusterTestCase):
         accounts differed)."""
         key = os.path.join(h.scratch_dir("coalesced-key"), "email-hash.key")
         straight = self.env(config_edit=coalesced(key))
-        report = os.path.join(straight.dir, "gen.json")
-        r = h.run([h.binary("HF_GEN"), "-c", straight.config_path, "--brokers", straight.address, "--contacts",
-                   str(COALESCED_PEOPLE), "--seed", "23", "--start-ms", str(T0), "--days", "30", "--quiet",
-                   "--report", report], timeout=300)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        with open(report, encoding="utf-8") as f:
-            produced = json.load(f)["records"]
+        produced = straight.generate("--contacts", str(COALESCED_PEOPLE), "--seed", "23", "--start-ms",
+                                     str(T0), "--days", "30")
 
         d = straight.daemon("--exit-when-idle", "3", log_level="info").start()
         self.assertEqual(d.wait_exit(600), 0, d.proc.tail())

@@ -344,7 +344,7 @@ class Oracle(unittest.TestCase):
         cls.key = os.path.join(h.scratch_dir("oracle-key"), "email-hash.key")
         t0 = time.monotonic()
         env = cls.cluster.env(NS, config_edit=shared_key(cls.key))
-        cls.produced = cls.generate(env)
+        cls.produced = env.generate(*GEN_ARGS)
         print("oracle: %d records produced (%d people, %d partitions per topic) in %.1f s" % (
             cls.produced, CONTACTS, PARTITIONS, time.monotonic() - t0))
         try:
@@ -356,16 +356,6 @@ class Oracle(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.cluster.stop()
-
-    @classmethod
-    def generate(cls, env, *extra):
-        path = os.path.join(env.dir, "gen.json")
-        r = h.run([h.binary("HF_GEN"), "-c", env.config_path, "--brokers", env.address, "--quiet",
-                   "--report", path] + GEN_ARGS + list(extra), timeout=600)
-        if r.returncode != 0:
-            raise AssertionError("hf-gen: rc %d\n%s" % (r.returncode, r.stderr))
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)["records"]
 
     @classmethod
     def read_backlog(cls, label, env):
@@ -589,14 +579,8 @@ class Oracle(unittest.TestCase):
         env = self.env(NS_LIVE, config_edit=shared_key(self.key))
         marks = env.output_marks()
         d = env.daemon(log_level="debug").start()
-        live_args = ["--live", "--rate", str(LIVE_RATE)]
-        path = os.path.join(env.dir, "gen.json")
-        r = h.run([h.binary("HF_GEN"), "-c", env.config_path, "--brokers", env.address, "--quiet",
-                   "--report", path] + [a for a in GEN_ARGS if a not in ("--start-ms", str(T0))] + live_args,
-                  timeout=600)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        with open(path, encoding="utf-8") as f:
-            produced = json.load(f)["records"]
+        produced = env.generate(*[a for a in GEN_ARGS if a not in ("--start-ms", str(T0))],
+                                "--live", "--rate", str(LIVE_RATE))
         self.assertGreater(produced, CONTACTS)
         d.wait_caught_up(timeout=300)
         s = d.stop()

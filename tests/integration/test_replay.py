@@ -88,13 +88,8 @@ class ReplayTest(unittest.TestCase):
     def test_same_log_same_decisions(self):
         key = os.path.join(h.scratch_dir("replay-key"), "email-hash.key")
         first = self.cluster.env("replay", config_edit=shared_key(key))
-        report = os.path.join(first.dir, "gen.json")
-        r = h.run([h.binary("HF_GEN"), "-c", first.config_path, "--brokers", first.address, "--contacts",
-                   str(CONTACTS), "--seed", "11", "--start-ms", str(T0), "--days", "30", "--quiet",
-                   "--report", report], timeout=300)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        with open(report, encoding="utf-8") as f:
-            produced = json.load(f)["records"]
+        produced = first.generate("--contacts", str(CONTACTS), "--seed", "11", "--start-ms", str(T0),
+                                  "--days", "30")
 
         a = self.read_backlog(first, produced)
         second = self.cluster.env("replay", config_edit=small_fetches(key))

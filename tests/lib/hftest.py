@@ -809,6 +809,17 @@ class TestEnv:
     def end_offsets(self, topic_keys):
         return end_offsets(self.address, [self.topics[k] for k in topic_keys])
 
+    def generate(self, *args, timeout=600):
+        """hf-gen's traffic (@args: --contacts, --seed, ...) produced to this env's
+        topics; the number of records, from its report."""
+        path = os.path.join(self.dir, "gen.json")
+        r = run([binary("HF_GEN"), "-c", self.config_path, "--brokers", self.address, "--quiet",
+                 "--report", path] + list(args), timeout=timeout)
+        if r.returncode != 0:
+            raise AssertionError("hf-gen: rc %d\n%s" % (r.returncode, r.stderr))
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)["records"]
+
     # -- daemons --------------------------------------------------------------
     def daemon(self, *extra, log_level="debug", environ=None, name=None):
         """A Daemon of this env; @environ: variables added to its environment
