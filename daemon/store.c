@@ -79,8 +79,12 @@ static rocksdb_t *open_read_only(store_t *s, const char *dir,
 {
     size_t have_n = 0;
     char **have = rocksdb_list_column_families(s->options, dir, &have_n, rerr);
-    if (*rerr)
+    if (*rerr) {
+        /* the list is allocated even when it fails (empty) */
+        if (have)
+            rocksdb_list_column_families_destroy(have, have_n);
         return NULL;
+    }
     const char *names[STORE_CF__COUNT];
     const rocksdb_options_t *opts[STORE_CF__COUNT];
     rocksdb_column_family_handle_t *handles[STORE_CF__COUNT];

@@ -111,6 +111,18 @@ class WithoutBroker(unittest.TestCase):
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("config/handoff.yaml: cannot open", r.stderr)
 
+    def test_dump_of_a_store_that_is_not_there(self):
+        """A state directory that does not exist (yet: a daemon not started): exit
+        1 naming it, nothing on stdout, and under the sanitizers nothing leaked on
+        the way out (the column families RocksDB lists fail before the store opens)."""
+        d = self.workdir("dump-no-store")
+        for table in ("offsets", "owed", "metrics"):
+            r = run_in(d, [h.binary("HANDOFFCTL"), "dump", "--state", os.path.join(d, "no-state"), table],
+                       config=os.path.join(h.SOURCE_ROOT, "config", "handoff.yaml"))
+            self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+            self.assertIn(os.path.join(d, "no-state") + ": IO error", r.stderr)
+            self.assertEqual(r.stdout, "")
+
     def test_dump_without_c_refuses_a_broken_default_file(self):
         text = self.fixture.replace("  partitions: 4\n", "  partitions: four\n")
         self.assertNotEqual(text, self.fixture)
