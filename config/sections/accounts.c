@@ -494,7 +494,7 @@ static const cfgmap_entry_t accounts_entries[] = {
              "differently."},
     {.key = "member_update_records",
      .type = CFGMAP_UINT32,
-     .def = "1000",
+     .def = "5000",
      .min = 1,
      .max = 100000000,
      .offset = RULES(accounts.member_update_records),

@@ -116,7 +116,7 @@ static void test_defaults(void **state)
         assert_int_equal(r->calendars.count, 0);
         assert_int_equal(r->calendars.default_index, -1);
         assert_int_equal(r->accounts.member_updates, HF_MEMBER_UPDATES_COALESCED);
-        assert_int_equal(r->accounts.member_update_records, 1000);
+        assert_int_equal(r->accounts.member_update_records, 5000);
         assert_int_equal(errs(&l)[0], 0);
         drop(&l);
     }
@@ -289,9 +289,9 @@ static void test_member_updates(void **state)
         int mode;
         uint32_t records;
     } ok[] = {
-        {"accounts: { member_updates: coalesced }\n", HF_MEMBER_UPDATES_COALESCED, 1000},
-        {"accounts: { member_updates: on_commit }\n", HF_MEMBER_UPDATES_ON_COMMIT, 1000},
-        {"accounts: { member_updates: every_event }\n", HF_MEMBER_UPDATES_EVERY_EVENT, 1000},
+        {"accounts: { member_updates: coalesced }\n", HF_MEMBER_UPDATES_COALESCED, 5000},
+        {"accounts: { member_updates: on_commit }\n", HF_MEMBER_UPDATES_ON_COMMIT, 5000},
+        {"accounts: { member_updates: every_event }\n", HF_MEMBER_UPDATES_EVERY_EVENT, 5000},
         {"accounts: { member_update_records: 1 }\n", HF_MEMBER_UPDATES_COALESCED, 1},
         {"accounts: { member_updates: coalesced, member_update_records: 250 }\n",
          HF_MEMBER_UPDATES_COALESCED, 250},
