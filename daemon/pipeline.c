@@ -361,6 +361,14 @@ static bool commit_due(const pipeline_t *p)
     return pipeline_mono_ms() - p->batches.last_commit_mono_ms >= p->cfg->commit_interval_ms;
 }
 
+/* Whether the records processed last are live: the stream time is within
+ * ordering.allowed_lateness of the wall clock. */
+static bool live_stream(pipeline_t *p)
+{
+    int64_t t = pgroup_stream_time(p->intake.pg);
+    return t != INT64_MIN && t >= stage_now_ms(&p->stage) - p->cfg->ordering.allowed_lateness_ms;
+}
+
 /* Processes in event-time order as far as what was fetched allows; every 1024
  * records serves delivery reports, commits when the interval passed and looks at
  * @stop.  Caught up, sends the summaries contacts still owe their accounts. */
@@ -383,9 +391,13 @@ static int pipeline_step_process(pipeline_t *p, volatile sig_atomic_t *stop)
                 p->kafka.role_topic[wq / p->intake.max_partitions], wq % p->intake.max_partitions,
                 p->intake.fetched_next[wq]);
         }
-        if (next == PGROUP_EMPTY && pgroup_caught_up(p->intake.pg)) {
-            /* nothing buffered, nothing on the broker: the summaries still owed go
-             * now (coalesced), so that live traffic does not wait for a count */
+        if ((next == PGROUP_EMPTY && pgroup_caught_up(p->intake.pg)) ||
+            (next != PGROUP_READY && live_stream(p))) {
+            /* nothing buffered and nothing on the broker, or a live stream that has to
+             * wait for its next record (some partition always has a record on its way
+             * at thousands of events a second): the summaries still owed go now
+             * (coalesced), so that live traffic does not wait for a count.  A backlog
+             * is neither until its end, so a replay sends at the same records. */
             int r = stage_contact_caught_up(&p->stage);
             if (r < 0)
                 return pipeline_error(p, r, "sending contact summaries to their accounts: %s",
