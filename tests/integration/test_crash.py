@@ -304,9 +304,6 @@ class CrashRestart(h.ClusterTestCase):
 
 COALESCED_PEOPLE = 10000
 COALESCED_KILLS = 3
-# Wall-clock traces a state keeps (tests/integration/test_replay.py): when remembered
-# event ids were seen, and the SLA clocks a handoff starts.
-WALL_CLOCK = {"dedupe": {"at"}, "sla": {"handoff_at", "deadline", "due", "no_response_due"}}
 INPUT_KEYS = ("web_visits", "form_submissions", "content_downloads", "webinar_attendance",
               "email_engagement", "identity", "sales_activity")
 
@@ -330,21 +327,12 @@ def coalesced(key_file):
         assert props in text
         text = text.replace(props, props + "    max.partition.fetch.bytes: \"2048\"\n"
                                            "    fetch.wait.max.ms: \"5\"\n", 1)
-        line = "\nstate:\n"
-        return text.replace(line, line + "  email_hash_key_file: %s\n" % json.dumps(key_file), 1)
+        return h.shared_key(key_file)(text)
     return edit
 
 
-def strip_wall_clock(x, drop=frozenset()):
-    if isinstance(x, dict):
-        return {k: strip_wall_clock(v, drop | WALL_CLOCK.get(k, set())) for k, v in x.items() if k not in drop}
-    if isinstance(x, list):
-        return [strip_wall_clock(v, drop) for v in x]
-    return x
-
-
 def by_key(rows, key):
-    return {r[key]: json.dumps(strip_wall_clock(r), sort_keys=True) for r in rows}
+    return {r[key]: json.dumps(h.strip_wall_clock(r), sort_keys=True) for r in rows}
 
 
 def records_since(env, topic_key, start):

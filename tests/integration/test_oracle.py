@@ -77,7 +77,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import hftest as h  # noqa: E402
 from hftest import T0  # noqa: E402
-from test_replay import shared_key, small_fetches, strip_wall_clock  # noqa: E402
+from hftest import shared_key, strip_wall_clock  # noqa: E402
+from test_replay import small_fetches  # noqa: E402
 
 NS = "oracle"
 NS_LIVE = "oracle-live"

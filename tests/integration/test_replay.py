@@ -27,18 +27,11 @@ from hftest import T0  # noqa: E402
 PARTITIONS = 12
 CONTACTS = 3000
 
-# Wall-clock traces a state keeps: when each remembered event id was seen (dedupe
-# ages in processing time), and the SLA clocks a handoff starts (business time from
-# the wall clock at the handoff).  The decisions on this input read neither (no
-# dedupe window runs out, no clock falls due within a run), so they are left out of
-# the comparison; everything else must be equal.
-WALL_CLOCK = {"dedupe": {"at"}, "sla": {"handoff_at", "deadline", "due", "no_response_due"}}
-
-
-def shared_key(path):
-    """Both runs hash e-mail addresses with one key, as instances of a group do."""
-    line = "\nstate:\n"
-    return lambda text: text.replace(line, line + "  email_hash_key_file: %s\n" % json.dumps(path), 1)
+# The decisions on this input read no wall-clock trace of a state (no dedupe window
+# runs out, no clock falls due within a run), so they are left out of the comparison
+# (hftest.strip_wall_clock); everything else must be equal.
+shared_key = h.shared_key
+strip_wall_clock = h.strip_wall_clock
 
 
 def small_fetches(path):
@@ -51,15 +44,6 @@ def _small_fetches(text):
     assert props in text
     return text.replace(props, props + "    max.partition.fetch.bytes: \"4096\"\n"
                                        "    fetch.wait.max.ms: \"5\"\n", 1)
-
-
-def strip_wall_clock(x, drop=frozenset()):
-    """@x without the keys of WALL_CLOCK, at any depth below the key that names them."""
-    if isinstance(x, dict):
-        return {k: strip_wall_clock(v, drop | WALL_CLOCK.get(k, set())) for k, v in x.items() if k not in drop}
-    if isinstance(x, list):
-        return [strip_wall_clock(v, drop) for v in x]
-    return x
 
 
 def canonical(rows):

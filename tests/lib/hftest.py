@@ -648,6 +648,28 @@ def localized_config(text, ns, address, partitions, state_dir):
     return yaml_set_block(text, "topics", topics)
 
 
+# Wall-clock traces a state keeps: when each remembered event id was seen (dedupe
+# ages in processing time), and the SLA clocks a handoff starts (business time from
+# the wall clock at the handoff).  Runs of one input compare states without them.
+WALL_CLOCK = {"dedupe": {"at"}, "sla": {"handoff_at", "deadline", "due", "no_response_due"}}
+
+
+def strip_wall_clock(x, drop=frozenset()):
+    """@x without the keys of WALL_CLOCK, at any depth below the key that names them."""
+    if isinstance(x, dict):
+        return {k: strip_wall_clock(v, drop | WALL_CLOCK.get(k, set())) for k, v in x.items() if k not in drop}
+    if isinstance(x, list):
+        return [strip_wall_clock(v, drop) for v in x]
+    return x
+
+
+def shared_key(path):
+    """A config edit: e-mail addresses hashed with the key in @path, as the instances of
+    a group (or two runs to be compared) do."""
+    line = "\nstate:\n"
+    return lambda text: text.replace(line, line + "  email_hash_key_file: %s\n" % json.dumps(path), 1)
+
+
 class Broker:
     """tools/hf-broker in its own process: a mock cluster with the topics of
     @config (a rule file) and @topics created."""
