@@ -36,8 +36,8 @@
  * A contact also keeps the history of its current cycle's stages (sla_history_t): each
  * lifecycle change with the event time it happened at, and each sales answer with the
  * stage it puts the contact in, so that a hand-raiser can be judged at its own event
- * time (see sla_history_stage_at) and the answers sales gave before a case existed can be
- * applied to the case such a hand-raiser opens late (sla_replay_history). */
+ * time, by sla_history_stage_at, and the answers sales gave before a case existed can
+ * be applied to the case such a hand-raiser opens late (sla_replay_history). */
 #pragma once
 
 #include <stdbool.h>
