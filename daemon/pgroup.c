@@ -329,8 +329,8 @@ pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, int64_t wall_ms, p
         .ts = ts,
         .key = key,
         .behind_ms = ts != INT64_MIN && ts < before ? before - ts : 0,
-        .late = ts != INT64_MIN && (ts < sat_sub(q->released_key, lateness) ||
-                                    key < sat_sub(g->stream_time, lateness)),
+        .late =
+            ts != INT64_MIN && (ts < sat_sub(q->released_key, lateness) || key < g->stream_time),
     };
     ring_pop(ring);
     g->total--;

@@ -29,8 +29,9 @@
  *  - An idle queue (caught up for the idle timeout) holds back nothing until its
  *    next record; that record is merged from where the others are.
  *
- * The stream time is the largest key released so far.  A record released with an
- * event time older than the stream time by more than @allowed_lateness_ms is late:
+ * The stream time is the largest key released so far.  A record released behind it
+ * (its queue was passed over), or older than its own queue's partition time by more
+ * than @allowed_lateness_ms, is late:
  * it is handed out with late set, to be applied on arrival and counted.
  *
  * Records are opaque here; the caller owns them until they are handed back.

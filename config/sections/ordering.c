@@ -16,9 +16,10 @@ static const cfgmap_entry_t ordering_entries[] = {
      .help = "How far behind the wall clock a live record may arrive and still be folded "
              "in event-time order: a partition that is caught up holds back the records "
              "of the last `allowed_lateness` until it has a newer record or is idle "
-             "(older records, a backlog, never wait). A record folded after one newer "
-             "than itself by more than this is late: it is applied when it arrives and "
-             "counted per topic (`handoff_late_events_total`). A partition with records "
+             "(older records, a backlog, never wait). A record folded after a newer one of "
+             "another partition, or more than this behind its own partition, is late: it "
+             "is applied when it arrives and counted per topic "
+             "(`handoff_late_events_total`). A partition with records "
              "on the broker is always waited for, whatever this says, so a replay is "
              "exact."},
     {.key = "idle_timeout",

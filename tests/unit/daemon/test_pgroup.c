@@ -175,13 +175,13 @@ static void test_caught_up_queue_holds_live_records_until_idle(void **state)
     assert_int_equal(take(g, 200, &q), 9600);
     /* Queue 0 is dry from 200: caught up, not idle. */
     fetched_at = 205;
-    pgroup_push(g, 1, rec(9200), 9200, fetched_at); /* 400 behind the stream: on time */
+    pgroup_push(g, 1, rec(9200), 9200, fetched_at); /* behind the stream: late */
     pgroup_push(g, 1, rec(9900), 9900, fetched_at);
     /* 9200 is behind queue 0's partition time: it goes; 9900 is newer, and queue 0 may
      * still bring something older. */
     pgroup_item_t it;
     assert_int_equal(take_item(g, 210, &it), 9200);
-    assert_false(it.late);
+    assert_true(it.late); /* released after 9600 of another partition: out of order */
     assert_int_equal(it.behind_ms, 400);
     assert_int_equal(peek(g, 210), PGROUP_WAIT);
     assert_int_equal(pgroup_waiting_on(g), 0);
@@ -231,9 +231,15 @@ static void test_late_records(void **state)
     assert_int_equal(take_item(g, 21, &it), 8000);
     assert_true(it.late);
     assert_int_equal(it.behind_ms, 2000);
-    /* 9500 is within the lateness of the stream: on time */
+    /* 9500, after 10000 of another partition, is late however little behind */
     pgroup_push(g, 1, rec(9500), 9500, fetched_at);
     assert_int_equal(take_item(g, 22, &it), 9500);
+    assert_true(it.late);
+    /* within its own partition, only beyond the allowed lateness */
+    pgroup_push(g, 1, rec(10500), 10500, fetched_at);
+    pgroup_push(g, 1, rec(10000), 10000, fetched_at);
+    assert_int_equal(take_item(g, 22, &it), 10500);
+    assert_int_equal(take_item(g, 22, &it), 10000);
     assert_false(it.late);
     /* behind its own partition by more than the lateness (a delayed batch): late,
      * keyed at the partition's time */
