@@ -423,36 +423,29 @@ def bench(args, workdir, procs, failures, results):
     results["ratio"] = s["ratio"]
     results["phases_done"].append("daemon")
 
-    # ---- b': the same, committing more often -----------------------------------------
-    # What the commit interval costs, in the same run: each commit rewrites every
-    # entity that changed since the last one.
-    if args.compare_commit_interval:
-        log("(b') handoffd again, state.commit_interval %s" % args.compare_commit_interval)
-        cfg2 = derive_config(args.config, os.path.join(workdir, "bench-ci.yaml"),
-                             os.path.join(workdir, "state-ci"),
-                             commit_interval=args.compare_commit_interval)
-        s2 = backlog_run(args.daemon, cfg2, address, workdir, "daemon-ci", expected, bare_rate,
-                         failures)
-        results["daemon_compare"] = dict(s2, commit_interval=args.compare_commit_interval)
-        if s2["handoffs"] != s["handoffs"]:
-            log("note: (b') made %d handoffs, (b) %d (account rules see summaries per commit)" % (
-                s2["handoffs"], s["handoffs"]))
+    # ---- b' and b'': the same input with one setting changed ---------------------------
+    # What a setting costs, in the same run: (b') commits more often (each commit
+    # rewrites every entity that changed since the last one); (b'') sends contacts'
+    # summaries to accounts another way (every_event: per event, exact and slower).
+    def compare(label, name, key, setting, value):
+        log("(%s) handoffd again, %s %s" % (label, setting, value))
+        c = derive_config(args.config, os.path.join(workdir, "bench-%s.yaml" % name),
+                          os.path.join(workdir, "state-%s" % name), **{key: value})
+        r = backlog_run(args.daemon, c, address, workdir, "daemon-" + name, expected, bare_rate,
+                        failures)
+        if r["handoffs"] != s["handoffs"]:
+            log("note: (%s) made %d handoffs, (b) %d" % (label, r["handoffs"], s["handoffs"]))
+        rate = s.get("input_events_per_s")
+        return dict(r, rate_vs_b=round(r["input_events_per_s"] / rate, 3) if rate else None)
 
-    # ---- b'': the same, with contacts' summaries sent to accounts another way --------
-    # What per-event summaries cost against those coalesced per commit, in the same
-    # run; per event is the mode whose account decisions do not depend on when
-    # commits happen.
+    if args.compare_commit_interval:
+        results["daemon_compare"] = dict(
+            compare("b'", "ci", "commit_interval", "state.commit_interval", args.compare_commit_interval),
+            commit_interval=args.compare_commit_interval)
     if args.compare_member_updates:
-        log("(b'') handoffd again, accounts.member_updates %s" % args.compare_member_updates)
-        cfg3 = derive_config(args.config, os.path.join(workdir, "bench-mu.yaml"),
-                             os.path.join(workdir, "state-mu"),
-                             member_updates=args.compare_member_updates)
-        s3 = backlog_run(args.daemon, cfg3, address, workdir, "daemon-mu", expected, bare_rate,
-                         failures)
-        results["daemon_member_updates"] = dict(s3, mode=args.compare_member_updates,
-                                                rate_vs_b=round(s3["input_events_per_s"] /
-                                                                s["input_events_per_s"], 3)
-                                                if s.get("input_events_per_s") else None)
+        results["daemon_member_updates"] = dict(
+            compare("b''", "mu", "member_updates", "accounts.member_updates", args.compare_member_updates),
+            mode=args.compare_member_updates)
 
     # ---- b0: another build of handoffd over the same input ----------------------------
     # A change's cost, as a ratio measured in the same run on the same input: the

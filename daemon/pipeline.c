@@ -375,10 +375,16 @@ static bool live_stream(pipeline_t *p)
 static int pipeline_step_process(pipeline_t *p, volatile sig_atomic_t *stop)
 {
     p->marks.consume_timeout_ms = 100;
+    int64_t mono_ms = 0, wall_ms = 0;
     for (unsigned k = 0;; k++) {
+        /* the clocks of the idle timeout and the allowed lateness, read every 64
+         * records rather than for each (both count in milliseconds) */
+        if ((k & 63) == 0) {
+            mono_ms = pipeline_mono_ms();
+            wall_ms = stage_now_ms(&p->stage);
+        }
         pgroup_item_t it;
-        pgroup_next_result_t next =
-            pgroup_next(p->intake.pg, pipeline_mono_ms(), stage_now_ms(&p->stage), &it);
+        pgroup_next_result_t next = pgroup_next(p->intake.pg, mono_ms, wall_ms, &it);
         if (next == PGROUP_WAIT) {
             p->marks.consume_timeout_ms = 5;
             long wq = pgroup_waiting_on(p->intake.pg);
