@@ -45,6 +45,7 @@ struct pgroup {
     heap_t heaps[HEAPS];
     size_t total;
     int64_t stream_time; /* largest key released */
+    long stream_queue;   /* the queue it came from last (-1: none, or restored) */
     long waiting_on;
     pgroup_opts_t opts;
     pgroup_lag_fn lag;
@@ -252,8 +253,10 @@ void pgroup_set_partition_time(pgroup_t *g, size_t qi, int64_t key)
         q->partition_time = key;
     if (key > q->released_key)
         q->released_key = key;
-    if (key > g->stream_time)
+    if (key > g->stream_time) {
         g->stream_time = key;
+        g->stream_queue = -1;
+    }
     if (q->set == SET_LAGGING || q->set == SET_CAUGHT_UP)
         set_enter(g, qi, q->set, q->partition_time);
 }
@@ -320,7 +323,9 @@ pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, int64_t wall_ms, p
     ring_t *ring = &q->buffered;
     int64_t key = ring->keys[ring->head], ts = ring->ts[ring->head];
     /* behind its own partition (delivered late into it), or behind the stream
-     * (its partition was idle and passed over) */
+     * (its partition was idle and passed over): before the last record released in
+     * the order (key, queue), which a tie of keys breaks by the queue, as a backlog
+     * would have released them */
     int64_t before = q->released_key > g->stream_time ? q->released_key : g->stream_time;
     int64_t lateness = g->opts.allowed_lateness_ms;
     *item = (pgroup_item_t){
@@ -330,13 +335,16 @@ pgroup_next_result_t pgroup_next(pgroup_t *g, int64_t now_ms, int64_t wall_ms, p
         .key = key,
         .behind_ms = ts != INT64_MIN && ts < before ? before - ts : 0,
         .late =
-            ts != INT64_MIN && (ts < sat_sub(q->released_key, lateness) || key < g->stream_time),
+            ts != INT64_MIN && (ts < sat_sub(q->released_key, lateness) || key < g->stream_time ||
+                                (key == g->stream_time && c < g->stream_queue)),
     };
     ring_pop(ring);
     g->total--;
     q->released_key = key;
-    if (key > g->stream_time)
+    if (key > g->stream_time || (key == g->stream_time && c > g->stream_queue)) {
         g->stream_time = key;
+        g->stream_queue = c;
+    }
     if (ring->count)
         set_enter(g, (size_t)c, SET_BUFFERED, ring->keys[ring->head]);
     else
@@ -399,6 +407,7 @@ void pgroup_clear(pgroup_t *g, void (*free_record)(void *))
     g->heaps[SET_CAUGHT_UP].len = 0;
     g->total = 0;
     g->stream_time = INT64_MIN;
+    g->stream_queue = -1;
     g->waiting_on = -1;
 }
 

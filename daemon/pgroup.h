@@ -30,9 +30,11 @@
  *    next record; that record is merged from where the others are.
  *
  * The stream time is the largest key released so far.  A record released behind it
- * (its queue was passed over), or older than its own queue's partition time by more
- * than @allowed_lateness_ms, is late:
- * it is handed out with late set, to be applied on arrival and counted.
+ * in the order (key, queue) — its queue was passed over, or it ties the stream time
+ * and its queue comes before the queue released last — or older than its own
+ * queue's partition time by more than @allowed_lateness_ms, is late: it is handed
+ * out with late set, to be applied on arrival and counted.  A record late only by
+ * the tie has behind_ms 0.
  *
  * Records are opaque here; the caller owns them until they are handed back.
  *
@@ -79,7 +81,7 @@ typedef struct pgroup_item {
     int64_t ts;        /* its event time (INT64_MIN: unknown) */
     int64_t key;       /* its partition time */
     int64_t behind_ms; /* how far its event time lies behind the stream time (>= 0) */
-    bool late;         /* behind by more than the allowed lateness */
+    bool late;         /* released out of the order a backlog would have (above) */
 } pgroup_item_t;
 
 /* The record to process next, removed from its queue.  @now_ms is a monotonic

@@ -251,8 +251,9 @@ static void render_snapshot(prom_t *w, const status_snapshot_t *snap)
     render_named(w, snap, STATUS_GROUP_BREACH_LEVELS, "handoff_sla_breaches_total",
                  "SLA breaches emitted, by SLA clock and escalation level.", "sla", "level");
     render_named(w, snap, STATUS_GROUP_LATE, "handoff_late_events_total",
-                 "Records folded late (after a newer record of another partition, or beyond "
-                 "ordering.allowed_lateness in their own), by topic.",
+                 "Records folded late (after a record of another partition that the event-time "
+                 "order puts after them, or beyond ordering.allowed_lateness in their own), by "
+                 "topic.",
                  "topic", NULL);
     one_gauge(w, "handoff_sla_clocks_pending",
               "Entities of the assigned partitions with SLA clocks running.",

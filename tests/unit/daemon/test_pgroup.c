@@ -257,6 +257,40 @@ static void test_late_records(void **state)
     pgroup_free(g, free);
 }
 
+/* Equal keys go in the order of their queues, as a backlog releases them: a record
+ * that ties the stream time but whose queue comes before the one released last was
+ * passed over, and is late though not behind at all. */
+static void test_tie_after_a_later_queue_is_late(void **state)
+{
+    (void)state;
+    lagging_t lag = {{false}};
+    pgroup_opts_t o = {.idle_timeout_ms = 10, .allowed_lateness_ms = 1000};
+    pgroup_t *g = pgroup_new(3, &o, lag_of, &lag);
+    pgroup_refresh(g, 0);
+    pgroup_item_t it;
+    pgroup_push(g, 1, rec(10000), 10000, fetched_at);
+    assert_int_equal(take_item(g, 20, &it), 10000);
+    assert_false(it.late);
+    /* queue 2 after queue 1 at the same time: the backlog's order too */
+    pgroup_push(g, 2, rec(10000), 10000, fetched_at);
+    assert_int_equal(take_item(g, 21, &it), 10000);
+    assert_false(it.late);
+    /* queue 0 at the same time, after queue 2: a backlog would have put it first */
+    pgroup_push(g, 0, rec(10000), 10000, fetched_at);
+    assert_int_equal(take_item(g, 22, &it), 10000);
+    assert_true(it.late);
+    assert_int_equal(it.behind_ms, 0);
+    /* queue 2 again at that time: in order (the last released came from it) */
+    pgroup_push(g, 2, rec(10000), 10000, fetched_at);
+    assert_int_equal(take_item(g, 23, &it), 10000);
+    assert_false(it.late);
+    /* a newer time starts the order afresh: queue 0 first is in order */
+    pgroup_push(g, 0, rec(10001), 10001, fetched_at);
+    assert_int_equal(take_item(g, 24, &it), 10001);
+    assert_false(it.late);
+    pgroup_free(g, free);
+}
+
 /* After a restart the partition times of the last commit key and judge the next
  * records as the uninterrupted run did. */
 static void test_partition_time_restored(void **state)
@@ -439,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_never_seen_lagging_queue_waits),
         cmocka_unit_test(test_caught_up_queue_holds_live_records_until_idle),
         cmocka_unit_test(test_late_records),
+        cmocka_unit_test(test_tie_after_a_later_queue_is_late),
         cmocka_unit_test(test_partition_time_restored),
         cmocka_unit_test(test_caught_up),
         cmocka_unit_test(test_clear_drops_everything),
