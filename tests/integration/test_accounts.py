@@ -153,6 +153,13 @@ class Accounts(h.ClusterTestCase):
         # although Bob's own score is higher
         self.assertEqual([(b["contact_id"], b["role"]) for b in x["buying_group"]],
                          [("c-alice", "decision_maker"), ("c-bob", "champion"), ("c-carol", "user")])
+        # how each got its role: the fixture's rule (numbered from 1) and what its title
+        # matched, or the default role (Carol's title is in no rule; the influencer rule
+        # looks at departments, which her form did not carry)
+        self.assertEqual([b["placement"] for b in x["buying_group"]], [
+            'role rule 1 (decision_maker): title "VP Engineering" matched "*vp*"',
+            'role rule 2 (champion): title "Director of Platform" matched "*director*"',
+            "default role (user)"])
         self.assertLess(x["buying_group"][0]["score"], x["buying_group"][1]["score"])
         self.assertEqual(sorted(x["roles_covered"]), ["champion", "decision_maker", "user"])
         self.assertEqual([r["rule"] for r in x["reasons"]], ["buying_group_engaged"] * 6 + [
