@@ -186,10 +186,42 @@ static void test_titles_alone(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* What a member's placement says under the shipped rules (the examples of
+ * docs/CONTRACTS.md): the rule's number in the file, and the patterns. */
+static void test_placements(void **state)
+{
+    (void)state;
+    hf_config_t *cfg = NULL;
+    const hf_rules_t *rules = shipped_rules(&cfg);
+    static const struct {
+        const char *title, *department, *placement;
+    } people[] = {
+        {"VP Finance", NULL, "role rule 2 (decision_maker): title \"VP Finance\" matched \"*vp*\""},
+        {"Director", "Sales",
+         "role rule 8 (champion): title \"Director\" matched \"*director*\", department "
+         "\"Sales\" matched \"*sales*\""},
+        {"Marketing Intern", "Marketing",
+         "role rule 1 (user): title \"Marketing Intern\" matched \"* intern\""},
+        {"Receptionist", NULL, "default role (user)"},
+    };
+    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
+        hf_traits_t t = {0};
+        t.title = people[i].title;
+        t.department = people[i].department;
+        hf_buf_t b = HF_BUF_INIT;
+        assert_int_equal(hf_role_placement(rules, &t, &b), 0);
+        assert_int_equal(hf_buf_append(&b, "", 1), 0);
+        assert_string_equal((char *)b.data, people[i].placement);
+        hf_buf_free(&b);
+    }
+    config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_titles_alone),
+        cmocka_unit_test(test_placements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
