@@ -242,7 +242,7 @@ int hf_trait_match_explain(const hf_trait_match_t *m, const hf_traits_t *t, hf_b
         sep = ", ";
     }
     if (r == 0 && m->has_employees_range) {
-        if (!t->has_employees)
+        if (!t->has_employees || t->employees < m->employees_min || t->employees > m->employees_max)
             r = hf_buf_printf(out, "%semployees did not match", sep);
         else if (m->employees_max == INT32_MAX)
             r = hf_buf_printf(out, "%semployees %d >= %d", sep, (int)t->employees,

@@ -161,7 +161,7 @@ def trait_explainer(when, what):
                          else "%s did not match" % name)
         if employees is not None:
             n = t.get("employees")
-            if n is None:
+            if n is None or not employees[0] <= n <= employees[1]:
                 parts.append("employees did not match")
             elif employees[1] == _EMPLOYEES_MAX:
                 parts.append("employees %d >= %d" % (n, employees[0]))

@@ -210,6 +210,14 @@ static void test_role_placement(void **state)
     assert_int_equal(hf_buf_append(&b, "", 1), 0);
     assert_string_equal((char *)b.data, "title did not match, department did not match");
     hf_buf_reset(&b);
+    hf_traits_t small = {
+        .present = true, .email_domain = "a.example", .has_employees = true, .employees = 10};
+    assert_int_equal(hf_trait_match_explain(&sized->match, &small, &b), 0);
+    assert_int_equal(hf_buf_append(&b, "", 1), 0);
+    assert_string_equal(
+        (char *)b.data,
+        "email_domain \"a.example\" matched \"*.example\", employees did not match");
+    hf_buf_reset(&b);
     hf_trait_match_t anyone = {0};
     assert_int_equal(hf_trait_match_explain(&anyone, &none, &b), 0);
     assert_int_equal(hf_buf_append(&b, "", 1), 0);
