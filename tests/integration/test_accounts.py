@@ -112,8 +112,9 @@ class Accounts(h.ClusterTestCase):
             self.assertEqual({x["contact_id"] for x in row["member_list"]}, set(a.members))
             for x in row["member_list"]:
                 want = a.members[x["contact_id"]]
-                self.assertEqual((x["version"], x["role"], x["last_active"]),
-                                 (want["version"], want["role"], want["last_active"]), x["contact_id"])
+                self.assertEqual((x["version"], x["role"], x["last_active"], x.get("placement")),
+                                 (want["version"], want["role"], want["last_active"], want["placement"]),
+                                 x["contact_id"])
                 self.assertAlmostEqual(x["score"], want["score"], places=6)
             self.assertEqual(row["score"], a.score)
             self.assertEqual(row["stage"], a.stage)
