@@ -186,6 +186,51 @@ static void test_titles_alone(void **state)
     assert_int_equal(failed, 0);
 }
 
+/* Feeds that carry a department as well: where the title alone names a function, it
+ * decides; where it is generic (Analyst, Manager, Specialist), the department does. */
+static void test_titles_with_department(void **state)
+{
+    (void)state;
+    hf_config_t *cfg = NULL;
+    const hf_rules_t *rules = shipped_rules(&cfg);
+    static const struct {
+        const char *title, *department, *role;
+    } people[] = {
+        {"Analyst", "Finance", "gatekeeper"},
+        {"Operations Analyst", "Finance", "gatekeeper"},
+        {"Data Analyst", "Procurement", "gatekeeper"},
+        {"Manager", "Procurement", "gatekeeper"},
+        {"Manager", "Marketing", "champion"},
+        {"Director", "Sales", "champion"},
+        {"Team Lead", "Customer Success", "champion"},
+        {"Specialist", "IT", "influencer"},
+        {"Analyst", "Engineering", "influencer"},
+        {"Account Executive", "Sales", "user"},
+        {"Coordinator", "Marketing", "user"},
+        {"VP Sales", "Sales", "decision_maker"},
+        {"Software Engineer", "Sales", "influencer"},
+        {"Marketing Manager", "Finance", "champion"},
+        {"Procurement Manager", "Marketing", "gatekeeper"},
+        {"Marketing Intern", "Marketing", "user"},
+    };
+    size_t n = sizeof people / sizeof people[0], failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        hf_traits_t t = {0};
+        t.title = people[i].title;
+        t.department = people[i].department;
+        const char *role = hf_role_of(rules, &t, NULL);
+        if (strcmp(role, people[i].role) != 0) {
+            print_message("  %-20s %-18s got %-15s want %s\n", people[i].title,
+                          people[i].department, role, people[i].role);
+            failed++;
+        }
+    }
+    print_message("%zu of %zu title and department pairs placed as the table says\n", n - failed,
+                  n);
+    config_free(cfg);
+    assert_int_equal(failed, 0);
+}
+
 /* What a member's placement says under the shipped rules (the examples of
  * docs/CONTRACTS.md): the rule's number in the file, and the patterns. */
 static void test_placements(void **state)
@@ -198,10 +243,11 @@ static void test_placements(void **state)
     } people[] = {
         {"VP Finance", NULL, "role rule 2 (decision_maker): title \"VP Finance\" matched \"*vp*\""},
         {"Director", "Sales",
-         "role rule 8 (champion): title \"Director\" matched \"*director*\", department "
+         "role rule 7 (champion): title \"Director\" matched \"*director*\", department "
          "\"Sales\" matched \"*sales*\""},
         {"Marketing Intern", "Marketing",
          "role rule 1 (user): title \"Marketing Intern\" matched \"* intern\""},
+        {"Analyst", NULL, "role rule 9 (influencer): title \"Analyst\" matched \"*analyst*\""},
         {"Receptionist", NULL, "default role (user)"},
     };
     for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
@@ -221,6 +267,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_titles_alone),
+        cmocka_unit_test(test_titles_with_department),
         cmocka_unit_test(test_placements),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
