@@ -217,6 +217,17 @@ static const codec_slot_t member_slots[] = {
 };
 static const codec_table_t member = TABLE("Member", hf_member_t, member_slots);
 
+/* A ConversationReady's Member is a RosterUpdate's with the placement appended. */
+static const codec_slot_t buying_group_member_slots[] = {
+    FIELD("contact_id", CODEC_SLOT_STR, hf_member_t, contact_id),
+    FIELD("role", CODEC_SLOT_STR, hf_member_t, role),
+    FIELD("score", CODEC_SLOT_I32, hf_member_t, score),
+    FIELD("last_active", CODEC_SLOT_I64, hf_member_t, last_active_ms),
+    FIELD("placement", CODEC_SLOT_STR, hf_member_t, placement),
+};
+static const codec_table_t buying_group_member =
+    TABLE("Member", hf_member_t, buying_group_member_slots);
+
 /* --- outputs ------------------------------------------------------------------------ */
 
 #define JO(n, t, f) FIELD(n, t, hf_journey_t, f)
@@ -268,7 +279,7 @@ static const codec_slot_t handoff_slots[] = {
     ARRAY("reasons", hf_handoff_t, reasons, reason_count, reason),
     {"journey", CODEC_SLOT_RECORD, AT(hf_handoff_t, journey), CODEC_SLOT_ALWAYS, &journey},
     ARRAY("interests", hf_handoff_t, interests, interest_count, interest),
-    ARRAY("buying_group", hf_handoff_t, buying_group, buying_group_count, member),
+    ARRAY("buying_group", hf_handoff_t, buying_group, buying_group_count, buying_group_member),
     WITH("roles_covered", CODEC_SLOT_STRS, hf_handoff_t, roles_covered, roles_covered_count),
     {"routing", CODEC_SLOT_RECORD, 0, CODEC_SLOT_ALWAYS, &routing},
     {"sla", CODEC_SLOT_RECORD, 0, CODEC_SLOT_ALWAYS, &sla_due},
@@ -337,6 +348,7 @@ static const codec_slot_t member_update_slots[] = {
     MU("page_views", CODEC_SLOT_I32, page_views),
     MU("email_opens", CODEC_SLOT_I32, email_opens),
     MU("email_clicks", CODEC_SLOT_I32, email_clicks),
+    MU("placement", CODEC_SLOT_STR, placement),
 };
 
 static const codec_slot_t roster_slots[] = {

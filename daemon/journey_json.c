@@ -578,6 +578,9 @@ static void render_buying_group(journey_json_writer_t *w, const account_view_t *
         journey_json_int(w, "weighted_score", score_round(r->weighted));
         journey_json_str(w, "stage", r->m->stage);
         journey_json_str(w, "placed_by", placed_by(rules, r->m->role));
+        /* which rule and patterns, as stage 2 resolved it: under the rules of the
+         * member's last update, null for one stored before it was sent */
+        journey_json_str(w, "placement", r->m->placement);
         journey_json_end(w);
         listed++;
     }

@@ -69,6 +69,8 @@ static void put_member(binenc_writer_t *w, const void *item)
     binenc_put_int(w, m->page_views);
     binenc_put_int(w, m->email_opens);
     binenc_put_int(w, m->email_clicks);
+    /* version 3 */
+    binenc_put_opt_string(w, m->placement);
 }
 
 static void put_departed(binenc_writer_t *w, const void *item)
@@ -137,7 +139,8 @@ static void read_contribution(binenc_reader_t *r, void *item)
     c->detail = binenc_get_string(r);
 }
 
-static void read_member(binenc_reader_t *r, void *item)
+/* A member of a version-1 or version-2 state: without placement. */
+static void read_member_v2(binenc_reader_t *r, void *item)
 {
     account_member_t *m = item;
     m->contact_id = binenc_get_string(r);
@@ -171,6 +174,12 @@ static void read_member(binenc_reader_t *r, void *item)
     m->page_views = binenc_get_int(r);
     m->email_opens = binenc_get_int(r);
     m->email_clicks = binenc_get_int(r);
+}
+
+static void read_member(binenc_reader_t *r, void *item)
+{
+    read_member_v2(r, item);
+    ((account_member_t *)item)->placement = binenc_get_opt_string(r);
 }
 
 static void read_departed(binenc_reader_t *r, void *item)
@@ -235,7 +244,9 @@ int account_state_decode(account_state_t **out, const void *buf, size_t len)
         binenc_fail(&r);
     s->has_known_since = binenc_get_opt_long(&r, &s->known_since_ms);
 
-    binenc_get_array(&r, (void **)&s->members, &s->member_count, sizeof *s->members, read_member);
+    /* members of a version-1 or 2 state end before placement: it stays NULL */
+    binenc_get_array(&r, (void **)&s->members, &s->member_count, sizeof *s->members,
+                     version >= 3 ? read_member : read_member_v2);
     s->member_cap = s->member_count;
     for (size_t i = 0; i < s->member_count && !r.err; i++)
         if (repeated_member(s, i))

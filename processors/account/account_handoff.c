@@ -378,7 +378,7 @@ static int build_buying_group(build_t *b, const account_view_t *v, const hf_rule
         const account_ranked_t *rk = &v->ranked[i];
         if (rk->engaged)
             b->members[n++] = (hf_member_t){rk->m->contact_id, rk->m->role, rk->score_points,
-                                            rk->m->last_active_ms};
+                                            rk->m->last_active_ms, rk->m->placement};
     }
     h->buying_group = b->members;
     h->buying_group_count = n;

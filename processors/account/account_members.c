@@ -15,6 +15,7 @@ void account_member_free(account_member_t *m)
     free(m->role);
     free(m->stage);
     free(m->fit_grade);
+    free(m->placement);
     free(m->company_name);
     free(m->industry);
     free(m->country);
@@ -270,6 +271,7 @@ static int member_from_update(account_member_t *m, const hf_member_update_t *u,
     ok = dup_opt(&m->industry, u->industry) && ok;
     ok = dup_opt(&m->country, u->country) && ok;
     ok = dup_opt(&m->region, u->region) && ok;
+    ok = dup_opt(&m->placement, u->placement) && ok;
     ok = ok && copy_lists(m, u, rules);
     if (ok)
         return 0;

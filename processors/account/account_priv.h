@@ -10,8 +10,8 @@
  * - The account's newest activity (the reference time of everything evaluated) is the
  *   newest last_active of its members.  A member's score is decayed to it with
  *   half_life_ms; a member is engaged when that score, rounded, is >=
- *   accounts.engaged_member_score and its last_active lies within accounts.engaged_member_within_ms of
- *   it (0 = any time).
+ *   accounts.engaged_member_score and its last_active lies within accounts.engaged_member_within_ms
+ * of it (0 = any time).
  * - Account score: the sum of decayed member score x role weight (hf_role_weight of
  *   the member's role under the current rules), capped at accounts.max_score when that
  *   is > 0; rules compare it rounded.
@@ -44,9 +44,10 @@
 #include "processors/journey/journey.h"
 #include "processors/sla/sla.h"
 
-/* 1: the first layout.  2: dedupe (sales activity ids) and sla appended; version-1
- * states still decode. */
-#define ACCOUNT_STATE_SCHEMA_VERSION 2
+/* 1: the first layout.  2: dedupe (sales activity ids) and sla appended.  3: each
+ * member's placement appended to the member record.  States of every earlier
+ * version still decode. */
+#define ACCOUNT_STATE_SCHEMA_VERSION 3
 
 /* Score-rule contributions kept per member (the strongest, as stage 2 sends them):
  * enough for every rule of a realistic config, and bounded whatever arrives. */
@@ -66,6 +67,8 @@ typedef struct account_member {
     char *contact_id; /* owned */
     uint64_t version;
     char *role, *stage, *fit_grade; /* owned, never NULL */
+    char *placement;                /* owned; how the role was given (hf_role_placement()), NULL =
+                                       unknown (a state or an update written before it was kept) */
     double score;                   /* at score_at_ms, finite */
     int64_t score_at_ms;
     int64_t first_seen_ms;

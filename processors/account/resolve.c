@@ -33,19 +33,43 @@ const char *hf_account_resolve(const hf_rules_t *rules, const char *account_id_t
     return email_domain;
 }
 
-const char *hf_role_of(const hf_rules_t *rules, const hf_traits_t *traits, float *weight)
+/* Index of the first role rule the traits match, or -1. */
+static long role_rule_index(const hf_rules_t *rules, const hf_traits_t *traits)
 {
     for (size_t i = 0; i < rules->buying_group.role_count; i++) {
         const hf_role_rule_t *rr = &rules->buying_group.roles[i];
-        if (rr->role && hf_trait_match(&rr->match, traits)) {
-            if (weight)
-                *weight = rr->weight;
-            return rr->role;
-        }
+        if (rr->role && hf_trait_match(&rr->match, traits))
+            return (long)i;
+    }
+    return -1;
+}
+
+static const char *default_role(const hf_rules_t *rules)
+{
+    return rules->buying_group.default_role ? rules->buying_group.default_role : ROLE_FALLBACK;
+}
+
+const char *hf_role_of(const hf_rules_t *rules, const hf_traits_t *traits, float *weight)
+{
+    long i = role_rule_index(rules, traits);
+    if (i >= 0) {
+        if (weight)
+            *weight = rules->buying_group.roles[i].weight;
+        return rules->buying_group.roles[i].role;
     }
     if (weight)
         *weight = rules->buying_group.default_role_weight;
-    return rules->buying_group.default_role ? rules->buying_group.default_role : ROLE_FALLBACK;
+    return default_role(rules);
+}
+
+int hf_role_placement(const hf_rules_t *rules, const hf_traits_t *traits, hf_buf_t *out)
+{
+    long i = role_rule_index(rules, traits);
+    if (i < 0)
+        return hf_buf_printf(out, "default role (%s)", default_role(rules));
+    const hf_role_rule_t *rr = &rules->buying_group.roles[i];
+    int r = hf_buf_printf(out, "role rule %ld (%s): ", i + 1, rr->role);
+    return r < 0 ? r : hf_trait_match_explain(&rr->match, traits, out);
 }
 
 float hf_role_weight(const hf_rules_t *rules, const char *role)

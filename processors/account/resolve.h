@@ -20,6 +20,13 @@ const char *hf_account_resolve(const hf_rules_t *rules, const char *account_id_t
  * else rules->default_role), and its weight. */
 const char *hf_role_of(const hf_rules_t *rules, const hf_traits_t *traits, float *weight);
 
+/* Appends to @out how hf_role_of() placed a contact with these traits: the role
+ * rule, numbered from 1 in the file's order, with its role and what each of its
+ * conditions matched, `role rule 2 (decision_maker): title "VP Finance" matched
+ * "*vp*"`, or `default role (user)` when no rule matches.  Returns 0 or -ENOMEM
+ * (@out may then hold part of it). */
+int hf_role_placement(const hf_rules_t *rules, const hf_traits_t *traits, hf_buf_t *out);
+
 /* Weight of @role under @rules (the default role's weight for unknown roles). */
 float hf_role_weight(const hf_rules_t *rules, const char *role);
 

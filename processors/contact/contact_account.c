@@ -175,6 +175,7 @@ typedef struct update_build {
     hf_touch_t *touches;
     hf_download_t *downloads;
     hf_webinar_t *webinars;
+    hf_buf_t placement;
 } update_build_t;
 
 static void update_build_free(update_build_t *b)
@@ -185,6 +186,7 @@ static void update_build_free(update_build_t *b)
     free(b->touches);
     free(b->downloads);
     free(b->webinars);
+    hf_buf_free(&b->placement);
 }
 
 static int contribution_cmp(const void *a, const void *b)
@@ -210,6 +212,7 @@ static int update_build_alloc(update_build_t *b, const contact_state_t *s)
         .touches = calloc(j->recent_count + 1, sizeof *b->touches),
         .downloads = calloc(j->download_count + 1, sizeof *b->downloads),
         .webinars = calloc(j->webinar_count + 1, sizeof *b->webinars),
+        .placement = HF_BUF_INIT,
     };
     if (b->interests && b->contributions && b->details && b->touches && b->downloads && b->webinars)
         return 0;
@@ -319,8 +322,17 @@ int contact_send_member_update(const contact_state_t *s, const hf_rules_t *rules
     u.interests = b.interests;
     put_contributions(&u, &b, &s->score, rules, ref_ms);
     put_journey(&u, &b, j, rules->accounts.member_journey);
+    /* a leave names no role worth explaining */
+    if (!leave) {
+        r = hf_role_placement(rules, &view, &b.placement);
+        if (r == 0)
+            r = hf_buf_append(&b.placement, "", 1);
+        if (r == 0)
+            u.placement = (const char *)b.placement.data;
+    }
 
-    r = sink->member_update(sink->opaque, &u);
+    if (r == 0)
+        r = sink->member_update(sink->opaque, &u);
     update_build_free(&b);
     return r;
 }

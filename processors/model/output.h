@@ -57,6 +57,9 @@ typedef struct hf_member {
     const char *role;
     int32_t score;
     int64_t last_active_ms;
+    /* how the member got its role (hf_role_placement()); NULL = not known: an
+     * account handoff has it, a contact's buying group (from a roster) does not */
+    const char *placement;
 } hf_member_t;
 
 typedef struct hf_journey {
@@ -156,6 +159,7 @@ typedef struct hf_member_update {
     int32_t page_views;
     int32_t email_opens;
     int32_t email_clicks;
+    const char *placement; /* how @role was given (hf_role_placement()); NULL = unknown */
 } hf_member_update_t;
 
 /* Stage 3 -> stage 2: the other engaged members of a contact's account (the buying

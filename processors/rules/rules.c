@@ -76,6 +76,16 @@ bool hf_globs_match(const hf_globs_t *globs, const char *value)
     return false;
 }
 
+const char *hf_globs_first_match(const hf_globs_t *globs, const char *value)
+{
+    if (!value)
+        return NULL;
+    for (size_t i = 0; i < globs->count; i++)
+        if (globs->patterns[i] && hf_glob_match(globs->patterns[i], value))
+            return globs->patterns[i];
+    return NULL;
+}
+
 static bool bit_match(uint32_t set, bool applies, unsigned value)
 {
     if (!set)
@@ -206,6 +216,40 @@ int hf_trait_match_describe(const hf_trait_match_t *m, const hf_traits_t *t, hf_
     }
     if (r == 0 && m->has_employees_range && t->has_employees) {
         r = hf_buf_printf(out, "%semployees %d", sep, (int)t->employees);
+        sep = ", ";
+    }
+    if (r == 0 && !*sep)
+        r = hf_buf_append_str(out, "any contact");
+    return r;
+}
+
+int hf_trait_match_explain(const hf_trait_match_t *m, const hf_traits_t *t, hf_buf_t *out)
+{
+    const hf_globs_t *globs[TRAIT_GLOB_COUNT];
+    const char *values[TRAIT_GLOB_COUNT];
+    const char *names[TRAIT_GLOB_COUNT];
+    trait_globs(m, t, globs, values, names);
+    const char *sep = "";
+    int r = 0;
+    for (int i = 0; i < TRAIT_GLOB_COUNT && r == 0; i++) {
+        if (!globs[i]->count)
+            continue;
+        const char *pattern = hf_globs_first_match(globs[i], values[i]);
+        if (pattern)
+            r = hf_buf_printf(out, "%s%s \"%s\" matched \"%s\"", sep, names[i], values[i], pattern);
+        else
+            r = hf_buf_printf(out, "%s%s did not match", sep, names[i]);
+        sep = ", ";
+    }
+    if (r == 0 && m->has_employees_range) {
+        if (!t->has_employees || t->employees < m->employees_min || t->employees > m->employees_max)
+            r = hf_buf_printf(out, "%semployees did not match", sep);
+        else if (m->employees_max == INT32_MAX)
+            r = hf_buf_printf(out, "%semployees %d >= %d", sep, (int)t->employees,
+                              (int)m->employees_min);
+        else
+            r = hf_buf_printf(out, "%semployees %d in [%d, %d]", sep, (int)t->employees,
+                              (int)m->employees_min, (int)m->employees_max);
         sep = ", ";
     }
     if (r == 0 && !*sep)

@@ -39,6 +39,10 @@ enum {
 /* True if @globs is empty, or @value is non-NULL and matches one of the patterns. */
 bool hf_globs_match(const hf_globs_t *globs, const char *value);
 
+/* The first pattern of @globs that @value matches (it points into @globs), or NULL
+ * when none does, @value is NULL or @globs is empty. */
+const char *hf_globs_first_match(const hf_globs_t *globs, const char *value);
+
 /* Which events a scoring rule matches.  Every condition that is set must hold
  * (AND); within one list any pattern may match (OR). */
 typedef struct hf_event_match {
@@ -101,6 +105,13 @@ bool hf_trait_match(const hf_trait_match_t *m, const hf_traits_t *t);
  * "title VP Marketing, employees 250" (never a raw e-mail address: e-mail conditions
  * read the domain).  Returns 0 or -ENOMEM. */
 int hf_trait_match_describe(const hf_trait_match_t *m, const hf_traits_t *t, hf_buf_t *out);
+
+/* Appends to @out how the traits @t satisfy the conditions of @m, a condition at a
+ * time in hf_trait_match_describe()'s order, each with the first pattern its value
+ * matched: `title "VP Finance" matched "*vp*", employees 300 in [200, 5000]` ("any
+ * contact" for an @m without conditions).  For traits that hf_trait_match() accepts;
+ * a condition they do not satisfy reads "did not match".  Returns 0 or -ENOMEM. */
+int hf_trait_match_explain(const hf_trait_match_t *m, const hf_traits_t *t, hf_buf_t *out);
 
 typedef struct hf_fit_rule {
     char *name;

@@ -93,11 +93,15 @@ class AccountOutputs(h.ClusterTestCase):
         self.assertEqual(x["stage_before"], "engaged")
 
         # buying group: engaged members ranked by weighted score (Ravi, an influencer
-        # x1.5, before Quinn, a champion x2 with a lower score)
+        # x1.5, before Quinn, a champion x2 with a lower score), each with the fixture's
+        # role rule that placed it (numbered from 1) and the pattern its trait matched
         self.assertEqual(x["buying_group"], [
-            {"contact_id": pat, "role": "decision_maker", "score": 51, "last_active": t["p_web"]},
-            {"contact_id": ravi, "role": "influencer", "score": 50, "last_active": t["r_web"]},
-            {"contact_id": quinn, "role": "champion", "score": 35, "last_active": t["q_wp"]},
+            {"contact_id": pat, "role": "decision_maker", "score": 51, "last_active": t["p_web"],
+             "placement": 'role rule 1 (decision_maker): title "VP Operations" matched "*vp*"'},
+            {"contact_id": ravi, "role": "influencer", "score": 50, "last_active": t["r_web"],
+             "placement": 'role rule 3 (influencer): department "finance" matched "finance"'},
+            {"contact_id": quinn, "role": "champion", "score": 35, "last_active": t["q_wp"],
+             "placement": 'role rule 2 (champion): title "IT Manager" matched "*manager*"'},
         ])
         self.assertEqual(sorted(x["roles_covered"]), ["champion", "decision_maker", "influencer"])
         self.assertEqual(len(x["roles_covered"]), 3)

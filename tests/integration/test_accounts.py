@@ -112,8 +112,9 @@ class Accounts(h.ClusterTestCase):
             self.assertEqual({x["contact_id"] for x in row["member_list"]}, set(a.members))
             for x in row["member_list"]:
                 want = a.members[x["contact_id"]]
-                self.assertEqual((x["version"], x["role"], x["last_active"]),
-                                 (want["version"], want["role"], want["last_active"]), x["contact_id"])
+                self.assertEqual((x["version"], x["role"], x["last_active"], x.get("placement")),
+                                 (want["version"], want["role"], want["last_active"], want["placement"]),
+                                 x["contact_id"])
                 self.assertAlmostEqual(x["score"], want["score"], places=6)
             self.assertEqual(row["score"], a.score)
             self.assertEqual(row["stage"], a.stage)
@@ -153,6 +154,13 @@ class Accounts(h.ClusterTestCase):
         # although Bob's own score is higher
         self.assertEqual([(b["contact_id"], b["role"]) for b in x["buying_group"]],
                          [("c-alice", "decision_maker"), ("c-bob", "champion"), ("c-carol", "user")])
+        # how each got its role: the fixture's rule (numbered from 1) and what its title
+        # matched, or the default role (Carol's title is in no rule; the influencer rule
+        # looks at departments, which her form did not carry)
+        self.assertEqual([b["placement"] for b in x["buying_group"]], [
+            'role rule 1 (decision_maker): title "VP Engineering" matched "*vp*"',
+            'role rule 2 (champion): title "Director of Platform" matched "*director*"',
+            "default role (user)"])
         self.assertLess(x["buying_group"][0]["score"], x["buying_group"][1]["score"])
         self.assertEqual(sorted(x["roles_covered"]), ["champion", "decision_maker", "user"])
         self.assertEqual([r["rule"] for r in x["reasons"]], ["buying_group_engaged"] * 6 + [

@@ -97,7 +97,7 @@ class ConfigErrors(unittest.TestCase):
         r = h.run([h.binary("HANDOFFCTL"), "check", path])
         self.assertEqual(r.returncode, 0, r.stderr)
         counts = dict((name, int(n)) for n, name in re.findall(r"(\d+) ([a-z ]+?) (?:rules|accounts)", r.stdout))
-        self.assertEqual(counts, {"scoring": 19, "fit": 9, "contact": 3, "interest": 9, "role": 5,
+        self.assertEqual(counts, {"scoring": 19, "fit": 9, "contact": 3, "interest": 9, "role": 9,
                                   "account fit": 4, "account": 2, "target": 5, "routing": 8}, r.stdout)
 
     def test_type_error(self):

@@ -179,6 +179,11 @@ class Lookup(h.ClusterTestCase):
         self.assertEqual([(b["contact_id"], b["role"]) for b in j["buying_group"]],
                          [("c-alice", "decision_maker"), ("c-bob", "champion"), ("c-carol", "user")])
         self.assertEqual([b["placed_by"] for b in j["buying_group"]], ["role rule", "role rule", "default role"])
+        # which rule and what matched: what the account's handoff said
+        self.assertEqual([b["placement"] for b in j["buying_group"]],
+                         [b["placement"] for b in handoff["buying_group"]])
+        self.assertRegex(j["buying_group"][0]["placement"], r'^role rule 1 \(decision_maker\): title ".*" matched')
+        self.assertEqual(j["buying_group"][2]["placement"], "default role (user)")
         self.assertEqual(sorted(j["roles_covered"]), sorted(handoff["roles_covered"]))
         case = j["open_case"]
         self.assertEqual(case["handoff_id"], handoff["handoff_id"])

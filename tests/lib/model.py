@@ -42,7 +42,7 @@ from model_rules import (BUYING_GROUP_MAX, CONTACT_RULES, DEDUPE_MAX_IDS, DEDUPE
                          INTERESTS_TRACKED, JOURNEY_RECENT, KIND, MEMBER_JOURNEY, SCORE_RULES,
                          SLA_ACCEPT_MS, SLA_FIRST_TOUCH_MS, STAGES, STITCH_MAX_AGE_MS,
                          STITCH_MAX_EVENTS, account_of, blocked, clamp, decay, duration_text, f32,
-                         lround, role_of, route, routing_payload, tier_of)  # noqa: F401
+                         lround, role_of, role_placement, route, routing_payload, tier_of)  # noqa: F401
 from model_account import AccountModel
 from model_journey import Interests, Journey
 
@@ -268,6 +268,7 @@ class ContactModel:
             "webinars": [dict(x) for x in self.journey.webinars[:MEMBER_JOURNEY]],
             "sessions": len(self.journey.sessions), "page_views": self.journey.page_views,
             "email_opens": self.journey.opens, "email_clicks": self.journey.clicks,
+            "placement": None if leave else role_placement(tv),
         }
 
     def apply_roster(self, roster):
@@ -435,7 +436,9 @@ class ContactModel:
         members, roles = [], []
         ro = self.roster if self.roster is not None and self.roster["account_id"] == self.account_id else None
         if ro is not None:
-            members = [dict(x) for x in ro["members"] if x["contact_id"] != self.contact_id][:BUYING_GROUP_MAX]
+            # a roster does not say how its members got their roles
+            members = [dict(x, placement=None) for x in ro["members"]
+                       if x["contact_id"] != self.contact_id][:BUYING_GROUP_MAX]
             roles = list(ro["roles_covered"])
         tier = tier_of(self.account_id)[0]
         team, note = route(tv.get("country"), tv.get("region"), tier)

@@ -168,8 +168,14 @@ class AccountModel:
         return out
 
     def member_entry(self, m, t):
+        """A member of a roster (RosterUpdate's Member)."""
         return {"contact_id": m["contact_id"], "role": m["role"], "score": lround(self.member_score_at(m, t)),
                 "last_active": m["last_active"]}
+
+    def buying_group_entry(self, m, t):
+        """A member of an account handoff (ConversationReady's Member): a roster's, and
+        how the member got its role."""
+        return dict(self.member_entry(m, t), placement=m.get("placement"))
 
     def rule_holds(self, rule, engaged):
         roles = set(m["role"] for m in engaged)
@@ -305,7 +311,7 @@ class AccountModel:
             "reasons": self.condition_reasons(rule, engaged) + self.member_reasons(t) + self.fit_reasons(),
             "journey": self.journey_payload(t),
             "interests": [{"topic": k, "weight": f32(v)} for k, v in self.interests_at(t)[:INTERESTS_TOP]],
-            "buying_group": [self.member_entry(m, t) for m in engaged[:BUYING_GROUP_MAX]],
+            "buying_group": [self.buying_group_entry(m, t) for m in engaged[:BUYING_GROUP_MAX]],
             "roles_covered": self.roles(engaged),
             "routing": routing_payload(team, tv.get("region"), note),
         }

@@ -146,6 +146,31 @@ def trait_describer(when, what):
     return describe
 
 
+def trait_explainer(when, what):
+    """explain(traits): how traits that match a rule's `when` match it, a condition at a
+    time with the first pattern its value matched (a role's placement: 'title "VP
+    Sales" matched "*vp*", employees 300 in [200, 5000]')."""
+    globs, employees = _trait_conditions(when, what)
+
+    def explain(t):
+        parts = []
+        for name, patterns in globs:
+            value = t.get(name)
+            first = next((p for p in patterns if glob(p, value)), None)
+            parts.append('%s "%s" matched "%s"' % (name, value, first) if first is not None
+                         else "%s did not match" % name)
+        if employees is not None:
+            n = t.get("employees")
+            if n is None or not employees[0] <= n <= employees[1]:
+                parts.append("employees did not match")
+            elif employees[1] == _EMPLOYEES_MAX:
+                parts.append("employees %d >= %d" % (n, employees[0]))
+            else:
+                parts.append("employees %d in [%d, %d]" % (n, employees[0], employees[1]))
+        return ", ".join(parts) if parts else "any contact"
+    return explain
+
+
 # ---- scoring, fit, qualification -----------------------------------------------------------
 
 class ScoreRule:
@@ -219,6 +244,8 @@ DEFAULT_ROLE = (_get("buying_group.default_role.role"), float(_get("buying_group
 # role, weight, match(traits)
 ROLE_RULES = [(r["role"], float(r.get("weight", 1)), trait_condition(r["when"], "role " + r["role"]))
               for r in _get("buying_group.roles")]
+# explain(traits) of each role rule, in the same order
+ROLE_EXPLAIN = [trait_explainer(r["when"], "role " + r["role"]) for r in _get("buying_group.roles")]
 
 ACCOUNT_FIT_RULES = [(r["name"], r["points"], trait_condition(r["when"], "account fit rule " + r["name"]))
                      for r in _get("accounts.fit")]
@@ -263,6 +290,15 @@ def role_of(traits):
         if match(traits):
             return role, w
     return DEFAULT_ROLE
+
+
+def role_placement(traits):
+    """How role_of() placed a contact with @traits: 'role rule N (role): ...' (N from 1,
+    in the file's order) or 'default role (role)'."""
+    for i, (role, _, match) in enumerate(ROLE_RULES):
+        if match(traits):
+            return "role rule %d (%s): %s" % (i + 1, role, ROLE_EXPLAIN[i](traits))
+    return "default role (%s)" % DEFAULT_ROLE[0]
 
 
 def role_weight(role):

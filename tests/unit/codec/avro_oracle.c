@@ -226,6 +226,16 @@ static int fill_member(avro_value_t *item, const void *items, size_t i)
     return fill_fields(item, f, COUNT(f));
 }
 
+/* A ConversationReady's Member: a RosterUpdate's and the placement. */
+static int fill_buying_group_member(avro_value_t *item, const void *items, size_t i)
+{
+    const hf_member_t *x = (const hf_member_t *)items + i;
+    const field_t f[] = {STR("contact_id", x->contact_id), STR("role", x->role),
+                         INT("score", x->score), LONG("last_active", x->last_active_ms),
+                         STR("placement", x->placement)};
+    return fill_fields(item, f, COUNT(f));
+}
+
 static int fill_role(avro_value_t *item, const void *items, size_t i)
 {
     return set_string(item, ((const char *const *)items)[i]);
@@ -267,7 +277,7 @@ int oracle_fill_handoff(avro_value_t *value, const hf_handoff_t *h)
         ITEMS("reasons", h->reasons, h->reason_count, fill_reason),
         FIELDS("journey", journey),
         ITEMS("interests", h->interests, h->interest_count, fill_interest),
-        ITEMS("buying_group", h->buying_group, h->buying_group_count, fill_member),
+        ITEMS("buying_group", h->buying_group, h->buying_group_count, fill_buying_group_member),
         ITEMS("roles_covered", h->roles_covered, h->roles_covered_count, fill_role),
         FIELDS("routing", routing),
         FIELDS("sla", sla),
@@ -349,6 +359,7 @@ int oracle_fill_member_update(avro_value_t *value, const hf_member_update_t *u)
         INT("page_views", u->page_views),
         INT("email_opens", u->email_opens),
         INT("email_clicks", u->email_clicks),
+        STR("placement", u->placement),
     };
     return fill_record(value, fields, COUNT(fields));
 }
@@ -512,7 +523,10 @@ hf_handoff_t oracle_sample_handoff(void)
     static const hf_touch_t recent[] = {{3000, "form", "Demo request", NULL},
                                         {2000, "webinar", "Live demo", "45 min"}};
     static const hf_interest_t interests[] = {{"reduce churn", 0.75f}};
-    static const hf_member_t members[] = {{"c-2", "decision_maker", 80, 3000}};
+    static const hf_member_t members[] = {
+        {"c-2", "decision_maker", 80, 3000,
+         "role rule 2 (decision_maker): title \"CFO\" matched \"c?o\""},
+        {"c-3", "user", 12, 2500, NULL}};
     static const char *const roles[] = {"decision_maker", "champion"};
     hf_handoff_t h = {
         .handoff_id = "h-42",
@@ -546,7 +560,7 @@ hf_handoff_t oracle_sample_handoff(void)
         .interests = interests,
         .interest_count = 1,
         .buying_group = members,
-        .buying_group_count = 1,
+        .buying_group_count = 2,
         .roles_covered = roles,
         .roles_covered_count = 2,
         .routing_team = "emea-smb",

@@ -67,6 +67,7 @@ static hf_member_update_t full_update(void)
         .page_views = 19,
         .email_opens = 4,
         .email_clicks = 2,
+        .placement = "role rule 2 (decision_maker): title \"VP Finance\" matched \"*vp*\"",
     };
 }
 
@@ -127,6 +128,7 @@ static void test_member_update_round_trip(void **state)
         assert_null(v->webinars[1].action);
         assert_int_equal(v->sessions, 7);
         assert_int_equal(v->email_clicks, 2);
+        assert_str_eq(v->placement, u.placement);
     }
     /* An input decoder refuses it; the JSON renderer (Avro-C over the .avsc) reads it. */
     hf_event_t ev;

@@ -426,8 +426,12 @@ static void test_account_buying_group_and_case(void **state)
     assert_true(json_number_value(at(bg, "#0", "weight", NULL)) == 3.0);
     assert_str_at(at(bg, "#0", "last_active", NULL), iso(TK_T0 + 2 * TK_DAY_MS, t));
     assert_str_at(at(bg, "#0", "placed_by", NULL), "role rule");
+    /* which rule and what matched, as stage 2 sent it; c-2's update carried none */
+    assert_str_at(at(bg, "#0", "placement", NULL),
+                  "role rule 1 (decision_maker): title \"VP Finance\" matched \"*vp*\"");
     assert_str_at(at(bg, "#1", "contact_id", NULL), "c-2");
     assert_str_at(at(bg, "#1", "role", NULL), "champion");
+    assert_str_at(at(bg, "#1", "placement", NULL), NULL);
     assert_str_at(at(j, "roles_covered", "#0", NULL), "decision_maker");
     assert_str_at(at(j, "roles_covered", "#1", NULL), "champion");
 

@@ -33,7 +33,7 @@ def main():
 
         a = decode(schema, read("account.bin"))
         t = T0 + 2 * DAY
-        check(a["schema_version"] == 2, "schema_version")
+        check(a["schema_version"] == 3, "schema_version")
         check(a["dedupe"] == [], "dedupe %r" % a["dedupe"])
         check(a["sla"]["handoff_id"] is not None and a["sla"]["handoff_id"].startswith("ho_")
               and len(a["sla"]["clocks"]) == 3, "sla %r" % a["sla"])
@@ -66,6 +66,10 @@ def main():
         check((c1["sessions"], c1["page_views"], c1["email_opens"], c1["email_clicks"])
               == (3, 7, 2, 1), "c-1 counts")
         check(c2["version"] == 7 and c2["role"] == "champion" and c2["score"] == 60.0, "c-2")
+        check(c1["placement"] == 'role rule 1 (decision_maker): title "VP Finance" matched "*vp*"',
+              "c-1 placement %r" % c1["placement"])
+        check(c2["placement"] is None and c3["placement"] == "default role (user)",
+              "c-2, c-3 placement %r %r" % (c2["placement"], c3["placement"]))
         check(c3["country"] == "FR" and c3["employees"] is None and c3["industry"] is None,
               "c-3 traits")
         check(a["departed"] == [{"contact_id": "c-4", "version": 2}],

@@ -520,6 +520,7 @@ static void test_handoff_payload(void **state)
     u2.sessions = 1;
     u2.page_views = 2;
     u2.email_clicks = 1;
+    u2.placement = "role rule 2 (champion): title \"Marketing Manager\" matched \"*manager*\"";
     assert_int_equal(fold_into(f, f->s, &u2), 0);
     assert_int_equal(f->rec.handoff_count, 0);
 
@@ -559,7 +560,10 @@ static void test_handoff_payload(void **state)
     assert_string_equal(h->buying_group[0].role, "champion");
     assert_int_equal(h->buying_group[0].score, 80);
     assert_int_equal(h->buying_group[0].last_active_ms, t2);
+    /* each with how it got its role, as its last update said (none: NULL) */
+    assert_string_equal(h->buying_group[0].placement, u2.placement);
     assert_string_equal(h->buying_group[1].contact_id, "c-1");
+    assert_null(h->buying_group[1].placement);
     assert_int_equal(h->roles_covered_count, 3);
     assert_string_equal(h->roles_covered[0], "champion");
     assert_string_equal(h->roles_covered[1], "decision_maker");

@@ -13,6 +13,7 @@
 
 #include "processors/account/account.h"
 #include "processors/account/account_priv.h"
+#include "account_state_v2.h"
 #include "test_account_kit.h"
 #include "testkit.h"
 
@@ -196,6 +197,68 @@ static void test_random_bytes_never_crash(void **state)
     }
 }
 
+/* Each member keeps how it got its role, through an encoding. */
+static void test_placement_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    account_state_t *s = NULL;
+    assert_int_equal(account_state_decode(&s, f->bytes.data, f->bytes.len), 0);
+    assert_string_equal(s->members[0].placement,
+                        "role rule 1 (decision_maker): title \"VP Finance\" matched \"*vp*\"");
+    assert_null(s->members[1].placement); /* c-2's update carried none */
+    assert_string_equal(s->members[2].placement, "default role (user)");
+    account_state_free(s);
+}
+
+/* States stored by version 2 (before placements) still decode: their members have
+ * none, and everything else is what the same sample holds today. */
+static void test_version_2_states_decode(void **state)
+{
+    fixture_t *f = *state;
+    account_state_t *v2 = NULL;
+    assert_int_equal(
+        account_state_decode(&v2, account_state_v2_sample, sizeof account_state_v2_sample), 0);
+    assert_int_equal(account_state_member_count(v2), 3);
+    for (size_t i = 0; i < v2->member_count; i++)
+        assert_null(v2->members[i].placement);
+    assert_string_equal(v2->members[0].role, "decision_maker");
+
+    /* today's sample without its placements encodes as the version-2 state does
+     * (as version 3) */
+    account_state_t *now = f->sample;
+    char *kept[3];
+    for (size_t i = 0; i < 3; i++) {
+        kept[i] = now->members[i].placement;
+        now->members[i].placement = NULL;
+    }
+    hf_buf_t a = HF_BUF_INIT, b = HF_BUF_INIT;
+    assert_int_equal(account_state_encode(v2, &a), 0);
+    assert_int_equal(account_state_encode(now, &b), 0);
+    for (size_t i = 0; i < 3; i++)
+        now->members[i].placement = kept[i];
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    assert_int_equal(a.data[0], 6); /* zig-zag 3: written as the current version */
+    hf_buf_free(&a);
+    hf_buf_free(&b);
+    account_state_free(v2);
+
+    account_state_t *fresh = NULL;
+    assert_int_equal(
+        account_state_decode(&fresh, account_state_v2_fresh, sizeof account_state_v2_fresh), 0);
+    assert_string_equal(account_state_id(fresh), "acct-fresh");
+    assert_int_equal(account_state_member_count(fresh), 0);
+    account_state_free(fresh);
+
+    /* a version-2 state with a byte more is corrupt, not read as version 3 */
+    uint8_t longer[sizeof account_state_v2_sample + 1];
+    memcpy(longer, account_state_v2_sample, sizeof account_state_v2_sample);
+    longer[sizeof account_state_v2_sample] = 0;
+    account_state_t *bad = NULL;
+    assert_int_equal(account_state_decode(&bad, longer, sizeof longer), HF_STATE_CORRUPT);
+    assert_null(bad);
+}
+
 /* Encodes @s, then expects its decode to be corrupt. */
 static void assert_corrupt(const account_state_t *s)
 {
@@ -215,7 +278,7 @@ static void test_broken_invariants_are_corrupt(void **state)
     /* another schema version */
     hf_buf_t b = HF_BUF_INIT;
     assert_int_equal(hf_buf_append(&b, f->bytes.data, f->bytes.len), 0);
-    b.data[0] = 6; /* zig-zag 3 */
+    b.data[0] = 8; /* zig-zag 4 */
     assert_int_equal(decode_and_reencode(b.data, b.len), HF_STATE_CORRUPT);
     hf_buf_free(&b);
 
@@ -269,6 +332,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sample_is_what_it_should_be, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_placement_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_2_states_decode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_truncations_are_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flipped_bytes_never_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_bytes_never_crash, setup, teardown),

@@ -147,6 +147,7 @@ account_state_t *ta_sample_account_new(const hf_rules_t *rules, tk_rec_t *rec)
     u.page_views = 7;
     u.email_opens = 2;
     u.email_clicks = 1;
+    u.placement = "role rule 1 (decision_maker): title \"VP Finance\" matched \"*vp*\"";
     fold_or_abort(s, &u, rules, rec);
 
     hf_member_update_t u4 = ta_update("c-4", 1, t, 5, "user");
@@ -168,6 +169,7 @@ account_state_t *ta_sample_account_new(const hf_rules_t *rules, tk_rec_t *rec)
 
     hf_member_update_t u3 = ta_update("c-3", 1, t, 10, "user");
     u3.country = "FR";
+    u3.placement = "default role (user)";
     fold_or_abort(s, &u3, rules, rec);
     return s;
 }

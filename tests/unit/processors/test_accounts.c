@@ -126,6 +126,106 @@ static void test_roles(void **state)
     tk_rules_free(r);
 }
 
+/* hf_role_placement() of @t under @r, as a string (owned by a static buffer). */
+static const char *placement(const hf_rules_t *r, const hf_traits_t *t)
+{
+    static char text[256];
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(hf_role_placement(r, t, &b), 0);
+    assert_true(b.len < sizeof text);
+    memcpy(text, b.data, b.len);
+    text[b.len] = '\0';
+    hf_buf_free(&b);
+    return text;
+}
+
+static void test_role_placement(void **state)
+{
+    (void)state;
+    hf_rules_t *r = tk_rules_new();
+    hf_traits_t t = {.present = true, .title = "VP Finance"};
+    /* no rules and no default role: the fallback, as hf_role_of() gives it */
+    assert_string_equal(placement(r, &t), "default role (unknown)");
+
+    tk_globs(&tk_role_rule(r, "user", 1.0f)->match.title, "intern", "* intern", NULL);
+    tk_globs(&tk_role_rule(r, "decision_maker", 3.0f)->match.title, "chief *", "*vp*", NULL);
+    hf_role_rule_t *champion = tk_role_rule(r, "champion", 2.0f);
+    tk_globs(&champion->match.title, "*manager*", "*director*", NULL);
+    tk_globs(&champion->match.department, "*sales*", "*marketing*", NULL);
+    hf_role_rule_t *sized = tk_role_rule(r, "influencer", 1.5f);
+    tk_globs(&sized->match.email_domain, "*.example", NULL);
+    sized->match.has_employees_range = true;
+    sized->match.employees_min = 200;
+    sized->match.employees_max = 5000;
+    hf_role_rule_t *big = tk_role_rule(r, "influencer", 1.5f);
+    big->match.has_employees_range = true;
+    big->match.employees_min = 5001;
+    big->match.employees_max = INT32_MAX;
+    tk_default_role(r, "user", 1.0f);
+
+    /* the rule's number (from 1, in the file's order), its role, and the first pattern
+     * each condition's value matched */
+    assert_string_equal(placement(r, &t),
+                        "role rule 2 (decision_maker): title \"VP Finance\" matched \"*vp*\"");
+    t.title = "Chief VP of Things";
+    assert_string_equal(placement(r, &t), "role rule 2 (decision_maker): title \"Chief VP of "
+                                          "Things\" matched \"chief *\"");
+    t.title = "Marketing Intern";
+    assert_string_equal(placement(r, &t),
+                        "role rule 1 (user): title \"Marketing Intern\" matched \"* intern\"");
+    /* every condition of the rule, in the traits' order (title, ..., department) */
+    t.title = "Sales Director";
+    t.department = "Field Sales";
+    assert_string_equal(placement(r, &t),
+                        "role rule 3 (champion): title \"Sales Director\" matched \"*director*\", "
+                        "department \"Field Sales\" matched \"*sales*\"");
+    /* a rule that does not hold is never named: the next one that does */
+    t.department = "Finance";
+    assert_string_equal(placement(r, &t), "default role (user)");
+    /* the domain, never an address; employees with the range it fell in */
+    t.email_domain = "acme.example";
+    t.has_employees = true;
+    t.employees = 300;
+    assert_string_equal(placement(r, &t),
+                        "role rule 4 (influencer): email_domain \"acme.example\" matched "
+                        "\"*.example\", employees 300 in [200, 5000]");
+    t.employees = 9000;
+    assert_string_equal(placement(r, &t), "role rule 5 (influencer): employees 9000 >= 5001");
+    /* what it names is what hf_role_of() gives */
+    assert_string_equal(hf_role_of(r, &t, NULL), "influencer");
+    hf_traits_t none = {.present = true};
+    assert_string_equal(placement(r, &none), "default role (user)");
+    assert_string_equal(hf_role_of(r, &none, NULL), "user");
+
+    /* the pieces: first match in list order; no value, no list, no match: NULL */
+    const hf_globs_t *g = &champion->match.title;
+    assert_string_equal(hf_globs_first_match(g, "Sales Manager, Director"), "*manager*");
+    assert_null(hf_globs_first_match(g, "Engineer"));
+    assert_null(hf_globs_first_match(g, NULL));
+    assert_null(hf_globs_first_match(&champion->match.region, "emea"));
+    /* conditions the traits do not satisfy say so (never the case for a rule that
+     * matched), and a match without conditions holds for anyone */
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(hf_trait_match_explain(&champion->match, &none, &b), 0);
+    assert_int_equal(hf_buf_append(&b, "", 1), 0);
+    assert_string_equal((char *)b.data, "title did not match, department did not match");
+    hf_buf_reset(&b);
+    hf_traits_t small = {
+        .present = true, .email_domain = "a.example", .has_employees = true, .employees = 10};
+    assert_int_equal(hf_trait_match_explain(&sized->match, &small, &b), 0);
+    assert_int_equal(hf_buf_append(&b, "", 1), 0);
+    assert_string_equal(
+        (char *)b.data,
+        "email_domain \"a.example\" matched \"*.example\", employees did not match");
+    hf_buf_reset(&b);
+    hf_trait_match_t anyone = {0};
+    assert_int_equal(hf_trait_match_explain(&anyone, &none, &b), 0);
+    assert_int_equal(hf_buf_append(&b, "", 1), 0);
+    assert_string_equal((char *)b.data, "any contact");
+    hf_buf_free(&b);
+    tk_rules_free(r);
+}
+
 static void test_tiers(void **state)
 {
     (void)state;
@@ -373,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_account_id_trait_wins),
         cmocka_unit_test(test_blocked_account_ids),
         cmocka_unit_test(test_roles),
+        cmocka_unit_test(test_role_placement),
         cmocka_unit_test(test_tiers),
         cmocka_unit_test(test_routing),
         cmocka_unit_test(test_interest_decay_exact),

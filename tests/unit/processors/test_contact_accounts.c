@@ -101,6 +101,9 @@ static void test_member_updates(void **state)
     assert_float_equal(u->score, 20.0, 0);
     assert_int_equal(u->score_at_ms, TK_T0 + TK_HOUR_MS);
     assert_string_equal(u->role, "decision_maker");
+    /* how: the rule and the pattern its seniority matched */
+    assert_string_equal(u->placement,
+                        "role rule 1 (decision_maker): seniority \"VP\" matched \"vp\"");
     assert_string_equal(u->stage, "known");
     assert_string_equal(u->fit_grade, "");
     assert_int_equal(u->first_seen_ms, TK_T0);
@@ -252,6 +255,9 @@ static void test_leave_on_account_change(void **state)
     assert_true(f->rec.updates[1].leave);
     assert_string_equal(f->rec.updates[1].account_id, "acct-acme");
     assert_int_equal(f->rec.updates[1].version, 2);
+    /* a leave places nobody; a join does, even by the default role */
+    assert_null(f->rec.updates[1].placement);
+    assert_string_equal(f->rec.updates[2].placement, "default role (user)");
     assert_false(f->rec.updates[2].leave);
     assert_string_equal(f->rec.updates[2].account_id, "acct-2");
     assert_int_equal(f->rec.updates[2].version, 3);

@@ -400,7 +400,7 @@ static tk_member_t *copy_members(const hf_member_t *in, size_t n)
     tk_member_t *out = xcalloc(n, sizeof *out);
     for (size_t i = 0; i < n; i++)
         out[i] = (tk_member_t){xstrdup(in[i].contact_id), xstrdup(in[i].role), in[i].score,
-                               in[i].last_active_ms};
+                               in[i].last_active_ms, xstrdup(in[i].placement)};
     return out;
 }
 
@@ -424,6 +424,7 @@ static void free_members(tk_member_t *m, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(m[i].contact_id);
         free(m[i].role);
+        free(m[i].placement);
     }
     free(m);
 }
@@ -517,6 +518,7 @@ static int rec_member_update(void *opaque, const hf_member_update_t *u)
         .industry = xstrdup(u->industry),
         .country = xstrdup(u->country),
         .region = xstrdup(u->region),
+        .placement = xstrdup(u->placement),
         .leave = u->leave,
         .version = u->version,
         .at_ms = u->at_ms,
@@ -692,8 +694,8 @@ void tk_rec_clear(tk_rec_t *rec)
     }
     for (size_t i = 0; i < rec->update_count; i++) {
         tk_member_update_t *u = &rec->updates[i];
-        char *strs[] = {u->contact_id,   u->account_id, u->role,    u->stage, u->fit_grade,
-                        u->company_name, u->industry,   u->country, u->region};
+        char *strs[] = {u->contact_id,   u->account_id, u->role,    u->stage,  u->fit_grade,
+                        u->company_name, u->industry,   u->country, u->region, u->placement};
         for (size_t j = 0; j < sizeof strs / sizeof strs[0]; j++)
             free(strs[j]);
         free_interests(u->interests, u->interest_count);

@@ -98,6 +98,7 @@ typedef struct tk_member {
     char *contact_id, *role;
     int32_t score;
     int64_t last_active_ms;
+    char *placement; /* NULL = none */
 } tk_member_t;
 
 typedef struct tk_handoff {
@@ -141,6 +142,7 @@ typedef struct tk_forward {
 typedef struct tk_member_update {
     char *contact_id, *account_id, *role, *stage, *fit_grade;
     char *company_name, *industry, *country, *region;
+    char *placement; /* NULL = none */
     bool leave;
     uint64_t version;
     int64_t at_ms, score_at_ms, first_seen_ms, last_active_ms;
