@@ -5,11 +5,14 @@
  *
  * The records are read once, in the daemon's order (backtest_input.c), and each
  * goes to both replays (daemon/replay.h: the daemon's stages on a scratch store,
- * on event time), baseline first.  What each made is collected from the stages'
+ * on event time), each on a thread of its own, in batches, while the next batch
+ * is read.  What each made is collected from the stages'
  * handoffs and compared by backtest_report.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,49 +202,169 @@ typedef struct bt_session {
     bt_run_t run[2];
     bt_input_t *input;
     bt_header_t header;
+    const char *header_paths[2]; /* baseline, proposed: for messages */
 } bt_session_t;
 
-/* Every record through both replays. */
+/* Records handed to the replays at a time. */
+#define BT_BATCH 4096
+
+typedef struct bt_batch {
+    bt_record_t recs[BT_BATCH];
+    void *owned[BT_BATCH];
+    size_t count;
+} bt_batch_t;
+
+/* One replay on a thread of its own: the two share nothing, and each takes every
+ * record in the same order, so running them side by side changes nothing in what
+ * they decide. */
+typedef struct bt_worker {
+    replay_t *replay;
+    const bt_batch_t *batch; /* the records to replay; NULL: the end */
+    int64_t end_ms;          /* at the end: the last stream time (INT64_MIN: no record) */
+    sem_t go, done;
+    pthread_t thread;
+    bool started;
+    int rc;
+    bt_record_t failed; /* the record that failed (rc < 0 and not at the end) */
+    bool failed_at_end;
+} bt_worker_t;
+
+static void *worker_main(void *opaque)
+{
+    bt_worker_t *w = opaque;
+    for (;;) {
+        sem_wait(&w->go);
+        const bt_batch_t *b = w->batch;
+        if (!b) {
+            if (w->rc == 0 && w->end_ms != INT64_MIN &&
+                (w->rc = replay_finish(w->replay, w->end_ms)) < 0)
+                w->failed_at_end = true;
+            sem_post(&w->done);
+            return NULL;
+        }
+        for (size_t i = 0; i < b->count && w->rc == 0; i++) {
+            const bt_record_t *rec = &b->recs[i];
+            w->rc = replay_record(w->replay, rec->role, rec->partition, rec->offset, rec->key,
+                                  rec->key_len, rec->value, rec->value_len, rec->stream_ms);
+            if (w->rc < 0)
+                w->failed = *rec;
+        }
+        sem_post(&w->done);
+    }
+}
+
+/* Reads up to BT_BATCH records into @b.  Returns 0 or -errno with @err. */
+static int read_batch(bt_session_t *s, bt_batch_t *b, char *err, size_t errsz)
+{
+    b->count = 0;
+    int r = 1;
+    while (b->count < BT_BATCH &&
+           (r = bt_input_next(s->input, &b->recs[b->count], err, errsz)) == 1) {
+        const bt_record_t *rec = &b->recs[b->count];
+        b->owned[b->count++] = bt_input_detach(s->input);
+        s->header.records++;
+        if (rec->ts_ms != INT64_MIN) {
+            if (s->header.first_ms == INT64_MIN || rec->ts_ms < s->header.first_ms)
+                s->header.first_ms = rec->ts_ms;
+            if (rec->ts_ms > s->header.last_ms)
+                s->header.last_ms = rec->ts_ms;
+        }
+    }
+    return r < 0 ? r : 0;
+}
+
+static void free_batch(bt_batch_t *b)
+{
+    for (size_t i = 0; i < b->count; i++)
+        bt_input_record_free(b->owned[i]);
+    b->count = 0;
+}
+
+/* Says why worker @i failed; returns 1. */
+static int worker_failed(bt_session_t *s, const bt_worker_t *w, int i)
+{
+    if (w->failed_at_end) {
+        fprintf(stderr, "handoffctl: %s: at the end of the input: %s\n", s->header_paths[i],
+                replay_error(w->replay));
+        return 1;
+    }
+    const char *topic[ROLE_BY_ANON];
+    input_topics(s->cfg[i], topic);
+    fprintf(stderr, "handoffctl: %s: replaying %s [%" PRId32 "] @%" PRId64 ": %s\n",
+            s->header_paths[i], topic[w->failed.role], w->failed.partition, w->failed.offset,
+            replay_error(w->replay));
+    return 1;
+}
+
+/* Every record through both replays, each on its thread, while the next batch is
+ * read. */
 static int replay_all(bt_session_t *s)
 {
     char err[512];
-    bt_record_t rec;
-    int r;
-    int64_t stream_ms = INT64_MIN;
-    while ((r = bt_input_next(s->input, &rec, err, sizeof err)) == 1) {
-        s->header.records++;
-        if (rec.ts_ms != INT64_MIN) {
-            if (s->header.first_ms == INT64_MIN || rec.ts_ms < s->header.first_ms)
-                s->header.first_ms = rec.ts_ms;
-            if (rec.ts_ms > s->header.last_ms)
-                s->header.last_ms = rec.ts_ms;
-        }
-        stream_ms = rec.stream_ms;
-        for (int i = 0; i < 2; i++) {
-            r = replay_record(s->replay[i], rec.role, rec.partition, rec.offset, rec.key,
-                              rec.key_len, rec.value, rec.value_len, rec.stream_ms);
-            if (r < 0) {
-                const char *topic[ROLE_BY_ANON];
-                input_topics(s->cfg[i], topic);
-                fprintf(stderr, "handoffctl: replaying %s [%" PRId32 "] @%" PRId64 ": %s\n",
-                        topic[rec.role], rec.partition, rec.offset, replay_error(s->replay[i]));
-                return 1;
-            }
-        }
+    bt_worker_t w[2] = {0};
+    bt_batch_t *batch[2] = {calloc(1, sizeof(bt_batch_t)), calloc(1, sizeof(bt_batch_t))};
+    int rc = 0;
+    int64_t end_ms = INT64_MIN;
+    if (!batch[0] || !batch[1]) {
+        fprintf(stderr, "handoffctl: out of memory\n");
+        rc = 1;
+        goto done;
     }
-    if (r < 0) {
-        fprintf(stderr, "handoffctl: %s\n", err);
-        return 1;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        w[i].replay = s->replay[i];
+        sem_init(&w[i].go, 0, 0);
+        sem_init(&w[i].done, 0, 0);
+        if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0) {
+            fprintf(stderr, "handoffctl: cannot start a thread\n");
+            rc = 1;
+        }
+        w[i].started = rc == 0;
+    }
+    bool inflight = false;
+    for (int cur = 0; rc == 0; cur ^= 1) {
+        int r = read_batch(s, batch[cur], err, sizeof err);
+        if (inflight) {
+            for (int i = 0; i < 2; i++)
+                sem_wait(&w[i].done);
+            free_batch(batch[cur ^ 1]);
+            inflight = false;
+            for (int i = 0; i < 2 && rc == 0; i++)
+                if (w[i].rc < 0)
+                    rc = worker_failed(s, &w[i], i);
+        }
+        if (r < 0 && rc == 0) {
+            fprintf(stderr, "handoffctl: %s\n", err);
+            rc = 1;
+        }
+        if (rc != 0 || batch[cur]->count == 0)
+            break;
+        end_ms = batch[cur]->recs[batch[cur]->count - 1].stream_ms;
+        for (int i = 0; i < 2; i++) {
+            w[i].batch = batch[cur];
+            sem_post(&w[i].go);
+        }
+        inflight = true;
+    }
+done:
+    for (int i = 0; i < 2; i++) {
+        if (!w[i].started)
+            continue;
+        w[i].batch = NULL;
+        w[i].end_ms = rc == 0 ? end_ms : INT64_MIN;
+        sem_post(&w[i].go);
+        pthread_join(w[i].thread, NULL);
+        if (rc == 0 && w[i].rc < 0)
+            rc = worker_failed(s, &w[i], i);
+        sem_destroy(&w[i].go);
+        sem_destroy(&w[i].done);
     }
     for (int i = 0; i < 2; i++) {
-        if (stream_ms != INT64_MIN && (r = replay_finish(s->replay[i], stream_ms)) < 0) {
-            fprintf(stderr, "handoffctl: at the end of the input: %s\n",
-                    replay_error(s->replay[i]));
-            return 1;
-        }
+        if (batch[i])
+            free_batch(batch[i]);
+        free(batch[i]);
         s->header.dead_letters[i] = replay_counters(s->replay[i])[M_DLQ];
     }
-    return 0;
+    return rc;
 }
 
 static int open_session(bt_session_t *s, bt_args_t *a)
@@ -309,10 +432,10 @@ int hfctl_backtest(int argc, char **argv)
     if (hfctl_load_rules(&s.cfg[0], a.baseline) != 0 || hfctl_load_rules(&s.cfg[1], a.rules) != 0 ||
         !same_inputs(s.cfg[0], s.cfg[1], &a))
         goto done;
+    s.header.baseline_path = s.header_paths[0] = a.baseline ? a.baseline : config_default_path();
+    s.header.proposed_path = s.header_paths[1] = a.rules;
     if ((rc = open_session(&s, &a)) != 0 || (rc = replay_all(&s)) != 0)
         goto done;
-    s.header.baseline_path = a.baseline ? a.baseline : config_default_path();
-    s.header.proposed_path = a.rules;
     hf_buf_t out = HF_BUF_INIT;
     int r = a.json ? bt_report_json(&s.run[0], &s.run[1], &s.header, &out)
                    : bt_report_text(&s.run[0], &s.run[1], &s.header, &out);

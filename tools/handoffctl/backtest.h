@@ -111,6 +111,11 @@ void bt_input_partitions(const bt_input_t *in, int32_t partitions[ROLE_BY_ANON])
  * @err. */
 int bt_input_next(bt_input_t *in, bt_record_t *rec, char *err, size_t errsz);
 
+/* Takes over the record bt_input_next() handed out last: its key and value stay
+ * valid until bt_input_record_free() of the returned pointer. */
+void *bt_input_detach(bt_input_t *in);
+void bt_input_record_free(void *record);
+
 /* Records skipped for lying outside [from, to). */
 uint64_t bt_input_skipped(const bt_input_t *in);
 

@@ -249,6 +249,7 @@ static int file_count(bt_input_t *in, char *err, size_t errsz)
 /* Reads up to BT_FILL_RECORDS records into the partition group. */
 static int file_fill(bt_input_t *in, char *err, size_t errsz)
 {
+    uint8_t key_buf[1024];
     for (unsigned n = 0; n < BT_FILL_RECORDS; n++) {
         char topic[256];
         uint32_t key_len, value_len;
@@ -257,25 +258,22 @@ static int file_fill(bt_input_t *in, char *err, size_t errsz)
             in->done = r == 0;
             return r;
         }
-        held_t *h = malloc(sizeof(*h) + key_len + 1);
-        if (!h)
+        uint8_t *key = key_len <= sizeof key_buf ? key_buf : malloc(key_len ? key_len : 1);
+        if (!key)
             return -ENOMEM;
-        uint8_t *value = NULL;
-        bool ok = fread(h->bytes, 1, key_len, in->file) == key_len &&
+        bool ok = fread(key, 1, key_len, in->file) == key_len &&
                   read_be(in->file, 4, &value_len) == 1 && value_len <= BT_MAX_VALUE_BYTES;
-        if (ok) {
-            held_t *grown = realloc(h, sizeof(*h) + key_len + value_len + 1);
-            ok = grown != NULL;
-            if (grown)
-                h = grown;
+        /* one allocation per record: key and value follow the header */
+        held_t *h = ok ? malloc(sizeof(*h) + key_len + value_len + 1) : NULL;
+        if (h) {
+            memcpy(h->bytes, key, key_len);
+            ok = fread(h->bytes + key_len, 1, value_len, in->file) == value_len;
         }
-        if (ok) {
-            value = h->bytes + key_len;
-            ok = fread(value, 1, value_len, in->file) == value_len;
-        }
-        if (!ok) {
+        if (key != key_buf)
+            free(key);
+        if (!ok || !h) {
             free(h);
-            return file_cut(in, err, errsz);
+            return ok ? -ENOMEM : file_cut(in, err, errsz);
         }
         in->file_pos += key_len + 4 + value_len;
         stage_role_t role;
@@ -289,7 +287,7 @@ static int file_fill(bt_input_t *in, char *err, size_t errsz)
                       .offset = in->next_offset[queue_of(in, role, part)],
                       .key = h->bytes,
                       .key_len = key_len,
-                      .value = value,
+                      .value = h->bytes + key_len,
                       .value_len = value_len};
         if ((r = take(in, h)) < 0)
             return r;
@@ -562,6 +560,18 @@ int bt_input_next(bt_input_t *in, bt_record_t *rec, char *err, size_t errsz)
             return r;
         pgroup_refresh(in->pg, 0);
     }
+}
+
+void *bt_input_detach(bt_input_t *in)
+{
+    void *h = in->current;
+    in->current = NULL;
+    return h;
+}
+
+void bt_input_record_free(void *record)
+{
+    held_free(record);
 }
 
 uint64_t bt_input_skipped(const bt_input_t *in)
