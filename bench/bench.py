@@ -870,11 +870,12 @@ def print_table(r, failures):
     bt = r.get("backtest")
     if bt:
         rows.append(("(h) handoffctl backtest", "%s input records/s over two rules files in one process "
-                     "(%s records, %.1f MB file, in %.2f s, CPU %.1f s): %.3f x (b)'s %s input events/s; "
+                     "(%s records, %.1f MB file, in %.2f s from start to report, CPU %.1f s for both "
+                     "files, (b) %.1f s): %.3f x (b)'s %s input events/s; "
                      "handoffs %s under the bench rules, %s under the variant (%d only under the first, "
                      "%d only under the variant)" % (
                          fmt_int(bt["records_per_s"]), fmt_int(r["input_records"]), bt["file_mb"],
-                         bt["seconds"], bt["cpu_s"], bt["vs_daemon"] or 0,
+                         bt["seconds"], bt["cpu_s"], d.get("cpu_s", 0), bt["vs_daemon"] or 0,
                          fmt_int(d.get("input_events_per_s", 0)), fmt_int(bt["handoffs"][0]),
                          fmt_int(bt["handoffs"][1]), bt["only_baseline"], bt["only_proposed"])))
     if r.get("ratio") is not None:

@@ -16,9 +16,13 @@
 #include "store.h"
 #include "timers.h"
 
-/* Records between two writes of the scratch store: the record cache evicts only
- * states that were written, so this bounds the memory as the daemon's commit
- * interval does (at some 200 K records/s, about as often). */
+/* The record caches evict only states that were written to the store, so the
+ * scratch store is written when a cache holds more than its bound (state.
+ * cache_entries), looked at every REPLAY_CHECK_RECORDS records: a run whose
+ * entities all fit never writes.  With accounts.member_updates: on_commit the
+ * owed summaries go at a "commit", so then one falls every REPLAY_COMMIT_RECORDS
+ * records (about a daemon's commit interval at its rate). */
+#define REPLAY_CHECK_RECORDS 4096u
 #define REPLAY_COMMIT_RECORDS 200000u
 
 /* SLA clocks fired per record at most (the daemon fires 10000 per turn). */
@@ -220,6 +224,17 @@ static int replay_commit(replay_t *r)
     return 0;
 }
 
+/* Whether a cache is over its bound, or an on_commit "commit" is due. */
+static bool commit_due(const replay_t *r)
+{
+    size_t max = r->cfg->cache_max_entries;
+    if (stage_rules(&r->stage)->accounts.member_updates == HF_MEMBER_UPDATES_ON_COMMIT &&
+        r->since_commit >= REPLAY_COMMIT_RECORDS)
+        return true;
+    return cache_size(r->contact_cache) > max || cache_size(r->anon_cache) > max / 4 ||
+           cache_size(r->account_cache) > max / 4;
+}
+
 /* The clock moves to @stream_ms; the SLA clocks due by then fire. */
 static int advance(replay_t *r, int64_t stream_ms)
 {
@@ -251,7 +266,7 @@ int replay_record(replay_t *r, stage_role_t role, int32_t partition, int64_t off
     r->stage.ctr[M_CONSUMED]++;
     if ((rc = stage_process(&r->stage, &m, role)) < 0)
         return rc;
-    if (++r->since_commit >= REPLAY_COMMIT_RECORDS) {
+    if (++r->since_commit % REPLAY_CHECK_RECORDS == 0 && commit_due(r)) {
         r->since_commit = 0;
         rc = replay_commit(r);
     }

@@ -227,6 +227,8 @@ typedef struct bt_worker {
     int rc;
     bt_record_t failed; /* the record that failed (rc < 0 and not at the end) */
     bool failed_at_end;
+    replay_t **slot;       /* the session's pointer to the replay: freed here when done */
+    uint64_t dead_letters; /* the replay's, when it was freed */
 } bt_worker_t;
 
 static void *worker_main(void *opaque)
@@ -239,6 +241,12 @@ static void *worker_main(void *opaque)
             if (w->rc == 0 && w->end_ms != INT64_MIN &&
                 (w->rc = replay_finish(w->replay, w->end_ms)) < 0)
                 w->failed_at_end = true;
+            if (w->rc == 0) {
+                /* freeing every state takes a while: both at once, here */
+                w->dead_letters = replay_counters(w->replay)[M_DLQ];
+                replay_free(w->replay);
+                w->replay = *w->slot = NULL;
+            }
             sem_post(&w->done);
             return NULL;
         }
@@ -312,6 +320,7 @@ static int replay_all(bt_session_t *s)
     }
     for (int i = 0; i < 2 && rc == 0; i++) {
         w[i].replay = s->replay[i];
+        w[i].slot = &s->replay[i];
         sem_init(&w[i].go, 0, 0);
         sem_init(&w[i].done, 0, 0);
         if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]) != 0) {
@@ -362,7 +371,7 @@ done:
         if (batch[i])
             free_batch(batch[i]);
         free(batch[i]);
-        s->header.dead_letters[i] = replay_counters(s->replay[i])[M_DLQ];
+        s->header.dead_letters[i] = w[i].dead_letters;
     }
     return rc;
 }
@@ -377,6 +386,7 @@ static int open_session(bt_session_t *s, bt_args_t *a)
     bt_input_opts_t io = {
         .file = a->input,
         .brokers = a->brokers,
+        .cfg = s->cfg[0],
         .file_partitions = a->partitions ? (int32_t)a->partitions : s->cfg[0]->partitions,
         .from_ms = a->from_ms,
         .to_ms = a->to_ms,

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
 #include "daemon/stage.h"
 #include "processors/model/output.h"
 #include "util/buf.h"
@@ -80,7 +81,8 @@ typedef struct bt_input bt_input_t;
 /* Where the records come from, and which of them. */
 typedef struct bt_input_opts {
     const char *file;    /* an hf-gen --output file, or NULL */
-    const char *brokers; /* else these brokers */
+    const char *brokers; /* else these brokers, with @cfg's kafka.properties */
+    const hf_config_t *cfg;
     /* Input topic of each input role (ROLE_WEB .. ROLE_SALES); NULL: not read. */
     const char *topic[ROLE_BY_ANON];
     int32_t file_partitions; /* the file's records are spread by murmur2 over these */

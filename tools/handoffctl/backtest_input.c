@@ -322,11 +322,14 @@ static void quiet_log(const rd_kafka_t *rk, int level, const char *fac, const ch
 
 static int kafka_client(bt_input_t *in, char *err, size_t errsz)
 {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (kafka_conf_set(conf, "bootstrap.servers", in->opts.brokers, err, errsz) ||
-        kafka_conf_set(conf, "group.id", "handoffctl-backtest", err, errsz) ||
-        kafka_conf_set(conf, "enable.auto.commit", "false", err, errsz) ||
-        kafka_conf_set(conf, "enable.partition.eof", "true", err, errsz)) {
+    /* the rules file's kafka.properties (SASL, SSL, ...) apply, as in handoffd */
+    static const char *const defaults[] = {"enable.partition.eof", "true", NULL};
+    rd_kafka_conf_t *conf = kafka_conf_new(in->opts.cfg, in->opts.brokers, defaults, err, errsz);
+    if (!conf)
+        return -EINVAL;
+    /* no group is joined (partitions are assigned) and nothing is committed */
+    if (kafka_conf_set(conf, "group.id", "handoffctl-backtest", err, errsz) ||
+        kafka_conf_set(conf, "enable.auto.commit", "false", err, errsz)) {
         rd_kafka_conf_destroy(conf);
         return -EINVAL;
     }
