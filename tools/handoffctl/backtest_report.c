@@ -416,8 +416,11 @@ static void text_handoff(const diff_t *d, hf_buf_t *out)
     hf_buf_append_str(out, "\n");
     for (size_t k = 0; k < x->reason_count; k++) {
         const bt_reason_t *r = &x->reasons[k];
-        hf_buf_printf(out, "      %s %+d points x%d%s%s\n", r->rule, r->points, r->count,
-                      r->detail ? ": " : "", r->detail ? r->detail : "");
+        if (r->points == 0 && r->count == 0) /* a condition of the rule that held */
+            hf_buf_printf(out, "      %s: %s\n", r->rule, r->detail ? r->detail : "");
+        else
+            hf_buf_printf(out, "      %s %+d points x%d%s%s\n", r->rule, r->points, r->count,
+                          r->detail ? ": " : "", r->detail ? r->detail : "");
     }
 }
 
