@@ -229,6 +229,7 @@ typedef struct bt_worker {
     bool failed_at_end;
     replay_t **slot;       /* the session's pointer to the replay: freed here when done */
     uint64_t dead_letters; /* the replay's, when it was freed */
+    uint64_t sla_breaches;
 } bt_worker_t;
 
 static void *worker_main(void *opaque)
@@ -244,6 +245,7 @@ static void *worker_main(void *opaque)
             if (w->rc == 0) {
                 /* freeing every state takes a while: both at once, here */
                 w->dead_letters = replay_counters(w->replay)[M_DLQ];
+                w->sla_breaches = replay_counters(w->replay)[M_BREACHES];
                 replay_free(w->replay);
                 w->replay = *w->slot = NULL;
             }
@@ -372,6 +374,7 @@ done:
             free_batch(batch[i]);
         free(batch[i]);
         s->header.dead_letters[i] = w[i].dead_letters;
+        s->header.sla_breaches[i] = w[i].sla_breaches;
     }
     return rc;
 }

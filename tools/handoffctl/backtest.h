@@ -55,6 +55,7 @@ typedef struct bt_header {
     uint64_t records;          /* input records replayed */
     int64_t first_ms, last_ms; /* their event times (INT64_MIN: none) */
     uint64_t dead_letters[2];  /* baseline, proposed */
+    uint64_t sla_breaches[2];  /* baseline, proposed: SLA clocks run on event time */
 } bt_header_t;
 
 /* Renders the report of @baseline against @proposed (both sorted in place):

@@ -380,8 +380,9 @@ static void text_header(const report_t *rp, hf_buf_t *out)
     const char *paths[2] = {h->baseline_path, h->proposed_path};
     const char *names[2] = {"baseline", "proposed"};
     for (int s = 0; s < 2; s++)
-        hf_buf_printf(out, "  %-9s %s: %zu handoffs, %" PRIu64 " dead letters\n", names[s],
-                      paths[s], rp->runs[s]->count, h->dead_letters[s]);
+        hf_buf_printf(
+            out, "  %-9s %s: %zu handoffs, %" PRIu64 " dead letters, %" PRIu64 " SLA breaches\n",
+            names[s], paths[s], rp->runs[s]->count, h->dead_letters[s], h->sla_breaches[s]);
 }
 
 static void text_tally(const tally_list_t *t, const char *dim, hf_buf_t *out)
@@ -526,8 +527,9 @@ static void json_runs(const report_t *rp, hf_buf_t *out)
     for (int s = 0; s < 2; s++) {
         hf_buf_printf(out, ",\"%s\":{\"file\":", names[s]);
         json_str(out, paths[s]);
-        hf_buf_printf(out, ",\"handoffs\":%zu,\"dead_letters\":%" PRIu64 "}", rp->runs[s]->count,
-                      h->dead_letters[s]);
+        hf_buf_printf(
+            out, ",\"handoffs\":%zu,\"dead_letters\":%" PRIu64 ",\"sla_breaches\":%" PRIu64 "}",
+            rp->runs[s]->count, h->dead_letters[s], h->sla_breaches[s]);
     }
 }
 

@@ -36,7 +36,9 @@ static const bt_header_t header = {.baseline_path = "base.yaml",
                                    .proposed_path = "new.yaml",
                                    .records = 10,
                                    .first_ms = T0,
-                                   .last_ms = T0 + 9 * DAY};
+                                   .last_ms = T0 + 9 * DAY,
+                                   .dead_letters = {1, 1},
+                                   .sla_breaches = {3, 4}};
 
 static char *render(bool json, bt_run_t *a, bt_run_t *b)
 {
@@ -91,7 +93,8 @@ static void test_json_differences(void **state)
     /* c-3 on Tuesday of the next week */
     assert_non_null(strstr(json, "{\"name\":\"2026-W11\",\"baseline\":0,\"proposed\":1,"
                                  "\"difference\":1}"));
-    assert_non_null(strstr(json, "\"baseline\":{\"file\":\"base.yaml\",\"handoffs\":3"));
+    assert_non_null(strstr(json, "\"baseline\":{\"file\":\"base.yaml\",\"handoffs\":3,"
+                                 "\"dead_letters\":1,\"sla_breaches\":3}"));
     free(json);
     bt_run_free(&a);
     bt_run_free(&b);
