@@ -142,7 +142,7 @@ typedef struct stage_ctx {
     /* Told of every handoff once it was produced (NULL: nobody is; the daemon).
      * @h is borrowed for the call.  handoffctl backtest (daemon/replay.h) keeps
      * who qualified and why from here rather than decoding its own outputs. */
-    void (*on_handoff)(void *opaque, const struct hf_handoff *h);
+    void (*on_handoff)(void *opaque, const hf_handoff_t *h);
     void *on_handoff_opaque;
     char *err; /* the reason of a failure, written once */
     size_t errsz;
