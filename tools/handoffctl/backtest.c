@@ -108,9 +108,10 @@ static bool parse_args(int argc, char **argv, bt_args_t *a)
         }
     }
     if (!a->rules || optind != argc || !a->input == !a->brokers || (a->topics && !a->brokers) ||
-        !(a->timeout_s > 0 && a->timeout_s <= 3600)) {
-        fprintf(stderr, "handoffctl backtest: --rules FILE and one of --input FILE or --brokers "
-                        "LIST are needed (--topics goes with --brokers)\n");
+        (a->partitions && !a->input) || !(a->timeout_s > 0 && a->timeout_s <= 3600)) {
+        fprintf(stderr,
+                "handoffctl backtest: --rules FILE and one of --input FILE or --brokers "
+                "LIST are needed (--topics goes with --brokers, --partitions with --input)\n");
         hfctl_usage(stderr);
         return false;
     }
@@ -442,8 +443,13 @@ int hfctl_backtest(int argc, char **argv)
     log_min_level = LOG_LEVEL_ERROR;
     bt_session_t s = {.header = {.first_ms = INT64_MIN, .last_ms = INT64_MIN}};
     int rc = 2;
-    if (hfctl_load_rules(&s.cfg[0], a.baseline) != 0 || hfctl_load_rules(&s.cfg[1], a.rules) != 0 ||
-        !same_inputs(s.cfg[0], s.cfg[1], &a))
+    if (hfctl_load_rules(&s.cfg[0], a.baseline) != 0) {
+        if (!a.baseline)
+            fprintf(stderr,
+                    "handoffctl backtest: --baseline FILE names the rules to compare with\n");
+        goto done;
+    }
+    if (hfctl_load_rules(&s.cfg[1], a.rules) != 0 || !same_inputs(s.cfg[0], s.cfg[1], &a))
         goto done;
     s.header.baseline_path = s.header_paths[0] = a.baseline ? a.baseline : config_default_path();
     s.header.proposed_path = s.header_paths[1] = a.rules;
