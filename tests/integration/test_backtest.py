@@ -8,8 +8,8 @@ from the cluster; the handoffs the backtest says differ must be exactly the ones
 which the two daemons' handoffs differ, and its totals per rule must be theirs.  Two
 backtests of one file print the same bytes, and reading the records from the cluster
 (--brokers, no consumer group) gives the same report as the file.  Errors: a rules
-file with a mistake is reported with file:line:col, an unreadable or cut input and a
-bad time are refused with a message."""
+file with a mistake is reported with file:line:col, an unreadable or cut input, an
+unreachable broker and a bad time are refused with a message."""
 
 import collections
 import json
@@ -184,6 +184,10 @@ class BacktestTest(unittest.TestCase):
         r = self.backtest("--baseline", e.config_path, "--rules", e.config_path, "--input", path,
                           "--from", "last tuesday", rc=2)
         self.assertIn('--from "last tuesday": not a time', r.stderr)
+        # a broker that cannot be reached: said, within the timeout
+        r = self.backtest("--baseline", e.config_path, "--rules", e.config_path, "--brokers", "127.0.0.1:1",
+                          "--timeout", "2", rc=1)
+        self.assertIn("cannot reach the broker at 127.0.0.1:1", r.stderr)
         # the same file twice: no difference
         r = self.backtest("--baseline", e.config_path, "--rules", e.config_path, "--input", path)
         self.assertIn("no difference", r.stdout)
