@@ -18,7 +18,11 @@ Phases (see bench/README.md for the method):
   d. a second broker and a fresh daemon; hf-gen --live at a fixed rate; the
      handoffs are read back with python3-kafka, decoded with python3-avro, and
      emitted_at - qualified_at gives the event -> handoff latency;
-  e. the daemon's peak RSS from its summary.
+  e. the daemon's peak RSS from its summary;
+  h. with --ctl: hf-gen writes the same input to a file (--output) and
+     `handoffctl backtest` replays it through the rules and a variant (high_intent
+     needing 30 points more), both in one process: its runtime and input
+     records/s beside (b)'s rate.
 Completeness is checked, not assumed: the bare consumer must see every record,
 the daemon must consume every input record plus every record it re-keyed through
 a repartition topic (none when one instance owns every partition), with no
@@ -423,6 +427,10 @@ def bench(args, workdir, procs, failures, results):
     results["ratio"] = s["ratio"]
     results["phases_done"].append("daemon")
 
+    # ---- h: handoffctl backtest on the same input, from a file ---------------------
+    if args.ctl:
+        backtest_phase(args, cfg, workdir, expected, s, failures, results)
+
     # ---- b' and b'': the same input with one setting changed ---------------------------
     # What a setting costs, in the same run: (b') commits more often (each commit
     # rewrites every entity that changed since the last one); (b'') sends contacts'
@@ -629,6 +637,52 @@ def backlog_run(binary, cfg, address, workdir, name, expected, bare_rate, failur
                 cpu_us_per_event=round(cpu_s * 1e6 / expected, 3) if expected else None)
 
 
+def backtest_phase(args, cfg, workdir, expected, daemon, failures, results):
+    """(h) The same input written to a file by hf-gen --output, replayed by
+    `handoffctl backtest` through the bench rules (baseline) and a variant: its
+    runtime from start to report, input records/s, and that rate over (b)'s."""
+    path = os.path.join(workdir, "records.bin")
+    log("(h) the same input to a file, then handoffctl backtest over it")
+    run([args.gen, "-c", cfg, "--seed", str(SEED), "--contacts", str(args.contacts),
+         "--accounts", str(args.accounts), "--start-ms", str(START_MS), "--days", "30",
+         "--quiet", "--output", path], 600, "hf-gen --output")
+    text = open(cfg).read()
+    variant_text, n = re.subn(r"(- name: high_intent\n\s+min_score: )(\d+)",
+                              lambda m: m.group(1) + str(int(m.group(2)) + 30), text, count=1)
+    if n != 1:
+        raise BenchError("%s: no high_intent rule with a min_score" % cfg)
+    variant = os.path.join(workdir, "bench-variant.yaml")
+    with open(variant, "w") as f:
+        f.write(variant_text)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.monotonic()
+    out = run([args.ctl, "backtest", "--baseline", cfg, "--rules", variant, "--input", path,
+               "--json"], 900, "handoffctl backtest",
+              stdout_path=os.path.join(workdir, "backtest.json"),
+              stderr_path=os.path.join(workdir, "backtest.log"))
+    secs = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    rep = json.loads(out)
+    if rep["records"] != expected:
+        failures.append("handoffctl backtest replayed %d records of %d" % (rep["records"], expected))
+    if rep["baseline"]["handoffs"] != daemon["handoffs"]:
+        log("note: (h) made %d handoffs with the bench rules, (b) %d" % (
+            rep["baseline"]["handoffs"], daemon["handoffs"]))
+    rate = expected / secs if secs > 0 else 0.0
+    d_rate = daemon.get("input_events_per_s")
+    results["backtest"] = {
+        "seconds": round(secs, 2), "records_per_s": round(rate),
+        "vs_daemon": round(rate / d_rate, 3) if d_rate else None,
+        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
+        "handoffs": [rep["baseline"]["handoffs"], rep["proposed"]["handoffs"]],
+        "only_baseline": sum(len(r["only_baseline"]) for r in rep["rules"]),
+        "only_proposed": sum(len(r["only_proposed"]) for r in rep["rules"]),
+        "file_mb": round(os.path.getsize(path) / 1e6, 1),
+    }
+    os.remove(path)
+    results["phases_done"].append("backtest")
+
+
 def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -813,6 +867,17 @@ def print_table(r, failures):
                          lk["p50_us"] / 1000, lk["p99_us"] / 1000, lk["max_us"] / 1000,
                          fmt_int(lk["s2xx"]), fmt_int(lk["s4xx"]),
                          fmt_int(lk["daemon_input_events_per_s"]))))
+    bt = r.get("backtest")
+    if bt:
+        rows.append(("(h) handoffctl backtest", "%s input records/s over two rules files in one process "
+                     "(%s records, %.1f MB file, in %.2f s from start to report, CPU %.1f s for both "
+                     "files, (b) %.1f s): %.3f x (b)'s %s input events/s; "
+                     "handoffs %s under the bench rules, %s under the variant (%d only under the first, "
+                     "%d only under the variant)" % (
+                         fmt_int(bt["records_per_s"]), fmt_int(r["input_records"]), bt["file_mb"],
+                         bt["seconds"], bt["cpu_s"], d.get("cpu_s", 0), bt["vs_daemon"] or 0,
+                         fmt_int(d.get("input_events_per_s", 0)), fmt_int(bt["handoffs"][0]),
+                         fmt_int(bt["handoffs"][1]), bt["only_baseline"], bt["only_proposed"])))
     if r.get("ratio") is not None:
         rows.append(("(c) ratio b / a", "%.3f  (target >= 0.1: %s)" % (
             r["ratio"], "met" if r["ratio"] >= 0.1 else "NOT met")))

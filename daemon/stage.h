@@ -139,7 +139,12 @@ typedef struct stage_ctx {
     stage_output_t out;
     const char *role_topic[ROLE__COUNT]; /* topic names, for dead letters and logs */
     unsigned mail_budget;                /* 0: STAGE_MAIL_BUDGET */
-    char *err;                           /* the reason of a failure, written once */
+    /* Told of every handoff once it was produced (NULL: nobody is; the daemon).
+     * @h is borrowed for the call.  handoffctl backtest (daemon/replay.h) keeps
+     * who qualified and why from here rather than decoding its own outputs. */
+    void (*on_handoff)(void *opaque, const hf_handoff_t *h);
+    void *on_handoff_opaque;
+    char *err; /* the reason of a failure, written once */
     size_t errsz;
 
     /* Kept by the stages. */

@@ -39,3 +39,8 @@ int hfctl_outcomes(int argc, char **argv);
 /* consume --brokers LIST --topic T [--max N] [--timeout S]: a topic's records, a
  * JSON object per line, e-mail addresses redacted (consume.c). */
 int hfctl_consume(int argc, char **argv);
+
+/* backtest --rules FILE [--baseline FILE] (--input FILE | --brokers LIST [--topics
+ * LIST]) [--from TIME] [--to TIME] [--partitions N] [--json]: recorded input
+ * replayed through two rules files, the handoffs that differ (backtest.c). */
+int hfctl_backtest(int argc, char **argv);

@@ -4,6 +4,8 @@
  *   handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics [--id ID]
  *   handoffctl outcomes --state DIR
  *   handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]
+ *   handoffctl backtest --rules FILE [--baseline FILE] (--input FILE | --brokers LIST
+ *                       [--topics LIST]) [--from TIME] [--to TIME] [--json]
  *
  * check and dump read the same rules file as handoffd, $HANDOFF_CONFIG or else
  * HF_CONFIG_DEFAULT_PATH when none is named.  dump opens the store read-only, so
@@ -11,7 +13,7 @@
  * and outcomes aside).
  *
  * This file holds the usage and the dispatch; each subcommand has its own file
- * (check.c, dump.c, outcomes.c, consume.c), the JSON writer is json.c and the
+ * (check.c, dump.c, outcomes.c, consume.c, backtest*.c), the JSON writer is json.c and the
  * redaction of e-mail addresses redact.c. */
 #include <stdint.h>
 #include <stdio.h>
@@ -27,6 +29,9 @@ void hfctl_usage(FILE *out)
             "contacts|accounts|identities|offsets|metrics|owed [--id ID]\n"
             "       handoffctl outcomes --state DIR\n"
             "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
+            "       handoffctl backtest --rules FILE [--baseline FILE] (--input FILE |\n"
+            "                           --brokers LIST [--topics LIST]) [--from TIME] [--to TIME]\n"
+            "                           [--partitions N] [--timeout S] [--json]\n"
             "\n"
             "  FILE, -c FILE  the rules file, as handoffd reads it (default: $" HF_CONFIG_ENV
             ", else\n"
@@ -35,7 +40,17 @@ void hfctl_usage(FILE *out)
             "  --state DIR    handoffd's state directory (opened read-only)\n"
             "  --timeout S    consume: stop after S seconds without a record, and give up on a\n"
             "                 broker that cannot be reached within S seconds (default 10)\n"
-            "  --max N        consume: stop after N records (default: no limit)\n");
+            "  --max N        consume: stop after N records (default: no limit)\n"
+            "  backtest       replays recorded input (--input: an hf-gen --output file;\n"
+            "                 --brokers: the input topics, every partition from its start to\n"
+            "                 its end now, no consumer group) through the --baseline rules\n"
+            "                 (default: the file handoffd loads) and the --rules ones, each\n"
+            "                 from an empty scratch state on event time, and prints the\n"
+            "                 handoffs made under one and not the other, and the totals by\n"
+            "                 rule, team and ISO week; --from/--to keep the records whose\n"
+            "                 event time lies in [from, to) (2026-03-02, 2026-03-02T09:00Z,\n"
+            "                 or ms); --partitions N spreads a file's records over N\n"
+            "                 partitions per topic (default: kafka.partitions)\n");
 }
 
 int hfctl_load_rules(hf_config_t **cfg, const char *path)
@@ -69,6 +84,8 @@ int main(int argc, char **argv)
         return hfctl_dump(argc - 1, argv + 1);
     if (strcmp(argv[1], "consume") == 0)
         return hfctl_consume(argc - 1, argv + 1);
+    if (strcmp(argv[1], "backtest") == 0)
+        return hfctl_backtest(argc - 1, argv + 1);
     if (strcmp(argv[1], "outcomes") == 0)
         return hfctl_outcomes(argc - 1, argv + 1);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {

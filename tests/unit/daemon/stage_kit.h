@@ -2,7 +2,8 @@
  * a temporary store, a config loaded from YAML text, the daemon's codecs, caches,
  * timers and counters, and an output that keeps what the stages produce in memory.
  * Shared by the stage tests (test_stages.c, test_stage_dlq.c, test_merge.c,
- * test_clocks.c, test_mailbox.c).  Include after <cmocka.h>. */
+ * test_clocks.c, test_mailbox.c; test_replay.c takes its event builders).
+ * Include after <cmocka.h>. */
 #pragma once
 
 #include <stdbool.h>
