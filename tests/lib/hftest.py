@@ -99,7 +99,7 @@ CHECK_VALUES = {
     "ContentDownload": 0x014E58D13D0BE34E,
     "WebinarEvent": 0x30F2D9B6F053DD69,
     "EmailEngagement": 0x4A5B8C026CDFED75,
-    "SalesActivity": 0x1E562A036464702A,
+    "SalesActivity": 0xD95A1C695956ECB1,
 }
 
 _PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}

@@ -33,7 +33,8 @@ def main():
 
         a = decode(schema, read("account.bin"))
         t = T0 + 2 * DAY
-        check(a["schema_version"] == 2, "schema_version")
+        check(a["schema_version"] == 3, "schema_version")
+        check(a["products"] == [], "products %r" % a["products"])
         check(a["dedupe"] == [], "dedupe %r" % a["dedupe"])
         check(a["sla"]["handoff_id"] is not None and a["sla"]["handoff_id"].startswith("ho_")
               and len(a["sla"]["clocks"]) == 3, "sla %r" % a["sla"])

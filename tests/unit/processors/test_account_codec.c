@@ -215,7 +215,7 @@ static void test_broken_invariants_are_corrupt(void **state)
     /* another schema version */
     hf_buf_t b = HF_BUF_INIT;
     assert_int_equal(hf_buf_append(&b, f->bytes.data, f->bytes.len), 0);
-    b.data[0] = 6; /* zig-zag 3 */
+    b.data[0] = 8; /* zig-zag 4 */
     assert_int_equal(decode_and_reencode(b.data, b.len), HF_STATE_CORRUPT);
     hf_buf_free(&b);
 
@@ -263,6 +263,76 @@ static void test_broken_invariants_are_corrupt(void **state)
     hf_buf_free(&again);
 }
 
+/* Version 2 (before products) still decodes, with no product known; written back as
+ * version 3. */
+static void test_version_2_decodes(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(f->sample->product_count, 0);
+    assert_int_equal(f->bytes.data[0], 6);                /* zig-zag 3 */
+    assert_int_equal(f->bytes.data[f->bytes.len - 1], 0); /* the empty products array */
+    hf_buf_t v2 = HF_BUF_INIT;
+    assert_int_equal(hf_buf_append(&v2, f->bytes.data, f->bytes.len - 1), 0);
+    v2.data[0] = 4; /* zig-zag 2 */
+    account_state_t *s = NULL;
+    assert_int_equal(account_state_decode(&s, v2.data, v2.len), 0);
+    assert_int_equal(s->product_count, 0);
+    assert_int_equal(account_state_member_count(s), 3);
+    hf_buf_t again = HF_BUF_INIT;
+    assert_int_equal(account_state_encode(s, &again), 0);
+    assert_int_equal(again.len, f->bytes.len);
+    assert_memory_equal(again.data, f->bytes.data, f->bytes.len);
+    /* a version-3 state cut before its products is truncated */
+    v2.data[0] = 6;
+    assert_int_equal(decode_and_reencode(v2.data, v2.len), HF_STATE_CORRUPT);
+    hf_buf_free(&again);
+    hf_buf_free(&v2);
+    account_state_free(s);
+}
+
+/* Products round-trip; a product twice, a cycle of 0 or an empty name are corrupt. */
+static void test_products_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    account_state_t *s = f->sample;
+    account_product_t products[2] = {
+        {.product = "analytics", .cycle = 2, .recycled = true, .recycled_at_ms = TK_T0},
+        {.product = "crm",
+         .owned = true,
+         .owned_at_ms = TK_T0 + 5,
+         .cycle = 1,
+         .handed_off = true,
+         .raised_at_ms = TK_T0 - 7},
+    };
+    s->products = products;
+    s->product_count = 2;
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(account_state_encode(s, &b), 0);
+    assert_int_equal(decode_and_reencode(b.data, b.len), 0);
+    account_state_t *d = NULL;
+    assert_int_equal(account_state_decode(&d, b.data, b.len), 0);
+    assert_int_equal(d->product_count, 2);
+    assert_string_equal(d->products[1].product, "crm");
+    assert_true(d->products[1].owned && d->products[1].handed_off);
+    assert_int_equal(d->products[1].raised_at_ms, TK_T0 - 7);
+    assert_int_equal(d->products[0].cycle, 2);
+    assert_true(d->products[0].recycled);
+    account_state_free(d);
+
+    products[1].product = "analytics";
+    assert_corrupt(s);
+    products[1].product = "crm";
+    products[0].cycle = 0;
+    assert_corrupt(s);
+    products[0].cycle = 1;
+    products[0].product = "";
+    assert_corrupt(s);
+    products[0].product = "analytics";
+    s->products = NULL;
+    s->product_count = 0;
+    hf_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -273,6 +343,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flipped_bytes_never_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_bytes_never_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_invariants_are_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_2_decodes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_products_round_trip, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
