@@ -222,7 +222,7 @@ static void expansion_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfg
 static const cfgmap_entry_t expansion_entries[] = {
     {.key = "team",
      .type = CFGMAP_STRING,
-     .def = "account_management",
+     .def = "account-management",
      .offset = RULES(expansion.team),
      .valid = config_section_valid_name,
      .doc_type = "name",

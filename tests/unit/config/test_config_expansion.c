@@ -11,7 +11,7 @@ static void test_defaults(void **state)
     const hf_rules_expansion_t *x = &l.cfg->rules->expansion;
     assert_int_equal(x->product_count, 0);
     assert_int_equal(x->rule_count, 0);
-    assert_string_equal(x->team, "account_management");
+    assert_string_equal(x->team, "account-management");
     assert_int_equal(x->cooldown_ms, 90LL * 24 * 3600 * 1000);
     drop(&l);
 }
