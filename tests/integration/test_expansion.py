@@ -48,9 +48,7 @@ def expansion_id(account_id, product, cycle=1):
 
 
 def won(eid, at, account_id, product):
-    ev = h.sales(eid, at, account_id, action="won", entity_type="account", owner="am-7")
-    ev.datum["product"] = product
-    return ev
+    return h.sales(eid, at, account_id, action="won", entity_type="account", owner="am-7", product=product)
 
 
 class Expansion(h.ClusterTestCase):
