@@ -219,6 +219,26 @@ static void expansion_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfg
     }
 }
 
+#define CLOCK(k) ((size_t)(k) * sizeof(hf_sla_rule_t))
+static const cfgmap_entry_t expansion_sla_entries[] = {
+    {.key = "accept",
+     .type = CFGMAP_MAP,
+     .offset = CLOCK(HF_SLA_ACCEPT),
+     .table = &config_sla_accept_table,
+     .help = "The account manager accepts (or rejects) the expansion, as `sla.accept`."},
+    {.key = "first_touch",
+     .type = CFGMAP_MAP,
+     .offset = CLOCK(HF_SLA_FIRST_TOUCH),
+     .table = &config_sla_first_touch_table,
+     .help = "A first contact about the product, as `sla.first_touch`."},
+    {.key = "follow_up",
+     .type = CFGMAP_MAP,
+     .offset = CLOCK(HF_SLA_FOLLOW_UP),
+     .table = &config_sla_follow_up_table,
+     .help = "`attempts` contacts within `within`, as `sla.follow_up`."},
+};
+static const cfgmap_table_t expansion_sla_table = CFGMAP_TABLE(expansion_sla_entries, NULL, NULL);
+
 static const cfgmap_entry_t expansion_entries[] = {
     {.key = "team",
      .type = CFGMAP_STRING,
@@ -236,6 +256,13 @@ static const cfgmap_entry_t expansion_entries[] = {
      .offset = RULES(expansion.cooldown_ms),
      .help = "Event time after sales rejected, lost or recycled a product's expansion before "
              "that product may be raised again."},
+    {.key = "sla",
+     .type = CFGMAP_MAP,
+     .offset = RULES(expansion.clocks),
+     .table = &expansion_sla_table,
+     .help = "The SLA clocks an expansion handoff starts, in business time of the calendar of "
+             "`team` (else `sla.calendar`); the same keys and defaults as `sla`'s, set apart so "
+             "that account managers keep their own times."},
     {.key = "products",
      .type = CFGMAP_LIST,
      .flags = CFGMAP_ALLOW_EMPTY,

@@ -98,6 +98,12 @@ bool config_buying_group_role_known(const hf_rules_t *r, const char *role);
  * how many there are (buying_group.c). */
 size_t config_buying_group_role_names(cfgmap_ctx_t *ctx, const hf_rules_t *r, hf_buf_t *out);
 
+/* One SLA clock each (sla.c): accept, first_touch, follow_up, into an hf_sla_rule_t;
+ * also the clocks of expansion.sla. */
+extern const cfgmap_table_t config_sla_accept_table;
+extern const cfgmap_table_t config_sla_first_touch_table;
+extern const cfgmap_table_t config_sla_follow_up_table;
+
 /* Highest tier of accounts.targets; tiers of rules are in [0, this] (accounts.c). */
 #define CONFIG_ACCOUNTS_TIER_MAX 100
 

@@ -233,7 +233,7 @@ int account_fold_sales(account_state_t *s, const hf_event_t *ev, const hf_rules_
     }
     /* an answer to an expansion handoff concerns its product only (account_expansion.c) */
     bool expansion = false;
-    int r = account_expansion_feedback(s, ev, rules, &expansion);
+    int r = account_expansion_feedback(s, ev, rules, now_ms, sink, &expansion);
     if (r < 0 || expansion)
         return r < 0 ? r : ACCOUNT_FOLD_APPLIED;
     sla_entity_t e = account_sla_entity(s);
@@ -254,15 +254,18 @@ int account_sla_fire(account_state_t *s, const hf_rules_t *rules, int64_t now_ms
 {
     sla_entity_t e = account_sla_entity(s);
     bool recycled = false;
-    return sla_fire(&e, rules, now_ms, sink, &recycled);
+    int r = sla_fire(&e, rules, now_ms, sink, &recycled);
+    return r < 0 ? r : account_expansion_fire(s, rules, now_ms, sink);
 }
 
 int64_t account_state_next_due(const account_state_t *s)
 {
-    return sla_next_due(&s->sla);
+    int64_t own = sla_next_due(&s->sla), expansion = account_expansion_next_due(s);
+    return !own || (expansion && expansion < own) ? expansion : own;
 }
 
 bool account_sla_reschedule(account_state_t *s, const hf_rules_t *rules)
 {
-    return sla_reschedule(&s->sla, rules);
+    bool own = sla_reschedule(&s->sla, rules);
+    return account_expansion_reschedule(s, rules) || own;
 }

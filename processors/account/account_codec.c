@@ -82,6 +82,8 @@ static void put_product(binenc_writer_t *w, const void *item)
     binenc_put_long(w, p->raised_at_ms);
     binenc_put_bool(w, p->recycled);
     binenc_put_long(w, p->recycled_at_ms);
+    binenc_put_string(w, hf_stage_name(p->stage));
+    sla_encode(w, &p->sla);
 }
 
 static void put_departed(binenc_writer_t *w, const void *item)
@@ -236,6 +238,13 @@ static void read_product(binenc_reader_t *r, void *item)
     p->raised_at_ms = binenc_get_long(r);
     p->recycled = binenc_get_bool(r);
     p->recycled_at_ms = binenc_get_long(r);
+    char *stage = binenc_get_string(r);
+    int st = stage ? hf_stage_parse(stage) : -1;
+    free(stage);
+    if (st < 0)
+        binenc_fail(r);
+    p->stage = st < 0 ? HF_STAGE_CUSTOMER : (hf_stage_t)st;
+    sla_decode(r, &p->sla);
     if (!p->product || !p->product[0])
         binenc_fail(r);
 }

@@ -33,9 +33,61 @@
 
 void account_products_free(account_product_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         free(p[i].product);
+        sla_state_free(&p[i].sla);
+    }
     free(p);
+}
+
+/* The rules an expansion's case runs under: every rule as it is, the clocks
+ * expansion.sla's.  A shallow copy: it owns nothing. */
+static hf_rules_t case_rules(const hf_rules_t *rules)
+{
+    hf_rules_t r = *rules;
+    memcpy(r.sla.clocks, rules->expansion.clocks, sizeof r.sla.clocks);
+    return r;
+}
+
+/* The case of product @p as sla.c sees it: the account's id (breaches and outcomes
+ * name the account), the product's own stage and case, and a cycle and handed-off
+ * flag of @scratch's that sla.c may move (the product's cycle follows the answers in
+ * account_expansion_feedback, not sla.c's recycle gate). */
+typedef struct case_scratch {
+    uint32_t cycle;
+    bool handed_off;
+} case_scratch_t;
+
+static sla_entity_t case_entity(account_state_t *s, account_product_t *p, case_scratch_t *scratch)
+{
+    *scratch = (case_scratch_t){p->cycle, p->handed_off};
+    return (sla_entity_t){
+        .type = HF_ENTITY_ACCOUNT,
+        .id = s->account_id,
+        .stage = &p->stage,
+        .cycle = &scratch->cycle,
+        .handed_off = &scratch->handed_off,
+        .sla = &p->sla,
+    };
+}
+
+/* @sink without its lifecycle callback: an expansion's stage is its own, the
+ * account's lifecycle stays "customer". */
+static hf_sink_t case_sink(const hf_sink_t *sink)
+{
+    hf_sink_t out = sink ? *sink : (hf_sink_t){0};
+    out.lifecycle = NULL;
+    return out;
+}
+
+/* Sales sent the expansion back (rejected, lost, recycled, disqualified, no response)
+ * at event time @at_ms: the product's next cycle, behind expansion.cooldown. */
+static void product_recycle(account_product_t *p, int64_t at_ms)
+{
+    p->cycle++;
+    p->handed_off = false;
+    p->recycled = true;
+    p->recycled_at_ms = at_ms;
 }
 
 int account_expansion_id(char *out, size_t outsz, const char *account_id, const char *product,
@@ -80,7 +132,7 @@ static account_product_t *product_get(account_state_t *s, const char *name, bool
     }
     s->products = grown;
     p = &s->products[s->product_count];
-    *p = (account_product_t){.cycle = 1};
+    *p = (account_product_t){.cycle = 1, .stage = HF_STAGE_CUSTOMER};
     if (!(p->product = strdup(name))) {
         *oom = true;
         return NULL;
@@ -312,8 +364,18 @@ int account_expansion_evaluate(account_state_t *s, const account_view_t *v, cons
         /* once per product and cycle: marked before the sink runs */
         entry->handed_off = true;
         entry->raised_at_ms = at_ms;
-        r = account_emit_expansion(s, v, handoff_id, fired->name, p->name, rs.items, rs.count,
-                                   rules, at_ms, now_ms, sink);
+        entry->stage = HF_STAGE_CONVERSATION_READY;
+        /* its own case and clocks, in the account managers' calendar */
+        hf_rules_t xr = case_rules(rules);
+        case_scratch_t scratch;
+        sla_entity_t e = case_entity(s, entry, &scratch);
+        sla_attribution_t attr = {.rule = fired->name, .team = x->team};
+        hf_sink_t cs = case_sink(sink);
+        int64_t accept_by = 0, first_touch_by = 0;
+        r = sla_start(&e, handoff_id, &attr, &xr, now_ms, &accept_by, &first_touch_by, &cs);
+        if (r == 0)
+            r = account_emit_expansion(s, v, handoff_id, fired->name, p->name, rs.items, rs.count,
+                                       rules, at_ms, now_ms, accept_by, first_touch_by, sink);
     }
     reasons_free(&rs);
     return r < 0 ? r : 0;
@@ -322,15 +384,14 @@ int account_expansion_evaluate(account_state_t *s, const account_view_t *v, cons
 /* ---- sales feedback ---- */
 
 int account_expansion_feedback(account_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
-                               bool *handled)
+                               int64_t now_ms, const hf_sink_t *sink, bool *handled)
 {
-    (void)rules;
     *handled = false;
     if (!ev->handoff_id)
         return 0;
     for (size_t i = 0; i < s->product_count; i++) {
         account_product_t *p = &s->products[i];
-        /* this cycle's handoff (made), or an earlier cycle's */
+        /* this cycle's handoff, or an earlier cycle's */
         for (uint32_t c = p->cycle; c >= 1; c--) {
             char id[HF_HANDOFF_ID_SIZE];
             int r = account_expansion_id(id, sizeof id, s->account_id, p->product, c);
@@ -339,8 +400,18 @@ int account_expansion_feedback(account_state_t *s, const hf_event_t *ev, const h
             if (strcmp(id, ev->handoff_id) != 0)
                 continue;
             *handled = true;
-            if (c != p->cycle || !p->handed_off)
-                return 0; /* an earlier cycle's: stale */
+            /* an earlier cycle's (stale), this cycle's before it was made (never
+             * parked: an expansion is raised from the members' reading, not awaited),
+             * or one of a product the account has */
+            if (c != p->cycle || !p->handed_off || p->owned)
+                return 0;
+            hf_rules_t xr = case_rules(rules);
+            case_scratch_t scratch;
+            sla_entity_t e = case_entity(s, p, &scratch);
+            hf_sink_t cs = case_sink(sink);
+            bool recycled = false;
+            if ((r = sla_feedback(&e, ev, &xr, now_ms, &cs, &recycled)) < 0)
+                return r;
             switch (ev->sales_action) {
             case HF_SALES_WON:
                 p->owned = true;
@@ -350,10 +421,7 @@ int account_expansion_feedback(account_state_t *s, const hf_event_t *ev, const h
             case HF_SALES_LOST:
             case HF_SALES_RECYCLED:
             case HF_SALES_DISQUALIFIED:
-                p->cycle++;
-                p->handed_off = false;
-                p->recycled = true;
-                p->recycled_at_ms = ev->occurred_at_ms;
+                product_recycle(p, ev->occurred_at_ms);
                 break;
             default:
                 break;
@@ -362,6 +430,48 @@ int account_expansion_feedback(account_state_t *s, const hf_event_t *ev, const h
         }
     }
     return 0;
+}
+
+int account_expansion_fire(account_state_t *s, const hf_rules_t *rules, int64_t now_ms,
+                           const hf_sink_t *sink)
+{
+    hf_rules_t xr = case_rules(rules);
+    hf_sink_t cs = case_sink(sink);
+    for (size_t i = 0; i < s->product_count; i++) {
+        account_product_t *p = &s->products[i];
+        if (!p->sla.handoff_id)
+            continue;
+        case_scratch_t scratch;
+        sla_entity_t e = case_entity(s, p, &scratch);
+        bool recycled = false;
+        int r = sla_fire(&e, &xr, now_ms, &cs, &recycled);
+        if (r < 0)
+            return r;
+        /* no response after the last follow-up attempt: sent back like a rejection */
+        if (recycled && p->handed_off && !p->owned)
+            product_recycle(p, p->sla.recycled_at_ms);
+    }
+    return 0;
+}
+
+int64_t account_expansion_next_due(const account_state_t *s)
+{
+    int64_t next = 0;
+    for (size_t i = 0; i < s->product_count; i++) {
+        int64_t due = sla_next_due(&s->products[i].sla);
+        if (due && (!next || due < next))
+            next = due;
+    }
+    return next;
+}
+
+bool account_expansion_reschedule(account_state_t *s, const hf_rules_t *rules)
+{
+    hf_rules_t xr = case_rules(rules);
+    bool changed = false;
+    for (size_t i = 0; i < s->product_count; i++)
+        changed |= sla_reschedule(&s->products[i].sla, &xr);
+    return changed;
 }
 
 int account_expansion_won(account_state_t *s, const hf_event_t *ev)

@@ -446,7 +446,7 @@ int account_emit_expansion(const account_state_t *s, const account_view_t *v,
                            const char *handoff_id, const char *rule_name, const char *product,
                            const hf_reason_t *conditions, size_t condition_count,
                            const hf_rules_t *rules, int64_t qualified_at_ms, int64_t now_ms,
-                           const hf_sink_t *sink)
+                           int64_t accept_by_ms, int64_t first_touch_by_ms, const hf_sink_t *sink)
 {
     build_t b = {0};
     int r = 0;
@@ -464,6 +464,8 @@ int account_emit_expansion(const account_state_t *s, const account_view_t *v,
         .routing_region = v->traits.region,
         /* the account managers, never a new-business routing team */
         .routing_team = rules->expansion.team,
+        .sla_accept_by_ms = accept_by_ms,
+        .sla_first_touch_by_ms = first_touch_by_ms,
         .kind = "expansion",
         .product = product,
     };

@@ -101,6 +101,10 @@ typedef struct account_product {
     int64_t raised_at_ms; /* event time it qualified (handed_off) */
     bool recycled;        /* sales sent an earlier cycle's back: cooldown from ... */
     int64_t recycled_at_ms;
+    /* the expansion's case: its stage as sales moved it (its own, not the account's:
+     * conversation_ready when raised) and its clocks (expansion.sla) */
+    hf_stage_t stage;
+    sla_state_t sla;
 } account_product_t;
 
 /* A contact that left or was evicted, with the version of its last update. */
@@ -224,11 +228,18 @@ int account_expansion_evaluate(account_state_t *s, const account_view_t *v, cons
                                int64_t at_ms, int64_t now_ms, const hf_sink_t *sink);
 
 /* Sales activity @ev for the account: when it names an expansion handoff, applies it to
- * that product (*handled set; nothing else is to be done with it); otherwise a won deal
- * naming a product makes the account have it once the caller has applied @ev
- * (account_expansion_won).  Returns 0 or -ENOMEM. */
+ * that product and its clocks (*handled set; nothing else is to be done with it);
+ * otherwise a won deal naming a product makes the account have it once the caller has
+ * applied @ev (account_expansion_won).  Returns 0, -ENOMEM or the sink's errno. */
 int account_expansion_feedback(account_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
-                               bool *handled);
+                               int64_t now_ms, const hf_sink_t *sink, bool *handled);
+
+/* The expansions' SLA clocks: as sla_fire(), sla_next_due() (0: none) and
+ * sla_reschedule() over every product's case. */
+int account_expansion_fire(account_state_t *s, const hf_rules_t *rules, int64_t now_ms,
+                           const hf_sink_t *sink);
+int64_t account_expansion_next_due(const account_state_t *s);
+bool account_expansion_reschedule(account_state_t *s, const hf_rules_t *rules);
 
 /* A won deal @ev (its product set) was applied: the account has the product. */
 int account_expansion_won(account_state_t *s, const hf_event_t *ev);
@@ -244,12 +255,13 @@ void account_products_free(account_product_t *p, size_t n);
 /* Emits the expansion handoff @handoff_id of @rule_name for @product: @conditions (the
  * rule's conditions and each member's engagement with the product) first, then the
  * account fit, the journey, interests and buying group as account_emit_handoff's;
- * routed to expansion.team.  Returns 0, -ENOMEM or the sink's errno. */
+ * routed to expansion.team, with the deadlines its case started.  Returns 0, -ENOMEM or the sink's
+ * errno. */
 int account_emit_expansion(const account_state_t *s, const account_view_t *v,
                            const char *handoff_id, const char *rule_name, const char *product,
                            const hf_reason_t *conditions, size_t condition_count,
                            const hf_rules_t *rules, int64_t qualified_at_ms, int64_t now_ms,
-                           const hf_sink_t *sink);
+                           int64_t accept_by_ms, int64_t first_touch_by_ms, const hf_sink_t *sink);
 
 /* When the engaged set or a role changed since the last roster (@v against
  * s->roster): a new roster version to every engaged member and to every member of

@@ -394,6 +394,8 @@ typedef struct hf_rules_expansion {
     /* event time after a product's expansion was rejected, lost or recycled before it
      * may be raised again */
     int64_t cooldown_ms;
+    /* the SLA clocks an expansion handoff starts, in place of hf_rules_sla_t.clocks */
+    hf_sla_rule_t clocks[HF_SLA__COUNT];
 } hf_rules_expansion_t;
 
 /* The compiled rules file: one member per section of the file. */

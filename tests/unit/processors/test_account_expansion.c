@@ -371,6 +371,69 @@ static void test_sink_error_never_leads_to_a_second_expansion(void **state)
     assert_int_equal(f->rec.handoff_count, 0);
 }
 
+/* The expansion's own clocks (expansion.sla), apart from the account's case: its
+ * deadlines in the handoff, a breach of the expansion's handoff, answers that stop
+ * them, outcomes under the expansion rule and the account managers' team, and never
+ * a lifecycle change of the account. */
+static void test_expansion_sla(void **state)
+{
+    fixture_t *f = *state;
+    f->rules->expansion.clocks[HF_SLA_ACCEPT] =
+        (hf_sla_rule_t){.within_ms = 2 * TK_HOUR_MS, .attempts = 1};
+    f->rules->expansion.clocks[HF_SLA_FIRST_TOUCH] =
+        (hf_sla_rule_t){.within_ms = 6 * TK_HOUR_MS, .attempts = 1};
+    make_customer(f);
+    assert_int_equal(account_state_next_due(f->s), 0); /* the won met the account's clocks */
+    read_analytics(f);
+    assert_int_equal(f->rec.handoff_count, 1);
+    const tk_handoff_t *h = &f->rec.handoffs[0];
+    assert_int_equal(h->accept_by_ms, f->now + 2 * TK_HOUR_MS);
+    assert_int_equal(h->first_touch_by_ms, f->now + 6 * TK_HOUR_MS);
+    assert_int_equal(account_state_next_due(f->s), h->accept_by_ms);
+    const tk_outcome_t *o = tk_last_outcome(&f->rec, "handoff");
+    assert_non_null(o);
+    assert_string_equal(o->rule, "expand");
+    assert_string_equal(o->team, "account_management");
+
+    /* the accept clock runs out: a breach of the expansion's handoff */
+    int64_t accept_by = h->accept_by_ms;
+    f->now = accept_by;
+    assert_int_equal(account_sla_fire(f->s, f->rules, f->now, &f->sink), 0);
+    assert_int_equal(f->rec.breach_count, 1);
+    /* nobody has answered the expansion yet: no owner */
+    tk_assert_breach(&f->rec, 0, HF_ENTITY_ACCOUNT, "acct-1", f->ex1, HF_SLA_ACCEPT, 1, accept_by,
+                     accept_by, NULL);
+    assert_int_equal(account_state_next_due(f->s), accept_by + 4 * TK_HOUR_MS);
+
+    /* contacted: both clocks stop; the account stays a customer, no lifecycle change */
+    f->now += TK_HOUR_MS;
+    assert_int_equal(answer(f, HF_SALES_CONTACTED, f->ex1, NULL), ACCOUNT_FOLD_APPLIED);
+    assert_int_equal(account_state_next_due(f->s), 0);
+    assert_int_equal(f->s->products[1].stage, HF_STAGE_ACCEPTED);
+    assert_int_equal(account_state_stage(f->s), HF_STAGE_CUSTOMER);
+    assert_int_equal(f->rec.change_count, 0);
+    assert_int_equal(tk_count_outcomes(&f->rec, "accepted", NULL), 1);
+    assert_int_equal(tk_count_outcomes(&f->rec, "sla_breached", NULL), 1);
+
+    /* won: counted under the expansion, the product is the account's */
+    assert_int_equal(answer(f, HF_SALES_WON, f->ex1, NULL), ACCOUNT_FOLD_APPLIED);
+    o = tk_last_outcome(&f->rec, "won");
+    assert_non_null(o);
+    assert_string_equal(o->rule, "expand");
+    assert_true(f->s->products[1].owned);
+    assert_int_equal(f->rec.change_count, 0);
+
+    /* the clocks survive the state codec */
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(account_state_encode(f->s, &b), 0);
+    account_state_t *copy = NULL;
+    assert_int_equal(account_state_decode(&copy, b.data, b.len), 0);
+    assert_string_equal(copy->products[1].sla.handoff_id, f->ex1);
+    assert_int_equal(copy->products[1].stage, HF_STAGE_CUSTOMER);
+    account_state_free(copy);
+    hf_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -384,6 +447,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_keeps_the_products, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sink_error_never_leads_to_a_second_expansion, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_expansion_sla, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
