@@ -7,8 +7,11 @@ crm's; Vandelay never bought anything.  Only Initech gets an expansion handoff, 
 analytics, to the account managers, with its reasons; a rejection of it starts the
 product's next cycle, which waits for the cooldown."""
 
+import json
 import os
 import sys
+import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
@@ -74,6 +77,23 @@ class Expansion(h.ClusterTestCase):
         return [x for _, x in env.decoded("conversation_ready", expect=expect, timeout=20)
                 if x.get("kind") == "expansion"]
 
+    def lookup_products(self, daemon, account_id, ready, timeout=30):
+        """{product: entry} of GET /v1/accounts/@account_id once @ready(it) holds
+        (polled at most @timeout seconds)."""
+        url = "http://%s/v1/accounts/%s" % (daemon.http_address(), account_id)
+        deadline = time.monotonic() + timeout
+        products = {}
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    products = {p["product"]: p for p in json.load(r)["products"]}
+            except OSError:
+                products = {}
+            if ready(products):
+                return products
+            time.sleep(0.2)
+        self.fail("GET %s: %r" % (url, products))
+
     def test_customer_engaging_with_another_product(self):
         env = self.env(config_edit=with_expansion)
         d = env.daemon().start()
@@ -134,6 +154,13 @@ class Expansion(h.ClusterTestCase):
                           initech["analytics"]["cycle"]), (False, True, 1))
         self.assertEqual([p["product"] for p in rows["acct-umbrella"]["products"]], ["crm"])
         self.assertEqual(rows["acct-vandelay"]["products"], [])
+
+        # the account lookup shows the products (it answers from the last commit)
+        products = self.lookup_products(d, "acct-initech", lambda ps: "analytics" in ps)
+        self.assertTrue(products["crm"]["owned"])
+        self.assertEqual((products["analytics"]["owned"], products["analytics"]["handed_off"],
+                          products["analytics"]["stage"], products["analytics"]["open_case"]["handoff_id"]),
+                         (False, True, "conversation_ready", x["handoff_id"]))
 
         # sales reject it: the next cycle waits for the cooldown (10 days of event time)
         at = T0 + 2 * DAY
