@@ -185,5 +185,29 @@ class Expansion(h.ClusterTestCase):
         d.stop()
 
 
+    def test_generated_customers(self):
+        """hf-gen's traffic under the shipped rules file: won accounts name the plan they
+        bought (lead_scoring) and some champions go on to read about account_insights."""
+        # the shipped rules file itself, on this test's broker and any free port
+        env = self.env(fixture=os.path.join(h.SOURCE_ROOT, "config", "handoff.yaml"),
+                       config_edit=lambda text: h.yaml_set(text, "http", "listen", '"127.0.0.1:0"'))
+        records = env.generate("--contacts", "5000", "--seed", "1")
+        self.assertGreater(records, 0)
+        d = env.daemon().start()
+        d.wait_caught_up(timeout=120)
+        got = self.expansions(env)
+        print("\n%d records, %d expansion handoffs: %s" % (
+            records, len(got), sorted((x["entity_id"], x["product"], x["rule"]) for x in got)), file=sys.stderr)
+        self.assertGreater(len(got), 0)
+        products = {x["product"] for x in got}
+        self.assertNotIn("lead_scoring", products)
+        self.assertIn("account_insights", products)
+        self.assertEqual({x["routing"]["team"] for x in got}, {"account-management"})
+        self.assertEqual({x["stage_before"] for x in got}, {"customer"})
+        # one per account and product (no answers in the generated traffic name one)
+        self.assertEqual(len({(x["entity_id"], x["product"]) for x in got}), len(got))
+        d.stop()
+
+
 if __name__ == "__main__":
     h.main()
