@@ -21,7 +21,13 @@
  *   time has passed since that answer; won makes the account have the product; any
  *   other answer changes nothing.  An answer naming an earlier cycle's handoff changes
  *   nothing.
- * - The account's lifecycle stays customer, and its own case and clocks are untouched. */
+ * - Each expansion handoff opens a case of its own in the product's entry, run by sla.c
+ *   with the clocks of expansion.sla and the account managers' team as attribution;
+ *   answers naming it stop its clocks and are counted as any case's.  The account's
+ *   lifecycle stays customer (sla.c gets a sink without a lifecycle callback), and the
+ *   account's own case and clocks are untouched.
+ * - Answers are recognised for the product's current cycle and the
+ *   ACCOUNT_EXPANSION_STALE_CYCLES before it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +36,10 @@
 #include "account_priv.h"
 #include "util/strpool.h"
 #include "util/timespan.h"
+
+/* Earlier expansion cycles of a product whose handoff ids feedback is recognised by
+ * (as stale): the scan per answer stays bounded whatever cycle a state reached. */
+#define ACCOUNT_EXPANSION_STALE_CYCLES 64
 
 void account_products_free(account_product_t *p, size_t n)
 {
@@ -391,8 +401,12 @@ int account_expansion_feedback(account_state_t *s, const hf_event_t *ev, const h
         return 0;
     for (size_t i = 0; i < s->product_count; i++) {
         account_product_t *p = &s->products[i];
-        /* this cycle's handoff, or an earlier cycle's */
-        for (uint32_t c = p->cycle; c >= 1; c--) {
+        /* this cycle's handoff, or one of the ACCOUNT_EXPANSION_STALE_CYCLES before it
+         * (an older one names no handoff: the caller keeps it as a dead letter) */
+        uint32_t oldest = p->cycle > ACCOUNT_EXPANSION_STALE_CYCLES
+                              ? p->cycle - ACCOUNT_EXPANSION_STALE_CYCLES
+                              : 1;
+        for (uint32_t c = p->cycle; c >= oldest; c--) {
             char id[HF_HANDOFF_ID_SIZE];
             int r = account_expansion_id(id, sizeof id, s->account_id, p->product, c);
             if (r < 0)
