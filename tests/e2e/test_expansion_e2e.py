@@ -6,7 +6,8 @@ single-object framing built here and produced by python3-kafka; the one
 ConversationReady is consumed, decoded by python3-avro (the writer schema found by
 its fingerprint) and checked field by field against values worked out here: the
 handoff id by FNV-1a-64, the reasons as processors/account/account_expansion.c words
-them."""
+them; then the SlaBreach of its own accept clock (expansion.sla, 3 s), nobody having
+answered it."""
 
 import os
 import struct
@@ -21,7 +22,7 @@ ACCT = "acct-globex"
 EXPANSION = """
 expansion:
   team: account-management
-  sla: { accept: { within: 2h, escalate_after: [] }, first_touch: { within: 0 }, follow_up: { within: 0 } }
+  sla: { accept: { within: 3s, escalate_after: [] }, first_touch: { within: 0 }, follow_up: { within: 0 } }
   products:
     - name: analytics
       signals:
@@ -105,7 +106,7 @@ class ExpansionE2E(h.ClusterTestCase):
         self.assertEqual(x["stage_before"], "customer")
         self.assertEqual(x["routing"], {"team": "account-management", "region": None, "note": "account owner am-9"})
         # its own clocks (expansion.sla), round the clock: the fixture has no calendars
-        self.assertEqual(x["sla"], {"accept_by": x["emitted_at"] + 2 * HOUR, "first_touch_by": 0})
+        self.assertEqual(x["sla"], {"accept_by": x["emitted_at"] + 3000, "first_touch_by": 0})
         reasons = [(r["rule"], r["points"], r["count"], r["detail"]) for r in x["reasons"]]
         self.assertEqual(reasons[:3], [
             ("expansion_interest", 0, 0, "members engaged with analytics 2 >= 2"),
@@ -120,6 +121,18 @@ class ExpansionE2E(h.ClusterTestCase):
         self.assertEqual([(w["webinar_id"], w["at"]) for w in j["webinars"]], [("web-analytics", t_web)])
         self.assertEqual([(dl["asset_id"], dl["at"]) for dl in j["downloads"]],
                          [("wp-crm-tips", t_dl + MINUTE), ("wp-analytics-101", t_dl)])
+
+        # nobody accepts it: its accept clock runs out, a breach of the expansion's handoff
+        breaches = env.decoded("sla_breach", expect=1, timeout=30)
+        self.assertEqual(len(breaches), 1, breaches)
+        rec, b = breaches[0]
+        self.assertEqual(rec.key, ACCT.encode())
+        (fp,) = struct.unpack("<Q", rec.value[2:10])
+        self.assertEqual(fp, env.avro.schema("SlaBreach").fingerprint)
+        self.assertEqual(b, {"breach_id": h.breach_id(hid, "accept", 1), "handoff_id": hid,
+                             "entity_type": "account", "entity_id": ACCT, "owner_id": None, "sla": "accept",
+                             "due_at": x["sla"]["accept_by"], "breached_at": b["breached_at"], "level": 1})
+        self.assertGreaterEqual(b["breached_at"], b["due_at"])
 
         # the lifecycle: known, then customer by the first won; no change for the expansion
         changes = [(y["from_stage"], y["to_stage"]) for _, y in env.decoded("lifecycle")
