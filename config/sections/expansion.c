@@ -178,10 +178,35 @@ static const cfgmap_entry_t expansion_rule_entries[] = {
 static const cfgmap_table_t expansion_rule_table =
     CFGMAP_TABLE(expansion_rule_entries, expansion_rule_check, NULL);
 
+/* The default of expansion.team, also read by calendars (applied before expansion). */
+#define EXPANSION_TEAM_DEFAULT "account-management"
+
+bool config_expansion_team_is(cfgmap_ctx_t *ctx, const char *team)
+{
+    const yaml_node_t *node = config_section_doc_node(ctx, "expansion", "team");
+    const char *s = node ? cfgmap_scalar(node) : NULL;
+    if (node && (!s || cfgmap_is_null(node)))
+        return false;
+    return strcmp(s ? s : EXPANSION_TEAM_DEFAULT, team) == 0;
+}
+
 static void expansion_check(cfgmap_ctx_t *ctx, const yaml_node_t *map, const cfgmap_path_t *path,
                             void *base)
 {
     const hf_rules_t *r = base;
+    /* never the new-business teams: those are routing's */
+    for (size_t i = 0; r->expansion.team && i < r->routing.rule_count; i++) {
+        if (!r->routing.rules[i].team || strcmp(r->routing.rules[i].team, r->expansion.team) != 0)
+            continue;
+        hf_buf_t msg = HF_BUF_INIT;
+        hf_buf_printf(&msg,
+                      "\"%s\" is a routing team (routing[%zu]); expansion handoffs go to the "
+                      "account managers, a team of their own",
+                      r->expansion.team, i);
+        config_section_error_at_key(ctx, map, path, "team", msg.data ? (char *)msg.data : "");
+        hf_buf_free(&msg);
+        break;
+    }
     const yaml_node_t *products = map ? cfgmap_lookup(ctx, map, "products", NULL) : NULL;
     const yaml_node_t *rules = map ? cfgmap_lookup(ctx, map, "rules", NULL) : NULL;
     cfgmap_path_t plist = {path, "products", 0}, rlist = {path, "rules", 0};
@@ -242,12 +267,12 @@ static const cfgmap_table_t expansion_sla_table = CFGMAP_TABLE(expansion_sla_ent
 static const cfgmap_entry_t expansion_entries[] = {
     {.key = "team",
      .type = CFGMAP_STRING,
-     .def = "account-management",
+     .def = EXPANSION_TEAM_DEFAULT,
      .offset = RULES(expansion.team),
      .valid = config_section_valid_name,
      .doc_type = "name",
      .help = "The team every expansion handoff is routed to (the account managers), never a "
-             "`routing` team; its SLA calendar is `calendars.<name>.teams`'s."},
+             "`routing` team; a calendar's `teams` may list it for the clocks of `sla`."},
     {.key = "cooldown",
      .type = CFGMAP_DURATION,
      .def = "90d",

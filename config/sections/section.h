@@ -113,6 +113,10 @@ extern const cfgmap_table_t config_sla_follow_up_table;
 void config_accounts_tiers_check(cfgmap_ctx_t *ctx, const yaml_node_t *map,
                                  const cfgmap_path_t *path, const int32_t *tiers, size_t count);
 
+/* True if @team is expansion.team as the document sets it (or its default), for
+ * calendars, which are applied before expansion (expansion.c). */
+bool config_expansion_team_is(cfgmap_ctx_t *ctx, const char *team);
+
 /* ---- the sections, one per file, in the order registry.c applies them ---- */
 
 extern const cfgmap_entry_t config_app_section;

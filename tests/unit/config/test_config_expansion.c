@@ -106,12 +106,43 @@ static void test_errors(void **state)
         "      ^\n");
 }
 
+/* expansion.team is never a routing team; a calendar may list it. */
+static void test_team(void **state)
+{
+    (void)state;
+    expect_containing("routing: [{ team: na }]\n"
+                      "expansion: { team: na }\n",
+                      1,
+                      "t.yaml:2:20: expansion.team: \"na\" is a routing team (routing[0]); "
+                      "expansion handoffs go to the account managers, a team of their own",
+                      NULL);
+    loaded_t l = load_ok("routing: [{ team: na }]\n"
+                         "calendars:\n"
+                         "  am: { hours: always, teams: [am-east] }\n"
+                         "  us: { hours: always, teams: [na] }\n"
+                         "expansion: { team: am-east }\n");
+    const hf_rules_t *r = l.cfg->rules;
+    const hf_calendar_t *cal = hf_rules_team_calendar(r, r->expansion.team);
+    assert_non_null(cal);
+    assert_string_equal(cal->name, "am");
+    drop(&l);
+    /* the default team too */
+    l = load_ok("calendars: { am: { hours: always, teams: [account-management] } }\n");
+    assert_string_equal(hf_rules_team_calendar(l.cfg->rules, "account-management")->name, "am");
+    drop(&l);
+    /* a team that is neither routed nor the expansion team */
+    expect_containing("calendars: { am: { hours: always, teams: [am-west] } }\n"
+                      "expansion: { team: am-east }\n",
+                      1, "calendars.am.teams[0]: no routing rule names team \"am-west\"", NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_team),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
