@@ -150,7 +150,7 @@ static const cfgmap_entry_t expansion_rule_entries[] = {
     {.key = "products",
      .type = CFGMAP_CUSTOM,
      .parse = parse_products,
-     .doc_type = "name | list",
+     .doc_type = "product name or list of them",
      .help = "Products of `expansion.products` the rule applies to; every product by "
              "default."},
     {.key = "min_engaged",
