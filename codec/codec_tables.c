@@ -147,6 +147,7 @@ static const codec_slot_t sales_slots[] = {
     EV_ENUM("action", sales_action, HF_SALES__COUNT),
     EV_STR("reason", reason),
     EV_STR("channel", channel),
+    EV_STR("product", product),
 };
 
 static const codec_table_t inputs[HF_EV__COUNT] = {
@@ -283,6 +284,8 @@ static const codec_slot_t handoff_slots[] = {
     WITH("roles_covered", CODEC_SLOT_STRS, hf_handoff_t, roles_covered, roles_covered_count),
     {"routing", CODEC_SLOT_RECORD, 0, CODEC_SLOT_ALWAYS, &routing},
     {"sla", CODEC_SLOT_RECORD, 0, CODEC_SLOT_ALWAYS, &sla_due},
+    HO("kind", CODEC_SLOT_STR, kind),
+    HO("product", CODEC_SLOT_STR, product),
 };
 
 static const codec_slot_t lifecycle_slots[] = {

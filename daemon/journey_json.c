@@ -591,6 +591,31 @@ static void render_buying_group(journey_json_writer_t *w, const account_view_t *
     journey_json_end(w);
 }
 
+/* The products the account has or was raised for (expansion), each with its
+ * expansion's cycle and case. */
+static void render_products(journey_json_writer_t *w, const account_state_t *s,
+                            const hf_rules_t *rules, int64_t now_ms)
+{
+    journey_json_array(w, "products");
+    for (size_t i = 0; i < s->product_count; i++) {
+        const account_product_t *p = &s->products[i];
+        journey_json_object(w, NULL);
+        journey_json_str(w, "product", p->product);
+        journey_json_bool(w, "owned", p->owned);
+        journey_json_time(w, "owned_at", p->owned ? p->owned_at_ms : 0);
+        journey_json_int(w, "expansion_cycle", p->cycle);
+        journey_json_bool(w, "handed_off", p->handed_off);
+        journey_json_time(w, "raised_at", p->handed_off ? p->raised_at_ms : 0);
+        journey_json_str(w, "stage", p->sla.handoff_id ? hf_stage_name(p->stage) : NULL);
+        journey_json_time(
+            w, "cooldown_until",
+            p->recycled && !p->handed_off ? p->recycled_at_ms + rules->expansion.cooldown_ms : 0);
+        render_case(w, &p->sla, now_ms);
+        journey_json_end(w);
+    }
+    journey_json_end(w);
+}
+
 int journey_json_account(hf_buf_t *out, const account_state_t *s, const hf_rules_t *rules,
                          int64_t now_ms, int64_t as_of_ms)
 {
@@ -619,6 +644,7 @@ int journey_json_account(hf_buf_t *out, const account_state_t *s, const hf_rules
     render_buying_group(&w, &v, rules);
     render_case(&w, &s->sla, now_ms);
     render_lifecycle(&w, s->stage, s->cycle, s->handed_off, &s->sla, rules);
+    render_products(&w, s, rules, now_ms);
     journey_json_time(&w, "as_of", as_of_ms);
     journey_json_end(&w);
     account_view_free(&v);

@@ -27,9 +27,14 @@ static void log_handoff(const hf_handoff_t *h)
 {
     if (LOG_LEVEL_INFO < log_min_level)
         return;
-    log_kv_t kv[12];
+    log_kv_t kv[14];
     size_t n = 0;
     kv[n++] = (log_kv_t)LOG_STR("rule", h->rule);
+    /* new business goes without saying; an expansion names its product */
+    if (h->product) {
+        kv[n++] = (log_kv_t)LOG_STR("kind", h->kind);
+        kv[n++] = (log_kv_t)LOG_STR("product", h->product);
+    }
     kv[n++] = (log_kv_t)LOG_INT("score", h->score);
     kv[n++] = (log_kv_t)LOG_STR("grade", h->fit_grade);
     if (h->buying_group_count)

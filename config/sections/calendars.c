@@ -345,8 +345,9 @@ static void team_names(cfgmap_ctx_t *ctx, const hf_rules_t *r, hf_buf_t *out)
         hf_buf_append_str(out, ", ...");
 }
 
-/* teams: routing teams (routing is applied before calendars) whose clocks run in
- * this calendar, into hf_rules_t.team_calendars.  A team is in one calendar. */
+/* teams: routing teams (routing is applied before calendars), or the expansion team,
+ * whose clocks run in this calendar, into hf_rules_t.team_calendars.  A team is in one
+ * calendar. */
 static void parse_teams(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_node_t *node,
                         const cfgmap_path_t *path, void *field)
 {
@@ -398,7 +399,7 @@ static void parse_teams(cfgmap_ctx_t *ctx, const cfgmap_entry_t *e, const yaml_n
                              team, r->calendars.items[other].name);
             continue;
         }
-        if (!team_routed(r, team)) {
+        if (!team_routed(r, team) && !config_expansion_team_is(ctx, team)) {
             hf_buf_t msg = HF_BUF_INIT;
             hf_buf_append_str(&msg, "no routing rule names team ");
             cfgmap_quote(&msg, team, 64);

@@ -98,6 +98,12 @@ bool config_buying_group_role_known(const hf_rules_t *r, const char *role);
  * how many there are (buying_group.c). */
 size_t config_buying_group_role_names(cfgmap_ctx_t *ctx, const hf_rules_t *r, hf_buf_t *out);
 
+/* One SLA clock each (sla.c): accept, first_touch, follow_up, into an hf_sla_rule_t;
+ * also the clocks of expansion.sla. */
+extern const cfgmap_table_t config_sla_accept_table;
+extern const cfgmap_table_t config_sla_first_touch_table;
+extern const cfgmap_table_t config_sla_follow_up_table;
+
 /* Highest tier of accounts.targets; tiers of rules are in [0, this] (accounts.c). */
 #define CONFIG_ACCOUNTS_TIER_MAX 100
 
@@ -106,6 +112,10 @@ size_t config_buying_group_role_names(cfgmap_ctx_t *ctx, const hf_rules_t *r, hf
  * (accounts.c). */
 void config_accounts_tiers_check(cfgmap_ctx_t *ctx, const yaml_node_t *map,
                                  const cfgmap_path_t *path, const int32_t *tiers, size_t count);
+
+/* True if @team is expansion.team as the document sets it (or its default), for
+ * calendars, which are applied before expansion (expansion.c). */
+bool config_expansion_team_is(cfgmap_ctx_t *ctx, const char *team);
 
 /* ---- the sections, one per file, in the order registry.c applies them ---- */
 
@@ -132,6 +142,7 @@ extern const cfgmap_entry_t config_routing_section;
 extern const cfgmap_entry_t config_calendars_section;
 extern const cfgmap_entry_t config_sla_section;
 extern const cfgmap_entry_t config_recycle_section;
+extern const cfgmap_entry_t config_expansion_section;
 
 /* ---- what spans sections (topics.c, kafka.c) ---- */
 

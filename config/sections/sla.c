@@ -141,11 +141,11 @@ static const cfgmap_entry_t sla_follow_up_entries[] = {
     SLA_ESCALATE(NULL),
 };
 
-static const cfgmap_table_t sla_accept_table =
+const cfgmap_table_t config_sla_accept_table =
     CFGMAP_TABLE(sla_accept_entries, sla_single_check, NULL);
-static const cfgmap_table_t sla_first_touch_table =
+const cfgmap_table_t config_sla_first_touch_table =
     CFGMAP_TABLE(sla_first_touch_entries, sla_single_check, NULL);
-static const cfgmap_table_t sla_follow_up_table =
+const cfgmap_table_t config_sla_follow_up_table =
     CFGMAP_TABLE(sla_follow_up_entries, sla_follow_up_check, NULL);
 
 /* on_reload: keep | recompute, into a bool. */
@@ -182,18 +182,18 @@ static const cfgmap_entry_t sla_entries[] = {
     {.key = "accept",
      .type = CFGMAP_MAP,
      .offset = RULES(sla.clocks[HF_SLA_ACCEPT]),
-     .table = &sla_accept_table,
+     .table = &config_sla_accept_table,
      .help = "Sales accepts (or rejects) the handoff, e.g. `{ within: 4h, escalate_after: [4h] "
              "}`; contacting the lead counts as accepting."},
     {.key = "first_touch",
      .type = CFGMAP_MAP,
      .offset = RULES(sla.clocks[HF_SLA_FIRST_TOUCH]),
-     .table = &sla_first_touch_table,
+     .table = &config_sla_first_touch_table,
      .help = "Sales makes a first contact attempt."},
     {.key = "follow_up",
      .type = CFGMAP_MAP,
      .offset = RULES(sla.clocks[HF_SLA_FOLLOW_UP]),
-     .table = &sla_follow_up_table,
+     .table = &config_sla_follow_up_table,
      .help = "Sales keeps trying: `attempts` contact attempts within `within`."},
     {.key = "on_reload",
      .type = CFGMAP_CUSTOM,

@@ -42,6 +42,7 @@ void account_state_free(account_state_t *s)
     account_roster_entries_free(s->roster, s->roster_count);
     dedupe_free(&s->dedupe);
     sla_state_free(&s->sla);
+    account_products_free(s->products, s->product_count);
     free(s);
 }
 
@@ -209,6 +210,8 @@ int account_fold_member(account_state_t *s, const hf_member_update_t *u, const h
     if (r == 0)
         r = qualify(s, &v, rules, u->at_ms, now_ms, sink);
     if (r == 0)
+        r = account_expansion_evaluate(s, &v, rules, u->at_ms, now_ms, sink);
+    if (r == 0)
         r = account_roster_push(s, &v, rules, u->leave ? u->contact_id : NULL, sink);
     account_view_free(&v);
     return r < 0 ? r : ACCOUNT_FOLD_APPLIED;
@@ -228,12 +231,22 @@ int account_fold_sales(account_state_t *s, const hf_event_t *ev, const hf_rules_
         if (r < 0)
             return r;
     }
+    /* an answer to an expansion handoff concerns its product only (account_expansion.c) */
+    bool expansion = false;
+    int r = account_expansion_feedback(s, ev, rules, now_ms, sink, &expansion);
+    if (r < 0 || expansion)
+        return r < 0 ? r : ACCOUNT_FOLD_APPLIED;
     sla_entity_t e = account_sla_entity(s);
     bool recycled = false;
-    int r = sla_feedback(&e, ev, rules, now_ms, sink, &recycled);
+    r = sla_feedback(&e, ev, rules, now_ms, sink, &recycled);
     if (r < 0)
         return r;
-    return r == SLA_FEEDBACK_UNKNOWN ? ACCOUNT_FOLD_UNKNOWN_HANDOFF : ACCOUNT_FOLD_APPLIED;
+    if (r == SLA_FEEDBACK_UNKNOWN)
+        return ACCOUNT_FOLD_UNKNOWN_HANDOFF;
+    /* a won deal naming a product: the account has it (never raised for expansion) */
+    if ((r = account_expansion_won(s, ev)) < 0)
+        return r;
+    return ACCOUNT_FOLD_APPLIED;
 }
 
 int account_sla_fire(account_state_t *s, const hf_rules_t *rules, int64_t now_ms,
@@ -241,15 +254,18 @@ int account_sla_fire(account_state_t *s, const hf_rules_t *rules, int64_t now_ms
 {
     sla_entity_t e = account_sla_entity(s);
     bool recycled = false;
-    return sla_fire(&e, rules, now_ms, sink, &recycled);
+    int r = sla_fire(&e, rules, now_ms, sink, &recycled);
+    return r < 0 ? r : account_expansion_fire(s, rules, now_ms, sink);
 }
 
 int64_t account_state_next_due(const account_state_t *s)
 {
-    return sla_next_due(&s->sla);
+    int64_t own = sla_next_due(&s->sla), expansion = account_expansion_next_due(s);
+    return !own || (expansion && expansion < own) ? expansion : own;
 }
 
 bool account_sla_reschedule(account_state_t *s, const hf_rules_t *rules)
 {
-    return sla_reschedule(&s->sla, rules);
+    bool own = sla_reschedule(&s->sla, rules);
+    return account_expansion_reschedule(s, rules) || own;
 }

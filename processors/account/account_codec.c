@@ -73,6 +73,21 @@ static void put_member(binenc_writer_t *w, const void *item)
     binenc_put_opt_string(w, m->placement);
 }
 
+static void put_product(binenc_writer_t *w, const void *item)
+{
+    const account_product_t *p = item;
+    binenc_put_string(w, p->product);
+    binenc_put_bool(w, p->owned);
+    binenc_put_long(w, p->owned_at_ms);
+    binenc_put_int(w, (int32_t)p->cycle);
+    binenc_put_bool(w, p->handed_off);
+    binenc_put_long(w, p->raised_at_ms);
+    binenc_put_bool(w, p->recycled);
+    binenc_put_long(w, p->recycled_at_ms);
+    binenc_put_string(w, hf_stage_name(p->stage));
+    sla_encode(w, &p->sla);
+}
+
 static void put_departed(binenc_writer_t *w, const void *item)
 {
     const account_departed_t *d = item;
@@ -104,6 +119,8 @@ int account_state_encode(const account_state_t *s, hf_buf_t *out)
     /* version 2 */
     dedupe_encode(&w, &s->dedupe);
     sla_encode(&w, &s->sla);
+    /* version 3 */
+    binenc_put_array(&w, s->products, s->product_count, sizeof *s->products, put_product);
     return binenc_writer_end(&w);
 }
 
@@ -219,6 +236,37 @@ static bool repeated_departed(const account_state_t *s, size_t i)
     return false;
 }
 
+static void read_product(binenc_reader_t *r, void *item)
+{
+    account_product_t *p = item;
+    p->product = binenc_get_string(r);
+    p->owned = binenc_get_bool(r);
+    p->owned_at_ms = binenc_get_long(r);
+    p->cycle = (uint32_t)binenc_get_int_range(r, 1, INT32_MAX);
+    p->handed_off = binenc_get_bool(r);
+    p->raised_at_ms = binenc_get_long(r);
+    p->recycled = binenc_get_bool(r);
+    p->recycled_at_ms = binenc_get_long(r);
+    char *stage = binenc_get_string(r);
+    int st = stage ? hf_stage_parse(stage) : -1;
+    free(stage);
+    if (st < 0)
+        binenc_fail(r);
+    p->stage = st < 0 ? HF_STAGE_CUSTOMER : (hf_stage_t)st;
+    sla_decode(r, &p->sla);
+    if (!p->product || !p->product[0])
+        binenc_fail(r);
+}
+
+static bool repeated_product(const account_state_t *s, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (s->products[i].product && s->products[j].product &&
+            strcmp(s->products[i].product, s->products[j].product) == 0)
+            return true;
+    return false;
+}
+
 int account_state_decode(account_state_t **out, const void *buf, size_t len)
 {
     binenc_reader_t r;
@@ -264,6 +312,16 @@ int account_state_decode(account_state_t **out, const void *buf, size_t len)
     if (version >= 2) {
         dedupe_decode(&r, &s->dedupe);
         sla_decode(&r, &s->sla);
+    }
+    /* versions 1 and 2 end here: no product known */
+    if (version >= 3) {
+        binenc_get_array(&r, (void **)&s->products, &s->product_count, sizeof *s->products,
+                         read_product);
+        if (s->product_count > ACCOUNT_PRODUCTS_MAX)
+            binenc_fail(&r);
+        for (size_t i = 0; i < s->product_count && !r.err; i++)
+            if (repeated_product(s, i))
+                binenc_fail(&r);
     }
 
     int err = binenc_reader_end(&r);

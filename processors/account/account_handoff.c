@@ -410,6 +410,7 @@ int account_emit_handoff(account_state_t *s, const account_view_t *v, const hf_a
         .fit_grade = fit_grade_letter(rules, v->grade),
         .stage_before = hf_stage_name(stage_before),
         .routing_region = v->traits.region,
+        .kind = "new_business",
     };
     r = condition_reasons(&b, rule, v, rules);
     if (r == 0)
@@ -435,6 +436,57 @@ int account_emit_handoff(account_state_t *s, const account_view_t *v, const hf_a
     r = sla_start(&e, handoff_id, &attr, rules, now_ms, &h.sla_accept_by_ms,
                   &h.sla_first_touch_by_ms, sink);
     if (r == 0 && sink && sink->handoff)
+        r = sink->handoff(sink->opaque, &h);
+out:
+    build_free(&b);
+    return r;
+}
+
+int account_emit_expansion(const account_state_t *s, const account_view_t *v,
+                           const char *handoff_id, const char *rule_name, const char *product,
+                           const hf_reason_t *conditions, size_t condition_count,
+                           const hf_rules_t *rules, int64_t qualified_at_ms, int64_t now_ms,
+                           int64_t accept_by_ms, int64_t first_touch_by_ms, const hf_sink_t *sink)
+{
+    build_t b = {0};
+    int r = 0;
+    hf_handoff_t h = {
+        .handoff_id = handoff_id,
+        .entity_type = HF_ENTITY_ACCOUNT,
+        .entity_id = s->account_id,
+        .account_id = s->account_id,
+        .rule = rule_name,
+        .qualified_at_ms = qualified_at_ms,
+        .emitted_at_ms = now_ms,
+        .score = v->score_points,
+        .fit_grade = fit_grade_letter(rules, v->grade),
+        .stage_before = hf_stage_name(s->stage),
+        .routing_region = v->traits.region,
+        /* the account managers, never a new-business routing team */
+        .routing_team = rules->expansion.team,
+        .sla_accept_by_ms = accept_by_ms,
+        .sla_first_touch_by_ms = first_touch_by_ms,
+        .kind = "expansion",
+        .product = product,
+    };
+    for (size_t i = 0; i < condition_count && r == 0; i++)
+        r = add_reason(&b, conditions[i].rule, conditions[i].points, conditions[i].count,
+                       conditions[i].detail);
+    if (r == 0)
+        r = fit_reasons(&b, v, rules);
+    if (r == 0)
+        r = build_journey(&b, s, v, rules, &h.journey);
+    if (r == 0)
+        r = build_interests(&b, v, rules, &h);
+    if (r == 0)
+        r = build_buying_group(&b, v, rules, &h);
+    if (r == 0 && s->sla.owner_id)
+        h.routing_note = strpool_printf(&b.pool, "account owner %s", s->sla.owner_id);
+    if (r < 0)
+        goto out;
+    h.reasons = b.reasons;
+    h.reason_count = b.reason_count;
+    if (sink && sink->handoff)
         r = sink->handoff(sink->opaque, &h);
 out:
     build_free(&b);

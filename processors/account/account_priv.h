@@ -45,9 +45,13 @@
 #include "processors/sla/sla.h"
 
 /* 1: the first layout.  2: dedupe (sales activity ids) and sla appended.  3: each
- * member's placement appended to the member record.  States of every earlier
- * version still decode. */
+ * member's placement appended to the member record, and products (what the account
+ * has, its expansions) to the state.  States of every earlier version still decode. */
 #define ACCOUNT_STATE_SCHEMA_VERSION 3
+
+/* Products remembered per account (owned or raised): beyond it a new product is not
+ * recorded, and so never raised (a raise that could not be remembered could repeat). */
+#define ACCOUNT_PRODUCTS_MAX 64
 
 /* Score-rule contributions kept per member (the strongest, as stage 2 sends them):
  * enough for every rule of a realistic config, and bounded whatever arrives. */
@@ -89,6 +93,23 @@ typedef struct account_member {
     int32_t sessions, page_views, email_opens, email_clicks;
 } account_member_t;
 
+/* A product of expansion.products (or named by a won deal) as this account knows it:
+ * whether it has it, and its expansion cycle.  Semantics: account_expansion.c. */
+typedef struct account_product {
+    char *product; /* owned */
+    bool owned;    /* a won deal named it */
+    int64_t owned_at_ms;
+    uint32_t cycle;       /* expansion cycle, from 1 */
+    bool handed_off;      /* this cycle's expansion handoff was made */
+    int64_t raised_at_ms; /* event time it qualified (handed_off) */
+    bool recycled;        /* sales sent an earlier cycle's back: cooldown from ... */
+    int64_t recycled_at_ms;
+    /* the expansion's case: its stage as sales moved it (its own, not the account's:
+     * conversation_ready when raised) and its clocks (expansion.sla) */
+    hf_stage_t stage;
+    sla_state_t sla;
+} account_product_t;
+
 /* A contact that left or was evicted, with the version of its last update. */
 typedef struct account_departed {
     char *contact_id; /* owned */
@@ -115,8 +136,10 @@ struct account_state {
     uint64_t roster_version;
     account_roster_entry_t *roster; /* engaged members at the last roster, ranked */
     size_t roster_count;
-    dedupe_t dedupe; /* event ids of the sales activity applied */
-    sla_state_t sla; /* feedback, SLA clocks and the recycle gate */
+    dedupe_t dedupe;             /* event ids of the sales activity applied */
+    sla_state_t sla;             /* feedback, SLA clocks and the recycle gate */
+    account_product_t *products; /* in order of first mention */
+    size_t product_count;
 };
 
 /* The account as sla.c sees it. */
@@ -197,6 +220,51 @@ const hf_account_rule_t *account_rule_match(const account_view_t *v, const hf_ru
 int account_emit_handoff(account_state_t *s, const account_view_t *v, const hf_account_rule_t *rule,
                          const hf_rules_t *rules, hf_stage_t stage_before, int64_t qualified_at_ms,
                          int64_t now_ms, const hf_sink_t *sink);
+
+/* ---- expansion (account_expansion.c; the payload in account_handoff.c) ---- */
+
+/* A customer account (stage customer) re-evaluated after a member update at event time
+ * @at_ms: for each product of expansion.products it does not have and has not raised
+ * this cycle, the first expansion rule that holds raises its handoff into @sink.
+ * Returns 0, -ENOMEM or the sink's errno. */
+int account_expansion_evaluate(account_state_t *s, const account_view_t *v, const hf_rules_t *rules,
+                               int64_t at_ms, int64_t now_ms, const hf_sink_t *sink);
+
+/* Sales activity @ev for the account: when it names an expansion handoff, applies it to
+ * that product and its clocks (*handled set; nothing else is to be done with it);
+ * otherwise a won deal naming a product makes the account have it once the caller has
+ * applied @ev (account_expansion_won).  Returns 0, -ENOMEM or the sink's errno. */
+int account_expansion_feedback(account_state_t *s, const hf_event_t *ev, const hf_rules_t *rules,
+                               int64_t now_ms, const hf_sink_t *sink, bool *handled);
+
+/* The expansions' SLA clocks: as sla_fire(), sla_next_due() (0: none) and
+ * sla_reschedule() over every product's case. */
+int account_expansion_fire(account_state_t *s, const hf_rules_t *rules, int64_t now_ms,
+                           const hf_sink_t *sink);
+int64_t account_expansion_next_due(const account_state_t *s);
+bool account_expansion_reschedule(account_state_t *s, const hf_rules_t *rules);
+
+/* A won deal @ev (its product set) was applied: the account has the product. */
+int account_expansion_won(account_state_t *s, const hf_event_t *ev);
+
+/* The expansion handoff id of @product's @cycle for account @account_id (written into
+ * @out, HF_HANDOFF_ID_SIZE bytes): hf_handoff_id over the entity id "<account id>"
+ * 0x1f "expansion" 0x1f "<product>".  Returns its length or a negative errno. */
+int account_expansion_id(char *out, size_t outsz, const char *account_id, const char *product,
+                         uint32_t cycle);
+
+void account_products_free(account_product_t *p, size_t n);
+
+/* Emits the expansion handoff @handoff_id of @rule_name for @product: @conditions (the
+ * rule's conditions and each member's engagement with the product) first, then the
+ * account fit, the journey, interests and buying group as account_emit_handoff's;
+ * routed to expansion.team, with the deadlines its case started.  Returns 0, -ENOMEM or the sink's
+ * errno. */
+int account_emit_expansion(const account_state_t *s, const account_view_t *v,
+                           const char *handoff_id, const char *rule_name, const char *product,
+                           const hf_reason_t *conditions, size_t condition_count,
+                           const hf_rules_t *rules, int64_t qualified_at_ms, int64_t now_ms,
+                           int64_t accept_by_ms, int64_t first_touch_by_ms, const hf_sink_t *sink);
 
 /* When the engaged set or a role changed since the last roster (@v against
  * s->roster): a new roster version to every engaged member and to every member of

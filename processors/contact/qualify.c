@@ -308,6 +308,7 @@ static int emit_handoff(contact_state_t *s, const hf_event_t *ev, const hf_rules
         .fit_grade = fit_grade_letter(rules, v->fit.grade),
         .stage_before = hf_stage_name(stage_before),
         .routing_region = fit_get(&s->traits, FIT_REGION),
+        .kind = "new_business",
     };
     r = condition_reasons(&b, ev, cr, rule_name, rules, v);
     if (r == 0)

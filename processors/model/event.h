@@ -161,6 +161,7 @@ typedef struct hf_event {
     hf_sales_action_t sales_action;
     const char *reason;
     const char *channel;
+    const char *product; /* a won deal's product (expansion) */
 } hf_event_t;
 
 /* Names as they appear in schemas, config and outputs ("web_visit", "demo_request",

@@ -107,6 +107,8 @@ typedef struct hf_handoff {
     const char *routing_note;   /* NULL = absent; e.g. why no team was found */
     int64_t sla_accept_by_ms;
     int64_t sla_first_touch_by_ms;
+    const char *kind;    /* "new_business" or "expansion"; NULL = absent */
+    const char *product; /* expansion: the product; NULL = absent */
 } hf_handoff_t;
 
 /* LifecycleChange */

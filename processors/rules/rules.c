@@ -409,6 +409,33 @@ static void calendars_free(hf_rules_t *r)
     free(r->calendars.teams);
 }
 
+/* products and expansion rules */
+static void expansion_free(hf_rules_t *r)
+{
+    for (size_t i = 0; i < r->expansion.product_count; i++) {
+        hf_product_t *p = &r->expansion.products[i];
+        free(p->name);
+        for (size_t j = 0; j < p->signal_count; j++)
+            event_match_free(&p->signals[j].match);
+        free(p->signals);
+    }
+    free(r->expansion.products);
+    for (size_t i = 0; i < r->expansion.rule_count; i++) {
+        free(r->expansion.rules[i].name);
+        strings_free(r->expansion.rules[i].products, r->expansion.rules[i].product_count);
+    }
+    free(r->expansion.rules);
+    free(r->expansion.team);
+}
+
+const hf_product_t *hf_rules_product(const hf_rules_t *r, const char *name)
+{
+    for (size_t i = 0; name && i < r->expansion.product_count; i++)
+        if (strcmp(r->expansion.products[i].name, name) == 0)
+            return &r->expansion.products[i];
+    return NULL;
+}
+
 void hf_rules_free(hf_rules_t *r)
 {
     if (!r)
@@ -418,6 +445,7 @@ void hf_rules_free(hf_rules_t *r)
     membership_free(r);
     account_rules_free(r);
     calendars_free(r);
+    expansion_free(r);
     free(r);
 }
 

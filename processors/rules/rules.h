@@ -367,6 +367,48 @@ typedef struct hf_rules_recycle {
                                  meeting: recycled; 0 = never */
 } hf_rules_recycle_t;
 
+/* expansion: what marks a customer account's engagement with a product it does not
+ * have yet (processors/account/account_expansion.c). */
+
+/* One kind of material of a product: every item of a member's journey (a web visit,
+ * form, download or webinar kept in the member's summary) that @match matches earns
+ * @points. */
+typedef struct hf_expansion_signal {
+    hf_event_match_t match;
+    int32_t points;
+} hf_expansion_signal_t;
+
+typedef struct hf_product {
+    char *name; /* as SalesActivity.product names it */
+    hf_expansion_signal_t *signals;
+    size_t signal_count;
+} hf_product_t;
+
+/* An expansion rule: all conditions that are set must hold, over the product's
+ * material that the account's members engaged with within @within_ms of the account's
+ * newest activity. */
+typedef struct hf_expansion_rule {
+    char *name;
+    char **products; /* names of hf_rules_expansion_t.products; empty = every product */
+    size_t product_count;
+    uint32_t min_engaged; /* members with at least one matching item; 0 = none */
+    int32_t min_points;   /* signal points summed over the members; 0 = none */
+    int64_t within_ms;    /* 0 = any time */
+} hf_expansion_rule_t;
+
+typedef struct hf_rules_expansion {
+    hf_product_t *products;
+    size_t product_count;
+    hf_expansion_rule_t *rules;
+    size_t rule_count;
+    char *team; /* routing team of every expansion handoff (the account managers) */
+    /* event time after a product's expansion was rejected, lost or recycled before it
+     * may be raised again */
+    int64_t cooldown_ms;
+    /* the SLA clocks an expansion handoff starts, in place of hf_rules_sla_t.clocks */
+    hf_sla_rule_t clocks[HF_SLA__COUNT];
+} hf_rules_expansion_t;
+
 /* The compiled rules file: one member per section of the file. */
 typedef struct hf_rules {
     hf_rules_scoring_t scoring;
@@ -383,6 +425,7 @@ typedef struct hf_rules {
     hf_rules_calendars_t calendars;
     hf_rules_sla_t sla;
     hf_rules_recycle_t recycle;
+    hf_rules_expansion_t expansion;
 } hf_rules_t;
 
 /* The calendar SLA clocks of @team run in (the default calendar for a team not
@@ -391,6 +434,9 @@ const hf_calendar_t *hf_rules_team_calendar(const hf_rules_t *r, const char *tea
 
 /* The calendar called @name, or NULL. */
 const hf_calendar_t *hf_rules_calendar(const hf_rules_t *r, const char *name);
+
+/* The product called @name, or NULL. */
+const hf_product_t *hf_rules_product(const hf_rules_t *r, const char *name);
 
 /* Index of the grade with @letter, or -1. */
 int hf_rules_grade_index(const hf_rules_t *r, const char *letter);

@@ -373,7 +373,8 @@ static int write_web_visit_v0(codec_t *c, hf_event_t *ev, const char *dir)
     int r = codec_encode_input(c, ev, &rec);
     avro_schema_t v0 = NULL;
     for (size_t i = 0; !r && i < codec_schema_src_count; i++)
-        if (codec_schema_srcs[i].role == CODEC_ROLE_HISTORY)
+        if (codec_schema_srcs[i].role == CODEC_ROLE_HISTORY &&
+            strcmp(codec_schema_srcs[i].name, "WebVisit") == 0 && !v0)
             r = avro_schema_from_json_length(codec_schema_srcs[i].json,
                                              strlen(codec_schema_srcs[i].json), &v0);
     hf_buf_t pcf = HF_BUF_INIT;

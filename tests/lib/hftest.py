@@ -99,7 +99,7 @@ CHECK_VALUES = {
     "ContentDownload": 0x014E58D13D0BE34E,
     "WebinarEvent": 0x30F2D9B6F053DD69,
     "EmailEngagement": 0x4A5B8C026CDFED75,
-    "SalesActivity": 0x1E562A036464702A,
+    "SalesActivity": 0xD95A1C695956ECB1,
 }
 
 _PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
@@ -1239,10 +1239,12 @@ def email(eid, at, contact, action="opened", email_id="em-1", campaign="spring-l
 
 
 def sales(eid, at, entity_id, action="accepted", entity_type="contact", handoff=None, owner="rep-1", reason=None,
-          channel=None, source="salesforce"):
+          channel=None, source="salesforce", product=None, version=None):
     d = {"event_id": eid, "occurred_at": at, "source": source, "entity_type": entity_type, "entity_id": entity_id,
          "handoff_id": handoff, "owner_id": owner, "action": action, "reason": reason, "channel": channel}
-    return Event("SalesActivity", entity_id, d)
+    if version is None:
+        d["product"] = product
+    return Event("SalesActivity", entity_id, d, version)
 
 
 # 2026-03-02T09:00:00Z: event times of the tests start here (scoring runs on event

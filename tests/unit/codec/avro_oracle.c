@@ -281,6 +281,8 @@ int oracle_fill_handoff(avro_value_t *value, const hf_handoff_t *h)
         ITEMS("roles_covered", h->roles_covered, h->roles_covered_count, fill_role),
         FIELDS("routing", routing),
         FIELDS("sla", sla),
+        STR("kind", h->kind),
+        STR("product", h->product),
     };
     return fill_record(value, fields, COUNT(fields));
 }

@@ -305,6 +305,8 @@ static void test_outputs_match_avro_c(void **state)
     h.entity_type = HF_ENTITY_ACCOUNT;
     h.qualified_at_ms = -3000;
     h.routing_note = "by region";
+    h.kind = "expansion";
+    h.product = "analytics";
     h.interests = interests;
     h.interest_count = 2;
     hf_handoff_t bare = {.handoff_id = "h",

@@ -437,7 +437,7 @@ static void test_unknown_and_duplicate_keys(void **state)
                   "t.yaml:1:1: unknown key \"logs\" (did you mean \"log\"?); allowed: app, kafka, "
                   "topics, state, ordering, output, limits, log, http, stitching, dedupe, journey, "
                   "scoring, fit, lifecycle, qualify, interests, buying_group, accounts, routing, "
-                  "calendars, sla, recycle\n"
+                  "calendars, sla, recycle, expansion\n"
                   "    logs:\n"
                   "    ^\n");
     expect_errors("state:\n  path: /a\n  commit_interval: 2s\n  path: /b\n", 1,

@@ -16,6 +16,7 @@
 
 #include "daemon/journey_json.h"
 #include "tests/unit/processors/samples.h"
+#include "processors/account/account_priv.h"
 #include "tests/unit/processors/test_account_kit.h"
 #include "tests/unit/processors/testkit.h"
 
@@ -442,6 +443,40 @@ static void test_account_buying_group_and_case(void **state)
     assert_str_at(at(j, "open_case", "team", NULL), "emea");
     assert_str_at(at(j, "open_case", "clocks", "#0", "state", NULL), "running");
     assert_str_at(at(j, "as_of", NULL), iso(AS_OF, t));
+    assert_int_equal(json_array_size(at(j, "products", NULL)), 0);
+    json_decref(j);
+
+    /* a product it has, and one raised for expansion (its own case) */
+    account_product_t *p = calloc(2, sizeof *p);
+    assert_non_null(p);
+    p[0] = (account_product_t){.product = strdup("crm"),
+                               .owned = true,
+                               .owned_at_ms = TK_T0,
+                               .cycle = 1,
+                               .stage = HF_STAGE_CUSTOMER};
+    p[1] = (account_product_t){.product = strdup("analytics"),
+                               .cycle = 1,
+                               .handed_off = true,
+                               .raised_at_ms = TK_T0 + TK_DAY_MS,
+                               .stage = HF_STAGE_CONVERSATION_READY};
+    p[1].sla.handoff_id = strdup("ho_00000000000000aa");
+    p[1].sla.rule = strdup("expand");
+    s->products = p;
+    s->product_count = 2;
+    hf_buf_reset(&b);
+    assert_int_equal(journey_json_account(&b, s, rules, TK_T0 + 400 * TK_DAY_MS, AS_OF), 0);
+    j = parse(&b);
+    assert_str_at(at(j, "products", "#0", "product", NULL), "crm");
+    assert_true(json_is_true(at(j, "products", "#0", "owned", NULL)));
+    assert_str_at(at(j, "products", "#0", "owned_at", NULL), iso(TK_T0, t));
+    assert_true(json_is_null(at(j, "products", "#0", "open_case", NULL)));
+    assert_str_at(at(j, "products", "#1", "product", NULL), "analytics");
+    assert_true(json_is_false(at(j, "products", "#1", "owned", NULL)));
+    assert_int_at(at(j, "products", "#1", "expansion_cycle", NULL), 1);
+    assert_str_at(at(j, "products", "#1", "stage", NULL), "conversation_ready");
+    assert_str_at(at(j, "products", "#1", "raised_at", NULL), iso(TK_T0 + TK_DAY_MS, t));
+    assert_str_at(at(j, "products", "#1", "open_case", "handoff_id", NULL), "ho_00000000000000aa");
+    assert_str_at(at(j, "products", "#1", "open_case", "rule", NULL), "expand");
     json_decref(j);
     hf_buf_free(&b);
     account_state_free(s);

@@ -34,6 +34,7 @@ def main():
         a = decode(schema, read("account.bin"))
         t = T0 + 2 * DAY
         check(a["schema_version"] == 3, "schema_version")
+        check(a["products"] == [], "products %r" % a["products"])
         check(a["dedupe"] == [], "dedupe %r" % a["dedupe"])
         check(a["sla"]["handoff_id"] is not None and a["sla"]["handoff_id"].startswith("ho_")
               and len(a["sla"]["clocks"]) == 3, "sla %r" % a["sla"])
@@ -84,7 +85,21 @@ def main():
         check(f["known_since"] is None and f["members"] == [] and f["departed"] == []
               and f["roster"] == [] and f["roster_version"] == 0 and f["updates"] == 0,
               "fresh account is empty")
-    print("AccountState: 2 encodings read and re-encoded identically by python3-avro")
+        x = decode(schema, read("account_products.bin"))
+        check(x["schema_version"] == 3 and x["stage"] == "customer", "products account")
+        crm, an = x["products"]
+        check((crm["product"], crm["owned"], crm["owned_at"], crm["cycle"], crm["handed_off"],
+               crm["stage"], crm["sla"]["handoff_id"]) == ("crm", True, T0, 1, False, "customer", None),
+              "crm %r" % crm)
+        check((an["product"], an["owned"], an["cycle"], an["handed_off"], an["raised_at"],
+               an["recycled"], an["recycled_at"], an["stage"])
+              == ("analytics", False, 2, True, T0 + DAY, True, T0 + HOUR, "accepted"),
+              "analytics %r" % an)
+        check(an["sla"]["handoff_id"] == "ho_00000000000000aa" and an["sla"]["accepted"] is True
+              and an["sla"]["team"] == "account-management"
+              and an["sla"]["clocks"][0]["deadline"] == T0 + DAY + 2 * HOUR
+              and an["sla"]["clocks"][0]["done"] is True, "analytics case %r" % an["sla"])
+    print("AccountState: 3 encodings read and re-encoded identically by python3-avro")
 
 
 if __name__ == "__main__":

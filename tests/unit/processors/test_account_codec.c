@@ -219,6 +219,7 @@ static void test_version_2_states_decode(void **state)
     assert_int_equal(
         account_state_decode(&v2, account_state_v2_sample, sizeof account_state_v2_sample), 0);
     assert_int_equal(account_state_member_count(v2), 3);
+    assert_int_equal(v2->product_count, 0); /* products came in version 3 too */
     for (size_t i = 0; i < v2->member_count; i++)
         assert_null(v2->members[i].placement);
     assert_string_equal(v2->members[0].role, "decision_maker");
@@ -326,6 +327,60 @@ static void test_broken_invariants_are_corrupt(void **state)
     hf_buf_free(&again);
 }
 
+/* Products end a version-3 state (written with the placements of its members); one
+ * cut before them is truncated. */
+static void test_products_end_version_3(void **state)
+{
+    fixture_t *f = *state;
+    assert_int_equal(f->sample->product_count, 0);
+    assert_int_equal(f->bytes.data[0], 6);                /* zig-zag 3 */
+    assert_int_equal(f->bytes.data[f->bytes.len - 1], 0); /* the empty products array */
+    assert_int_equal(decode_and_reencode(f->bytes.data, f->bytes.len - 1), HF_STATE_CORRUPT);
+}
+
+/* Products round-trip; a product twice, a cycle of 0 or an empty name are corrupt. */
+static void test_products_round_trip(void **state)
+{
+    fixture_t *f = *state;
+    account_state_t *s = f->sample;
+    account_product_t products[2] = {
+        {.product = "analytics", .cycle = 2, .recycled = true, .recycled_at_ms = TK_T0},
+        {.product = "crm",
+         .owned = true,
+         .owned_at_ms = TK_T0 + 5,
+         .cycle = 1,
+         .handed_off = true,
+         .raised_at_ms = TK_T0 - 7},
+    };
+    s->products = products;
+    s->product_count = 2;
+    hf_buf_t b = HF_BUF_INIT;
+    assert_int_equal(account_state_encode(s, &b), 0);
+    assert_int_equal(decode_and_reencode(b.data, b.len), 0);
+    account_state_t *d = NULL;
+    assert_int_equal(account_state_decode(&d, b.data, b.len), 0);
+    assert_int_equal(d->product_count, 2);
+    assert_string_equal(d->products[1].product, "crm");
+    assert_true(d->products[1].owned && d->products[1].handed_off);
+    assert_int_equal(d->products[1].raised_at_ms, TK_T0 - 7);
+    assert_int_equal(d->products[0].cycle, 2);
+    assert_true(d->products[0].recycled);
+    account_state_free(d);
+
+    products[1].product = "analytics";
+    assert_corrupt(s);
+    products[1].product = "crm";
+    products[0].cycle = 0;
+    assert_corrupt(s);
+    products[0].cycle = 1;
+    products[0].product = "";
+    assert_corrupt(s);
+    products[0].product = "analytics";
+    s->products = NULL;
+    s->product_count = 0;
+    hf_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +393,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flipped_bytes_never_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_random_bytes_never_crash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_invariants_are_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_products_end_version_3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_products_round_trip, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

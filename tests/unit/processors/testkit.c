@@ -489,6 +489,8 @@ static int rec_handoff(void *opaque, const hf_handoff_t *h)
     }
     c->routing_team = xstrdup(h->routing_team);
     c->routing_note = xstrdup(h->routing_note);
+    c->kind = xstrdup(h->kind);
+    c->product = xstrdup(h->product);
     c->interests = copy_interests(h->interests, h->interest_count);
     c->interest_count = h->interest_count;
     c->buying_group = copy_members(h->buying_group, h->buying_group_count);
@@ -688,6 +690,8 @@ void tk_rec_clear(tk_rec_t *rec)
         free(h->recent);
         free(h->routing_team);
         free(h->routing_note);
+        free(h->kind);
+        free(h->product);
         free_interests(h->interests, h->interest_count);
         free_members(h->buying_group, h->buying_group_count);
         free_strings(h->roles_covered, h->roles_covered_count);

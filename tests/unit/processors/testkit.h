@@ -104,6 +104,7 @@ typedef struct tk_member {
 typedef struct tk_handoff {
     char *handoff_id, *entity_id, *account_id, *rule, *fit_grade, *stage_before, *region;
     char *routing_team, *routing_note;
+    char *kind, *product; /* ConversationReady.kind and .product */
     tk_interest_t *interests;
     size_t interest_count;
     tk_member_t *buying_group;

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -119,6 +120,14 @@ static const webinar_t webinars[] = {
      GEN_SITE "/webinars/pipeline-forecasting"},
 };
 #define WEBINAR_COUNT (sizeof(webinars) / sizeof(webinars[0]))
+
+const gen_asset_t *gen_content_asset(const char *id)
+{
+    for (size_t i = 0; i < ASSET_COUNT; i++)
+        if (strcmp(assets[i].id, id) == 0)
+            return &assets[i];
+    return NULL;
+}
 
 const gen_asset_t *gen_content_pick_asset(gen_rng_t *r, bool evaluation)
 {

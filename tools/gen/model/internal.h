@@ -232,6 +232,9 @@ void gen_site_form(gen_model_t *m, gen_person_t *p, const char *anon, hf_form_ty
  * datasheets) when @evaluation. */
 const gen_asset_t *gen_content_pick_asset(gen_rng_t *r, bool evaluation);
 
+/* The asset called @id, or NULL. */
+const gen_asset_t *gen_content_asset(const char *id);
+
 /* A download of @a by the known person; @anon: the browser, when on the site;
  * @campaign: the campaign that brought it, or NULL. */
 void gen_content_download(gen_model_t *m, gen_person_t *p, const gen_asset_t *a, const char *anon,

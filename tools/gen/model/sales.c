@@ -1,6 +1,7 @@
 /* The sales team's follow-up of a hand-raiser: rejection (students, competitors,
  * bad fits) or acceptance, touches, a meeting, an opportunity, won or lost; on the
- * account too when the contact's account is known. */
+ * account too when the contact's account is known.  A won account has the core
+ * product, and its champion may then look at the next one. */
 #include <stdbool.h>
 
 #include "internal.h"
@@ -27,6 +28,28 @@ static gen_record_t *sales(gen_model_t *m, gen_person_t *p, hf_entity_type_t typ
     r->ev.owner_id = owner;
     r->ev.sales_action = action;
     return r;
+}
+
+/* The plan a won deal buys (SalesActivity.product), and the product a customer's
+ * people look at next: expansion.products of the sample rules (config/handoff.yaml). */
+#define CORE_PRODUCT "lead_scoring"
+static const char next_product_page[] = GEN_SITE "/product/account-insights";
+static const char next_product_asset[] = "eb-abm-starter";
+
+/* After the win, the champion often explores the next product: two sessions that
+ * start on its page, and its ebook. */
+static void explore_next_product(gen_model_t *m, gen_person_t *p)
+{
+    if (!p->anon_id || !gen_rng_chance(&p->rng, 0.6))
+        return;
+    const gen_page_t entry = {GEN_PAGE_PRODUCT, next_product_page, "Account insights"};
+    for (int i = 0; i < 2; i++) {
+        gen_wait_between(p, 1 * DAY_MS, 6 * DAY_MS);
+        gen_site_session(m, p, p->anon_id, GEN_INTENT_HIGH, 2, &entry, NULL);
+    }
+    const gen_asset_t *a = gen_content_asset(next_product_asset);
+    if (a)
+        gen_content_download(m, p, a, p->anon_id, NULL);
 }
 
 void gen_sales_follow_up(gen_model_t *m, gen_person_t *p)
@@ -74,8 +97,10 @@ void gen_sales_follow_up(gen_model_t *m, gen_person_t *p)
     double x = gen_rng_unit(&p->rng);
     if (x < 0.35) {
         sales(m, p, HF_ENTITY_CONTACT, HF_SALES_WON, owner);
-        if (account_known)
-            sales(m, p, HF_ENTITY_ACCOUNT, HF_SALES_WON, owner);
+        if (account_known) {
+            sales(m, p, HF_ENTITY_ACCOUNT, HF_SALES_WON, owner)->ev.product = CORE_PRODUCT;
+            explore_next_product(m, p);
+        }
     } else if (x < 0.75) {
         const char *why = lost_reasons[gen_rng_below(&p->rng, LOST_REASON_COUNT)];
         sales(m, p, HF_ENTITY_CONTACT, HF_SALES_LOST, owner)->ev.reason = why;
