@@ -29,6 +29,8 @@ typedef struct http_request {
     const char *path;   /* decoded path, e.g. "/v1/contacts/c-1" */
     const char *query;  /* raw query string or NULL */
     const char *remote; /* peer address as text */
+    const char *origin; /* the Origin header (a page of another site asking), or NULL */
+    bool token_ok;      /* the bearer token in force was presented, or none is set */
 } http_request_t;
 
 typedef struct http_response {
@@ -36,6 +38,7 @@ typedef struct http_response {
     const char *content_type; /* "application/json" by default; static or outliving the call */
     hf_buf_t body;            /* util/buf.h; the server frees it */
     char location[512];       /* set for 3xx answers */
+    char allow_origin[288];   /* Access-Control-Allow-Origin when set ("http://host:port") */
 } http_response_t;
 
 /* Called on the HTTP server's thread, never the pipeline's.  Returns 0 (the
