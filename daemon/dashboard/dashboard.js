@@ -239,7 +239,7 @@
     var h = "<p class=\"meta\">instance" + (d.instances.length > 1 ? "s " : " ") +
       d.instances.map(esc).join(", ") + " &middot; days counted " + esc(d.days.first || "none") +
       " &ndash; " + esc(d.days.last || "none") + " &middot; as of <span id=\"as-of\">" + esc(d.as_of) +
-      "</span>" + (missing.length ? " &middot; <strong>not reached: " + missing.map(esc).join(", ") +
+      "</span>" + (missing.length ? " &middot; <strong id=\"missing\">not reached: " + missing.map(esc).join(", ") +
       "</strong>" : "") + "</p>";
     h += renderFunnel(d) + renderWaiting(d, now) +
       renderBoard(d.outcomes.sla_by_team, "team", "SLA by team") +

@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 
@@ -185,7 +186,7 @@ class Dashboard(h.ClusterTestCase):
         out_dir = env.dir
         dom = chromium("http://%s/" % address, out_dir)
         save(out_dir, "dom-script.html", dom)
-        self.assertIn("data-refreshed=", dom, "the script did not render the view")
+        self.assertTrue("data-refreshed=" in dom, "the script did not render the view")
         got = cells(dom)
         for k, v in want.items():
             self.assertEqual(got.get(k), v, k)
@@ -198,8 +199,8 @@ class Dashboard(h.ClusterTestCase):
         # JavaScript off: the server's first view holds the same numbers
         dom = chromium("http://%s/" % address, out_dir, script=False)
         save(out_dir, "dom-no-script.html", dom)
-        self.assertIn("Numbers as of the first view", dom)  # the script did not run
-        self.assertNotIn("data-refreshed=", dom)
+        self.assertTrue("Numbers as of the first view" in dom, "the script ran")
+        self.assertFalse("data-refreshed=" in dom, "the script ran")
         got = cells(dom)
         for k, v in want.items():
             self.assertEqual(got.get(k), v, "without JavaScript: " + k)
@@ -235,6 +236,76 @@ class Dashboard(h.ClusterTestCase):
         self.assertNotIn(b"<script>x", body)
         status, _, _ = get(address, "/nothing-here")
         self.assertEqual(status, 404)
+
+
+    def test_two_instances_summed_by_the_page(self):
+        """Two instances of one group each count what they fold; the page of one
+        fetches the other's /v1/dashboard (it is allowed: the other names it as an
+        instance of the group) and shows the sums."""
+        env = self.env()
+        dir_b = os.path.join(env.dir, "state-b")
+        a = env.daemon(log_level="debug").start()
+        b = env.daemon("--state", dir_b, log_level="debug", name="b").start()
+        first, _ = a.proc.wait_for(r"assigned ([1-9]\d*) partitions", timeout=60)
+        a.proc.wait_for(r"assigned ([1-9]\d*) partitions", timeout=60, start=first + 1)
+        addr_a = a.proc.wait_for(LISTENING, timeout=30)[1].group(1)
+        addr_b = b.proc.wait_for(LISTENING, timeout=30)[1].group(1)
+        env.generate("--contacts", "600", "--seed", "9", "--start-ms", str(T0), "--days", str(DAYS))
+        wait_caught_up_both(env, [a, b], [env.state_dir, dir_b], timeout=180)
+
+        # each names the other once the instance map knows it (bounded)
+        for me, other in ((addr_a, addr_b), (addr_b, addr_a)):
+            deadline = time.monotonic() + 30
+            for _ in range(300):
+                if get_json(me, "/v1/dashboard")["peers"] == [other] or time.monotonic() > deadline:
+                    break
+                time.sleep(0.2)
+            self.assertEqual(get_json(me, "/v1/dashboard")["peers"], [other])
+        # another instance's page may read this one; any other site may not
+        _, hdr, _ = get(addr_b, "/v1/dashboard", headers={"Origin": "http://" + addr_a})
+        self.assertEqual(hdr.get("access-control-allow-origin"), "http://" + addr_a)
+        _, hdr, _ = get(addr_b, "/v1/dashboard", headers={"Origin": "http://evil.example"})
+        self.assertNotIn("access-control-allow-origin", hdr)
+
+        oa, ob = get_json(addr_a, "/v1/outcomes"), get_json(addr_b, "/v1/outcomes")
+        self.assertTrue(oa["totals"] and ob["totals"], "test design: both instances made handoffs")
+        want_a, want_b = expected_cells(oa), expected_cells(ob)
+        summed = {k: want_a.get(k, 0) + want_b.get(k, 0) for k in set(want_a) | set(want_b)}
+        dom = chromium("http://%s/" % addr_a, env.dir)
+        save(env.dir, "dom-two-instances.html", dom)
+        self.assertTrue("data-refreshed=" in dom, "the script did not render the view")
+        self.assertTrue("instances %s, %s" % (addr_a, addr_b) in dom, "the page did not sum both")
+        self.assertFalse('id="missing"' in dom, "the page did not reach the other instance")
+        got = cells(dom)
+        for k, v in summed.items():
+            self.assertEqual(got.get(k), v, k)
+        print("dashboard: two instances, handoffs %d + %d = %d on the page of %s"
+              % (oa["totals"]["handoffs"], ob["totals"]["handoffs"], got["funnel.conversation_ready"], addr_a))
+        a.stop()
+        b.stop()
+
+
+def wait_caught_up_both(env, daemons, state_dirs, timeout):
+    """Until the offsets the instances stored together reach the end of every topic
+    they read (each partition in the store of whoever folded it last)."""
+    read = ["web_visits", "form_submissions", "content_downloads", "webinar_attendance",
+            "email_engagement", "identity", "sales_activity", "by_anonymous", "by_contact", "by_account"]
+    deadline = time.monotonic() + timeout
+    behind = None
+    for _ in range(2000):
+        stored = {}
+        for d in state_dirs:
+            for o in env.dump("offsets", state_dir=d):
+                tp = (o["topic"], o["partition"])
+                stored[tp] = max(stored.get(tp, 0), o["next_offset"])
+        ends = env.end_offsets(read)
+        behind = {tp: (stored.get(tp, 0), end) for tp, end in ends.items() if stored.get(tp, 0) < end}
+        if not behind:
+            return
+        if time.monotonic() > deadline or not all(x.proc.running() for x in daemons):
+            break
+        time.sleep(0.5)
+    raise AssertionError("not caught up within %d s; behind (stored, end): %r" % (timeout, behind))
 
 
 def h_quote(s):
