@@ -236,6 +236,13 @@ class Dashboard(h.ClusterTestCase):
         self.assertNotIn(b"<script>x", body)
         status, _, _ = get(address, "/nothing-here")
         self.assertEqual(status, 404)
+        # handoffctl sends the token to every instance it sums
+        r = env.ctl("dashboard", "--urls", address, "--token-file", token_file, "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout)["instances"], [address])
+        r = env.ctl("dashboard", "--urls", address)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("HTTP 401", r.stderr)
 
 
     def test_two_instances_summed_by_the_page(self):
@@ -281,6 +288,27 @@ class Dashboard(h.ClusterTestCase):
             self.assertEqual(got.get(k), v, k)
         print("dashboard: two instances, handoffs %d + %d = %d on the page of %s"
               % (oa["totals"]["handoffs"], ob["totals"]["handoffs"], got["funnel.conversation_ready"], addr_a))
+
+        # handoffctl sums them the same way
+        r = env.ctl("dashboard", "--urls", "%s,%s" % (addr_a, addr_b), "--json")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        j = json.loads(r.stdout)
+        self.assertEqual(j["instances"], [addr_a, addr_b])
+        f = funnel(j)
+        for stage, col in FUNNEL_KEYS.items():
+            self.assertEqual(f[stage], oa["totals"][col] + ob["totals"][col], stage)
+        for r_ in j["outcomes"]["by_rule"]:
+            for col in ("handoffs", "accepted", "rejected", "won"):
+                self.assertEqual(r_[col], summed["by_rule.%s.%s" % (r_["rule"], col)], (r_["rule"], col))
+        for r_ in j["outcomes"]["sla_by_team"]:
+            # the median of the merged buckets; each instance's own only when they agree
+            if r_["accept_buckets"]:
+                self.assertIsNotNone(r_["median_accept_seconds"])
+            self.assertEqual(r_["accept"]["met"], summed["sla_by_team.%s.accept.met" % r_["team"]])
+        r = env.ctl("dashboard", "--urls", "%s,%s" % (addr_a, addr_b))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("conversation_ready", r.stdout)
+        print(r.stdout)
         a.stop()
         b.stop()
 

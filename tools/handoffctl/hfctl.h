@@ -39,3 +39,8 @@ int hfctl_outcomes(int argc, char **argv);
 /* consume --brokers LIST --topic T [--max N] [--timeout S]: a topic's records, a
  * JSON object per line, e-mail addresses redacted (consume.c). */
 int hfctl_consume(int argc, char **argv);
+
+/* dashboard --urls ADDR[,ADDR...] [--token-file FILE] [--team T] [--from D] [--to D]
+ * [--timeout S] [--json]: the dashboard's numbers of several instances, summed
+ * (dashboard.c). */
+int hfctl_dashboard(int argc, char **argv);

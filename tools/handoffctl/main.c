@@ -4,6 +4,8 @@
  *   handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics [--id ID]
  *   handoffctl outcomes --state DIR
  *   handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]
+ *   handoffctl dashboard --urls ADDR[,ADDR...] [--token-file FILE] [--team T] [--from D]
+ *                        [--to D] [--timeout S] [--json]
  *
  * check and dump read the same rules file as handoffd, $HANDOFF_CONFIG or else
  * HF_CONFIG_DEFAULT_PATH when none is named.  dump opens the store read-only, so
@@ -11,7 +13,7 @@
  * and outcomes aside).
  *
  * This file holds the usage and the dispatch; each subcommand has its own file
- * (check.c, dump.c, outcomes.c, consume.c), the JSON writer is json.c and the
+ * (check.c, dump.c, outcomes.c, consume.c, dashboard.c), the JSON writer is json.c and the
  * redaction of e-mail addresses redact.c. */
 #include <stdint.h>
 #include <stdio.h>
@@ -21,21 +23,26 @@
 
 void hfctl_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoffctl check [FILE]\n"
-            "       handoffctl dump --state DIR [-c FILE] "
-            "contacts|accounts|identities|offsets|metrics|owed [--id ID]\n"
-            "       handoffctl outcomes --state DIR\n"
-            "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
-            "\n"
-            "  FILE, -c FILE  the rules file, as handoffd reads it (default: $" HF_CONFIG_ENV
-            ", else\n"
-            "                 " HF_CONFIG_DEFAULT_PATH "); dump contacts|accounts needs\n"
-            "                 it for scores and grades and fails when it cannot be read\n"
-            "  --state DIR    handoffd's state directory (opened read-only)\n"
-            "  --timeout S    consume: stop after S seconds without a record, and give up on a\n"
-            "                 broker that cannot be reached within S seconds (default 10)\n"
-            "  --max N        consume: stop after N records (default: no limit)\n");
+    fprintf(
+        out,
+        "usage: handoffctl check [FILE]\n"
+        "       handoffctl dump --state DIR [-c FILE] "
+        "contacts|accounts|identities|offsets|metrics|owed [--id ID]\n"
+        "       handoffctl outcomes --state DIR\n"
+        "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
+        "       handoffctl dashboard --urls ADDR[,ADDR...] [--token-file FILE] [--team T]\n"
+        "                            [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--timeout S] [--json]\n"
+        "\n"
+        "  FILE, -c FILE  the rules file, as handoffd reads it (default: $" HF_CONFIG_ENV ", else\n"
+        "                 " HF_CONFIG_DEFAULT_PATH "); dump contacts|accounts needs\n"
+        "                 it for scores and grades and fails when it cannot be read\n"
+        "  --state DIR    handoffd's state directory (opened read-only)\n"
+        "  --timeout S    consume: stop after S seconds without a record, and give up on a\n"
+        "                 broker that cannot be reached within S seconds (default 10)\n"
+        "  --max N        consume: stop after N records (default: no limit)\n"
+        "  --urls ADDR,.. dashboard: the http.advertised addresses of the instances whose\n"
+        "                 /v1/dashboard answers are summed (--timeout: per instance)\n"
+        "  --token-file   dashboard: the bearer token to send (http.token_file)\n");
 }
 
 int hfctl_load_rules(hf_config_t **cfg, const char *path)
@@ -71,6 +78,8 @@ int main(int argc, char **argv)
         return hfctl_consume(argc - 1, argv + 1);
     if (strcmp(argv[1], "outcomes") == 0)
         return hfctl_outcomes(argc - 1, argv + 1);
+    if (strcmp(argv[1], "dashboard") == 0)
+        return hfctl_dashboard(argc - 1, argv + 1);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         hfctl_usage(stdout);
         return 0;
