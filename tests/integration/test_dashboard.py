@@ -313,6 +313,47 @@ class Dashboard(h.ClusterTestCase):
         b.stop()
 
 
+    def test_breach_listed(self):
+        """A handoff nobody accepts breaches its (short) accept clock: the dashboard
+        lists it under recent breaches and counts it in its team's row, in the JSON
+        and on the page the server renders."""
+        env = self.env(config_edit=lambda t: h.with_sla(t, accept="2s", accept_escalate=["2s"],
+                                                        first_touch="60s"))
+        breaches = h.TopicTail(env, "sla_breach")
+        self.addCleanup(breaches.close)
+        d = env.daemon(log_level="info").start()
+        address = d.proc.wait_for(LISTENING, timeout=30)[1].group(1)
+        cid = "c-dash-late"
+        env.send(h.form("dash-f1", h.now_ms(), "a-" + cid, cid, form_type="demo_request", form_id="demo",
+                        title="Director of IT"))
+        breaches.wait(lambda x: x.get("entity_id") == cid, timeout=30, what="the accept breach")
+        deadline = time.monotonic() + 30
+        dash = None
+        for _ in range(300):
+            dash = get_json(address, "/v1/dashboard")
+            if any(b["id"] == cid for b in dash["breaches"]) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        listed = [b for b in dash["breaches"] if b["id"] == cid]
+        self.assertTrue(listed, dash["breaches"])
+        self.assertEqual((listed[0]["sla"], listed[0]["rule"]), ("accept", "hand_raiser"))
+        self.assertGreaterEqual(listed[0]["level"], 1)
+        waiting = [c for c in dash["waiting"] if c["id"] == cid]
+        self.assertEqual(len(waiting), 1)
+        accept = [k for k in waiting[0]["clocks"] if k["sla"] == "accept"][0]
+        self.assertEqual(accept["state"], "breached")
+        self.assertLess(accept["seconds_left"], 0)
+        team = waiting[0]["team"] or "(no team)"
+        row = [r for r in dash["outcomes"]["sla_by_team"] if r["team"] == team]
+        self.assertEqual(row[0]["accept"]["breached"], 1, row)
+        status, _, body = get(address, "/")
+        page = body.decode()
+        section = page[page.index('id="breaches"'):]
+        self.assertIn(cid, section[:section.index("</section>")])
+        self.assertIn('data-key="sla_by_team.%s.accept.breached">1<' % html.escape(team), page)
+        d.stop()
+
+
 def wait_caught_up_both(env, daemons, state_dirs, timeout):
     """Until the offsets the instances stored together reach the end of every topic
     they read (each partition in the store of whoever folded it last)."""
