@@ -180,6 +180,15 @@ class Dashboard(h.ClusterTestCase):
         self.assertGreaterEqual(no_team, 0)
         status, _, body = get(address, "/v1/dashboard?from=2026-13-01")
         self.assertEqual(status, 400, body)
+        # what a refresh costs on this store (printed, not asserted)
+        took = []
+        for path in ["/v1/dashboard", "/"] * 10:
+            t0 = time.monotonic()
+            self.assertEqual(get(address, path)[0], 200)
+            took.append(time.monotonic() - t0)
+        took.sort()
+        print("dashboard: 20 requests (/v1/dashboard and /), median %.1f ms, slowest %.1f ms"
+              % (1000 * took[len(took) // 2], 1000 * took[-1]))
 
         # the page in chromium, its script on: it fetched /v1/dashboard and drew it again
         want = expected_cells(outcomes)
