@@ -684,7 +684,7 @@ int journey_json_contact_case(const contact_state_t *s, const hf_rules_t *rules,
     size_t used = 0;
     reason[0] = 0;
     for (size_t i = 0; i < n && i < 2 && used < reasonsz; i++) {
-        int w = snprintf(reason + used, reasonsz - used, "%s%s +%d (%d\xc3\x97)", i ? ", " : "",
+        int w = snprintf(reason + used, reasonsz - used, "%s%s %+d (%d\xc3\x97)", i ? ", " : "",
                          c[i].stat->rule, (int)c[i].points, (int)c[i].count);
         used += w > 0 ? (size_t)w : 0;
     }

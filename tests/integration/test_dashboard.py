@@ -200,7 +200,7 @@ class Dashboard(h.ClusterTestCase):
         for k, v in want.items():
             self.assertEqual(got.get(k), v, k)
         shot = os.path.join(out_dir, "dashboard.png")
-        chromium("http://%s/" % address, out_dir, "--screenshot=" + shot, "--window-size=1280,2200",
+        chromium("http://%s/" % address, out_dir, "--screenshot=" + shot, "--window-size=1280,3400",
                  "--hide-scrollbars")
         self.assertGreater(os.path.getsize(shot), 10000)
         print("dashboard: screenshot %s" % shot)
