@@ -80,11 +80,23 @@ int dashboard_count_stage(metrics_t *m, int64_t at_ms, const char *entity_type, 
     return metrics_add_named(m, DASHBOARD_GROUP_STAGE, name, 1);
 }
 
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), t = strlen(tail);
+    return n >= t && memcmp(s + n - t, tail, t) == 0;
+}
+
+/* The newest day of a handoff made (dash) or a contact becoming known or engaged
+ * (dash_stage): days of event time.  An SLA clock falling due counts on the wall
+ * clock's day, which in a replay of old events lies far ahead of them: it must not
+ * push their days out of the window. */
 static int newest_day(void *opaque, const char *name, uint64_t value)
 {
     (void)value;
     int32_t *newest = opaque, d = name_day(name);
-    if (d > *newest)
+    bool event_time = ends_with(name, "|all|*|handoff") || ends_with(name, "|contact|known") ||
+                      ends_with(name, "|contact|engaged");
+    if (event_time && d > *newest)
         *newest = d;
     return 0;
 }

@@ -13,8 +13,11 @@
  *
  * The day is the UTC day of the event the outcome or change came from (of the
  * daemon's clock when an SLA clock fell due).  Only the DASHBOARD_DAYS days up to
- * the newest one counted are kept: dashboard_prune() drops older ones at each
- * commit, so the counters are bounded by days x teams x rows.
+ * the newest day on which a handoff was made or a contact became known or engaged
+ * (days of event time) are kept: dashboard_prune() drops older ones at each
+ * commit, so the counters are bounded by days x teams x rows.  Days counted by SLA
+ * clocks alone (the wall clock's, ahead of a replayed backlog's) do not move the
+ * window; they leave it once it passes them.
  *
  * Answering (HTTP thread, pure): a dashboard_t is filled from those counters (read
  * from a store snapshot) and from the open cases of the SLA timers index, then
@@ -58,8 +61,9 @@ int dashboard_count_outcome(metrics_t *m, int64_t at_ms, const char *team,
  * -ENOMEM. */
 int dashboard_count_stage(metrics_t *m, int64_t at_ms, const char *entity_type, const char *stage);
 
-/* Drops the counters of days more than DASHBOARD_DAYS - 1 before the newest one
- * counted, from @m and (deletes) from the store through @b.  Returns how many. */
+/* Drops the counters of days more than DASHBOARD_DAYS - 1 before the newest day of
+ * a handoff or a contact known or engaged, from @m and (deletes) from the store
+ * through @b.  Returns how many. */
 size_t dashboard_prune(metrics_t *m, store_batch_t *b);
 
 /* "YYYYMMDD" of the UTC day of @ms. */
