@@ -17,7 +17,7 @@
  * For a libFuzzer run:
  *
  *     clang -g -O1 -DHF_FUZZING -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
- *         tests/fuzz/http_fuzz.c daemon/http_route.c \
+ *         tests/fuzz/http_fuzz.c daemon/http_route.c daemon/dashboard_filter.c \
  *         $(find config processors util -name '*.c') -lyaml -lrdkafka -lm -o http_fuzz
  *     ./http_fuzz -max_len=4096 tests/fuzz/corpus/http
  */
