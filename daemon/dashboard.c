@@ -53,22 +53,57 @@ static int32_t name_day(const char *name)
 /* @s with '|' replaced and cut to @max bytes, into @out (room for max + 1). */
 static void key_part(char *out, size_t max, const char *s)
 {
-    snprintf(out, max + 1, "%s", s ? s : "");
+    size_t n = s ? strnlen(s, max) : 0;
+    memcpy(out, s ? s : "", n);
+    out[n] = 0;
     for (char *p = out; *p; p++)
         if (*p == '|')
             *p = '/';
 }
 
+/* Bytes of an outcome counter's name kept: "dash." (5), the day and '|' (9), the
+ * team and '|' (41) and this make the metrics store's 250. */
+#define OUTCOME_NAME_MAX 195
+/* Bytes of a detail (a rejection reason) kept when the name is too long. */
+#define DETAIL_KEEP 48
+
+/* @name ("<dim>|<value>|<metric>[|<detail>]") into @out, cut to fit: the detail
+ * first, then the value, never the metric (a histogram's bucket is a detail, but
+ * a short one).  False when @name is not an outcome counter's. */
+static bool outcome_key(char out[OUTCOME_NAME_MAX + 1], const char *name)
+{
+    size_t len = strlen(name);
+    if (len <= OUTCOME_NAME_MAX) {
+        memcpy(out, name, len + 1);
+        return true;
+    }
+    const char *p1 = strchr(name, '|'), *p2 = p1 ? strchr(p1 + 1, '|') : NULL;
+    if (!p2)
+        return false;
+    const char *p3 = strchr(p2 + 1, '|');
+    size_t head = (size_t)(p1 - name) + 1, value = (size_t)(p2 - p1 - 1);
+    size_t tail = strlen(p2);
+    if (p3 && tail > (size_t)(p3 - p2) + 1 + DETAIL_KEEP)
+        tail = (size_t)(p3 - p2) + 1 + DETAIL_KEEP;
+    if (head + tail + 1 > OUTCOME_NAME_MAX)
+        return false; /* a dimension or metric name this long is none of ours */
+    if (head + value + tail > OUTCOME_NAME_MAX)
+        value = OUTCOME_NAME_MAX - head - tail;
+    memcpy(out, name, head);
+    memcpy(out + head, p1 + 1, value);
+    memcpy(out + head + value, p2, tail);
+    out[head + value + tail] = 0;
+    return true;
+}
+
 int dashboard_count_outcome(metrics_t *m, int64_t at_ms, const char *team, const char *outcome_name)
 {
-    /* bounded so that "dash." and the name fit the metrics store's keys (250 bytes):
-     * 5 + 8 + 1 + 40 + 1 + 190 */
-    char day[9], t[41], name[250];
+    char day[9], t[41], outcome[OUTCOME_NAME_MAX + 1], name[256];
+    if (!outcome_key(outcome, outcome_name))
+        return 0;
     dashboard_day(day, at_ms);
     key_part(t, 40, team ? team : "(no team)");
-    int n = snprintf(name, sizeof name, "%s|%s|%.190s", day, t, outcome_name);
-    if (n < 0)
-        return -EINVAL;
+    snprintf(name, sizeof name, "%s|%s|%s", day, t, outcome);
     return metrics_add_named(m, DASHBOARD_GROUP, name, 1);
 }
 
@@ -136,6 +171,7 @@ typedef struct held_case {
 
 struct dashboard {
     dashboard_filter_t filter;
+    char team_key[41]; /* the filter's team as the counters keep it (key_part()) */
     outcomes_t *outcomes;
     stage_count_t *stages;
     size_t stage_count;
@@ -156,6 +192,7 @@ dashboard_t *dashboard_new(const dashboard_filter_t *f)
         return NULL;
     }
     d->filter = *f;
+    key_part(d->team_key, 40, f->team);
     return d;
 }
 
@@ -244,8 +281,7 @@ int dashboard_add_counter(dashboard_t *d, const char *key, uint64_t n)
     if (!bar)
         return 0;
     size_t tlen = (size_t)(bar - rest);
-    if (d->filter.team[0] &&
-        (strlen(d->filter.team) != tlen || memcmp(d->filter.team, rest, tlen) != 0))
+    if (d->filter.team[0] && (strlen(d->team_key) != tlen || memcmp(d->team_key, rest, tlen) != 0))
         return 0;
     return outcomes_add(d->outcomes, bar + 1, n);
 }

@@ -244,13 +244,41 @@ static void test_long_values_fit_a_key(void **state)
     snprintf(name, sizeof name, "rule|%.200s|handoff", team);
     count(m, T0, team, name);
     count(m, T0, "a|b", "all|*|handoff"); /* '|' in a team cannot make another column */
+    /* a long value and a long reason: cut, the reason first, still counted as rejected */
+    char reason[300];
+    snprintf(reason, sizeof reason, "rule|%.90s|rejected|%.150s", team, team);
+    count(m, T0, "x", reason);
     /* every key ("dash." and the name) fits the metrics store's 250 bytes */
     size_t longest = 0;
     metrics_each_named(m, DASHBOARD_GROUP, key_length, &longest);
     assert_true(longest > 200 && strlen(DASHBOARD_GROUP ".") + longest <= 250);
-    dashboard_t *d = dashboard_of(m, "team=a%2Fb");
+    /* a filter names the team as the rules do; it is kept as the counters keep it */
+    dashboard_t *d = dashboard_of(m, "team=a%7Cb");
     json_t *j = json_of(d, T0);
     assert_int_equal(stage_count(j, "conversation_ready"), 1);
+    json_decref(j);
+    dashboard_free(d);
+    char query[300];
+    snprintf(query, sizeof query, "team=%.96s", team);
+    d = dashboard_of(m, query);
+    j = json_of(d, T0);
+    assert_int_equal(stage_count(j, "conversation_ready"), 0); /* no "all" row counted */
+    json_t *rules = json_object_get(json_object_get(j, "outcomes"), "by_rule");
+    assert_int_equal(json_array_size(rules), 1);
+    json_decref(j);
+    dashboard_free(d);
+    d = dashboard_of(m, "team=x");
+    j = json_of(d, T0);
+    rules = json_object_get(json_object_get(j, "outcomes"), "by_rule");
+    assert_int_equal(json_array_size(rules), 1);
+    json_t *r0 = json_array_get(rules, 0);
+    assert_int_equal(strlen(json_string_value(json_object_get(r0, "rule"))), 90);
+    assert_int_equal(json_integer_value(json_object_get(r0, "rejected")), 1);
+    const char *cut = NULL;
+    json_t *v;
+    json_object_foreach(json_object_get(r0, "rejected_because"), cut, v) break;
+    assert_non_null(cut);
+    assert_true(strlen(cut) <= 48 && strlen(cut) > 0);
     json_decref(j);
     dashboard_free(d);
     metrics_free(m);
