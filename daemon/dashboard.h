@@ -37,7 +37,7 @@
 #include "store.h"
 #include "util/buf.h"
 
-/* Days of counters kept, up to the newest day counted. */
+/* Days of counters kept, up to the newest day of event time (dashboard_prune()). */
 #define DASHBOARD_DAYS 92
 /* Open cases listed at most (the earliest due first), and breaches. */
 #define DASHBOARD_CASES_MAX 100
@@ -52,8 +52,10 @@
 /* ---- counting (pipeline thread) ---- */
 
 /* Counts outcome counter @outcome_name ("<dim>|<value>|<metric>[|<detail>]", as
- * outputs.c names it) for the day of @at_ms and @team (NULL: "(no team)").  Values
- * too long for a key are cut.  0 or -ENOMEM. */
+ * outputs.c names it) for the day of @at_ms and @team (NULL: "(no team)", cut to 40
+ * bytes).  A name too long for a key loses bytes of its detail, then of its value,
+ * never its metric; a name that is no outcome counter's is not counted.  0 or
+ * -ENOMEM. */
 int dashboard_count_outcome(metrics_t *m, int64_t at_ms, const char *team,
                             const char *outcome_name);
 
