@@ -243,6 +243,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, int status,
     if (allow_origin && *allow_origin) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
         MHD_add_response_header(resp, "Vary", "Origin");
+        if (status == MHD_HTTP_NO_CONTENT) { /* the answer to a preflight */
+            MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET");
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization");
+            MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+        }
     }
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
@@ -334,14 +339,18 @@ static int64_t declared_body(struct MHD_Connection *conn)
 
 /* The bounds on a request: 0, or the status it is refused with. */
 static int check_bounds(http_t *h, struct MHD_Connection *conn, const http_req_t *req,
-                        const char *method)
+                        const char *method, const char *url)
 {
     size_t header_bytes = 0;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_bytes, &header_bytes);
     int status = http_size_status(req->uri_len, header_bytes, -1, h->cfg.max_request_bytes);
     if (status)
         return status;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    /* OPTIONS only where a route takes it: a browser's preflight before a page of
+     * another origin reads the route with a bearer token (lookup_dashboard.c) */
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+        !(strcmp(method, "OPTIONS") == 0 &&
+          http_route_find(h->routes, h->route_count, method, url) >= 0))
         return MHD_HTTP_METHOD_NOT_ALLOWED;
     return http_size_status(0, 0, declared_body(conn), h->cfg.max_request_bytes);
 }
@@ -461,7 +470,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     int status = 0;
     if (!req->checked) {
         req->checked = true;
-        if ((status = check_bounds(h, conn, req, method)) != 0) {
+        if ((status = check_bounds(h, conn, req, method, url)) != 0) {
             log_request(req, method, url, status);
             return send_error(conn, status, status_text(status));
         }

@@ -316,6 +316,9 @@ int lookup_register(http_t *h, lookup_t *lk)
      * shows no numbers (lookup_dashboard.c) */
     if (r == 0)
         r = http_add_route(h, "GET", DASHBOARD, false, lookup_dashboard_json, lk);
+    /* a preflight carries no token: it asks whether the page may send one */
+    if (r == 0)
+        r = http_add_route(h, "OPTIONS", DASHBOARD, true, lookup_dashboard_preflight, lk);
     if (r == 0)
         r = http_add_route(h, "GET", "/", true, lookup_dashboard_page, lk);
     return r;

@@ -126,9 +126,10 @@ static int add_case(lookup_t *lk, dashboard_t *d, const store_snapshot_t *snap,
     return r == -ENOMEM ? r : 0;
 }
 
-/* Where the other instances answer: the owners of the partitions this one does not
- * hold, each once. */
-static int add_peers(dashboard_t *d, instances_t *in, const char *origin, http_response_t *resp)
+/* Calls @fn with the address of every other instance that holds partitions (the
+ * owners of the partitions this one does not hold), each once, at most 16; stops at
+ * @fn's first non-zero value (returned). */
+static int each_peer(instances_t *in, int (*fn)(void *opaque, const char *addr), void *opaque)
 {
     if (!in)
         return 0;
@@ -147,17 +148,40 @@ static int add_peers(dashboard_t *d, instances_t *in, const char *origin, http_r
             if (dup || n_seen == sizeof seen / sizeof seen[0])
                 continue;
             snprintf(seen[n_seen++], INSTANCES_ADDR_SIZE, "%s", addr);
-            int r = dashboard_add_peer(d, addr);
-            if (r < 0)
+            int r = fn(opaque, addr);
+            if (r)
                 return r;
-            /* a page served by that instance may read this one's numbers */
-            char url[INSTANCES_ADDR_SIZE + 8];
-            snprintf(url, sizeof url, "http://%s", addr);
-            if (origin && strcmp(origin, url) == 0)
-                snprintf(resp->allow_origin, sizeof resp->allow_origin, "%s", url);
         }
     }
     return 0;
+}
+
+/* What a page of another instance may read: its origin, "http://<its address>". */
+typedef struct origin_check {
+    const char *origin;
+    http_response_t *resp;
+} origin_check_t;
+
+static int allow_if_peer(void *opaque, const char *addr)
+{
+    origin_check_t *c = opaque;
+    char url[INSTANCES_ADDR_SIZE + 8];
+    snprintf(url, sizeof url, "http://%s", addr);
+    if (c->origin && strcmp(c->origin, url) == 0)
+        snprintf(c->resp->allow_origin, sizeof c->resp->allow_origin, "%s", url);
+    return 0;
+}
+
+typedef struct peer_list {
+    dashboard_t *d;
+    origin_check_t check;
+} peer_list_t;
+
+static int add_peer(void *opaque, const char *addr)
+{
+    peer_list_t *l = opaque;
+    int r = dashboard_add_peer(l->d, addr);
+    return r < 0 ? r : allow_if_peer(&l->check, addr);
 }
 
 /* The dashboard for @f from @snap: 0 with *@out, or -errno with @err. */
@@ -183,8 +207,10 @@ static int build(lookup_t *lk, const dashboard_filter_t *f, const store_snapshot
     }
     if (r == 0)
         r = dashboard_set_instance(d, atomic_load(&lk->advertised));
-    if (r == 0)
-        r = add_peers(d, in, req->origin, resp);
+    if (r == 0) {
+        peer_list_t l = {d, {req->origin, resp}};
+        r = each_peer(in, add_peer, &l);
+    }
     for (size_t i = 0; i < due.count; i++)
         free(due.items[i].id);
     free(due.items);
@@ -255,4 +281,16 @@ int lookup_dashboard_page(void *opaque, const http_request_t *req, http_response
 int lookup_dashboard_json(void *opaque, const http_request_t *req, http_response_t *resp)
 {
     return answer(opaque, req, resp, false);
+}
+
+int lookup_dashboard_preflight(void *opaque, const http_request_t *req, http_response_t *resp)
+{
+    lookup_t *lk = opaque;
+    if (strcmp(req->path, "/v1/dashboard") != 0)
+        return lookup_answer_error(resp, 404, "not found", NULL);
+    /* 204 either way; the browser lets the page go on only with the origin allowed */
+    resp->status = 204;
+    hf_buf_reset(&resp->body);
+    origin_check_t c = {req->origin, resp};
+    return each_peer(atomic_load(&lk->instances), allow_if_peer, &c);
 }

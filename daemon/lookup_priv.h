@@ -42,3 +42,7 @@ int lookup_outcomes(void *opaque, const http_request_t *req, http_response_t *re
 /* GET / and GET /v1/dashboard (lookup_dashboard.c).  HTTP server's thread. */
 int lookup_dashboard_page(void *opaque, const http_request_t *req, http_response_t *resp);
 int lookup_dashboard_json(void *opaque, const http_request_t *req, http_response_t *resp);
+/* OPTIONS /v1/dashboard: a browser's preflight before a page of another instance
+ * reads /v1/dashboard with the bearer token; the origin is allowed when it is
+ * another instance's.  HTTP server's thread. */
+int lookup_dashboard_preflight(void *opaque, const http_request_t *req, http_response_t *resp);

@@ -34,11 +34,11 @@ CONTACTS = 1000
 DAYS = 8
 
 
-def get(address, path, headers=None):
+def get(address, path, headers=None, method="GET"):
     host, _, port = address.rpartition(":")
     c = http.client.HTTPConnection(host, int(port), timeout=20)
     try:
-        c.request("GET", path, headers=headers or {})
+        c.request(method, path, headers=headers or {})
         r = c.getresponse()
         body = r.read()
         return r.status, {k.lower(): v for k, v in r.getheaders()}, body
@@ -245,6 +245,15 @@ class Dashboard(h.ClusterTestCase):
         self.assertNotIn(b"<script>x", body)
         status, _, _ = get(address, "/nothing-here")
         self.assertEqual(status, 404)
+        # a preflight needs no token (it asks whether the page may send one); OPTIONS
+        # elsewhere is still refused
+        status, hdr, _ = get(address, "/v1/dashboard", method="OPTIONS",
+                             headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"})
+        self.assertEqual(status, 204)
+        self.assertNotIn("access-control-allow-origin", hdr)
+        status, hdr, _ = get(address, "/metrics", method="OPTIONS", headers=auth)
+        self.assertEqual(status, 405)
+        self.assertEqual(hdr.get("allow"), "GET, HEAD")
         # handoffctl sends the token to every instance it sums
         r = env.ctl("dashboard", "--urls", address, "--token-file", token_file, "--json")
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -281,6 +290,18 @@ class Dashboard(h.ClusterTestCase):
         _, hdr, _ = get(addr_b, "/v1/dashboard", headers={"Origin": "http://" + addr_a})
         self.assertEqual(hdr.get("access-control-allow-origin"), "http://" + addr_a)
         _, hdr, _ = get(addr_b, "/v1/dashboard", headers={"Origin": "http://evil.example"})
+        self.assertNotIn("access-control-allow-origin", hdr)
+        # the preflight a browser sends before it adds a bearer token to the request
+        ask = {"Origin": "http://" + addr_a, "Access-Control-Request-Method": "GET",
+               "Access-Control-Request-Headers": "authorization"}
+        status, hdr, _ = get(addr_b, "/v1/dashboard", headers=ask, method="OPTIONS")
+        self.assertEqual(status, 204)
+        self.assertEqual(hdr.get("access-control-allow-origin"), "http://" + addr_a)
+        self.assertEqual(hdr.get("access-control-allow-headers"), "Authorization")
+        self.assertEqual(hdr.get("access-control-allow-methods"), "GET")
+        status, hdr, _ = get(addr_b, "/v1/dashboard", headers=dict(ask, Origin="http://evil.example"),
+                             method="OPTIONS")
+        self.assertEqual(status, 204)
         self.assertNotIn("access-control-allow-origin", hdr)
 
         oa, ob = get_json(addr_a, "/v1/outcomes"), get_json(addr_b, "/v1/outcomes")

@@ -1,8 +1,8 @@
 /* handoffctl dashboard --urls ADDR[,ADDR...]: the dashboard's numbers
  * (GET /v1/dashboard, docs/HTTP.md) of several instances of a group, fetched and
  * summed as the page sums them: counts add, lists are merged by their name, and
- * medians are taken again from the summed histogram buckets.  Unlike the page it
- * sends the bearer token to every instance, so it sums instances that need one.
+ * medians are taken again from the summed histogram buckets; without a browser,
+ * for scripts and terminals, with the bearer token of --token-file sent to each.
  *
  * Plain HTTP/1.0 over a TCP socket (the daemon's server speaks nothing else), one
  * request per instance, each bounded in time and size; jansson reads the answers. */
