@@ -221,7 +221,8 @@ const char *http_advertised(const http_t *h)
 /* ---- answers ---------------------------------------------------------------------- */
 
 static enum MHD_Result send_response(struct MHD_Connection *conn, int status,
-                                     const char *content_type, hf_buf_t *body, const char *location)
+                                     const char *content_type, hf_buf_t *body, const char *location,
+                                     const char *allow_origin)
 {
     struct MHD_Response *resp;
     if (body->len) {
@@ -239,6 +240,15 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, int status,
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     if (location && *location)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+    if (allow_origin && *allow_origin) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin);
+        MHD_add_response_header(resp, "Vary", "Origin");
+        if (status == MHD_HTTP_NO_CONTENT) { /* the answer to a preflight */
+            MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET");
+            MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Authorization");
+            MHD_add_response_header(resp, "Access-Control-Max-Age", "600");
+        }
+    }
     if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     enum MHD_Result r = MHD_queue_response(conn, (unsigned)status, resp);
@@ -251,7 +261,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const
 {
     hf_buf_t body = HF_BUF_INIT;
     hf_buf_printf(&body, "{\"error\":\"%s\"}\n", what);
-    return send_response(conn, status, "application/json", &body, NULL);
+    return send_response(conn, status, "application/json", &body, NULL, NULL);
 }
 
 static enum MHD_Result send_unauthorized(struct MHD_Connection *conn, bool presented)
@@ -329,14 +339,18 @@ static int64_t declared_body(struct MHD_Connection *conn)
 
 /* The bounds on a request: 0, or the status it is refused with. */
 static int check_bounds(http_t *h, struct MHD_Connection *conn, const http_req_t *req,
-                        const char *method)
+                        const char *method, const char *url)
 {
     size_t header_bytes = 0;
     MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_bytes, &header_bytes);
     int status = http_size_status(req->uri_len, header_bytes, -1, h->cfg.max_request_bytes);
     if (status)
         return status;
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+    /* OPTIONS only where a route takes it: a browser's preflight before a page of
+     * another origin reads the route with a bearer token (lookup_dashboard.c) */
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+        !(strcmp(method, "OPTIONS") == 0 &&
+          http_route_find(h->routes, h->route_count, method, url) >= 0))
         return MHD_HTTP_METHOD_NOT_ALLOWED;
     return http_size_status(0, 0, declared_body(conn), h->cfg.max_request_bytes);
 }
@@ -396,10 +410,11 @@ static enum MHD_Result run_handler(const http_route_t *route, struct MHD_Connect
         return send_error(conn, 500, problem);
     }
     resp.location[sizeof(resp.location) - 1] = 0;
+    resp.allow_origin[sizeof(resp.allow_origin) - 1] = 0;
     *status = resp.status;
     return send_response(conn, resp.status, resp.content_type ? resp.content_type : "text/plain",
-                         &resp.body,
-                         resp.status >= 300 && resp.status < 400 ? resp.location : NULL);
+                         &resp.body, resp.status >= 300 && resp.status < 400 ? resp.location : NULL,
+                         resp.allow_origin);
 }
 
 /* The route of the request, its token, its handler. */
@@ -416,13 +431,19 @@ static enum MHD_Result dispatch(http_t *h, struct MHD_Connection *conn, const ht
         return send_error(conn, 404, status_text(404));
     }
     bool presented = false;
-    if (!h->routes[i].public_ && !authorized(h, conn, &presented)) {
+    bool token_ok = authorized(h, conn, &presented);
+    if (!h->routes[i].public_ && !token_ok) {
         *status = 401;
         return send_unauthorized(conn, presented);
     }
     char remote[INET6_ADDRSTRLEN];
     remote_text(conn, remote, sizeof(remote));
-    http_request_t rq = {.method = method, .path = path, .query = req->query, .remote = remote};
+    http_request_t rq = {.method = method,
+                         .path = path,
+                         .query = req->query,
+                         .remote = remote,
+                         .origin = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin"),
+                         .token_ok = token_ok};
     return run_handler(&h->routes[i], conn, &rq, status);
 }
 
@@ -449,7 +470,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     int status = 0;
     if (!req->checked) {
         req->checked = true;
-        if ((status = check_bounds(h, conn, req, method)) != 0) {
+        if ((status = check_bounds(h, conn, req, method, url)) != 0) {
             log_request(req, method, url, status);
             return send_error(conn, status, status_text(status));
         }

@@ -9,7 +9,8 @@
  * and shutdown, and http_reload_token() on a reload.
  *
  * Requests are bounded: the URL, the headers and any body each at most
- * http.max_request_bytes (414, 431, 413 otherwise), GET and HEAD only (405), at
+ * http.max_request_bytes (414, 431, 413 otherwise), GET and HEAD only (405; OPTIONS
+ * where a route takes it: a browser's CORS preflight), at
  * most HTTP_MAX_CONNECTIONS connections, each closed after http.timeout idle.
  * Responses are bounded too: a handler's body over HTTP_MAX_RESPONSE_BYTES becomes
  * a 500.  With http.token_file set, every route not marked public needs
@@ -25,10 +26,12 @@
 typedef struct http http_t;
 
 typedef struct http_request {
-    const char *method; /* "GET" or "HEAD" (a HEAD is routed as a GET; its body is not sent) */
+    const char *method; /* "GET", "HEAD" (routed as a GET; its body is not sent), "OPTIONS" */
     const char *path;   /* decoded path, e.g. "/v1/contacts/c-1" */
     const char *query;  /* raw query string or NULL */
     const char *remote; /* peer address as text */
+    const char *origin; /* the Origin header (a page of another site asking), or NULL */
+    bool token_ok;      /* the bearer token in force was presented, or none is set */
 } http_request_t;
 
 typedef struct http_response {
@@ -36,6 +39,9 @@ typedef struct http_response {
     const char *content_type; /* "application/json" by default; static or outliving the call */
     hf_buf_t body;            /* util/buf.h; the server frees it */
     char location[512];       /* set for 3xx answers */
+    char allow_origin[288];   /* Access-Control-Allow-Origin when set ("http://host:port");
+                               * with status 204, the answer to a preflight (GET, the
+                               * Authorization header allowed) */
 } http_response_t;
 
 /* Called on the HTTP server's thread, never the pipeline's.  Returns 0 (the
@@ -61,7 +67,8 @@ int http_new(http_t **out, const hf_http_config_t *cfg, char *err, size_t errsz)
  * A prefix matches a path equal to it or continuing it with '/', or any path it
  * starts when it ends in '/': "/metrics" serves "/metrics" and "/metrics/x", not
  * "/metricsx"; "/v1/contacts/" serves "/v1/contacts/c-1".  @method "GET" also
- * serves HEAD. */
+ * serves HEAD; a route of @method "OPTIONS" lets OPTIONS requests of its paths
+ * through (405 elsewhere). */
 int http_add_route(http_t *h, const char *method, const char *prefix, bool public_,
                    http_handler_fn fn, void *opaque);
 

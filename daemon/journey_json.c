@@ -667,3 +667,71 @@ int journey_json_merged(hf_buf_t *out, const char *id, const char *merged_into,
     journey_json_end(&w);
     return journey_json_finish(&w);
 }
+
+/* ---- open cases, for the dashboard ------------------------------------------------- */
+
+/* The clocks and attribution of the case in @sla into @out. */
+static void case_from_sla(dashboard_case_t *out, const sla_state_t *sla, int64_t now_ms)
+{
+    out->handoff_id = sla->handoff_id;
+    out->rule = sla->rule;
+    out->team = sla->team;
+    out->owner = sla->owner_id;
+    out->opened_ms = sla->handoff_at_ms;
+    out->accepted = sla->accepted;
+    out->clock_count = 0;
+    for (int k = 0; k < HF_SLA__COUNT && out->clock_count < DASHBOARD_CLOCKS_MAX; k++) {
+        const sla_clock_t *c = &sla->clocks[k];
+        if (!c->deadline_ms)
+            continue;
+        out->clocks[out->clock_count++] = (dashboard_clock_t){
+            .sla = hf_sla_kind_name(k),
+            .state = clock_state(c, now_ms),
+            .due_ms = c->deadline_ms,
+            .next_due_ms = !c->done ? c->due_ms : 0,
+            .level = c->level,
+        };
+    }
+}
+
+int journey_json_contact_case(const contact_state_t *s, const hf_rules_t *rules, int64_t now_ms,
+                              dashboard_case_t *out, char *reason, size_t reasonsz,
+                              hf_interest_t interests[DASHBOARD_INTERESTS_MAX])
+{
+    if (!s->sla.handoff_id)
+        return 1;
+    *out = (dashboard_case_t){.entity_type = "contact", .id = s->contact_id};
+    case_from_sla(out, &s->sla, now_ms);
+    out->account = contact_state_account(s);
+    out->score = score_round(contact_state_score(s, rules, s->last_event_ms));
+    /* one line: the two largest score contributions */
+    size_t n = s->score.stat_count;
+    score_contribution_t *c = calloc(n + 1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    score_contributions(s->score.stats, n, rules, s->last_event_ms, c);
+    size_t used = 0;
+    reason[0] = 0;
+    for (size_t i = 0; i < n && i < 2 && used < reasonsz; i++) {
+        int w = snprintf(reason + used, reasonsz - used, "%s%s %+d (%d\xc3\x97)", i ? ", " : "",
+                         c[i].stat->rule, (int)c[i].points, (int)c[i].count);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    free(c);
+    out->reason = reason;
+    out->interest_count =
+        interests_top(&s->interests, rules, s->last_event_ms, interests, DASHBOARD_INTERESTS_MAX);
+    for (size_t i = 0; i < out->interest_count; i++)
+        out->interests[i] = interests[i].topic;
+    return 0;
+}
+
+int journey_json_account_case(const account_state_t *s, int64_t now_ms, dashboard_case_t *out)
+{
+    if (!s->sla.handoff_id)
+        return 1;
+    *out = (dashboard_case_t){.entity_type = "account", .id = s->account_id};
+    case_from_sla(out, &s->sla, now_ms);
+    out->account = s->account_id;
+    return 0;
+}

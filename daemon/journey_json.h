@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dashboard.h"
 #include "util/buf.h"
 #include "processors/account/account.h"
 #include "processors/contact/contact.h"
@@ -81,3 +82,17 @@ int journey_json_account(hf_buf_t *out, const account_state_t *s, const hf_rules
  * journey is at @location. */
 int journey_json_merged(hf_buf_t *out, const char *id, const char *merged_into,
                         const char *survivor, const char *location, int64_t as_of_ms);
+
+/* ---- open cases, for the dashboard (dashboard.h) ---- */
+
+/* The open case of contact @s as the dashboard lists it: who, rule, team, owner,
+ * clocks (their state at @now_ms), the score, a one-line reason (the largest score
+ * contributions, written into @reason) and the top interests (into @interests).
+ * Strings are borrowed from @s, @reason and @interests.  Returns 0, 1 when the
+ * contact has no open case, or -ENOMEM. */
+int journey_json_contact_case(const contact_state_t *s, const hf_rules_t *rules, int64_t now_ms,
+                              dashboard_case_t *out, char *reason, size_t reasonsz,
+                              hf_interest_t interests[DASHBOARD_INTERESTS_MAX]);
+
+/* The same for account @s (no reason, no interests).  0, 1 or -ENOMEM. */
+int journey_json_account_case(const account_state_t *s, int64_t now_ms, dashboard_case_t *out);

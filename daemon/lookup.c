@@ -20,6 +20,7 @@
 #define CONTACTS "/v1/contacts/"
 #define ACCOUNTS "/v1/accounts/"
 #define OUTCOMES "/v1/outcomes"
+#define DASHBOARD "/v1/dashboard"
 
 bool lookup_id_valid(const char *id)
 {
@@ -60,6 +61,10 @@ int lookup_start(lookup_t *lk, const char *advertised, char *err, size_t errsz)
 {
     if (!advertised)
         return 0;
+    char *self = strdup(advertised);
+    if (!self)
+        return -ENOMEM;
+    free(atomic_exchange(&lk->advertised, self));
     instances_t *in = NULL;
     instances_opts_t o = {lk->cfg, lk->brokers, advertised, lk->status};
     int r = instances_start(&in, &o, err, errsz);
@@ -73,6 +78,7 @@ void lookup_free(lookup_t *lk)
     if (!lk)
         return;
     instances_stop(atomic_load(&lk->instances));
+    free(atomic_load(&lk->advertised));
     pthread_rwlock_destroy(&lk->rules_lock);
     free(lk->brokers);
     free(lk);
@@ -306,6 +312,15 @@ int lookup_register(http_t *h, lookup_t *lk)
         r = http_add_route(h, "GET", ACCOUNTS, false, on_account, lk);
     if (r == 0)
         r = http_add_route(h, "GET", OUTCOMES, false, lookup_outcomes, lk);
+    /* the page is public: a browser opening it sends no token; without the token it
+     * shows no numbers (lookup_dashboard.c) */
+    if (r == 0)
+        r = http_add_route(h, "GET", DASHBOARD, false, lookup_dashboard_json, lk);
+    /* a preflight carries no token: it asks whether the page may send one */
+    if (r == 0)
+        r = http_add_route(h, "OPTIONS", DASHBOARD, true, lookup_dashboard_preflight, lk);
+    if (r == 0)
+        r = http_add_route(h, "GET", "/", true, lookup_dashboard_page, lk);
     return r;
 }
 

@@ -75,5 +75,12 @@ void lookup_swap_rules(lookup_t *lk, hf_rules_t **in_force, hf_rules_t **fresh);
  * HTTP server stopped.  NULL is fine. */
 void lookup_free(lookup_t *lk);
 
+/* The members of GET /v1/outcomes from "totals" to "sla_by_owner", from @o, into
+ * the object @w is in (also the "outcomes" of GET /v1/dashboard); @buckets adds
+ * each SLA row's histograms ("accept_buckets", "first_touch_buckets").  Pure. */
+struct journey_json_writer;
+struct outcomes;
+void lookup_outcomes_members(struct journey_json_writer *w, const struct outcomes *o, bool buckets);
+
 /* Whether @id is one lookup_register()'s routes accept.  Pure. */
 bool lookup_id_valid(const char *id);

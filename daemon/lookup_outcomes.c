@@ -6,6 +6,7 @@
 
 #include "journey_json.h"
 #include "lookup_priv.h"
+#include "metrics.h"
 #include "outcomes.h"
 
 /* The JSON names of the feedback counts (outcomes_feedback_name() order). */
@@ -43,7 +44,25 @@ static void put_median(journey_json_writer_t *w, const char *key, int64_t ms)
         journey_json_num(w, key, (double)ms / 1000.0);
 }
 
-static void put_sla(journey_json_writer_t *w, const outcomes_row_t *row)
+/* A histogram's non-empty buckets as [low_seconds, high_seconds, count]: what
+ * several instances' answers are merged by (a median of the sum is read from the
+ * summed buckets, which medians themselves cannot give). */
+static void put_buckets(journey_json_writer_t *w, const char *key, const uint64_t *hist)
+{
+    journey_json_array(w, key);
+    for (int b = 0; hist && b < OUTCOMES_BUCKETS; b++) {
+        if (!hist[b])
+            continue;
+        journey_json_array(w, NULL);
+        journey_json_num(w, NULL, (double)metrics_bucket_low_ms(b) / 1000.0);
+        journey_json_num(w, NULL, (double)metrics_bucket_low_ms(b + 1) / 1000.0);
+        journey_json_uint(w, NULL, hist[b]);
+        journey_json_end(w);
+    }
+    journey_json_end(w);
+}
+
+static void put_sla(journey_json_writer_t *w, const outcomes_row_t *row, bool buckets)
 {
     for (size_t k = 0; k < OUTCOMES_SLA_N; k++) {
         journey_json_object(w, outcomes_sla_name(k));
@@ -53,6 +72,10 @@ static void put_sla(journey_json_writer_t *w, const outcomes_row_t *row)
     }
     put_median(w, "median_accept_seconds", row->median_accept_ms);
     put_median(w, "median_first_touch_seconds", row->median_first_touch_ms);
+    if (buckets) {
+        put_buckets(w, "accept_buckets", row->accept_hist);
+        put_buckets(w, "first_touch_buckets", row->touch_hist);
+    }
 }
 
 /* What one list renders: its rows' dimension, the name of their value, and whether
@@ -60,7 +83,7 @@ static void put_sla(journey_json_writer_t *w, const outcomes_row_t *row)
 typedef struct list_ctx {
     journey_json_writer_t *w;
     const char *value_key;
-    bool sla;
+    bool sla, buckets;
 } list_ctx_t;
 
 static int put_row(void *opaque, const outcomes_row_t *row)
@@ -69,7 +92,7 @@ static int put_row(void *opaque, const outcomes_row_t *row)
     journey_json_object(c->w, NULL);
     journey_json_str(c->w, c->value_key, row->value);
     if (c->sla)
-        put_sla(c->w, row);
+        put_sla(c->w, row, c->buckets);
     else
         put_funnel(c->w, row);
     journey_json_end(c->w);
@@ -77,9 +100,9 @@ static int put_row(void *opaque, const outcomes_row_t *row)
 }
 
 static void put_list(journey_json_writer_t *w, const outcomes_t *o, const char *key,
-                     const char *dim, const char *value_key, bool sla)
+                     const char *dim, const char *value_key, bool sla, bool buckets)
 {
-    list_ctx_t c = {w, value_key, sla};
+    list_ctx_t c = {w, value_key, sla, buckets};
     journey_json_array(w, key);
     outcomes_each(o, dim, put_row, &c);
     journey_json_end(w);
@@ -88,11 +111,12 @@ static void put_list(journey_json_writer_t *w, const outcomes_t *o, const char *
 /* The "all" row: the funnel, the SLA and the feedback counts. */
 static int put_totals(void *opaque, const outcomes_row_t *row)
 {
-    journey_json_writer_t *w = opaque;
+    list_ctx_t *c = opaque;
+    journey_json_writer_t *w = c->w;
     journey_json_object(w, "totals");
     put_funnel(w, row);
     journey_json_object(w, "sla");
-    put_sla(w, row);
+    put_sla(w, row, c->buckets);
     journey_json_end(w);
     journey_json_object(w, "feedback");
     for (size_t k = 0; k < OUTCOMES_FEEDBACK_N; k++)
@@ -102,20 +126,26 @@ static int put_totals(void *opaque, const outcomes_row_t *row)
     return 1; /* there is one */
 }
 
+void lookup_outcomes_members(journey_json_writer_t *w, const outcomes_t *o, bool buckets)
+{
+    list_ctx_t c = {w, NULL, true, buckets};
+    if (!outcomes_each(o, "all", put_totals, &c))
+        journey_json_null(w, "totals"); /* nothing counted yet */
+    put_list(w, o, "by_rule", "rule", "rule", false, buckets);
+    put_list(w, o, "by_source", "source", "source", false, buckets);
+    put_list(w, o, "by_first_campaign", "first_campaign", "campaign", false, buckets);
+    put_list(w, o, "by_last_campaign", "last_campaign", "campaign", false, buckets);
+    put_list(w, o, "sla_by_team", "team", "team", true, buckets);
+    put_list(w, o, "sla_by_owner", "owner", "owner", true, buckets);
+}
+
 static int render(hf_buf_t *out, const outcomes_t *o, int64_t as_of_ms)
 {
     journey_json_writer_t w;
     journey_json_init(&w, out);
     journey_json_object(&w, NULL);
     journey_json_int(&w, "version", JOURNEY_JSON_VERSION);
-    if (!outcomes_each(o, "all", put_totals, &w))
-        journey_json_null(&w, "totals"); /* nothing counted yet */
-    put_list(&w, o, "by_rule", "rule", "rule", false);
-    put_list(&w, o, "by_source", "source", "source", false);
-    put_list(&w, o, "by_first_campaign", "first_campaign", "campaign", false);
-    put_list(&w, o, "by_last_campaign", "last_campaign", "campaign", false);
-    put_list(&w, o, "sla_by_team", "team", "team", true);
-    put_list(&w, o, "sla_by_owner", "owner", "owner", true);
+    lookup_outcomes_members(&w, o, false);
     journey_json_time(&w, "as_of", as_of_ms);
     journey_json_end(&w);
     return journey_json_finish(&w);

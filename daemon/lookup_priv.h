@@ -19,6 +19,9 @@ struct lookup {
     _Atomic(instances_t *) instances;
     lookup_clock_fn clock;
     void *clock_opaque;
+    /* where this instance answers (lookup_start()'s @advertised), set before the
+     * instance map and not changed after; NULL while unknown */
+    _Atomic(char *) advertised;
     /* held to read cfg->rules while rendering; the reload takes it to swap them */
     pthread_rwlock_t rules_lock;
 };
@@ -35,3 +38,11 @@ int lookup_answer_error(http_response_t *resp, int status, const char *error, co
 
 /* GET /v1/outcomes (lookup_outcomes.c).  HTTP server's thread. */
 int lookup_outcomes(void *opaque, const http_request_t *req, http_response_t *resp);
+
+/* GET / and GET /v1/dashboard (lookup_dashboard.c).  HTTP server's thread. */
+int lookup_dashboard_page(void *opaque, const http_request_t *req, http_response_t *resp);
+int lookup_dashboard_json(void *opaque, const http_request_t *req, http_response_t *resp);
+/* OPTIONS /v1/dashboard: a browser's preflight before a page of another instance
+ * reads /v1/dashboard with the bearer token; the origin is allowed when it is
+ * another instance's.  HTTP server's thread. */
+int lookup_dashboard_preflight(void *opaque, const http_request_t *req, http_response_t *resp);

@@ -266,6 +266,33 @@ int metrics_each_named(const metrics_t *m, const char *group,
     return 0;
 }
 
+size_t metrics_drop_named(metrics_t *m, const char *group,
+                          bool (*drop)(void *opaque, const char *name), void *opaque,
+                          store_batch_t *b)
+{
+    size_t glen = strlen(group), kept = 0, dropped = 0;
+    for (size_t i = 0; i < m->named_count; i++) {
+        named_t *n = &m->named[i];
+        if (strncmp(n->key, group, glen) == 0 && n->key[glen] == '.' &&
+            drop(opaque, n->key + glen + 1)) {
+            store_batch_delete(b, STORE_CF_METRICS, n->key, strlen(n->key));
+            free(n->key);
+            dropped++;
+            continue;
+        }
+        m->named[kept++] = *n;
+    }
+    m->named_count = kept;
+    /* the slots hold indices into named: rebuilt over what is left (same size, so it
+     * cannot fail for memory once allocated) */
+    if (dropped && m->slot_count) {
+        memset(m->slots, 0, m->slot_count * sizeof *m->slots);
+        for (size_t i = 0; i < m->named_count; i++)
+            *slot_of(m, m->named[i].key) = i + 1;
+    }
+    return dropped;
+}
+
 int metrics_duration_bucket(int64_t ms)
 {
     uint64_t secs = ms > 0 ? (uint64_t)ms / 1000 : 0;

@@ -6,6 +6,8 @@
  * Thread: the pipeline thread only. */
 #pragma once
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -73,6 +75,12 @@ int64_t metrics_bucket_low_ms(int b);
  * until it returns non-zero (then returned). */
 int metrics_each_named(const metrics_t *m, const char *group,
                        int (*fn)(void *opaque, const char *name, uint64_t value), void *opaque);
+
+/* Removes every counter of @group for whose name (after "@group.") @drop says true,
+ * from memory and, with deletes put into @b, from the store.  Returns how many. */
+size_t metrics_drop_named(metrics_t *m, const char *group,
+                          bool (*drop)(void *opaque, const char *name), void *opaque,
+                          store_batch_t *b);
 
 /* Value of a named counter, or 0. */
 uint64_t metrics_named(const metrics_t *m, const char *group, const char *name);

@@ -20,7 +20,7 @@ static const char *const SLA_KINDS[] = {"accept", "first_touch", "follow_up"};
 static const char *const FEEDBACK[] = {"feedback_early", "feedback_stale", "feedback_unknown",
                                        "feedback_ignored", "feedback_no_handoff"};
 #define FEEDBACK_N (sizeof FEEDBACK / sizeof FEEDBACK[0])
-#define BUCKETS 512
+#define BUCKETS OUTCOMES_BUCKETS
 
 typedef struct row {
     char *dim, *value;
@@ -368,6 +368,8 @@ int outcomes_each(const outcomes_t *o, const char *dim, outcomes_row_fn fn, void
             .touches_timed = hist_total(r->touch_hist),
             .median_accept_ms = ba < 0 ? -1 : bucket_middle_ms(ba),
             .median_first_touch_ms = bt < 0 ? -1 : bucket_middle_ms(bt),
+            .accept_hist = r->accept_hist,
+            .touch_hist = r->touch_hist,
             .reasons = (const char *const *)r->reasons,
             .reason_counts = r->reason_counts,
             .reason_count = r->reason_count,

@@ -32,6 +32,8 @@ void outcomes_line(const outcomes_t *o, char *buf, size_t bufsz);
 #define OUTCOMES_FUNNEL_N 9
 #define OUTCOMES_SLA_N 3
 #define OUTCOMES_FEEDBACK_N 5
+/* Buckets of the duration histograms (metrics_duration_bucket()). */
+#define OUTCOMES_BUCKETS 512
 
 /* Column names, or NULL past the last: the funnel ("handoff", "accepted",
  * "rejected", "recycled", "qualified", "opportunity", "won", "lost",
@@ -55,6 +57,8 @@ typedef struct outcomes_row {
     uint64_t touches_timed;         /* ... and in the time-to-first-touch one */
     int64_t median_accept_ms;       /* the middle of the median's bucket; -1: none */
     int64_t median_first_touch_ms;  /* same */
+    const uint64_t *accept_hist;    /* OUTCOMES_BUCKETS counts, or NULL when empty */
+    const uint64_t *touch_hist;     /* same, time to first touch */
     const char *const *reasons;     /* rejection reasons ... */
     const uint64_t *reason_counts;  /* ... and how often each was given */
     size_t reason_count;

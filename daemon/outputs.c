@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dashboard.h"
 #include "log.h"
 
 static size_t reason_fields(const void *items, size_t i, log_kv_t *kv, size_t max)
@@ -100,7 +101,9 @@ static int emit_lifecycle(void *opaque, const hf_lifecycle_t *lc)
     if ((r = produce_keyed(c, OUT_LIFECYCLE, lc->entity_id)) < 0)
         return r;
     c->ctr[M_LIFECYCLE]++;
-    if (metrics_add_named(c->metrics, "lifecycle", hf_entity_type_name(lc->entity_type), 1) < 0)
+    if (metrics_add_named(c->metrics, "lifecycle", hf_entity_type_name(lc->entity_type), 1) < 0 ||
+        dashboard_count_stage(c->metrics, lc->at_ms, hf_entity_type_name(lc->entity_type),
+                              lc->to_stage) < 0)
         return -ENOMEM;
     log_record(LOG_LEVEL_DEBUG, LOG_PIPE,
                LOG_FIELDS(LOG_STR("entity_type", hf_entity_type_name(lc->entity_type)),
@@ -142,8 +145,8 @@ static int emit_breach(void *opaque, const hf_breach_t *b)
 /* Outcome counters (metrics group "outcome"): "<dimension>|<value>|<metric>" and,
  * with a detail (rejection reason, SLA kind, latency bucket), "|<detail>".  Values
  * have '|' replaced; handoffctl outcomes reads them back as a table. */
-static int count_outcome(stage_ctx_t *c, const char *dim, const char *value, const char *metric,
-                         const char *detail)
+static int count_outcome(stage_ctx_t *c, const char *team, const char *dim, const char *value,
+                         const char *metric, const char *detail)
 {
     /* bounded so that the counter's key fits the metrics store's (250 bytes) */
     char v[96], d[96], name[240];
@@ -154,7 +157,12 @@ static int count_outcome(stage_ctx_t *c, const char *dim, const char *value, con
     for (char *s = d; *s; s++)
         *s = *s == '|' ? '/' : *s;
     snprintf(name, sizeof name, "%s|%s|%s%s%s", dim, v, metric, detail ? "|" : "", d);
-    return metrics_add_named(c->metrics, "outcome", name, 1);
+    if (metrics_add_named(c->metrics, "outcome", name, 1) < 0)
+        return -ENOMEM;
+    /* the same per day and team, for the dashboard's filters (dashboard.h): the day
+     * of the record that made it, or of the clock when an SLA clock fell due */
+    int64_t at = c->current_ts > 0 ? c->current_ts : stage_now_ms(c);
+    return dashboard_count_outcome(c->metrics, at, team, name);
 }
 
 static int emit_outcome(void *opaque, const hf_outcome_t *o)
@@ -177,7 +185,7 @@ static int emit_outcome(void *opaque, const hf_outcome_t *o)
         {"last_campaign", per_person ? NULL : o->last_campaign},
     };
     for (size_t i = 0; i < sizeof dims / sizeof dims[0]; i++)
-        if (dims[i][1] && count_outcome(c, dims[i][0], dims[i][1], o->metric, detail) < 0)
+        if (dims[i][1] && count_outcome(c, o->team, dims[i][0], dims[i][1], o->metric, detail) < 0)
             return -ENOMEM;
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "dashboard.h"
 #include "outcomes.h"
 #include "pipeline_priv.h"
 #include "stage_contact.h"
@@ -211,6 +212,8 @@ int pipeline_commit(pipeline_t *p, bool sync)
     }
     p->ctr[M_COMMITS]++;
     log_outcomes(p);
+    /* the dashboard's days beyond its window go in the batch that counts the newest */
+    dashboard_prune(p->metrics, p->batches.filling);
     metrics_flush(p->metrics, p->batches.filling);
     size_t ops = store_batch_count(p->batches.filling);
     metrics_observe(p->metrics, MH_COMMIT_BYTES, (double)store_batch_bytes(p->batches.filling));

@@ -21,8 +21,9 @@ packages=(
   # tests: unit (cmocka, jansson), integration and end-to-end (Debian's python3
   # with an independent Avro and Kafka client), the repository checks (git)
   libcmocka-dev libjansson-dev python3 python3-avro python3-kafka git
-  # tests of the service: Prometheus' promtool checks /metrics, systemd-analyze the unit
-  prometheus systemd
+  # tests of the service: Prometheus' promtool checks /metrics, systemd-analyze the unit,
+  # a headless chromium renders the dashboard (tests/integration/test_dashboard.py)
+  prometheus systemd chromium
   # benchmarks: bench/bench.py records a profile with perf when asked (HF_BENCH_PERF=1)
   linux-perf
   # clang and its runtime: the fuzz targets under libFuzzer (tests/fuzz/*.c)

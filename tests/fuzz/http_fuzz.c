@@ -7,6 +7,7 @@
  *   3  config_http_parse_listen() as an http.listen value
  *   4  http_token_equal() on its two halves
  *   5  http_path_problem() as a path
+ *   6  dashboard_filter_parse() as the query of GET /v1/dashboard
  *
  * and every answer is checked against the function's contract.
  *
@@ -16,7 +17,7 @@
  * For a libFuzzer run:
  *
  *     clang -g -O1 -DHF_FUZZING -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. \
- *         tests/fuzz/http_fuzz.c daemon/http_route.c \
+ *         tests/fuzz/http_fuzz.c daemon/http_route.c daemon/dashboard_filter.c \
  *         $(find config processors util -name '*.c') -lyaml -lrdkafka -lm -o http_fuzz
  *     ./http_fuzz -max_len=4096 tests/fuzz/corpus/http
  */
@@ -28,6 +29,7 @@
 #include <strings.h>
 
 #include "config/config.h"
+#include "daemon/dashboard.h"
 #include "daemon/http_route.h"
 #include "replay.h"
 
@@ -134,6 +136,34 @@ static void check_path(const char *s)
         abort();
 }
 
+/* A filter the parser accepted: a team of at most DASHBOARD_TEAM_MAX bytes without
+ * control characters, days that are dates (or 0), in order; a refusal leaves the
+ * filter as it was. */
+static void check_filter(const char *s)
+{
+    dashboard_filter_t f, before;
+    memset(&f, 0x5a, sizeof f);
+    before = f;
+    if (dashboard_filter_parse(s, &f)) {
+        if (memcmp(&f, &before, sizeof f) != 0)
+            abort();
+        return;
+    }
+    size_t n = strnlen(f.team, sizeof f.team);
+    if (n > DASHBOARD_TEAM_MAX)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)f.team[i] < 0x20 || f.team[i] == 0x7f)
+            abort();
+    int32_t days[2] = {f.from_day, f.to_day};
+    for (int i = 0; i < 2; i++)
+        if (days[i] && (days[i] < 19700101 || days[i] > 99991231 || days[i] / 100 % 100 < 1 ||
+                        days[i] / 100 % 100 > 12 || days[i] % 100 < 1 || days[i] % 100 > 31))
+            abort();
+    if (f.from_day && f.to_day && f.from_day > f.to_day)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
@@ -144,7 +174,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(s, data + 1, size - 1);
     s[size - 1] = 0;
-    switch (data[0] % 6) {
+    switch (data[0] % 7) {
     case 0:
         check_bearer(s);
         break;
@@ -160,8 +190,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 4:
         check_equal(s, size - 1);
         break;
-    default:
+    case 5:
         check_path(s);
+        break;
+    default:
+        check_filter(s);
         break;
     }
     free(s);

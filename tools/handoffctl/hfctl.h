@@ -44,3 +44,8 @@ int hfctl_consume(int argc, char **argv);
  * LIST]) [--from TIME] [--to TIME] [--partitions N] [--json]: recorded input
  * replayed through two rules files, the handoffs that differ (backtest.c). */
 int hfctl_backtest(int argc, char **argv);
+
+/* dashboard --urls ADDR[,ADDR...] [--token-file FILE] [--team T] [--from D] [--to D]
+ * [--timeout S] [--json]: the dashboard's numbers of several instances, summed
+ * (dashboard.c). */
+int hfctl_dashboard(int argc, char **argv);

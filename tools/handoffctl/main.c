@@ -6,6 +6,8 @@
  *   handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]
  *   handoffctl backtest --rules FILE [--baseline FILE] (--input FILE | --brokers LIST
  *                       [--topics LIST]) [--from TIME] [--to TIME] [--json]
+ *   handoffctl dashboard --urls ADDR[,ADDR...] [--token-file FILE] [--team T] [--from D]
+ *                        [--to D] [--timeout S] [--json]
  *
  * check and dump read the same rules file as handoffd, $HANDOFF_CONFIG or else
  * HF_CONFIG_DEFAULT_PATH when none is named.  dump opens the store read-only, so
@@ -13,8 +15,8 @@
  * and outcomes aside).
  *
  * This file holds the usage and the dispatch; each subcommand has its own file
- * (check.c, dump.c, outcomes.c, consume.c, backtest*.c), the JSON writer is json.c and the
- * redaction of e-mail addresses redact.c. */
+ * (check.c, dump.c, outcomes.c, consume.c, backtest*.c, dashboard.c), the JSON writer is json.c and
+ * the redaction of e-mail addresses redact.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,34 +25,39 @@
 
 void hfctl_usage(FILE *out)
 {
-    fprintf(out,
-            "usage: handoffctl check [FILE]\n"
-            "       handoffctl dump --state DIR [-c FILE] "
-            "contacts|accounts|identities|offsets|metrics|owed [--id ID]\n"
-            "       handoffctl outcomes --state DIR\n"
-            "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
-            "       handoffctl backtest --rules FILE [--baseline FILE] (--input FILE |\n"
-            "                           --brokers LIST [--topics LIST]) [--from TIME] [--to TIME]\n"
-            "                           [--partitions N] [--timeout S] [--json]\n"
-            "\n"
-            "  FILE, -c FILE  the rules file, as handoffd reads it (default: $" HF_CONFIG_ENV
-            ", else\n"
-            "                 " HF_CONFIG_DEFAULT_PATH "); dump contacts|accounts needs\n"
-            "                 it for scores and grades and fails when it cannot be read\n"
-            "  --state DIR    handoffd's state directory (opened read-only)\n"
-            "  --timeout S    consume: stop after S seconds without a record, and give up on a\n"
-            "                 broker that cannot be reached within S seconds (default 10)\n"
-            "  --max N        consume: stop after N records (default: no limit)\n"
-            "  backtest       replays recorded input (--input: an hf-gen --output file;\n"
-            "                 --brokers: the input topics, every partition from its start to\n"
-            "                 its end now, no consumer group) through the --baseline rules\n"
-            "                 (default: the file handoffd loads) and the --rules ones, each\n"
-            "                 from an empty scratch state on event time, and prints the\n"
-            "                 handoffs made under one and not the other, and the totals by\n"
-            "                 rule, team and ISO week; --from/--to keep the records whose\n"
-            "                 event time lies in [from, to) (2026-03-02, 2026-03-02T09:00Z,\n"
-            "                 or ms); --partitions N spreads a file's records over N\n"
-            "                 partitions per topic (default: kafka.partitions)\n");
+    fprintf(
+        out,
+        "usage: handoffctl check [FILE]\n"
+        "       handoffctl dump --state DIR [-c FILE] "
+        "contacts|accounts|identities|offsets|metrics|owed [--id ID]\n"
+        "       handoffctl outcomes --state DIR\n"
+        "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
+        "       handoffctl backtest --rules FILE [--baseline FILE] (--input FILE |\n"
+        "                           --brokers LIST [--topics LIST]) [--from TIME] [--to TIME]\n"
+        "                           [--partitions N] [--timeout S] [--json]\n"
+        "       handoffctl dashboard --urls ADDR[,ADDR...] [--token-file FILE] [--team T]\n"
+        "                            [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--timeout S] [--json]\n"
+        "\n"
+        "  FILE, -c FILE  the rules file, as handoffd reads it (default: $" HF_CONFIG_ENV ", else\n"
+        "                 " HF_CONFIG_DEFAULT_PATH "); dump contacts|accounts needs\n"
+        "                 it for scores and grades and fails when it cannot be read\n"
+        "  --state DIR    handoffd's state directory (opened read-only)\n"
+        "  --timeout S    consume: stop after S seconds without a record, and give up on a\n"
+        "                 broker that cannot be reached within S seconds (default 10)\n"
+        "  --max N        consume: stop after N records (default: no limit)\n"
+        "  backtest       replays recorded input (--input: an hf-gen --output file;\n"
+        "                 --brokers: the input topics, every partition from its start to\n"
+        "                 its end now, no consumer group) through the --baseline rules\n"
+        "                 (default: the file handoffd loads) and the --rules ones, each\n"
+        "                 from an empty scratch state on event time, and prints the\n"
+        "                 handoffs made under one and not the other, and the totals by\n"
+        "                 rule, team and ISO week; --from/--to keep the records whose\n"
+        "                 event time lies in [from, to) (2026-03-02, 2026-03-02T09:00Z,\n"
+        "                 or ms); --partitions N spreads a file's records over N\n"
+        "                 partitions per topic (default: kafka.partitions)\n"
+        "  --urls ADDR,.. dashboard: the http.advertised addresses of the instances whose\n"
+        "                 /v1/dashboard answers are summed (--timeout: per instance)\n"
+        "  --token-file   dashboard: the bearer token to send (http.token_file)\n");
 }
 
 int hfctl_load_rules(hf_config_t **cfg, const char *path)
@@ -88,6 +95,8 @@ int main(int argc, char **argv)
         return hfctl_backtest(argc - 1, argv + 1);
     if (strcmp(argv[1], "outcomes") == 0)
         return hfctl_outcomes(argc - 1, argv + 1);
+    if (strcmp(argv[1], "dashboard") == 0)
+        return hfctl_dashboard(argc - 1, argv + 1);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         hfctl_usage(stdout);
         return 0;

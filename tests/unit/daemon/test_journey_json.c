@@ -320,6 +320,51 @@ static void test_contact_open_case_and_clocks(void **state)
     json_decref(j);
 }
 
+/* The open case as the dashboard lists it: the same clocks, a one-line reason from
+ * the two largest contributions, the top interests. */
+static void test_contact_case_for_the_dashboard(void **state)
+{
+    contact_fixture_t *f = *state;
+    const int64_t opened = TK_T0 + 2 * TK_MINUTE_MS;
+    dashboard_case_t c;
+    char reason[200];
+    hf_interest_t interests[DASHBOARD_INTERESTS_MAX];
+    assert_int_equal(journey_json_contact_case(f->s, f->rules, TK_T0 + 10 * TK_MINUTE_MS, &c,
+                                               reason, sizeof reason, interests),
+                     0);
+    assert_string_equal(c.entity_type, "contact");
+    assert_string_equal(c.id, "c-1");
+    assert_string_equal(c.handoff_id, f->ho);
+    assert_string_equal(c.rule, "mql");
+    assert_string_equal(c.owner, "rep-7");
+    assert_null(c.team);
+    assert_true(c.accepted);
+    assert_int_equal(c.opened_ms, opened);
+    assert_int_equal(c.score, 70);
+    assert_string_equal(c.reason, "pricing +60 (2\xc3\x97), blog +10 (1\xc3\x97)");
+    assert_int_equal(c.interest_count, 1);
+    assert_string_equal(c.interests[0], "pricing");
+    assert_int_equal(c.clock_count, 2);
+    assert_string_equal(c.clocks[0].sla, "accept");
+    assert_string_equal(c.clocks[0].state, "met");
+    assert_int_equal(c.clocks[0].due_ms, opened + 4 * TK_HOUR_MS);
+    assert_int_equal(c.clocks[0].next_due_ms, 0); /* answered */
+    assert_string_equal(c.clocks[1].sla, "first_touch");
+    assert_string_equal(c.clocks[1].state, "running");
+    assert_int_equal(c.clocks[1].next_due_ms, opened + 24 * TK_HOUR_MS);
+    /* a short buffer: the reason is cut, never overrun */
+    char tiny[8];
+    assert_int_equal(
+        journey_json_contact_case(f->s, f->rules, TK_T0, &c, tiny, sizeof tiny, interests), 0);
+    assert_true(strlen(c.reason) < sizeof tiny);
+
+    /* no open case: 1 */
+    contact_state_t *none = contact_state_new("c-2");
+    assert_int_equal(
+        journey_json_contact_case(none, f->rules, TK_T0, &c, reason, sizeof reason, interests), 1);
+    contact_state_free(none);
+}
+
 static void test_contact_recycled_gate(void **state)
 {
     contact_fixture_t *f = *state;
@@ -542,6 +587,8 @@ int main(void)
                                         contact_teardown),
         cmocka_unit_test_setup_teardown(test_contact_journey, contact_setup, contact_teardown),
         cmocka_unit_test_setup_teardown(test_contact_open_case_and_clocks, contact_setup,
+                                        contact_teardown),
+        cmocka_unit_test_setup_teardown(test_contact_case_for_the_dashboard, contact_setup,
                                         contact_teardown),
         cmocka_unit_test_setup_teardown(test_contact_recycled_gate, contact_setup,
                                         contact_teardown),
