@@ -246,8 +246,8 @@ int digest_fold(digest_team_t *t, const digest_update_t *u, const digest_schedul
     if (c->status == DIGEST_OPEN && u->status != DIGEST_OPEN) {
         c->closed_at_ms = u->at_ms;
         if (u->status == DIGEST_WON || u->status == DIGEST_LOST) {
-            int r = add_mark(t, u->status == DIGEST_WON ? DIGEST_MARK_WON : DIGEST_MARK_LOST, c,
-                             -1, 0, u->at_ms);
+            int r = add_mark(t, u->status == DIGEST_WON ? DIGEST_MARK_WON : DIGEST_MARK_LOST, c, -1,
+                             0, u->at_ms);
             if (r < 0)
                 return r;
         }
@@ -314,6 +314,17 @@ int64_t digest_next_at(const digest_schedule_t *sched, int64_t after_ms)
             return at;
     }
     return INT64_MAX;
+}
+
+/* The digest instant of the business day before the one of @at_ms: where the first
+ * digest's window starts ("yesterday" on a Monday is Friday). */
+static int64_t prev_at(const digest_schedule_t *sched, int64_t at_ms)
+{
+    int64_t day = digest_local_day(sched->cal, at_ms);
+    for (int64_t i = 1; i <= HF_CALENDAR_MAX_DAYS; i++)
+        if (digest_business_day(sched->cal, day - i))
+            return instant_of(sched, day - i);
+    return at_ms - DAY_MS;
 }
 
 void digest_date_string(int64_t day, char *out, size_t outsz)
@@ -445,7 +456,8 @@ static void rank_of(const digest_team_t *t, const char *owner, uint32_t *rank, u
 
 static int cmp_waiting(const void *a, const void *b)
 {
-    const digest_case_t *x = *(const digest_case_t *const *)a, *y = *(const digest_case_t *const *)b;
+    const digest_case_t *x = *(const digest_case_t *const *)a,
+                        *y = *(const digest_case_t *const *)b;
     int64_t dx = x->next_deadline_ms ? x->next_deadline_ms : INT64_MAX;
     int64_t dy = y->next_deadline_ms ? y->next_deadline_ms : INT64_MAX;
     if (dx != dy)
@@ -457,7 +469,8 @@ static int cmp_waiting(const void *a, const void *b)
 
 static int cmp_marks(const void *a, const void *b)
 {
-    const digest_mark_t *x = *(const digest_mark_t *const *)a, *y = *(const digest_mark_t *const *)b;
+    const digest_mark_t *x = *(const digest_mark_t *const *)a,
+                        *y = *(const digest_mark_t *const *)b;
     if (x->at_ms != y->at_ms)
         return x->at_ms < y->at_ms ? -1 : 1;
     int h = strcmp(x->handoff_id, y->handoff_id);
@@ -479,7 +492,7 @@ int digest_build(const digest_team_t *t, const char *owner, int64_t day, int64_t
                  int64_t to_ms, int64_t now_ms, digest_t *d)
 {
     memset(d, 0, sizeof *d);
-    d->team = t->team;
+    d->team_id = t->team;
     d->owner_id = owner;
     digest_date_string(day, d->date, sizeof d->date);
     digest_id(t->team, owner ? owner : "", d->date, d->id);
@@ -535,7 +548,7 @@ int digest_fire(digest_team_t *t, const digest_schedule_t *sched, int64_t now_ms
     int64_t day = digest_local_day(sched->cal, at);
     int emitted = 0;
     if (day > t->last_day) {
-        int64_t from = t->last_at_ms > 0 ? t->last_at_ms : at - DAY_MS;
+        int64_t from = t->last_at_ms > 0 ? t->last_at_ms : prev_at(sched, at);
         const char **ids = malloc((t->owner_count ? t->owner_count : 1) * sizeof *ids);
         if (!ids)
             return -ENOMEM;

@@ -35,14 +35,14 @@
 #include "processors/rules/rules.h"
 #include "processors/sla/calendar.h"
 
-#define DIGEST_INTERESTS 3                      /* top interests per case */
-#define DIGEST_CASES_MAX 2000u                  /* cases per team, open or closed */
-#define DIGEST_MARKS_MAX 1000u                  /* breaches, wins, losses per day */
-#define DIGEST_OWNERS_MAX 500u                  /* owners per team */
-#define DIGEST_SAMPLES 32u                      /* times kept per owner for medians */
-#define DIGEST_WAITING_MAX 50u                  /* waiting cases listed per digest */
+#define DIGEST_INTERESTS 3                     /* top interests per case */
+#define DIGEST_CASES_MAX 2000u                 /* cases per team, open or closed */
+#define DIGEST_MARKS_MAX 1000u                 /* breaches, wins, losses per day */
+#define DIGEST_OWNERS_MAX 500u                 /* owners per team */
+#define DIGEST_SAMPLES 32u                     /* times kept per owner for medians */
+#define DIGEST_WAITING_MAX 50u                 /* waiting cases listed per digest */
 #define DIGEST_CLOSED_KEEP_MS (8 * 86400000LL) /* closed cases kept this long */
-#define DIGEST_ID_LEN 20                        /* "dg_" + 16 hex + NUL */
+#define DIGEST_ID_LEN 20                       /* "dg_" + 16 hex + NUL */
 
 typedef enum digest_status {
     DIGEST_OPEN = 0,
@@ -66,11 +66,11 @@ typedef struct digest_update {
     const char *reason;       /* one line: why it was handed off; may be NULL */
     const char *interests[DIGEST_INTERESTS];
     uint32_t interest_count;
-    int64_t next_deadline_ms;                /* the earliest clock still running; 0 none */
-    int64_t accepted_at_ms, touched_at_ms;   /* 0: not yet */
-    int32_t breach_level[HF_SLA__COUNT];     /* breaches emitted per clock */
-    int64_t breach_at_ms[HF_SLA__COUNT];     /* when the newest of each was emitted */
-    bool sla_done;                           /* accept and first touch both answered */
+    int64_t next_deadline_ms;              /* the earliest clock still running; 0 none */
+    int64_t accepted_at_ms, touched_at_ms; /* 0: not yet */
+    int32_t breach_level[HF_SLA__COUNT];   /* breaches emitted per clock */
+    int64_t breach_at_ms[HF_SLA__COUNT];   /* when the newest of each was emitted */
+    bool sla_done;                         /* accept and first touch both answered */
 } digest_update_t;
 
 typedef struct digest_case {
@@ -87,7 +87,11 @@ typedef struct digest_case {
     bool counted_touch;
 } digest_case_t;
 
-typedef enum digest_mark_kind { DIGEST_MARK_BREACH = 0, DIGEST_MARK_WON, DIGEST_MARK_LOST } digest_mark_kind_t;
+typedef enum digest_mark_kind {
+    DIGEST_MARK_BREACH = 0,
+    DIGEST_MARK_WON,
+    DIGEST_MARK_LOST
+} digest_mark_kind_t;
 
 typedef struct digest_mark {
     digest_mark_kind_t kind;
@@ -111,10 +115,10 @@ typedef struct digest_team {
     size_t mark_count;
     digest_owner_t *owners;
     size_t owner_count;
-    int64_t next_at_ms;      /* the next digest instant; 0 = not scheduled yet */
-    int64_t last_day;        /* local date of the last digest (days since 1970); -1 none */
-    int64_t last_at_ms;      /* its scheduled instant: the next digest covers from there */
-    uint64_t dropped;        /* updates not kept for a bound */
+    int64_t next_at_ms; /* the next digest instant; 0 = not scheduled yet */
+    int64_t last_day;   /* local date of the last digest (days since 1970); -1 none */
+    int64_t last_at_ms; /* its scheduled instant: the next digest covers from there */
+    uint64_t dropped;   /* updates not kept for a bound */
 } digest_team_t;
 
 /* When a team's digests go out: @at_s seconds after local midnight in @cal (NULL:
@@ -173,17 +177,17 @@ typedef struct digest_figures {
  * the team changes. */
 typedef struct digest {
     char id[DIGEST_ID_LEN];
-    const char *team, *owner_id;
+    const char *team_id, *owner_id;
     char date[16];
-    int64_t from_ms, to_ms; /* the marks' window: since the previous digest */
-    int64_t at_ms;          /* wall time it was made */
+    int64_t from_ms, to_ms;        /* the marks' window: since the previous digest */
+    int64_t at_ms;                 /* wall time it was made */
     const digest_case_t **waiting; /* by next deadline, the ones without last */
     size_t waiting_count;          /* listed: at most DIGEST_WAITING_MAX */
     const digest_mark_t **marks;   /* breaches, wins and losses of the window, by time */
     size_t mark_count;
-    digest_figures_t own;   /* the owner's (the team's in the team digest) */
-    digest_figures_t team;  /* the team's */
-    uint32_t rank, ranked;  /* the owner's place by met share among @ranked owners; 0: none */
+    digest_figures_t own;  /* the owner's (the team's in the team digest) */
+    digest_figures_t team; /* the team's */
+    uint32_t rank, ranked; /* the owner's place by met share among @ranked owners; 0: none */
 } digest_t;
 
 void digest_clear(digest_t *d);
