@@ -600,3 +600,106 @@ void digest_reschedule(digest_team_t *t, const digest_schedule_t *sched, int64_t
     int64_t after = now_ms > t->last_at_ms ? now_ms : t->last_at_ms;
     t->next_at_ms = digest_next_at(sched, after);
 }
+
+/* ---- the output record ---- */
+
+static const char *const sla_names[HF_SLA__COUNT] = {"accept", "first_touch", "follow_up"};
+
+static digest_out_figures_t out_figures(const digest_figures_t *f)
+{
+    return (digest_out_figures_t){.met = (int32_t)f->met,
+                                  .breached = (int32_t)f->breached,
+                                  .open = (int32_t)f->open,
+                                  .median_accept_ms = f->median_accept_ms,
+                                  .has_median_accept = f->median_accept_ms >= 0,
+                                  .median_first_touch_ms = f->median_first_touch_ms,
+                                  .has_median_first_touch = f->median_first_touch_ms >= 0};
+}
+
+int digest_out_of(const digest_t *d, digest_out_t *o)
+{
+    memset(o, 0, sizeof *o);
+    o->digest_id = d->id;
+    o->team = d->team_id;
+    o->owner_id = d->owner_id;
+    o->date = d->date;
+    o->window_start_ms = d->from_ms;
+    o->window_end_ms = d->to_ms;
+    o->emitted_at_ms = d->at_ms;
+    o->waiting = calloc(d->waiting_count ? d->waiting_count : 1, sizeof *o->waiting);
+    o->breaches = calloc(d->mark_count ? d->mark_count : 1, sizeof *o->breaches);
+    o->won = calloc(d->mark_count ? d->mark_count : 1, sizeof *o->won);
+    o->lost = calloc(d->mark_count ? d->mark_count : 1, sizeof *o->lost);
+    if (!o->waiting || !o->breaches || !o->won || !o->lost) {
+        digest_out_clear(o);
+        return -ENOMEM;
+    }
+    size_t text_len = 1;
+    for (size_t i = 0; i < d->waiting_count; i++)
+        for (uint32_t k = 0; k < d->waiting[i]->interest_count; k++)
+            text_len += strlen(d->waiting[i]->interests[k]) + 2;
+    if (!(o->text = malloc(text_len))) {
+        digest_out_clear(o);
+        return -ENOMEM;
+    }
+    char *p = o->text;
+    for (size_t i = 0; i < d->waiting_count; i++) {
+        const digest_case_t *c = d->waiting[i];
+        const char *joined = NULL;
+        if (c->interest_count) {
+            joined = p;
+            for (uint32_t k = 0; k < c->interest_count; k++) {
+                size_t n = strlen(c->interests[k]);
+                if (k) {
+                    memcpy(p, ", ", 2);
+                    p += 2;
+                }
+                memcpy(p, c->interests[k], n);
+                p += n;
+            }
+            *p++ = '\0';
+        }
+        o->waiting[o->waiting_count++] = (digest_out_case_t){
+            .handoff_id = c->handoff_id,
+            .entity_type = c->entity_type == HF_ENTITY_ACCOUNT ? "account" : "contact",
+            .entity_id = c->entity_id,
+            .owner_id = c->owner_id,
+            .reason = c->reason,
+            .interests = joined,
+            .handed_off_at_ms = c->handed_off_at_ms,
+            .next_deadline_ms = c->next_deadline_ms,
+            .has_next_deadline = c->next_deadline_ms > 0};
+    }
+    for (size_t i = 0; i < d->mark_count; i++) {
+        const digest_mark_t *m = d->marks[i];
+        digest_out_mark_t om = {.handoff_id = m->handoff_id,
+                                .entity_id = m->entity_id,
+                                .owner_id = m->owner_id,
+                                .level = m->level,
+                                .at_ms = m->at_ms};
+        if (m->kind == DIGEST_MARK_BREACH) {
+            om.sla = m->sla >= 0 && m->sla < HF_SLA__COUNT ? sla_names[m->sla] : "accept";
+            o->breaches[o->breach_count++] = om;
+        } else if (m->kind == DIGEST_MARK_WON) {
+            o->won[o->won_count++] = om;
+        } else {
+            o->lost[o->lost_count++] = om;
+        }
+    }
+    o->standing = out_figures(&d->own);
+    o->team_standing = out_figures(&d->team);
+    o->rank = (int32_t)d->rank;
+    o->has_rank = d->rank > 0;
+    o->ranked = (int32_t)d->ranked;
+    return 0;
+}
+
+void digest_out_clear(digest_out_t *o)
+{
+    free(o->waiting);
+    free(o->breaches);
+    free(o->won);
+    free(o->lost);
+    free(o->text);
+    memset(o, 0, sizeof *o);
+}

@@ -61,11 +61,11 @@ typedef struct digest_update {
     const char *entity_id;
     const char *owner_id; /* NULL: nobody named yet */
     digest_status_t status;
-    int64_t at_ms;            /* wall time of the change; older snapshots are ignored */
-    int64_t handed_off_at_ms; /* wall time the clocks started */
-    const char *reason;       /* one line: why it was handed off; may be NULL */
-    const char *interests[DIGEST_INTERESTS];
-    uint32_t interest_count;
+    int64_t at_ms;                /* wall time of the change; older snapshots are ignored */
+    int64_t handed_off_at_ms;     /* wall time the clocks started */
+    const char *reason;           /* one line: why it was handed off; may be NULL */
+    const char *const *interests; /* the top ones first; at most DIGEST_INTERESTS kept */
+    size_t interest_count;
     int64_t next_deadline_ms;              /* the earliest clock still running; 0 none */
     int64_t accepted_at_ms, touched_at_ms; /* 0: not yet */
     int32_t breach_level[HF_SLA__COUNT];   /* breaches emitted per clock */
@@ -226,3 +226,44 @@ int digest_team_encode(const digest_team_t *t, binenc_writer_t *w);
 /* 0, BINENC_CORRUPT for bytes that are not a team state of a known version, or
  * -ENOMEM; *out owned by the caller. */
 int digest_team_decode(digest_team_t **out, const void *buf, size_t len);
+
+/* ---- the output record (schemas/Digest.avsc), as the codec writes it ---- */
+
+typedef struct digest_out_case {
+    const char *handoff_id, *entity_type, *entity_id, *owner_id, *reason;
+    const char *interests; /* joined by ", "; NULL: none */
+    int64_t handed_off_at_ms;
+    int64_t next_deadline_ms;
+    bool has_next_deadline;
+} digest_out_case_t;
+
+typedef struct digest_out_mark {
+    const char *handoff_id, *entity_id, *owner_id;
+    const char *sla; /* a breach's clock; NULL for a win or a loss */
+    int32_t level;
+    int64_t at_ms;
+} digest_out_mark_t;
+
+typedef struct digest_out_figures {
+    int32_t met, breached, open;
+    int64_t median_accept_ms, median_first_touch_ms;
+    bool has_median_accept, has_median_first_touch;
+} digest_out_figures_t;
+
+typedef struct digest_out {
+    const char *digest_id, *team, *owner_id, *date;
+    int64_t window_start_ms, window_end_ms, emitted_at_ms;
+    digest_out_case_t *waiting;
+    size_t waiting_count;
+    digest_out_mark_t *breaches, *won, *lost;
+    size_t breach_count, won_count, lost_count;
+    digest_out_figures_t standing, team_standing;
+    int32_t rank, ranked;
+    bool has_rank;
+    char *text; /* owned: the joined interests */
+} digest_out_t;
+
+/* @d as the output record; strings borrowed from @d (and its team), arrays owned by
+ * @o (digest_out_clear()).  0 or -ENOMEM. */
+int digest_out_of(const digest_t *d, digest_out_t *o);
+void digest_out_clear(digest_out_t *o);

@@ -115,6 +115,7 @@ static void ids_are_deterministic(void **state)
 /* ---- content ---- */
 
 static const int64_t T0 = 1796391000000LL; /* Friday 2026-12-04 08:30 EST */
+static const char *const top_interests[] = {"pricing", "security"};
 
 static digest_update_t opened(const char *handoff, const char *entity, const char *owner,
                               int64_t at_ms, int64_t deadline_ms)
@@ -128,7 +129,7 @@ static digest_update_t opened(const char *handoff, const char *entity, const cha
                          .at_ms = at_ms,
                          .handed_off_at_ms = at_ms,
                          .reason = "demo request",
-                         .interests = {"pricing", "security"},
+                         .interests = top_interests,
                          .interest_count = 2,
                          .next_deadline_ms = deadline_ms};
     return u;
