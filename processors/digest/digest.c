@@ -231,8 +231,11 @@ int digest_fold(digest_team_t *t, const digest_update_t *u, const digest_schedul
     c->at_ms = u->at_ms;
     c->handed_off_at_ms = u->handed_off_at_ms;
     c->next_deadline_ms = u->status == DIGEST_OPEN ? u->next_deadline_ms : 0;
-    c->accepted_at_ms = u->accepted_at_ms;
-    c->touched_at_ms = u->touched_at_ms;
+    /* the first snapshot that shows it says when */
+    if (!c->accepted_at_ms)
+        c->accepted_at_ms = u->accepted_at_ms;
+    if (!c->touched_at_ms)
+        c->touched_at_ms = u->touched_at_ms;
     /* each level of each clock is marked once: a repeated snapshot marks nothing */
     for (int k = 0; k < HF_SLA__COUNT; k++) {
         for (int32_t level = c->breach_level[k] + 1; level <= u->breach_level[k]; level++) {

@@ -32,6 +32,7 @@
 
 #include "util/binenc.h"
 #include "processors/model/event.h"
+#include "processors/model/lifecycle.h"
 #include "processors/rules/rules.h"
 #include "processors/sla/calendar.h"
 
@@ -267,3 +268,36 @@ typedef struct digest_out {
  * @o (digest_out_clear()).  0 or -ENOMEM. */
 int digest_out_of(const digest_t *d, digest_out_t *o);
 void digest_out_clear(digest_out_t *o);
+
+/* ---- a case as an entity's state holds it (digest_case.c) ---- */
+
+/* What of an entity's case the digest tells, copied out of its state so that it
+ * outlives the fold that changes it. */
+typedef struct digest_snap {
+    bool open; /* a case is open: handoff_id set */
+    char handoff_id[64];
+    hf_entity_type_t type;
+    char *entity_id, *team, *owner_id, *reason; /* owned; may be NULL */
+    char *interests[DIGEST_INTERESTS];          /* owned */
+    size_t interest_count;
+    hf_stage_t stage;
+    int64_t handed_off_at_ms, next_deadline_ms;
+    bool accepted, touched;
+    int32_t levels[HF_SLA__COUNT];
+} digest_snap_t;
+
+typedef struct contact_state contact_state_t;
+typedef struct account_state account_state_t;
+
+/* The case of @s (interests ranked at @at_ms).  0 or -ENOMEM (then @out is freed). */
+int digest_snap_contact(digest_snap_t *out, const contact_state_t *s, const hf_rules_t *rules,
+                        int64_t at_ms);
+int digest_snap_account(digest_snap_t *out, const account_state_t *s);
+void digest_snap_free(digest_snap_t *s);
+
+/* The updates that tell the change from @before to @after, at wall time @at_ms, set
+ * off by sales answer @action (-1: none): the case that closed (won, lost or closed
+ * otherwise), then the case open now if it changed or is new.  Strings borrowed from
+ * the snapshots.  Returns how many (0..2) went into @out. */
+size_t digest_snap_updates(const digest_snap_t *before, const digest_snap_t *after, int action,
+                           int64_t at_ms, digest_update_t out[2]);

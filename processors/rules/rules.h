@@ -356,6 +356,12 @@ typedef struct hf_rules_recycle {
                                  meeting: recycled; 0 = never */
 } hf_rules_recycle_t;
 
+/* digest: the daily digest of each routing team (processors/digest/digest.h) */
+typedef struct hf_rules_digest {
+    bool enabled;
+    int32_t at_ms; /* local time of day in the team's calendar, ms after midnight */
+} hf_rules_digest_t;
+
 /* The compiled rules file: one member per section of the file. */
 typedef struct hf_rules {
     hf_rules_scoring_t scoring;
@@ -372,6 +378,7 @@ typedef struct hf_rules {
     hf_rules_calendars_t calendars;
     hf_rules_sla_t sla;
     hf_rules_recycle_t recycle;
+    hf_rules_digest_t digest;
 } hf_rules_t;
 
 /* The calendar SLA clocks of @team run in (the default calendar for a team not
