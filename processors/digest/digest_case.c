@@ -69,8 +69,11 @@ static int snap_sla(digest_snap_t *out, hf_entity_type_t type, const char *id, h
     }
     out->handed_off_at_ms = sla->handoff_at_ms;
     out->next_deadline_ms = next_deadline(sla);
-    out->accepted = sla->accepted;
-    out->touched = sla->touched;
+    /* answered: the flag, or the clock stopped (a win touches without a call), or no
+     * such clock to answer */
+    const sla_clock_t *acc = &sla->clocks[HF_SLA_ACCEPT], *ft = &sla->clocks[HF_SLA_FIRST_TOUCH];
+    out->accepted = sla->accepted || acc->done || !acc->deadline_ms;
+    out->touched = sla->touched || ft->done || !ft->deadline_ms;
     for (int k = 0; k < HF_SLA__COUNT; k++)
         out->levels[k] = sla->clocks[k].level;
     if (!ok) {
@@ -120,8 +123,13 @@ static bool same_case(const digest_snap_t *a, const digest_snap_t *b)
     return memcmp(a->levels, b->levels, sizeof a->levels) == 0;
 }
 
-static digest_update_t update_of(const digest_snap_t *s, digest_status_t status, int64_t at_ms)
+/* @answered, @touched: what the answer that closed the case satisfied, which the
+ * snapshot before it does not show yet. */
+static digest_update_t update_of(const digest_snap_t *s, digest_status_t status, int64_t at_ms,
+                                 bool answered, bool touched)
 {
+    bool accepted = s->accepted || answered;
+    touched = s->touched || touched;
     digest_update_t u = {.team = s->team,
                          .handoff_id = s->handoff_id,
                          .entity_type = s->type,
@@ -134,9 +142,9 @@ static digest_update_t update_of(const digest_snap_t *s, digest_status_t status,
                          .interests = (const char *const *)s->interests,
                          .interest_count = s->interest_count,
                          .next_deadline_ms = status == DIGEST_OPEN ? s->next_deadline_ms : 0,
-                         .accepted_at_ms = s->accepted ? at_ms : 0,
-                         .touched_at_ms = s->touched ? at_ms : 0,
-                         .sla_done = s->accepted && s->touched};
+                         .accepted_at_ms = accepted ? at_ms : 0,
+                         .touched_at_ms = touched ? at_ms : 0,
+                         .sla_done = accepted && touched};
     for (int k = 0; k < HF_SLA__COUNT; k++) {
         u.breach_level[k] = s->levels[k];
         u.breach_at_ms[k] = s->levels[k] ? at_ms : 0;
@@ -154,10 +162,13 @@ size_t digest_snap_updates(const digest_snap_t *before, const digest_snap_t *aft
                              : action == HF_SALES_WON            ? DIGEST_WON
                              : after->stage == HF_STAGE_CUSTOMER ? DIGEST_WON
                                                                  : DIGEST_CLOSED;
-        out[n++] = update_of(before, st, at_ms);
+        /* any answer stops the accept clock; these are a first touch too (sla.h) */
+        bool touch = action == HF_SALES_CONTACTED || action == HF_SALES_MEETING_BOOKED ||
+                     action == HF_SALES_OPPORTUNITY_CREATED || action == HF_SALES_WON;
+        out[n++] = update_of(before, st, at_ms, action >= 0, touch);
     }
     if (after->open && after->team && !same_case(before, after))
-        out[n++] =
-            update_of(after, after->stage == HF_STAGE_CUSTOMER ? DIGEST_WON : DIGEST_OPEN, at_ms);
+        out[n++] = update_of(after, after->stage == HF_STAGE_CUSTOMER ? DIGEST_WON : DIGEST_OPEN,
+                             at_ms, false, false);
     return n;
 }

@@ -142,6 +142,23 @@ class Digest(h.ClusterTestCase):
         self.assertEqual(tue["rep-1"]["rank"], 1)
         d2.stop()
 
+        # handoffctl digest: the same content as text, from the store
+        now = str(tue_0830 + h.HOUR)
+        r = env.ctl("digest", "--state", env.state_dir, "-c", env.config_path, "--team", TEAM, "--now", now)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("team %s  (the team's)  date 2026-12-08" % TEAM, r.stdout)
+        for c in ("c-1", "c-4"):
+            self.assertIn("%s contact %s" % (ho[c], c), r.stdout)
+        self.assertIn("waiting (2 listed of 2)", r.stdout)
+        r = env.ctl("digest", "--state", env.state_dir, "-c", env.config_path, "--owner", "rep-1", "--now", now)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(digest_id(TEAM, "rep-1", "2026-12-08"), r.stdout)
+        self.assertIn("%s contact c-1  owner rep-1  hand_raiser" % ho["c-1"], r.stdout)
+        self.assertNotIn("c-4", r.stdout)
+        self.assertIn("rank:     1 of 2", r.stdout)
+        r = env.ctl("digest", "--state", env.state_dir, "-c", env.config_path, "--owner", "rep-9")
+        self.assertEqual(r.returncode, 1, r.stdout)
+
 
 if __name__ == "__main__":
     h.main()

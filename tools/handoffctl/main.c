@@ -26,6 +26,7 @@ void hfctl_usage(FILE *out)
             "       handoffctl dump --state DIR [-c FILE] "
             "contacts|accounts|identities|offsets|metrics|owed [--id ID]\n"
             "       handoffctl outcomes --state DIR\n"
+            "       handoffctl digest --state DIR [-c FILE] --owner ID | --team ID [--now MS]\n"
             "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
             "\n"
             "  FILE, -c FILE  the rules file, as handoffd reads it (default: $" HF_CONFIG_ENV
@@ -35,7 +36,10 @@ void hfctl_usage(FILE *out)
             "  --state DIR    handoffd's state directory (opened read-only)\n"
             "  --timeout S    consume: stop after S seconds without a record, and give up on a\n"
             "                 broker that cannot be reached within S seconds (default 10)\n"
-            "  --max N        consume: stop after N records (default: no limit)\n");
+            "  --max N        consume: stop after N records (default: no limit)\n"
+            "  --owner, --team  digest: the owner's (in every team that knows them) or the\n"
+            "                 team's digest as it would be made now, as text\n"
+            "  --now MS       digest: make it at this instant (epoch ms; default: the clock)\n");
 }
 
 int hfctl_load_rules(hf_config_t **cfg, const char *path)
@@ -71,6 +75,8 @@ int main(int argc, char **argv)
         return hfctl_consume(argc - 1, argv + 1);
     if (strcmp(argv[1], "outcomes") == 0)
         return hfctl_outcomes(argc - 1, argv + 1);
+    if (strcmp(argv[1], "digest") == 0)
+        return hfctl_digest(argc - 1, argv + 1);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         hfctl_usage(stdout);
         return 0;
