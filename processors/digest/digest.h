@@ -283,6 +283,7 @@ typedef struct digest_snap {
     hf_stage_t stage;
     int64_t handed_off_at_ms, next_deadline_ms;
     bool accepted, touched;
+    bool clocked; /* an accept or first-touch clock ran: met or breached means something */
     int32_t levels[HF_SLA__COUNT];
 } digest_snap_t;
 

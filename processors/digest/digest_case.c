@@ -74,6 +74,7 @@ static int snap_sla(digest_snap_t *out, hf_entity_type_t type, const char *id, h
     const sla_clock_t *acc = &sla->clocks[HF_SLA_ACCEPT], *ft = &sla->clocks[HF_SLA_FIRST_TOUCH];
     out->accepted = sla->accepted || acc->done || !acc->deadline_ms;
     out->touched = sla->touched || ft->done || !ft->deadline_ms;
+    out->clocked = acc->deadline_ms || ft->deadline_ms;
     for (int k = 0; k < HF_SLA__COUNT; k++)
         out->levels[k] = sla->clocks[k].level;
     if (!ok) {
@@ -144,7 +145,7 @@ static digest_update_t update_of(const digest_snap_t *s, digest_status_t status,
                          .next_deadline_ms = status == DIGEST_OPEN ? s->next_deadline_ms : 0,
                          .accepted_at_ms = accepted ? at_ms : 0,
                          .touched_at_ms = touched ? at_ms : 0,
-                         .sla_done = accepted && touched};
+                         .sla_done = accepted && touched && s->clocked};
     for (int k = 0; k < HF_SLA__COUNT; k++) {
         u.breach_level[k] = s->levels[k];
         u.breach_at_ms[k] = s->levels[k] ? at_ms : 0;

@@ -96,6 +96,28 @@ static void schedule_skips_holidays(void **state)
     assert_false(digest_business_day(&cal, 20521));
 }
 
+/* A calendar open every day: the digest falls on Sunday 2026-03-08 too, the day New
+ * York's clocks skip 02:00-03:00. */
+static void schedule_in_a_dst_gap(void **state)
+{
+    (void)state;
+    hf_calendar_t cal = new_york(NULL, 0);
+    for (int d = 0; d < 7; d++) {
+        cal.hours[d].open_s[0] = 0;
+        cal.hours[d].close_s[0] = 24 * HOUR_S;
+        cal.hours[d].span_count = 1;
+    }
+    digest_schedule_t s = {.cal = &cal, .at_s = 2 * HOUR_S + 30 * 60};
+    /* 02:30 does not exist that night: read with the offset before the change (EST),
+     * 07:30Z, which the clocks show as 03:30 EDT */
+    int64_t sat_noon = 1772902800000LL; /* Saturday 2026-03-07 12:00 EST */
+    assert_int_equal(digest_next_at(&s, sat_noon), 1772955000000LL);
+    /* and the local date of that instant is Sunday's */
+    assert_int_equal(digest_local_day(&cal, 1772955000000LL), 20520);
+    /* Monday 02:30 EDT = 06:30Z */
+    assert_int_equal(digest_next_at(&s, 1772955000000LL), 1773037800000LL);
+}
+
 static void ids_are_deterministic(void **state)
 {
     (void)state;
@@ -403,18 +425,99 @@ static void bounds_hold(void **state)
     digest_team_free(t);
 }
 
+/* ---- a case's snapshots and the updates they make ---- */
+
+static digest_snap_t snap(const char *handoff, const char *owner, hf_stage_t stage)
+{
+    digest_snap_t s = {.open = handoff != NULL,
+                       .type = HF_ENTITY_CONTACT,
+                       .entity_id = (char *)"c-1",
+                       .team = (char *)"emea",
+                       .owner_id = (char *)owner,
+                       .stage = stage,
+                       .handed_off_at_ms = T0,
+                       .next_deadline_ms = T0 + HOUR_MS,
+                       .clocked = true};
+    if (handoff)
+        snprintf(s.handoff_id, sizeof s.handoff_id, "%s", handoff);
+    return s;
+}
+
+static void snapshots_make_updates(void **state)
+{
+    (void)state;
+    digest_update_t u[2];
+    digest_snap_t none = snap(NULL, NULL, HF_STAGE_ENGAGED);
+    digest_snap_t opened = snap("ho_a", NULL, HF_STAGE_CONVERSATION_READY);
+    /* a handoff: the case opens */
+    assert_int_equal(digest_snap_updates(&none, &opened, -1, T0, u), 1);
+    assert_int_equal(u[0].status, DIGEST_OPEN);
+    assert_string_equal(u[0].handoff_id, "ho_a");
+    assert_null(u[0].owner_id);
+    assert_int_equal(u[0].next_deadline_ms, T0 + HOUR_MS);
+    /* nothing the digest tells changed: nothing */
+    digest_snap_t same = opened;
+    assert_int_equal(digest_snap_updates(&opened, &same, -1, T0, u), 0);
+    /* accepted by rep-1 */
+    digest_snap_t accepted = snap("ho_a", "rep-1", HF_STAGE_ACCEPTED);
+    accepted.accepted = true;
+    assert_int_equal(digest_snap_updates(&opened, &accepted, HF_SALES_ACCEPTED, T0 + 5, u), 1);
+    assert_string_equal(u[0].owner_id, "rep-1");
+    assert_int_equal(u[0].accepted_at_ms, T0 + 5);
+    assert_int_equal(u[0].touched_at_ms, 0);
+    assert_false(u[0].sla_done);
+    /* a breach */
+    digest_snap_t breached = accepted;
+    breached.levels[HF_SLA_FIRST_TOUCH] = 1;
+    assert_int_equal(digest_snap_updates(&accepted, &breached, -1, T0 + 9, u), 1);
+    assert_int_equal(u[0].breach_level[HF_SLA_FIRST_TOUCH], 1);
+    assert_int_equal(u[0].breach_at_ms[HF_SLA_FIRST_TOUCH], T0 + 9);
+    /* lost: the case closes (recycled), told as lost with the answer's effects */
+    digest_snap_t recycled = snap(NULL, NULL, HF_STAGE_RECYCLED);
+    assert_int_equal(digest_snap_updates(&accepted, &recycled, HF_SALES_LOST, T0 + 10, u), 1);
+    assert_int_equal(u[0].status, DIGEST_LOST);
+    assert_int_equal(u[0].next_deadline_ms, 0);
+    assert_false(u[0].sla_done); /* lost answers the accept clock, not the first touch */
+    /* rejected: closed, not a loss */
+    assert_int_equal(digest_snap_updates(&opened, &recycled, HF_SALES_REJECTED, T0 + 10, u), 1);
+    assert_int_equal(u[0].status, DIGEST_CLOSED);
+    /* won while open: the case shows the customer */
+    digest_snap_t won = snap("ho_a", "rep-1", HF_STAGE_CUSTOMER);
+    won.accepted = won.touched = true;
+    assert_int_equal(digest_snap_updates(&accepted, &won, HF_SALES_WON, T0 + 11, u), 1);
+    assert_int_equal(u[0].status, DIGEST_WON);
+    assert_true(u[0].sla_done);
+    /* a recycle and a new handoff in one fold: the old case closes, the new opens */
+    digest_snap_t next = snap("ho_b", NULL, HF_STAGE_CONVERSATION_READY);
+    assert_int_equal(digest_snap_updates(&opened, &next, -1, T0 + 12, u), 2);
+    assert_string_equal(u[0].handoff_id, "ho_a");
+    assert_int_equal(u[0].status, DIGEST_CLOSED);
+    assert_string_equal(u[1].handoff_id, "ho_b");
+    /* no routing team: nothing to tell */
+    digest_snap_t teamless = opened;
+    teamless.team = NULL;
+    assert_int_equal(digest_snap_updates(&none, &teamless, -1, T0, u), 0);
+    /* no clock ran: answered is not "met" */
+    digest_snap_t unclocked = won;
+    unclocked.clocked = false;
+    assert_int_equal(digest_snap_updates(&accepted, &unclocked, HF_SALES_WON, T0 + 11, u), 1);
+    assert_false(u[0].sla_done);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(schedule_utc_every_day),
         cmocka_unit_test(schedule_business_days_and_dst),
         cmocka_unit_test(schedule_skips_holidays),
+        cmocka_unit_test(schedule_in_a_dst_gap),
         cmocka_unit_test(ids_are_deterministic),
         cmocka_unit_test(content_of_a_digest),
         cmocka_unit_test(once_per_local_date),
         cmocka_unit_test(missed_days_give_one_digest),
         cmocka_unit_test(a_failed_emit_records_nothing),
         cmocka_unit_test(bounds_hold),
+        cmocka_unit_test(snapshots_make_updates),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
