@@ -136,12 +136,12 @@ static int reschedule_one(stage_ctx_t *c, hf_entity_type_t type, const char *id)
     return timers_set(c->timers, type, id, next_due_of(type, e->state));
 }
 
-int clocks_reschedule(stage_ctx_t *c)
+static int reschedule(stage_ctx_t *c, bool teams_only)
 {
     due_list_t l = {0};
     int r = timers_each(c->timers, collect_due, &l);
     for (size_t i = 0; i < l.n; i++) {
-        if (r == 0)
+        if (r == 0 && (!teams_only || l.items[i].type == TIMERS_TEAM))
             r = reschedule_one(c, l.items[i].type, l.items[i].id);
         free(l.items[i].id);
     }
@@ -149,4 +149,14 @@ int clocks_reschedule(stage_ctx_t *c)
     if (r < 0)
         return stage_fail(c, r, "rescheduling SLA clocks: %s", strerror(-r));
     return r;
+}
+
+int clocks_reschedule(stage_ctx_t *c)
+{
+    return reschedule(c, false);
+}
+
+int clocks_reschedule_digests(stage_ctx_t *c)
+{
+    return reschedule(c, true);
 }

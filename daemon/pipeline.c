@@ -433,11 +433,14 @@ static int cron_reload(pipeline_t *p)
     if (!p->reload || !*p->reload || !p->reload_fn)
         return 0;
     *p->reload = 0;
-    if (p->reload_fn(p->reload_opaque) > 0 && p->cfg->rules->sla.recompute_on_reload) {
-        int r = clocks_reschedule(&p->stage);
-        if (r < 0)
-            return pipeline_error(p, r, "rescheduling SLA clocks: %s", strerror(-r));
-    }
+    if (p->reload_fn(p->reload_opaque) <= 0)
+        return 0;
+    /* every team's next digest follows digest.at and its calendar; SLA clocks only
+     * with sla.on_reload: recompute */
+    int r = p->cfg->rules->sla.recompute_on_reload ? clocks_reschedule(&p->stage)
+                                                   : clocks_reschedule_digests(&p->stage);
+    if (r < 0)
+        return pipeline_error(p, r, "rescheduling SLA clocks: %s", strerror(-r));
     return 0;
 }
 

@@ -159,6 +159,35 @@ class Digest(h.ClusterTestCase):
         r = env.ctl("digest", "--state", env.state_dir, "-c", env.config_path, "--owner", "rep-9")
         self.assertEqual(r.returncode, 1, r.stdout)
 
+    def test_reload_moves_the_digest_time(self):
+        """SIGHUP with digest.at 11h before Monday's 08:30: the team's digest goes out
+        at 11:00 instead, once."""
+        env = self.env(config_edit=edit)
+        ready, digests = self.tails(env, "conversation_ready", "digest")
+        sun = h.local_ms(NY, 2026, 12, 6, 18, 0, 0)
+        start_real = h.now_ms() + 2000
+        d = env.daemon(environ={"HANDOFF_CLOCK": "%d@%dx3600" % (sun, start_real)}).start()
+        d.proc.wait_for(r"wall clock is simulated", timeout=5)
+        env.send(hand_raise("c-9", "r-f1"))
+        ready.wait(timeout=30, what="the handoff")
+        with open(env.config_path, encoding="utf-8") as f:
+            text = f.read()
+        later = h.yaml_set_block(text, "digest", "digest:\n  enabled: true\n  at: 11h\n")
+        self.assertNotEqual(later, text)
+        with open(env.config_path, "w", encoding="utf-8") as f:
+            f.write(later)
+        mark = d.sighup()
+        d.proc.wait_for(r"reloaded ", timeout=20, start=mark)
+        mon_0830 = h.local_ms(NY, 2026, 12, 7, 8, 30, 0)
+        self.assertLess(sun + (h.now_ms() - start_real) * 3600, mon_0830, "test design: reload before 08:30")
+        got = digests.wait(timeout=40, what="Monday's team digest")
+        digests.settle(h.now_ms() + 1500)
+        got = digests.data()
+        self.assertEqual([(x["date"], x["owner_id"]) for x in got], [("2026-12-07", None)], got)
+        self.assertEqual(got[0]["window_end"], h.local_ms(NY, 2026, 12, 7, 11, 0, 0))
+        self.assertEqual([x["entity_id"] for x in got[0]["waiting"]], ["c-9"])
+        d.stop()
+
 
 if __name__ == "__main__":
     h.main()
