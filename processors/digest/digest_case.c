@@ -54,9 +54,9 @@ static int snap_sla(digest_snap_t *out, hf_entity_type_t type, const char *id, h
     bool ok = true;
     out->type = type;
     out->stage = stage;
-    out->entity_id = dup_opt(id, &ok);
     if (!sla->handoff_id)
-        return ok ? 0 : -ENOMEM;
+        return 0; /* no case: nothing copied (most folds) */
+    out->entity_id = dup_opt(id, &ok);
     out->open = true;
     snprintf(out->handoff_id, sizeof out->handoff_id, "%s", sla->handoff_id);
     out->team = dup_opt(sla->team, &ok);
