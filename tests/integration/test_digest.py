@@ -158,6 +158,13 @@ class Digest(h.ClusterTestCase):
         self.assertIn("rank:     1 of 2", r.stdout)
         r = env.ctl("digest", "--state", env.state_dir, "-c", env.config_path, "--owner", "rep-9")
         self.assertEqual(r.returncode, 1, r.stdout)
+        # the team's state as JSON: Tuesday's digest recorded, c-4's breaches told
+        rows = env.dump("teams")
+        self.assertEqual([x["team"] for x in rows], [TEAM])
+        st = rows[0]["state"]
+        self.assertEqual(st["last_at"], tue_0830)
+        self.assertEqual(st["marks"], [])
+        self.assertEqual(sorted(c["handoff_id"] for c in st["cases"]), sorted(ho.values()))
 
     def test_reload_moves_the_digest_time(self):
         """SIGHUP with digest.at 11h before Monday's 08:30: the team's digest goes out

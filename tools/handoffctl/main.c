@@ -3,6 +3,7 @@
  *   handoffctl check [FILE]
  *   handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics [--id ID]
  *   handoffctl outcomes --state DIR
+ *   handoffctl digest --state DIR [-c FILE] --owner ID | --team ID [--now MS]
  *   handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]
  *
  * check and dump read the same rules file as handoffd, $HANDOFF_CONFIG or else
@@ -11,7 +12,7 @@
  * and outcomes aside).
  *
  * This file holds the usage and the dispatch; each subcommand has its own file
- * (check.c, dump.c, outcomes.c, consume.c), the JSON writer is json.c and the
+ * (check.c, dump.c, outcomes.c, digest.c, consume.c), the JSON writer is json.c and the
  * redaction of e-mail addresses redact.c. */
 #include <stdint.h>
 #include <stdio.h>
@@ -24,7 +25,7 @@ void hfctl_usage(FILE *out)
     fprintf(out,
             "usage: handoffctl check [FILE]\n"
             "       handoffctl dump --state DIR [-c FILE] "
-            "contacts|accounts|identities|offsets|metrics|owed [--id ID]\n"
+            "contacts|accounts|identities|offsets|metrics|owed|teams [--id ID]\n"
             "       handoffctl outcomes --state DIR\n"
             "       handoffctl digest --state DIR [-c FILE] --owner ID | --team ID [--now MS]\n"
             "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
