@@ -192,7 +192,7 @@ class SchemaInfo:
 
 INPUT_RECORDS = ("WebVisit", "FormSubmission", "IdentityEvent", "ContentDownload", "WebinarEvent",
                  "EmailEngagement", "SalesActivity")
-OUTPUT_RECORDS = ("ConversationReady", "SlaBreach", "LifecycleChange", "DeadLetter")
+OUTPUT_RECORDS = ("ConversationReady", "SlaBreach", "LifecycleChange", "DeadLetter", "Digest")
 # Records between the stages (schemas/internal/, namespace handoff.v1.internal) and
 # entity states (schemas/state/, bodies without framing in the store).
 INTERNAL_RECORDS = ("MemberUpdate", "RosterUpdate", "MergeRequest", "MergeState")
