@@ -19,7 +19,7 @@ DAY = 24 * h.HOUR
 
 
 def config(text):
-    text = h.with_sla(text, accept="2h", first_touch="4h")
+    text = h.with_sla(text, accept="2h", first_touch="14h")
     return h.yaml_set_block(text, "digest", "digest:\n  enabled: true\n  at: 8h30m\n")
 
 
@@ -40,7 +40,7 @@ class DigestE2E(h.ClusterTestCase):
         ready, digests = (h.TopicTail(env, k) for k in ("conversation_ready", "digest"))
         self.addCleanup(ready.close)
         self.addCleanup(digests.close)
-        start = h.local_ms("UTC", 2026, 12, 7, 6, 0, 0)  # Monday 06:00 UTC
+        start = h.local_ms("UTC", 2026, 12, 6, 20, 0, 0)  # Sunday 20:00 UTC
         anchor = h.now_ms() + 2000
         d = env.daemon(environ={"HANDOFF_CLOCK": "%d@%dx3600" % (start, anchor)}).start()
         d.proc.wait_for(r"wall clock is simulated", timeout=5)
@@ -52,6 +52,8 @@ class DigestE2E(h.ClusterTestCase):
                       "contact_id": "c-e1", "form_id": "demo", "form_type": "demo_request",
                       "url": "https://www.example.test/demo", "traits": traits}, "form_submissions")
         ho = ready.wait(timeout=30, what="the handoff")[0]
+        at_0830 = h.local_ms("UTC", 2026, 12, 7, 8, 30, 0)
+        self.assertLess(start + (h.now_ms() - anchor) * 3600, at_0830 - h.HOUR, "test design: before 08:30")
         self.assertEqual(ho["routing"]["team"], TEAM)
         self.produce(env, "SalesActivity", "c-e1",
                      {"event_id": "e-s1", "occurred_at": h.T0, "source": "salesforce", "entity_type": "contact",
@@ -60,7 +62,6 @@ class DigestE2E(h.ClusterTestCase):
 
         digests.wait(count=2, timeout=40, what="rep-7's and the team's digests")
         d.stop()
-        at_0830 = h.local_ms("UTC", 2026, 12, 7, 8, 30, 0)
         seen = {}
         for r, name, datum in digests.items:
             self.assertEqual(name, "Digest")

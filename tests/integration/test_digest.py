@@ -1,7 +1,7 @@
 """The daily digest through the real handoffd (docs/ARCHITECTURE.md "Daily digests";
 processors/digest/digest.h), on a simulated wall clock (HANDOFF_CLOCK) at 3600x: one
-real second is one hour in New York, so a Sunday evening's handoffs meet Monday's
-08:30 digest a dozen seconds later and Tuesday's a day after.
+real second is one hour in New York, so a Sunday afternoon's handoffs meet Monday's
+08:30 digest some twenty seconds later and Tuesday's a day after.
 
 Four hand-raisers in the US go to team na-commercial (calendar ny, Monday to Friday
 09:00-17:00): rep-1 accepts and calls c-1, rep-2 wins c-2, rep-1 accepts and loses
@@ -55,7 +55,7 @@ class Digest(h.ClusterTestCase):
     def test_daily_digest_once_per_owner_and_day(self):
         env = self.env(config_edit=edit)
         ready, digests = self.tails(env, "conversation_ready", "digest")
-        sun = h.local_ms(NY, 2026, 12, 6, 18, 0, 0)  # Sunday 18:00 EST
+        sun = h.local_ms(NY, 2026, 12, 6, 12, 0, 0)  # Sunday 12:00 EST
         start_real = h.now_ms() + 2000
         clock = {"HANDOFF_CLOCK": "%d@%dx3600" % (sun, start_real)}
 
@@ -171,7 +171,7 @@ class Digest(h.ClusterTestCase):
         at 11:00 instead, once."""
         env = self.env(config_edit=edit)
         ready, digests = self.tails(env, "conversation_ready", "digest")
-        sun = h.local_ms(NY, 2026, 12, 6, 18, 0, 0)
+        sun = h.local_ms(NY, 2026, 12, 6, 12, 0, 0)
         start_real = h.now_ms() + 2000
         d = env.daemon(environ={"HANDOFF_CLOCK": "%d@%dx3600" % (sun, start_real)}).start()
         d.proc.wait_for(r"wall clock is simulated", timeout=5)
