@@ -11,7 +11,8 @@ static const cfgmap_entry_t digest_entries[] = {
      .offset = RULES(digest.enabled),
      .help = "Emit a daily digest per owner and per routing team on `topics.digest`. Cases "
              "then also travel to their team's state on `<app>.by-account`; a handoff without a "
-             "routing team is in no digest."},
+             "routing team is in no digest. Turning it on takes a restart (the topic is "
+             "checked at start-up); a reload may turn it off."},
     {.key = "at",
      .type = CFGMAP_DURATION32,
      .def = "8h30m",

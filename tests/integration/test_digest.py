@@ -195,6 +195,26 @@ class Digest(h.ClusterTestCase):
         self.assertEqual([x["entity_id"] for x in got[0]["waiting"]], ["c-9"])
         d.stop()
 
+    def test_reload_does_not_turn_digests_on(self):
+        """A daemon started without digests keeps them off across a SIGHUP that turns
+        them on (the topic is checked at start-up only), and says so."""
+        env = self.env(config_edit=lambda t: h.yaml_set_block(edit(t), "digest", "digest:\n  enabled: false\n"))
+        ready, digests = self.tails(env, "conversation_ready", "digest")
+        sun = h.local_ms(NY, 2026, 12, 6, 12, 0, 0)
+        start_real = h.now_ms() + 2000
+        d = env.daemon(environ={"HANDOFF_CLOCK": "%d@%dx3600" % (sun, start_real)}).start()
+        env.send(hand_raise("c-8", "o-f1"))
+        ready.wait(timeout=30, what="the handoff")
+        with open(env.config_path, "w", encoding="utf-8") as f:
+            f.write(edit(env.localize(h.read_fixture("handoff-test.yaml"))))
+        mark = d.sighup()
+        d.proc.wait_for(r"turns digest.enabled on: that takes a restart", timeout=20, start=mark)
+        d.proc.wait_for(r"reloaded ", timeout=20, start=mark)
+        # past Monday 08:30: nothing
+        digests.settle(start_real + (h.local_ms(NY, 2026, 12, 7, 10, 0, 0) - sun) // 3600)
+        self.assertEqual(digests.data(), [])
+        d.stop()
+
 
 if __name__ == "__main__":
     h.main()
