@@ -261,6 +261,11 @@ int codec_encode_dead_letter(codec_t *c, const hf_dead_letter_t *dl, hf_buf_t *o
     return encode_output(c, c->reg.output[CODEC_OUTPUT_DEAD_LETTER], dl, out);
 }
 
+int codec_encode_digest(codec_t *c, const digest_out_t *d, hf_buf_t *out)
+{
+    return encode_output(c, c->reg.output[CODEC_OUTPUT_DIGEST], d, out);
+}
+
 /* Records between stages are always Avro, and their strings go as they are: the
  * reading stage checks them and dead-letters a record it cannot read. */
 static int encode_internal(codec_t *c, codec_internal_kind_t kind, const hf_internal_t *in,
@@ -291,6 +296,12 @@ int codec_encode_merge_request(codec_t *c, const hf_merge_request_t *m, hf_buf_t
 int codec_encode_merge_state(codec_t *c, const hf_merge_state_t *m, hf_buf_t *out)
 {
     hf_internal_t in = {.kind = CODEC_INTERNAL_MERGE_STATE, .merge_state = *m};
+    return encode_internal(c, in.kind, &in, out);
+}
+
+int codec_encode_case_update(codec_t *c, const digest_update_t *u, hf_buf_t *out)
+{
+    hf_internal_t in = {.kind = CODEC_INTERNAL_CASE_UPDATE, .case_update = *u};
     return encode_internal(c, in.kind, &in, out);
 }
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "processors/digest/digest.h"
 #include "processors/model/event.h"
 #include "processors/model/internal.h"
 #include "processors/model/output.h"
@@ -78,6 +79,7 @@ int codec_encode_handoff(codec_t *c, const hf_handoff_t *h, hf_buf_t *out);
 int codec_encode_lifecycle(codec_t *c, const hf_lifecycle_t *lc, hf_buf_t *out);
 int codec_encode_breach(codec_t *c, const hf_breach_t *b, hf_buf_t *out);
 int codec_encode_dead_letter(codec_t *c, const hf_dead_letter_t *dl, hf_buf_t *out);
+int codec_encode_digest(codec_t *c, const digest_out_t *d, hf_buf_t *out);
 
 /* Any framed record of a known schema (input or output) as one line of JSON,
  * appended to @json.  Returns 0, or a positive enum codec_error with @err.
@@ -98,6 +100,7 @@ typedef enum codec_internal_kind {
     CODEC_INTERNAL_ROSTER,
     CODEC_INTERNAL_MERGE_REQUEST,
     CODEC_INTERNAL_MERGE_STATE,
+    CODEC_INTERNAL_CASE_UPDATE, /* a case's snapshot for its team's digest */
 } codec_internal_kind_t;
 
 typedef struct hf_internal {
@@ -107,6 +110,7 @@ typedef struct hf_internal {
     hf_roster_t roster;
     hf_merge_request_t merge_request;
     hf_merge_state_t merge_state;
+    digest_update_t case_update; /* CASE_UPDATE */
 } hf_internal_t;
 
 /* The kind of a framed internal record (by fingerprint), or -1. */
@@ -123,6 +127,7 @@ int codec_encode_member_update(codec_t *c, const hf_member_update_t *u, hf_buf_t
 int codec_encode_roster(codec_t *c, const char *contact_id, const hf_roster_t *r, hf_buf_t *out);
 int codec_encode_merge_request(codec_t *c, const hf_merge_request_t *m, hf_buf_t *out);
 int codec_encode_merge_state(codec_t *c, const hf_merge_state_t *m, hf_buf_t *out);
+int codec_encode_case_update(codec_t *c, const digest_update_t *u, hf_buf_t *out);
 
 /* An unframed Avro binary body of the named schema (e.g. "ContactState", a state
  * record) as JSON appended to @json.  Returns 0, or a positive enum codec_error. */

@@ -143,7 +143,7 @@ static int check_complete(codec_registry_t *reg, char *err, size_t errsz)
         }
     }
     static const char *const outputs[CODEC_OUTPUT__COUNT] = {"ConversationReady", "LifecycleChange",
-                                                             "DeadLetter", "SlaBreach"};
+                                                             "DeadLetter", "SlaBreach", "Digest"};
     for (int i = 0; i < CODEC_OUTPUT__COUNT; i++) {
         codec_schema_t *s = codec_registry_find(reg, outputs[i]);
         if (!s || s->src->role != CODEC_ROLE_OUTPUT) {

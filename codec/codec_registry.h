@@ -30,6 +30,7 @@ typedef enum codec_output {
     CODEC_OUTPUT_LIFECYCLE,   /* LifecycleChange */
     CODEC_OUTPUT_DEAD_LETTER, /* DeadLetter */
     CODEC_OUTPUT_BREACH,      /* SlaBreach */
+    CODEC_OUTPUT_DIGEST,      /* Digest */
     CODEC_OUTPUT__COUNT
 } codec_output_t;
 

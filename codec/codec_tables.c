@@ -14,6 +14,7 @@ _Static_assert(sizeof(hf_webinar_action_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(hf_email_action_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(hf_entity_type_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(hf_sales_action_t) == sizeof(int), "enum size");
+_Static_assert(sizeof(digest_status_t) == sizeof(int), "enum size");
 _Static_assert(sizeof(hf_event_t) <= UINT16_MAX, "slot offsets are 16-bit");
 _Static_assert(sizeof(hf_internal_t) <= UINT16_MAX, "slot offsets are 16-bit");
 _Static_assert(sizeof(hf_handoff_t) <= UINT16_MAX, "slot offsets are 16-bit");
@@ -382,6 +383,101 @@ static const codec_slot_t merge_state_slots[] = {
     WITH("state", CODEC_SLOT_BYTES, hf_internal_t, merge_state.state, merge_state.state_len),
 };
 
+#define CU(n, t, f) FIELD(n, t, hf_internal_t, case_update.f)
+static const codec_slot_t case_update_slots[] = {
+    CU("team", CODEC_SLOT_STR, team),
+    CU("handoff_id", CODEC_SLOT_STR, handoff_id),
+    ENUM("entity_type", hf_internal_t, case_update.entity_type, HF_ENTITY__COUNT),
+    CU("entity_id", CODEC_SLOT_STR, entity_id),
+    CU("owner_id", CODEC_SLOT_STR, owner_id),
+    ENUM("status", hf_internal_t, case_update.status, DIGEST__STATUS_COUNT),
+    CU("at", CODEC_SLOT_I64, at_ms),
+    CU("handed_off_at", CODEC_SLOT_I64, handed_off_at_ms),
+    CU("reason", CODEC_SLOT_STR, reason),
+    WITH("interests", CODEC_SLOT_STRS, hf_internal_t, case_update.interests,
+         case_update.interest_count),
+    CU("next_deadline", CODEC_SLOT_I64, next_deadline_ms),
+    CU("accepted_at", CODEC_SLOT_I64, accepted_at_ms),
+    CU("touched_at", CODEC_SLOT_I64, touched_at_ms),
+    CU("accept_breaches", CODEC_SLOT_I32, breach_level[HF_SLA_ACCEPT]),
+    CU("accept_breached_at", CODEC_SLOT_I64, breach_at_ms[HF_SLA_ACCEPT]),
+    CU("first_touch_breaches", CODEC_SLOT_I32, breach_level[HF_SLA_FIRST_TOUCH]),
+    CU("first_touch_breached_at", CODEC_SLOT_I64, breach_at_ms[HF_SLA_FIRST_TOUCH]),
+    CU("follow_up_breaches", CODEC_SLOT_I32, breach_level[HF_SLA_FOLLOW_UP]),
+    CU("follow_up_breached_at", CODEC_SLOT_I64, breach_at_ms[HF_SLA_FOLLOW_UP]),
+    CU("sla_done", CODEC_SLOT_BOOL, sla_done),
+};
+
+/* --- the daily digest (digest_out_t) ------------------------------------------------- */
+
+#define DC(n, t, f) FIELD(n, t, digest_out_case_t, f)
+static const codec_slot_t digest_case_slots[] = {
+    DC("handoff_id", CODEC_SLOT_STR, handoff_id),
+    DC("entity_type", CODEC_SLOT_STR, entity_type),
+    DC("entity_id", CODEC_SLOT_STR, entity_id),
+    DC("owner_id", CODEC_SLOT_STR, owner_id),
+    DC("reason", CODEC_SLOT_STR, reason),
+    DC("interests", CODEC_SLOT_STR, interests),
+    DC("handed_off_at", CODEC_SLOT_I64, handed_off_at_ms),
+    WITH("next_deadline", CODEC_SLOT_OPT_I64, digest_out_case_t, next_deadline_ms,
+         has_next_deadline),
+};
+static const codec_table_t digest_case = TABLE("DigestCase", digest_out_case_t, digest_case_slots);
+
+#define DM(n, t, f) FIELD(n, t, digest_out_mark_t, f)
+static const codec_slot_t digest_breach_slots[] = {
+    DM("handoff_id", CODEC_SLOT_STR, handoff_id), DM("entity_id", CODEC_SLOT_STR, entity_id),
+    DM("owner_id", CODEC_SLOT_STR, owner_id),     DM("sla", CODEC_SLOT_STR, sla),
+    DM("level", CODEC_SLOT_I32, level),           DM("at", CODEC_SLOT_I64, at_ms),
+};
+static const codec_table_t digest_breach =
+    TABLE("DigestBreach", digest_out_mark_t, digest_breach_slots);
+static const codec_slot_t digest_outcome_slots[] = {
+    DM("handoff_id", CODEC_SLOT_STR, handoff_id),
+    DM("entity_id", CODEC_SLOT_STR, entity_id),
+    DM("owner_id", CODEC_SLOT_STR, owner_id),
+    DM("at", CODEC_SLOT_I64, at_ms),
+};
+static const codec_table_t digest_win = TABLE("DigestWin", digest_out_mark_t, digest_outcome_slots);
+static const codec_table_t digest_loss =
+    TABLE("DigestLoss", digest_out_mark_t, digest_outcome_slots);
+
+#define DF(n, t, f) FIELD(n, t, digest_out_figures_t, f)
+static const codec_slot_t digest_standing_slots[] = {
+    DF("met", CODEC_SLOT_I32, met),
+    DF("breached", CODEC_SLOT_I32, breached),
+    DF("open", CODEC_SLOT_I32, open),
+    WITH("median_accept_ms", CODEC_SLOT_OPT_I64, digest_out_figures_t, median_accept_ms,
+         has_median_accept),
+    WITH("median_first_touch_ms", CODEC_SLOT_OPT_I64, digest_out_figures_t, median_first_touch_ms,
+         has_median_first_touch),
+};
+static const codec_table_t digest_standing =
+    TABLE("DigestStanding", digest_out_figures_t, digest_standing_slots);
+static const codec_table_t team_standing =
+    TABLE("TeamStanding", digest_out_figures_t, digest_standing_slots);
+
+#define DG(n, t, f) FIELD(n, t, digest_out_t, f)
+static const codec_slot_t digest_slots[] = {
+    DG("digest_id", CODEC_SLOT_STR, digest_id),
+    DG("team", CODEC_SLOT_STR, team),
+    DG("owner_id", CODEC_SLOT_STR, owner_id),
+    DG("date", CODEC_SLOT_STR, date),
+    DG("window_start", CODEC_SLOT_I64, window_start_ms),
+    DG("window_end", CODEC_SLOT_I64, window_end_ms),
+    DG("emitted_at", CODEC_SLOT_I64, emitted_at_ms),
+    ARRAY("waiting", digest_out_t, waiting, waiting_count, digest_case),
+    ARRAY("breaches", digest_out_t, breaches, breach_count, digest_breach),
+    ARRAY("won", digest_out_t, won, won_count, digest_win),
+    ARRAY("lost", digest_out_t, lost, lost_count, digest_loss),
+    {"standing", CODEC_SLOT_RECORD, AT(digest_out_t, standing), CODEC_SLOT_ALWAYS,
+     &digest_standing},
+    {"team_standing", CODEC_SLOT_RECORD, AT(digest_out_t, team_standing), CODEC_SLOT_ALWAYS,
+     &team_standing},
+    WITH("rank", CODEC_SLOT_OPT_I32, digest_out_t, rank, has_rank),
+    DG("ranked", CODEC_SLOT_I32, ranked),
+};
+
 static const codec_table_t named[] = {
     TABLE("ConversationReady", hf_handoff_t, handoff_slots),
     TABLE("LifecycleChange", hf_lifecycle_t, lifecycle_slots),
@@ -391,8 +487,10 @@ static const codec_table_t named[] = {
     [4 + CODEC_INTERNAL_ROSTER] = TABLE("RosterUpdate", hf_internal_t, roster_slots),
     [4 + CODEC_INTERNAL_MERGE_REQUEST] = TABLE("MergeRequest", hf_internal_t, merge_request_slots),
     [4 + CODEC_INTERNAL_MERGE_STATE] = TABLE("MergeState", hf_internal_t, merge_state_slots),
+    [4 + CODEC_INTERNAL_CASE_UPDATE] = TABLE("CaseUpdate", hf_internal_t, case_update_slots),
+    [4 + CODEC_INTERNAL_KINDS] = TABLE("Digest", digest_out_t, digest_slots),
 };
-_Static_assert(sizeof named / sizeof named[0] == 4 + CODEC_INTERNAL_KINDS, "internal kinds");
+_Static_assert(sizeof named / sizeof named[0] == 5 + CODEC_INTERNAL_KINDS, "internal kinds");
 
 const char *codec_input_record_name(hf_event_kind_t kind)
 {

@@ -58,7 +58,7 @@ const char *codec_input_record_name(hf_event_kind_t kind);
 const codec_table_t *codec_table_input(hf_event_kind_t kind);
 
 /* The record names of the internal kinds, in codec_internal_kind_t order. */
-#define CODEC_INTERNAL_KINDS 4
+#define CODEC_INTERNAL_KINDS 5
 const char *codec_internal_record_name(codec_internal_kind_t kind);
 
 /* The table of an output record (fields of hf_handoff_t, hf_lifecycle_t, hf_breach_t,

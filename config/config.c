@@ -299,6 +299,7 @@ void config_free(hf_config_t *cfg)
         &cfg->topics.sla_breach,
         &cfg->topics.lifecycle,
         &cfg->topics.dlq,
+        &cfg->topics.digest,
         &cfg->topics.by_anonymous,
         &cfg->topics.by_contact,
         &cfg->topics.by_account,

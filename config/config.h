@@ -80,6 +80,7 @@ typedef struct hf_topics {
     char *sla_breach;         /* handoff.sla-breach */
     char *lifecycle;          /* handoff.lifecycle */
     char *dlq;                /* handoff.dlq */
+    char *digest;             /* handoff.digest */
     /* internal, derived from app.id: "<app>.by-anonymous" etc. */
     char *by_anonymous;
     char *by_contact;
@@ -192,7 +193,7 @@ void config_free(hf_config_t *cfg);
 void config_print_ok(const hf_config_t *cfg, const char *path, FILE *out);
 
 /* Number of topics config_topics() knows: 7 inputs, 4 outputs, 3 internal. */
-#define CONFIG_TOPIC_COUNT 14
+#define CONFIG_TOPIC_COUNT 15
 
 /* Every topic of the config (inputs, outputs, internal) in a fixed order, written to
  * @names (at most @max of them).  Returns the number written.  The pointers belong

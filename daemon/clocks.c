@@ -11,6 +11,7 @@
 #include "util/vec.h"
 #include "outputs.h"
 #include "stage_contact.h"
+#include "stage_digest.h"
 
 /* What goes wrong while clocks fire names the internal topic of the entity's stage
  * at no offset: nothing was consumed. */
@@ -47,11 +48,18 @@ static int fire_one(stage_ctx_t *c, hf_entity_type_t type, const char *id, int64
     c->ctr[M_TIMERS_FIRED]++;
     bool owed_before = type == HF_ENTITY_CONTACT && contact_state_summary_pending(e->state);
     const hf_rules_t *rules = stage_rules(c);
+    stage_digest_watch_t watch;
+    if ((r = stage_digest_watch(c, &watch, type, e->state)) < 0)
+        return r;
     r = type == HF_ENTITY_ACCOUNT ? account_sla_fire(e->state, rules, now_ms, sink)
                                   : contact_sla_fire(e->state, rules, now_ms, sink);
-    if (r < 0)
+    if (r < 0) {
+        stage_digest_unwatch(&watch);
         return r;
+    }
     cache_entry_touch(e);
+    if ((r = stage_digest_tell(c, &watch, type, e->state, -1)) < 0)
+        return r; /* breaches and a no-response recycle are the team's news */
     /* never again for the same instant: a clock that cannot move on stops here */
     int64_t next = next_due_of(type, e->state);
     r = timers_set(c->timers, type, id, next > now_ms ? next : 0);
@@ -60,6 +68,14 @@ static int fire_one(stage_ctx_t *c, hf_entity_type_t type, const char *id, int64
     if (r == 0)
         r = stage_drain(c, &origin, c->mail_budget);
     return r;
+}
+
+/* A team's digest instant (stage_digest.c): what it sets off is an output only. */
+static int fire_team(stage_ctx_t *c, const char *team, int64_t now_ms)
+{
+    c->current_ts = now_ms;
+    c->ctr[M_TIMERS_FIRED]++;
+    return stage_digest_fire(c, team, now_ms);
 }
 
 int clocks_fire(stage_ctx_t *c, int64_t now_ms, unsigned max)
@@ -73,7 +89,7 @@ int clocks_fire(stage_ctx_t *c, int64_t now_ms, unsigned max)
          n++) {
         char id[4096];
         snprintf(id, sizeof id, "%s", popped); /* firing changes the index */
-        r = fire_one(c, type, id, now_ms, &sink);
+        r = type == TIMERS_TEAM ? fire_team(c, id, now_ms) : fire_one(c, type, id, now_ms, &sink);
     }
     if (r < 0)
         stage_abandon(c);
@@ -104,6 +120,8 @@ static int collect_due(void *opaque, hf_entity_type_t type, const char *id)
 
 static int reschedule_one(stage_ctx_t *c, hf_entity_type_t type, const char *id)
 {
+    if (type == TIMERS_TEAM)
+        return stage_digest_reschedule(c, id);
     stage_origin_t origin = origin_of(c, type);
     int r;
     cache_entry_t *e = entity_of(c, type, id, &origin, &r);
@@ -118,12 +136,12 @@ static int reschedule_one(stage_ctx_t *c, hf_entity_type_t type, const char *id)
     return timers_set(c->timers, type, id, next_due_of(type, e->state));
 }
 
-int clocks_reschedule(stage_ctx_t *c)
+static int reschedule(stage_ctx_t *c, bool teams_only)
 {
     due_list_t l = {0};
     int r = timers_each(c->timers, collect_due, &l);
     for (size_t i = 0; i < l.n; i++) {
-        if (r == 0)
+        if (r == 0 && (!teams_only || l.items[i].type == TIMERS_TEAM))
             r = reschedule_one(c, l.items[i].type, l.items[i].id);
         free(l.items[i].id);
     }
@@ -131,4 +149,14 @@ int clocks_reschedule(stage_ctx_t *c)
     if (r < 0)
         return stage_fail(c, r, "rescheduling SLA clocks: %s", strerror(-r));
     return r;
+}
+
+int clocks_reschedule(stage_ctx_t *c)
+{
+    return reschedule(c, false);
+}
+
+int clocks_reschedule_digests(stage_ctx_t *c)
+{
+    return reschedule(c, true);
 }

@@ -14,3 +14,7 @@ int clocks_fire(stage_ctx_t *c, int64_t now_ms, unsigned max);
 /* Gives every running clock the deadlines of the rules in force.  Returns 0 or a
  * negative errno. */
 int clocks_reschedule(stage_ctx_t *c);
+
+/* Gives every team its next digest instant by the rules in force (digest.at, the
+ * calendars), after any reload.  Returns 0 or a negative errno. */
+int clocks_reschedule_digests(stage_ctx_t *c);

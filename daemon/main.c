@@ -166,6 +166,13 @@ static int reload_rules(void *opaque)
                  "%s changes app.id, topics or partitions: those take a restart; "
                  "the rules apply now",
                  rl->path);
+    /* topics.digest is checked at start-up only when digests are on: turning them on
+     * here could produce to a topic that is not there, which stops the daemon */
+    if (fresh->rules->digest.enabled && !rl->cfg->rules->digest.enabled) {
+        fresh->rules->digest.enabled = false;
+        log_warn(LOG_MAIN, "%s turns digest.enabled on: that takes a restart; the rest applies now",
+                 rl->path);
+    }
     lookup_swap_rules(rl->lookup, &rl->cfg->rules, &fresh->rules);
     config_free(fresh);
     log_info(LOG_MAIN,

@@ -108,9 +108,10 @@ static int open_state(pipeline_t *p, char *err, size_t errsz)
         cache_new(&stage_contact_ops, p->store, STORE_CF_CONTACT, cfg->cache_max_entries);
     p->account_cache =
         cache_new(&stage_account_ops, p->store, STORE_CF_ACCOUNT, cfg->cache_max_entries / 4);
+    p->team_cache = cache_new(&stage_team_ops, p->store, STORE_CF_TEAM, 1024);
     p->timers = timers_new();
     if (!p->brokers || !p->batches.filling || !p->batches.spare || !p->metrics || !p->anon_cache ||
-        !p->contact_cache || !p->account_cache || !p->timers) {
+        !p->contact_cache || !p->account_cache || !p->team_cache || !p->timers) {
         snprintf(err, errsz, "out of memory");
         return -ENOMEM;
     }
@@ -162,7 +163,7 @@ static int open_producer(pipeline_t *p, char *err, size_t errsz)
         [OUT_BY_ANON] = t->by_anonymous,  [OUT_BY_CONTACT] = t->by_contact,
         [OUT_BY_ACCOUNT] = t->by_account, [OUT_READY] = t->conversation_ready,
         [OUT_LIFECYCLE] = t->lifecycle,   [OUT_DLQ] = t->dlq,
-        [OUT_SLA] = t->sla_breach,
+        [OUT_SLA] = t->sla_breach,        [OUT_DIGEST] = t->digest,
     };
     for (int i = 0; i < OUT__COUNT; i++)
         p->kafka.out_rkt[i] = rd_kafka_topic_new(p->kafka.producer, out_names[i], NULL);
@@ -182,6 +183,7 @@ static int open_stage(pipeline_t *p, char *err, size_t errsz)
     c->anon_cache = p->anon_cache;
     c->contact_cache = p->contact_cache;
     c->account_cache = p->account_cache;
+    c->team_cache = p->team_cache;
     c->timers = p->timers;
     c->metrics = p->metrics;
     c->out = pipeline_kafka_output(p);
@@ -431,11 +433,14 @@ static int cron_reload(pipeline_t *p)
     if (!p->reload || !*p->reload || !p->reload_fn)
         return 0;
     *p->reload = 0;
-    if (p->reload_fn(p->reload_opaque) > 0 && p->cfg->rules->sla.recompute_on_reload) {
-        int r = clocks_reschedule(&p->stage);
-        if (r < 0)
-            return pipeline_error(p, r, "rescheduling SLA clocks: %s", strerror(-r));
-    }
+    if (p->reload_fn(p->reload_opaque) <= 0)
+        return 0;
+    /* every team's next digest follows digest.at and its calendar; SLA clocks only
+     * with sla.on_reload: recompute */
+    int r = p->cfg->rules->sla.recompute_on_reload ? clocks_reschedule(&p->stage)
+                                                   : clocks_reschedule_digests(&p->stage);
+    if (r < 0)
+        return pipeline_error(p, r, "rescheduling SLA clocks: %s", strerror(-r));
     return 0;
 }
 
@@ -648,6 +653,7 @@ void pipeline_free(pipeline_t *p)
     cache_free(p->anon_cache);
     cache_free(p->contact_cache);
     cache_free(p->account_cache);
+    cache_free(p->team_cache);
     timers_free(p->timers);
     metrics_free(p->metrics);
     /* a batch still being written belongs to the writer until it is done */

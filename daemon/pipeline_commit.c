@@ -34,6 +34,7 @@ static int commit_finish(pipeline_t *p)
     cache_commit(p->anon_cache);
     cache_commit(p->contact_cache);
     cache_commit(p->account_cache);
+    cache_commit(p->team_cache);
     if (committed->cnt)
         rd_kafka_commit(p->kafka.consumer, committed, 1);
     rd_kafka_topic_partition_list_destroy(committed);
@@ -71,6 +72,10 @@ static int fill_batch(pipeline_t *p, long written[3], rd_kafka_topic_partition_l
     for (int i = 0; i < 3; i++)
         if ((written[i] = cache_flush(caches[i], batch, why, sizeof(why))) < 0)
             return pipeline_error(p, -EIO, "%s", why);
+    /* the team states of the daily digest: the last digest day commits with the
+     * offsets, so a digest is emitted again only if its commit did not happen */
+    if (cache_flush(p->team_cache, batch, why, sizeof(why)) < 0)
+        return pipeline_error(p, -EIO, "%s", why);
     /* owed lists and counts with the states that owe: a restart sends them at the
      * same points of the input as an uninterrupted run */
     if (stage_contact_owed_write(&p->stage, batch) < 0)

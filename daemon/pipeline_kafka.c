@@ -325,6 +325,7 @@ static void revoke_partitions(pipeline_t *p, rd_kafka_t *rk, rd_kafka_topic_part
     cache_clear(p->anon_cache);
     cache_clear(p->contact_cache);
     cache_clear(p->account_cache);
+    cache_clear(p->team_cache);
     timers_clear(p->timers);
     /* Fetched but unprocessed records are fetched again, from the committed
      * offsets, by whoever owns their partitions next. */

@@ -135,7 +135,8 @@ struct pipeline {
     cache_t *anon_cache;
     cache_t *contact_cache;
     cache_t *account_cache;
-    timers_t *timers; /* SLA clocks of the assigned partitions, by due time */
+    cache_t *team_cache; /* the daily digest's team states */
+    timers_t *timers;    /* SLA clocks of the assigned partitions, by due time */
     metrics_t *metrics;
     uint64_t *ctr;
     stage_ctx_t stage; /* what the stages see; borrows the above */

@@ -174,6 +174,8 @@ int pipeline_setup_topology(pipeline_t *p, char *err, size_t errsz)
     size_t n = ROLE__COUNT;
     for (size_t i = 0; i < sizeof(outs) / sizeof(outs[0]); i++)
         names[n++] = outs[i];
+    if (p->cfg->rules->digest.enabled)
+        names[n++] = t->digest; /* required only when digests go out */
     int32_t counts[ROLE__COUNT + OUT__COUNT];
     int r = kafka_partition_counts(p->kafka.producer, names, n, counts, METADATA_TIMEOUT_MS, err,
                                    errsz);

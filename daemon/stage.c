@@ -21,6 +21,7 @@
 #include "merge.h"
 #include "stage_account.h"
 #include "stage_contact.h"
+#include "stage_digest.h"
 #include "stage_resolve.h"
 
 /* ---- state stores ---------------------------------------------------------- */
@@ -149,7 +150,9 @@ stage_origin_t stage_internal_origin(const stage_ctx_t *c, stage_role_t role)
 
 bool stage_owns(stage_ctx_t *c, hf_entity_type_t type, const char *id)
 {
-    stage_role_t role = type == HF_ENTITY_ACCOUNT ? ROLE_BY_ACCOUNT : ROLE_BY_CONTACT;
+    /* a team's digest state lives on the account stage's partitions */
+    stage_role_t role =
+        type == HF_ENTITY_ACCOUNT || type == TIMERS_TEAM ? ROLE_BY_ACCOUNT : ROLE_BY_CONTACT;
     return c->out.owns(c->out.opaque, role, c->out.partition(c->out.opaque, role, id));
 }
 
@@ -222,6 +225,8 @@ static int process_internal(stage_ctx_t *c, const stage_origin_t *origin, stage_
         return r;
     if (role == ROLE_BY_ACCOUNT && in.kind == CODEC_INTERNAL_MEMBER_UPDATE)
         return stage_account_member(c, origin, &in.member);
+    if (role == ROLE_BY_ACCOUNT && in.kind == CODEC_INTERNAL_CASE_UPDATE)
+        return stage_digest_case(c, origin, &in.case_update);
     if (role == ROLE_BY_CONTACT && in.kind == CODEC_INTERNAL_ROSTER)
         return stage_contact_roster(c, origin, key, &in.roster);
     if (role == ROLE_BY_CONTACT && in.kind == CODEC_INTERNAL_MERGE_REQUEST)

@@ -54,6 +54,7 @@ typedef enum stage_out {
     OUT_LIFECYCLE,
     OUT_DLQ,
     OUT_SLA,
+    OUT_DIGEST,
     OUT__COUNT
 } stage_out_t;
 
@@ -134,8 +135,9 @@ typedef struct stage_ctx {
     cache_t *anon_cache;
     cache_t *contact_cache;
     cache_t *account_cache;
-    timers_t *timers;   /* when each entity's SLA clocks next need attention */
-    metrics_t *metrics; /* fixed and named counters */
+    cache_t *team_cache; /* the daily digest's team states */
+    timers_t *timers;    /* when each entity's SLA clocks next need attention */
+    metrics_t *metrics;  /* fixed and named counters */
     stage_output_t out;
     const char *role_topic[ROLE__COUNT]; /* topic names, for dead letters and logs */
     unsigned mail_budget;                /* 0: STAGE_MAIL_BUDGET */
@@ -161,6 +163,7 @@ typedef struct stage_ctx {
 extern const cache_ops_t stage_anon_ops;
 extern const cache_ops_t stage_contact_ops;
 extern const cache_ops_t stage_account_ops;
+extern const cache_ops_t stage_team_ops; /* stage_digest.c */
 
 /* Readies the parts of @c the stages keep (the mailbox); the borrowed fields are set
  * and the rest zero.  Returns 0 or -ENOMEM. */

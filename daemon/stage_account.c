@@ -3,6 +3,7 @@
 #include "processors/account/account.h"
 #include "dlq.h"
 #include "outputs.h"
+#include "stage_digest.h"
 
 static void *new_account(const char *id)
 {
@@ -18,9 +19,17 @@ int stage_account_member(stage_ctx_t *c, const stage_origin_t *origin, const hf_
     if (!e)
         return r > 0 ? 0 : r;
     hf_sink_t sink;
-    r = account_fold_member(e->state, u, stage_rules(c), stage_now_ms(c), outputs_sink(c, &sink));
-    if (r < 0)
+    stage_digest_watch_t watch;
+    if ((r = stage_digest_watch(c, &watch, HF_ENTITY_ACCOUNT, e->state)) < 0)
         return r;
+    r = account_fold_member(e->state, u, stage_rules(c), stage_now_ms(c), outputs_sink(c, &sink));
+    if (r < 0) {
+        stage_digest_unwatch(&watch);
+        return r;
+    }
+    int t = stage_digest_tell(c, &watch, HF_ENTITY_ACCOUNT, e->state, -1);
+    if (t < 0)
+        return t;
     if (r == ACCOUNT_FOLD_APPLIED)
         cache_entry_touch(e);
     return timers_set(c->timers, HF_ENTITY_ACCOUNT, u->account_id,
@@ -43,9 +52,17 @@ int stage_account_sales(stage_ctx_t *c, const stage_origin_t *origin, const hf_e
     if (!e)
         return r > 0 ? 0 : r;
     hf_sink_t sink;
-    r = account_fold_sales(e->state, ev, stage_rules(c), stage_now_ms(c), outputs_sink(c, &sink));
-    if (r < 0)
+    stage_digest_watch_t watch;
+    if ((r = stage_digest_watch(c, &watch, HF_ENTITY_ACCOUNT, e->state)) < 0)
         return r;
+    r = account_fold_sales(e->state, ev, stage_rules(c), stage_now_ms(c), outputs_sink(c, &sink));
+    if (r < 0) {
+        stage_digest_unwatch(&watch);
+        return r;
+    }
+    int w = stage_digest_tell(c, &watch, HF_ENTITY_ACCOUNT, e->state, (int)ev->sales_action);
+    if (w < 0)
+        return w;
     if (r == ACCOUNT_FOLD_DUPLICATE) {
         c->ctr[M_DUPLICATES]++;
         return 0;

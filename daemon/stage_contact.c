@@ -8,6 +8,7 @@
 #include "merge.h"
 #include "outputs.h"
 #include "stage_account.h"
+#include "stage_digest.h"
 
 void *stage_contact_create(const char *id)
 {
@@ -288,15 +289,25 @@ int stage_contact_event(stage_ctx_t *c, const stage_origin_t *origin, stage_role
     hf_sink_t sink;
     bool known_before = contact_state_known(e->state);
     bool owed_before = contact_state_summary_pending(e->state);
-    r = contact_fold(e->state, ev, stage_rules(c), stage_now_ms(c), outputs_sink(c, &sink));
-    if (r < 0)
+    stage_digest_watch_t watch;
+    if ((r = stage_digest_watch(c, &watch, HF_ENTITY_CONTACT, e->state)) < 0)
         return r;
+    r = contact_fold(e->state, ev, stage_rules(c), stage_now_ms(c), outputs_sink(c, &sink));
+    if (r < 0) {
+        stage_digest_unwatch(&watch);
+        return r;
+    }
+    /* a handoff, an answer of sales: the case changed (a redirect folds nothing) */
+    int t = stage_digest_tell(c, &watch, HF_ENTITY_CONTACT, e->state,
+                              ev->kind == HF_EV_SALES ? (int)ev->sales_action : -1);
+    if (t < 0)
+        return t;
     if (!owed_before) {
-        int t = stage_contact_owe(c, e->state);
+        t = stage_contact_owe(c, e->state);
         if (t < 0)
             return t;
     }
-    int t = timers_set(c->timers, HF_ENTITY_CONTACT, contact, contact_state_next_due(e->state));
+    t = timers_set(c->timers, HF_ENTITY_CONTACT, contact, contact_state_next_due(e->state));
     if (t < 0)
         return t;
     /* a contact record of its partition: applied, a repeat, or an answer naming no

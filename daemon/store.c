@@ -22,6 +22,7 @@ static const char *const cf_names[STORE_CF__COUNT] = {
     [STORE_CF_CONTACT] = "contact", [STORE_CF_ACCOUNT] = "account",
     [STORE_CF_TIMERS] = "timers",   [STORE_CF_OFFSETS] = "offsets",
     [STORE_CF_METRICS] = "metrics", [STORE_CF_OWED] = "owed",
+    [STORE_CF_TEAM] = "team",
 };
 
 /* The background writer: one batch at a time (store_write_submit/_wait). */

@@ -25,6 +25,7 @@ typedef enum store_cf {
     STORE_CF_OFFSETS,  /* topic \0 partition(be32) -> next offset (be64), partition time (be64) */
     STORE_CF_METRICS,  /* counter name -> value (be64) */
     STORE_CF_OWED,     /* contact partition (be32) -> summaries owed to accounts (below) */
+    STORE_CF_TEAM,     /* routing team -> TeamState (the daily digest) */
     STORE_CF__COUNT
 } store_cf_t;
 

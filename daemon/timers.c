@@ -43,7 +43,12 @@ struct timers {
 
 static char type_char(hf_entity_type_t type)
 {
-    return type == HF_ENTITY_ACCOUNT ? 'a' : 'c';
+    return type == HF_ENTITY_ACCOUNT ? 'a' : type == TIMERS_TEAM ? 't' : 'c';
+}
+
+static hf_entity_type_t type_of(char c)
+{
+    return c == 'a' ? HF_ENTITY_ACCOUNT : c == 't' ? TIMERS_TEAM : HF_ENTITY_CONTACT;
 }
 
 timers_t *timers_new(void)
@@ -265,7 +270,7 @@ bool timers_pop_due(timers_t *t, int64_t now_ms, hf_entity_type_t *type, const c
         top.e->due_ms = 0;
         t->live--;
         mark_dirty(t, top.e);
-        *type = top.e->key[0] == 'a' ? HF_ENTITY_ACCOUNT : HF_ENTITY_CONTACT;
+        *type = type_of(top.e->key[0]);
         *id = top.e->key + 1;
         return true;
     }
@@ -335,12 +340,13 @@ static int load_one(void *opaque, const void *key, size_t key_len, const void *v
 {
     load_ctx_t *c = opaque;
     const char *k = key;
-    if (key_len < 2 || val_len != 8 || (k[0] != 'a' && k[0] != 'c') || key_len >= 4096)
+    if (key_len < 2 || val_len != 8 || (k[0] != 'a' && k[0] != 'c' && k[0] != 't') ||
+        key_len >= 4096)
         return 0; /* not an entry this version wrote */
     char id[4096];
     memcpy(id, k + 1, key_len - 1);
     id[key_len - 1] = 0;
-    hf_entity_type_t type = k[0] == 'a' ? HF_ENTITY_ACCOUNT : HF_ENTITY_CONTACT;
+    hf_entity_type_t type = type_of(k[0]);
     if (!c->owned(c->opaque, type, id))
         return 0;
     int64_t due = (int64_t)store_get_be64(val);
@@ -370,8 +376,7 @@ int timers_each(const timers_t *t, timers_visit_fn fn, void *opaque)
         for (entry_t *e = t->buckets[b]; e; e = e->next) {
             if (!e->due_ms)
                 continue;
-            int r =
-                fn(opaque, e->key[0] == 'a' ? HF_ENTITY_ACCOUNT : HF_ENTITY_CONTACT, e->key + 1);
+            int r = fn(opaque, type_of(e->key[0]), e->key + 1);
             if (r)
                 return r;
         }

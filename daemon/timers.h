@@ -22,6 +22,10 @@
 
 typedef struct timers timers_t;
 
+/* The type of a routing team's entry (its daily digest, key 't' + team), beside
+ * the contacts' and accounts'. */
+#define TIMERS_TEAM ((hf_entity_type_t)HF_ENTITY__COUNT)
+
 timers_t *timers_new(void);
 void timers_free(timers_t *t);
 

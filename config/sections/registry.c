@@ -16,6 +16,7 @@ static const cfgmap_entry_t *const sections[] = {
     &config_qualify_section,   &config_interests_section, &config_buying_group_section,
     &config_accounts_section,  &config_routing_section,   &config_calendars_section,
     &config_sla_section,       &config_recycle_section,   &config_expansion_section,
+    &config_digest_section,
 };
 
 _Static_assert(sizeof(sections) / sizeof(sections[0]) == CONFIG_REGISTRY_SECTIONS,

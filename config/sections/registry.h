@@ -8,7 +8,7 @@
 #include "config/cfgmap.h"
 
 /* Top-level keys of the file. */
-#define CONFIG_REGISTRY_SECTIONS 24
+#define CONFIG_REGISTRY_SECTIONS 25
 
 /* The root table: an entry per section (copied from its file), and the check that
  * runs after them all. */

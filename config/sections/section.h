@@ -143,6 +143,7 @@ extern const cfgmap_entry_t config_calendars_section;
 extern const cfgmap_entry_t config_sla_section;
 extern const cfgmap_entry_t config_recycle_section;
 extern const cfgmap_entry_t config_expansion_section;
+extern const cfgmap_entry_t config_digest_section;
 
 /* ---- what spans sections (topics.c, kafka.c) ---- */
 

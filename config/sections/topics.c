@@ -105,6 +105,13 @@ static const cfgmap_entry_t topics_entries[] = {
      .valid = valid_topic,
      .doc_type = "topic name",
      .help = "Output: `DeadLetter`, records that could not be used."},
+    {.key = "digest",
+     .type = CFGMAP_STRING,
+     .def = "handoff.digest",
+     .offset = TOPIC(digest),
+     .valid = valid_topic,
+     .doc_type = "topic name",
+     .help = "Output: `Digest`, the daily digest per owner and team (with `digest.enabled`)."},
 };
 
 static const cfgmap_table_t topics_table = CFGMAP_TABLE(topics_entries, NULL, NULL);
@@ -143,6 +150,7 @@ static size_t topic_refs(const hf_config_t *cfg, topic_ref_t *refs)
         {t->by_anonymous, "app", "id"},
         {t->by_contact, "app", "id"},
         {t->by_account, "app", "id"},
+        {t->digest, "topics", "digest"},
     };
     memcpy(refs, all, sizeof(all));
     return CONFIG_TOPIC_COUNT;

@@ -409,6 +409,12 @@ typedef struct hf_rules_expansion {
     hf_sla_rule_t clocks[HF_SLA__COUNT];
 } hf_rules_expansion_t;
 
+/* digest: the daily digest of each routing team (processors/digest/digest.h) */
+typedef struct hf_rules_digest {
+    bool enabled;
+    int32_t at_ms; /* local time of day in the team's calendar, ms after midnight */
+} hf_rules_digest_t;
+
 /* The compiled rules file: one member per section of the file. */
 typedef struct hf_rules {
     hf_rules_scoring_t scoring;
@@ -426,6 +432,7 @@ typedef struct hf_rules {
     hf_rules_sla_t sla;
     hf_rules_recycle_t recycle;
     hf_rules_expansion_t expansion;
+    hf_rules_digest_t digest;
 } hf_rules_t;
 
 /* The calendar SLA clocks of @team run in (the default calendar for a team not

@@ -160,6 +160,8 @@ static int encode_internal(codec_t *c, const hf_internal_t *in, hf_buf_t *out)
         return codec_encode_merge_request(c, &in->merge_request, out);
     case CODEC_INTERNAL_MERGE_STATE:
         return codec_encode_merge_state(c, &in->merge_state, out);
+    case CODEC_INTERNAL_CASE_UPDATE:
+        return codec_encode_case_update(c, &in->case_update, out);
     }
     return -EINVAL;
 }

@@ -192,7 +192,7 @@ class SchemaInfo:
 
 INPUT_RECORDS = ("WebVisit", "FormSubmission", "IdentityEvent", "ContentDownload", "WebinarEvent",
                  "EmailEngagement", "SalesActivity")
-OUTPUT_RECORDS = ("ConversationReady", "SlaBreach", "LifecycleChange", "DeadLetter")
+OUTPUT_RECORDS = ("ConversationReady", "SlaBreach", "LifecycleChange", "DeadLetter", "Digest")
 # Records between the stages (schemas/internal/, namespace handoff.v1.internal) and
 # entity states (schemas/state/, bodies without framing in the store).
 INTERNAL_RECORDS = ("MemberUpdate", "RosterUpdate", "MergeRequest", "MergeState")
@@ -537,7 +537,7 @@ def run(argv, timeout=60, env=None):
 OUTPUT_TOPIC_KEYS = ("conversation_ready", "sla_breach", "lifecycle", "dlq")
 TOPIC_KEYS = ("web_visits", "form_submissions", "content_downloads", "webinar_attendance",
               "email_engagement", "identity", "sales_activity", "conversation_ready", "sla_breach",
-              "lifecycle", "dlq")
+              "lifecycle", "dlq", "digest")
 DEFAULT_TOPICS = {
     "web_visits": "mkt.web.visits",
     "form_submissions": "mkt.form.submissions",
@@ -550,6 +550,7 @@ DEFAULT_TOPICS = {
     "sla_breach": "handoff.sla-breach",
     "lifecycle": "handoff.lifecycle",
     "dlq": "handoff.dlq",
+    "digest": "handoff.digest",
 }
 RECORD_TOPIC = {
     "WebVisit": "web_visits",

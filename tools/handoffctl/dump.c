@@ -29,6 +29,7 @@ static const struct dump_table {
     {"contacts", STORE_CF_CONTACT},    {"accounts", STORE_CF_ACCOUNT},
     {"identities", STORE_CF_IDENTITY}, {"offsets", STORE_CF_OFFSETS},
     {"metrics", STORE_CF_METRICS},     {"owed", STORE_CF_OWED},
+    {"teams", STORE_CF_TEAM},
 };
 
 typedef struct dump_args {
@@ -190,6 +191,23 @@ static void dump_owed(dump_ctx_t *d, const void *key, size_t key_len, const void
     hf_buf_append_str(&d->line, "]}");
 }
 
+/* A teams row (the daily digest): the routing team and its whole TeamState. */
+static int dump_team(dump_ctx_t *d, const char *id, const void *val, size_t len)
+{
+    char err[256];
+    hf_buf_append_str(&d->line, "{\"team\":");
+    hfctl_json_string(&d->line, id, strlen(id));
+    hf_buf_reset(&d->json);
+    if (codec_body_to_json(d->codec, "TeamState", val, len, &d->json, err, sizeof(err)) == 0) {
+        hf_buf_append_str(&d->line, ",\"state\":");
+        hf_buf_append(&d->line, d->json.data, d->json.len);
+    } else {
+        fprintf(stderr, "handoffctl: team %s: state does not decode: %s\n", id, err);
+    }
+    hf_buf_append_str(&d->line, "}");
+    return 0;
+}
+
 /* A row of a table keyed by an entity id (contacts, accounts, identities); ids too
  * long for any entity and the ids --id does not ask for are skipped. */
 static int dump_entity(dump_ctx_t *d, const void *key, size_t key_len, const void *val,
@@ -210,6 +228,8 @@ static int dump_entity(dump_ctx_t *d, const void *key, size_t key_len, const voi
         return dump_contact(d, id, val, val_len);
     case STORE_CF_ACCOUNT:
         return dump_account(d, id, val, val_len);
+    case STORE_CF_TEAM:
+        return dump_team(d, id, val, val_len);
     default:
         return dump_identity(d, id, val, val_len);
     }

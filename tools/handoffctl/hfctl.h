@@ -36,6 +36,10 @@ int hfctl_dump(int argc, char **argv);
 /* outcomes --state DIR: what became of the handoffs (outcomes.c). */
 int hfctl_outcomes(int argc, char **argv);
 
+/* digest --state DIR [-c FILE] --owner ID | --team ID [--now MS]: the digest an
+ * owner or a team would get now, as text (digest.c). */
+int hfctl_digest(int argc, char **argv);
+
 /* consume --brokers LIST --topic T [--max N] [--timeout S]: a topic's records, a
  * JSON object per line, e-mail addresses redacted (consume.c). */
 int hfctl_consume(int argc, char **argv);

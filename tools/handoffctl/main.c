@@ -3,6 +3,7 @@
  *   handoffctl check [FILE]
  *   handoffctl dump --state DIR [-c FILE] contacts|accounts|identities|offsets|metrics [--id ID]
  *   handoffctl outcomes --state DIR
+ *   handoffctl digest --state DIR [-c FILE] --owner ID | --team ID [--now MS]
  *   handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]
  *   handoffctl backtest --rules FILE [--baseline FILE] (--input FILE | --brokers LIST
  *                       [--topics LIST]) [--from TIME] [--to TIME] [--json]
@@ -15,8 +16,8 @@
  * and outcomes aside).
  *
  * This file holds the usage and the dispatch; each subcommand has its own file
- * (check.c, dump.c, outcomes.c, consume.c, backtest*.c, dashboard.c), the JSON writer is json.c and
- * the redaction of e-mail addresses redact.c. */
+ * (check.c, dump.c, outcomes.c, digest.c, consume.c, backtest*.c, dashboard.c), the JSON writer is
+ * json.c and the redaction of e-mail addresses redact.c. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,8 +30,9 @@ void hfctl_usage(FILE *out)
         out,
         "usage: handoffctl check [FILE]\n"
         "       handoffctl dump --state DIR [-c FILE] "
-        "contacts|accounts|identities|offsets|metrics|owed [--id ID]\n"
+        "contacts|accounts|identities|offsets|metrics|owed|teams [--id ID]\n"
         "       handoffctl outcomes --state DIR\n"
+        "       handoffctl digest --state DIR [-c FILE] --owner ID | --team ID [--now MS]\n"
         "       handoffctl consume --brokers LIST --topic T [--max N] [--timeout S]\n"
         "       handoffctl backtest --rules FILE [--baseline FILE] (--input FILE |\n"
         "                           --brokers LIST [--topics LIST]) [--from TIME] [--to TIME]\n"
@@ -57,7 +59,10 @@ void hfctl_usage(FILE *out)
         "                 partitions per topic (default: kafka.partitions)\n"
         "  --urls ADDR,.. dashboard: the http.advertised addresses of the instances whose\n"
         "                 /v1/dashboard answers are summed (--timeout: per instance)\n"
-        "  --token-file   dashboard: the bearer token to send (http.token_file)\n");
+        "  --token-file   dashboard: the bearer token to send (http.token_file)\n"
+        "  --owner, --team  digest: the owner's (in every team that knows them) or the\n"
+        "                 team's digest as it would be made now, as text\n"
+        "  --now MS       digest: make it at this instant (epoch ms; default: the clock)\n");
 }
 
 int hfctl_load_rules(hf_config_t **cfg, const char *path)
@@ -97,6 +102,8 @@ int main(int argc, char **argv)
         return hfctl_outcomes(argc - 1, argv + 1);
     if (strcmp(argv[1], "dashboard") == 0)
         return hfctl_dashboard(argc - 1, argv + 1);
+    if (strcmp(argv[1], "digest") == 0)
+        return hfctl_digest(argc - 1, argv + 1);
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
         hfctl_usage(stdout);
         return 0;

@@ -210,6 +210,60 @@ static void test_json_output_format(void **state)
     codec_free(c);
 }
 
+/* A Digest with output.format json: one line, the nested records and nulls in
+ * Avro's JSON encoding. */
+static void test_digest_json(void **state)
+{
+    (void)state;
+    codec_opts_t opts = {
+        .email_key = CK_KEY, .email_key_len = sizeof CK_KEY - 1, .output_format = HF_OUTPUT_JSON};
+    codec_t *c = ck_codec_with(&opts);
+    hf_buf_t out = HF_BUF_INIT;
+    digest_out_case_t waiting[] = {{.handoff_id = "ho_1",
+                                    .entity_type = "contact",
+                                    .entity_id = "c-1",
+                                    .owner_id = "rep-7",
+                                    .reason = "hand_raiser (web)",
+                                    .interests = "pricing, sso",
+                                    .handed_off_at_ms = 10,
+                                    .next_deadline_ms = 20,
+                                    .has_next_deadline = true}};
+    digest_out_mark_t breach = {"ho_2", "c-2", NULL, "accept", 1, 30};
+    digest_out_t d = {.digest_id = "dg_1",
+                      .team = "emea",
+                      .owner_id = "rep-7",
+                      .date = "2026-12-07",
+                      .window_start_ms = 1,
+                      .window_end_ms = 2,
+                      .emitted_at_ms = 3,
+                      .waiting = waiting,
+                      .waiting_count = 1,
+                      .breaches = &breach,
+                      .breach_count = 1,
+                      .standing = {.met = 2, .median_accept_ms = 600, .has_median_accept = true},
+                      .rank = 1,
+                      .has_rank = true,
+                      .ranked = 3};
+    assert_int_equal(codec_encode_digest(c, &d, &out), 0);
+    assert_null(memchr(out.data, '\n', out.len));
+    ck_assert_contains(&out, "\"digest_id\": \"dg_1\"");
+    ck_assert_contains(&out, "\"interests\": {\"string\": \"pricing, sso\"}");
+    ck_assert_contains(&out, "\"next_deadline\": {\"long\": 20}");
+    ck_assert_contains(&out, "\"sla\": \"accept\"");
+    ck_assert_contains(&out, "\"median_first_touch_ms\": null");
+    ck_assert_contains(&out, "\"rank\": {\"int\": 1}");
+    json_decref(ck_parse_json(&out));
+    /* the team's digest: no owner, no rank */
+    hf_buf_reset(&out);
+    d.owner_id = NULL;
+    d.has_rank = false;
+    assert_int_equal(codec_encode_digest(c, &d, &out), 0);
+    ck_assert_contains(&out, "\"owner_id\": null");
+    ck_assert_contains(&out, "\"rank\": null");
+    hf_buf_free(&out);
+    codec_free(c);
+}
+
 static void test_body_to_json(void **state)
 {
     (void)state;
@@ -267,6 +321,7 @@ int main(void)
         cmocka_unit_test(test_inputs_to_json),
         cmocka_unit_test(test_outputs_need_required_fields),
         cmocka_unit_test(test_json_output_format),
+        cmocka_unit_test(test_digest_json),
         cmocka_unit_test(test_body_to_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

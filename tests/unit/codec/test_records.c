@@ -202,6 +202,70 @@ static void test_roster_and_merges_round_trip(void **state)
     codec_free(c);
 }
 
+/* The daily digest's CaseUpdate: every field back as written, and a JSON rendering. */
+static void test_case_update_round_trip(void **state)
+{
+    (void)state;
+    codec_t *c = new_codec();
+    hf_buf_t b = HF_BUF_INIT;
+    char err[256];
+    hf_internal_t in;
+    static const char *const topics[] = {"pricing", "security", "sso"};
+    digest_update_t u = {.team = "emea",
+                         .handoff_id = "ho_1",
+                         .entity_type = HF_ENTITY_ACCOUNT,
+                         .entity_id = "acct-1",
+                         .owner_id = "rep-7",
+                         .status = DIGEST_LOST,
+                         .at_ms = 1000,
+                         .handed_off_at_ms = 900,
+                         .reason = "hand_raiser (web)",
+                         .interests = topics,
+                         .interest_count = 3,
+                         .next_deadline_ms = 5000,
+                         .accepted_at_ms = 950,
+                         .touched_at_ms = 0,
+                         .breach_level = {2, 1, 0},
+                         .breach_at_ms = {990, 995, 0},
+                         .sla_done = true};
+    assert_int_equal(codec_encode_case_update(c, &u, &b), 0);
+    assert_int_equal(codec_internal_kind(c, b.data, b.len), CODEC_INTERNAL_CASE_UPDATE);
+    assert_int_equal(codec_decode_internal(c, b.data, b.len, &in, err, sizeof(err)), 0);
+    const digest_update_t *d = &in.case_update;
+    assert_string_equal(d->team, "emea");
+    assert_string_equal(d->handoff_id, "ho_1");
+    assert_int_equal(d->entity_type, HF_ENTITY_ACCOUNT);
+    assert_string_equal(d->owner_id, "rep-7");
+    assert_int_equal(d->status, DIGEST_LOST);
+    assert_int_equal(d->at_ms, 1000);
+    assert_int_equal(d->handed_off_at_ms, 900);
+    assert_string_equal(d->reason, "hand_raiser (web)");
+    assert_int_equal(d->interest_count, 3);
+    assert_string_equal(d->interests[2], "sso");
+    assert_int_equal(d->next_deadline_ms, 5000);
+    assert_int_equal(d->accepted_at_ms, 950);
+    assert_int_equal(d->breach_level[0], 2);
+    assert_int_equal(d->breach_level[1], 1);
+    assert_int_equal(d->breach_at_ms[1], 995);
+    assert_true(d->sla_done);
+    hf_buf_t json = HF_BUF_INIT;
+    assert_int_equal(codec_record_to_json(c, b.data, b.len, &json, err, sizeof(err)), 0);
+    assert_non_null(strstr((const char *)json.data, "\"status\": \"lost\""));
+    hf_buf_free(&json);
+
+    /* nulls where the schema has them */
+    hf_buf_reset(&b);
+    digest_update_t bare = {.team = "t", .handoff_id = "h", .entity_id = "c"};
+    assert_int_equal(codec_encode_case_update(c, &bare, &b), 0);
+    assert_int_equal(codec_decode_internal(c, b.data, b.len, &in, err, sizeof(err)), 0);
+    assert_null(in.case_update.owner_id);
+    assert_null(in.case_update.reason);
+    assert_int_equal(in.case_update.interest_count, 0);
+    assert_int_equal(in.case_update.status, DIGEST_OPEN);
+    hf_buf_free(&b);
+    codec_free(c);
+}
+
 static void test_broken_records_refused(void **state)
 {
     (void)state;
@@ -425,6 +489,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_member_update_round_trip),
         cmocka_unit_test(test_roster_and_merges_round_trip),
+        cmocka_unit_test(test_case_update_round_trip),
         cmocka_unit_test(test_broken_records_refused),
         cmocka_unit_test(test_outputs_match_avro_c),
         cmocka_unit_test(test_internal_records_match_avro_c),

@@ -137,6 +137,7 @@ static void test_topics(void **state)
     assert_string_equal(names[11], "acme-prod.by-anonymous");
     assert_string_equal(names[12], "acme-prod.by-contact");
     assert_string_equal(names[13], "acme-prod.by-account");
+    assert_string_equal(names[14], "handoff.digest");
     /* a short array gets a prefix */
     assert_int_equal(config_topics(l.cfg, names, 3), 3);
     assert_string_equal(names[2], "mkt.content.downloads");
@@ -437,7 +438,7 @@ static void test_unknown_and_duplicate_keys(void **state)
                   "t.yaml:1:1: unknown key \"logs\" (did you mean \"log\"?); allowed: app, kafka, "
                   "topics, state, ordering, output, limits, log, http, stitching, dedupe, journey, "
                   "scoring, fit, lifecycle, qualify, interests, buying_group, accounts, routing, "
-                  "calendars, sla, recycle, expansion\n"
+                  "calendars, sla, recycle, expansion, digest\n"
                   "    logs:\n"
                   "    ^\n");
     expect_errors("state:\n  path: /a\n  commit_interval: 2s\n  path: /b\n", 1,

@@ -159,6 +159,9 @@ static void test_column_family_added_later(void **state)
     assert_null(rerr);
     rocksdb_drop_column_family(db, h[STORE_CF_OWED], &rerr);
     assert_null(rerr);
+    /* nor "team" (the daily digest's) */
+    rocksdb_drop_column_family(db, h[STORE_CF_TEAM], &rerr);
+    assert_null(rerr);
     for (int i = 0; i < STORE_CF__COUNT; i++)
         rocksdb_column_family_handle_destroy(h[i]);
     rocksdb_close(db);
@@ -167,6 +170,8 @@ static void test_column_family_added_later(void **state)
     reopen(f, true);
     int rows = 0;
     assert_int_equal(store_scan(f->store, STORE_CF_OWED, count_rows, &rows, err, sizeof(err)), 0);
+    assert_int_equal(rows, 0);
+    assert_int_equal(store_scan(f->store, STORE_CF_TEAM, count_rows, &rows, err, sizeof(err)), 0);
     assert_int_equal(rows, 0);
     assert_int_equal(store_scan(f->store, STORE_CF_CONTACT, count_rows, &rows, err, sizeof(err)),
                      0);
@@ -182,11 +187,14 @@ static void test_column_family_added_later(void **state)
     reopen(f, false);
     b = store_batch_new(f->store);
     store_batch_put(b, STORE_CF_OWED, key, sizeof key, "\0\0\0\1\0\0\0\0", 8);
+    store_batch_put(b, STORE_CF_TEAM, "emea", 4, "t", 1);
     assert_int_equal(store_write(f->store, b, err, sizeof(err)), 0);
     store_batch_free(b);
     reopen(f, true);
     assert_int_equal(store_get(f->store, STORE_CF_OWED, key, sizeof key, &v, err, sizeof(err)), 0);
     assert_int_equal(v.len, 8);
+    assert_int_equal(store_get(f->store, STORE_CF_TEAM, "emea", 4, &v, err, sizeof(err)), 0);
+    assert_int_equal(v.len, 1);
     hf_buf_free(&v);
 }
 

@@ -132,6 +132,37 @@ static void test_flush_and_load(void **state)
     timers_free(again);
 }
 
+/* A team's digest instant (TIMERS_TEAM) beside a contact and an account of the same
+ * id: three entries, popped, flushed and loaded with their types. */
+static void test_team_entries(void **state)
+{
+    fixture_t *f = *state;
+    char err[256];
+    assert_int_equal(timers_set(f->t, TIMERS_TEAM, "emea", 100), 0);
+    assert_int_equal(timers_set(f->t, HF_ENTITY_ACCOUNT, "emea", 200), 0);
+    assert_int_equal(timers_set(f->t, HF_ENTITY_CONTACT, "emea", 300), 0);
+    assert_int_equal(timers_count(f->t), 3);
+    assert_int_equal(timers_get(f->t, TIMERS_TEAM, "emea"), 100);
+    flush(f);
+    hf_entity_type_t type;
+    const char *id;
+    assert_true(timers_pop_due(f->t, 150, &type, &id));
+    assert_int_equal(type, TIMERS_TEAM);
+    assert_string_equal(id, "emea");
+    assert_int_equal(timers_set(f->t, TIMERS_TEAM, "emea", 1000), 0);
+    flush(f);
+
+    timers_t *again = timers_new();
+    assert_int_equal(timers_load(again, f->store, own_all, NULL, err, sizeof err), 3);
+    assert_int_equal(timers_get(again, TIMERS_TEAM, "emea"), 1000);
+    assert_int_equal(timers_get(again, HF_ENTITY_ACCOUNT, "emea"), 200);
+    timers_clear(again);
+    /* the filter sees the team's type */
+    assert_int_equal(timers_load(again, f->store, own_contacts, NULL, err, sizeof err), 1);
+    assert_int_equal(timers_get(again, TIMERS_TEAM, "emea"), 0);
+    timers_free(again);
+}
+
 /* Many deadlines set, moved and removed across flushes: the heap never keeps an item
  * of an entry a flush freed (ASan checks the reads), and every live deadline pops
  * once, in order. */
@@ -180,6 +211,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pops_in_due_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_flush_and_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_churn_across_flushes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_team_entries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
