@@ -7,6 +7,7 @@
 #include "processors/account/account.h"
 #include "processors/contact/contact.h"
 #include "dlq.h"
+#include "log.h"
 
 /* ---- the team store ---- */
 
@@ -140,8 +141,19 @@ static int emit_digest(void *opaque, const digest_t *d)
         return stage_fail(c, r, "encoding digest %s: %s", d->id, strerror(-r));
     if ((r = metrics_add_named(c->metrics, "digest", "emitted", 1)) < 0)
         return stage_fail(c, r, "out of memory counting a digest");
-    return c->out.produce(c->out.opaque, OUT_DIGEST, STAGE_NO_PARTITION, 0, d->team_id,
-                          strlen(d->team_id), c->out_buf.data, c->out_buf.len, c->err, c->errsz);
+    r = c->out.produce(c->out.opaque, OUT_DIGEST, STAGE_NO_PARTITION, 0, d->team_id,
+                       strlen(d->team_id), c->out_buf.data, c->out_buf.len, c->err, c->errsz);
+    if (r < 0)
+        return r;
+    log_record(LOG_LEVEL_INFO, LOG_HANDOFF,
+               LOG_FIELDS(LOG_STR("digest_id", d->id), LOG_STR("team", d->team_id),
+                          LOG_STR("owner", d->owner_id), LOG_STR("date", d->date),
+                          LOG_UINT("waiting", d->own.open), LOG_UINT("met", d->own.met),
+                          LOG_UINT("breached", d->own.breached), LOG_UINT("events", d->mark_count)),
+               "digest %s %s: %u waiting, %u breaches and outcomes since the last", d->team_id,
+               d->owner_id ? d->owner_id : "(team)", (unsigned)d->own.open,
+               (unsigned)d->mark_count);
+    return 0;
 }
 
 int stage_digest_fire(stage_ctx_t *c, const char *team, int64_t now_ms)
