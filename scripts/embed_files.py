@@ -13,8 +13,9 @@ import re
 import sys
 
 
-def c_string(text, width=96):
-    """The text as adjacent C string literals of at most @width source bytes."""
+def c_string(text, width=96, indent="    "):
+    """The text as adjacent C string literals of at most @width source bytes, a
+    new literal after each newline, continuation lines indented by @indent."""
     out = []
     piece = ""
     for ch in text:
@@ -37,7 +38,7 @@ def c_string(text, width=96):
             piece = ""
     if piece or not out:
         out.append('"%s"' % piece)
-    return "\n    ".join(out)
+    return ("\n" + indent).join(out)
 
 
 def main(argv):

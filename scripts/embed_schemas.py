@@ -14,6 +14,9 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from embed_files import c_string  # noqa: E402
+
 ROLES = {
     "input": "CODEC_ROLE_INPUT",
     "output": "CODEC_ROLE_OUTPUT",
@@ -21,29 +24,6 @@ ROLES = {
     "history": "CODEC_ROLE_HISTORY",
     "internal": "CODEC_ROLE_INTERNAL",
 }
-
-
-def c_string(text, width=96):
-    """The text as adjacent C string literals of at most @width source bytes."""
-    out = []
-    piece = ""
-    for ch in text:
-        if ch in ('"', "\\"):
-            esc = "\\" + ch
-        elif ch == "\n":
-            esc = "\\n"
-        elif " " <= ch <= "~":
-            esc = ch
-        else:
-            # Non-ASCII: UTF-8 bytes as octal escapes (octal never swallows a
-            # following hex digit the way \x would).
-            esc = "".join("\\%03o" % b for b in ch.encode("utf-8"))
-        if len(piece) + len(esc) > width:
-            out.append('"%s"' % piece)
-            piece = ""
-        piece += esc
-    out.append('"%s"' % piece)
-    return "\n        ".join(out)
 
 
 def load(role, path):
@@ -91,7 +71,7 @@ def main(argv):
     for name, role, path, text in entries:
         shown = "schemas/" + os.path.relpath(path, schema_dir).replace(os.sep, "/")
         lines.append("    {%s, %s, %s,\n        %s}," % (c_string(name), role, c_string(shown),
-                                                     c_string(text)))
+                                                     c_string(text, indent="        ")))
     lines += [
         "};",
         "const size_t codec_schema_src_count = %d;" % len(entries),
