@@ -11,6 +11,7 @@
 
 #include "journey_json.h"
 #include "lookup.h"
+#include "util/isotime.h"
 
 /* ---- days --------------------------------------------------------------------------- */
 
@@ -29,13 +30,7 @@ void dashboard_day(char out[9], int64_t ms)
 /* YYYYMMDD as days since 1970-01-01 (proleptic Gregorian), for the retention. */
 static int64_t day_number(int32_t ymd)
 {
-    int64_t y = ymd / 10000, m = (ymd / 100) % 100, d = ymd % 100;
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
+    return hf_days_from_civil(ymd / 10000, (ymd / 100) % 100, ymd % 100);
 }
 
 /* The YYYYMMDD at the start of @name ("20261207|..."), or 0. */

@@ -1,4 +1,5 @@
-/* ISO 8601 time stamps in UTC with milliseconds, from epoch milliseconds: pure
+/* ISO 8601 time stamps in UTC with milliseconds, from epoch milliseconds, and the
+ * civil-date arithmetic under them: pure
  * arithmetic (no libc time zone, no clock), so that any thread and any value an
  * int64 holds can be printed the same way. */
 #pragma once
@@ -15,3 +16,9 @@
  * "-0001-12-31T23:59:59.999Z").  Returns the length written (24 for years 0 to
  * 9999). */
 size_t hf_iso8601_ms(char out[HF_ISO8601_SIZE], int64_t epoch_ms);
+
+/* Days since 1970-01-01 of the proleptic Gregorian date @y-@m-@d (month 1-12, day
+ * 1-31), and back: H. Hinnant's algorithms, exact for every day an int64 of
+ * milliseconds reaches, without libc's time_t or time zone. */
+int64_t hf_days_from_civil(int64_t y, int32_t m, int32_t d);
+void hf_civil_from_days(int64_t days, int64_t *y, int32_t *m, int32_t *d);

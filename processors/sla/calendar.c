@@ -50,39 +50,6 @@ static int64_t s_to_ms_sat(int64_t t_s)
     return t_s * 1000;
 }
 
-/* ---- civil dates (proleptic Gregorian, 400-year eras of 146097 days) ---- */
-
-/* Counting years from March makes February 29 the last day of its year, so the
- * day of the year is a closed formula of the month and no leap test is needed. */
-int64_t hf_days_from_civil(int64_t y, int32_t m, int32_t d)
-{
-    int64_t year = m <= 2 ? y - 1 : y;
-    int64_t era = floor_div(year, 400);
-    int64_t year_of_era = year - era * 400;                         /* 0 .. 399 */
-    int64_t month_from_march = m > 2 ? m - 3 : m + 9;               /* 0 = March */
-    int64_t day_of_year = (153 * month_from_march + 2) / 5 + d - 1; /* 0 .. 365 */
-    int64_t day_of_era =
-        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year; /* 0 .. 146096 */
-    return era * 146097 + day_of_era - 719468; /* 719468: 0000-03-01 to 1970-01-01 */
-}
-
-void hf_civil_from_days(int64_t days, int64_t *y, int32_t *m, int32_t *d)
-{
-    int64_t since_0000_03_01 = days + 719468;
-    int64_t era = floor_div(since_0000_03_01, 146097);
-    int64_t day_of_era = since_0000_03_01 - era * 146097; /* 0 .. 146096 */
-    /* Years of 365 days, less the leap days already passed (the last day of a
-     * 4-, 100- and 400-year cycle would otherwise start a new year). */
-    int64_t year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-    int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    int64_t month_from_march = (5 * day_of_year + 2) / 153;
-    int32_t month = (int32_t)(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
-    *d = (int32_t)(day_of_year - (153 * month_from_march + 2) / 5 + 1);
-    *m = month;
-    *y = year_of_era + era * 400 + (month <= 2);
-}
-
 static bool is_leap_year(int64_t y)
 {
     return floor_mod(y, 4) == 0 && (floor_mod(y, 100) != 0 || floor_mod(y, 400) == 0);

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/isotime.h" /* hf_days_from_civil(), hf_civil_from_days() */
+
 /* A POSIX TZ rule ("EST5EDT,M3.2.0,M11.1.0"): the zone's offsets for the years after
  * its last listed transition. */
 typedef enum hf_tz_date_kind {
@@ -92,9 +94,5 @@ int64_t hf_calendar_between(const hf_calendar_t *cal, int64_t a_ms, int64_t b_ms
 
 /* True when @at_ms falls in working time. */
 bool hf_calendar_is_open(const hf_calendar_t *cal, int64_t at_ms);
-
-/* Days since 1970-01-01 of the proleptic Gregorian date, and back. */
-int64_t hf_days_from_civil(int64_t y, int32_t m, int32_t d);
-void hf_civil_from_days(int64_t days, int64_t *y, int32_t *m, int32_t *d);
 
 void hf_calendar_free(hf_calendar_t *cal);

@@ -74,30 +74,6 @@ void bt_run_free(bt_run_t *run)
 
 /* ---- time ---------------------------------------------------------------------- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = yoe + era * 400 + (*m <= 2);
-}
-
 static int64_t floor_div(int64_t a, int64_t b)
 {
     return a / b - (a % b != 0 && (a < 0) != (b < 0));
@@ -169,7 +145,7 @@ bool bt_parse_time(const char *s, int64_t *ms)
     if (*p || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
         h > 23 || mi > 59 || sec > 59)
         return false;
-    int64_t days = days_from_civil(y, mo, d);
+    int64_t days = hf_days_from_civil(y, mo, d);
     *ms = ((days * 24 + h) * 60 + mi - offset_min) * 60000 + (int64_t)sec * 1000 + milli;
     return true;
 }
@@ -180,9 +156,9 @@ void bt_iso_week(int64_t ms, char out[16])
     int weekday = (int)((days % 7 + 7 + 3) % 7); /* Monday 0: 1970-01-01 was a Thursday */
     int64_t thursday = days - weekday + 3;       /* the week's year is its Thursday's */
     int64_t y;
-    int m, d;
-    civil_from_days(thursday, &y, &m, &d);
-    int week = (int)((thursday - days_from_civil(y, 1, 1)) / 7 + 1); /* 1..53 */
+    int32_t m, d;
+    hf_civil_from_days(thursday, &y, &m, &d);
+    int week = (int)((thursday - hf_days_from_civil(y, 1, 1)) / 7 + 1); /* 1..53 */
     snprintf(out, 16, "%04d-W%02d", (int)(y % 100000), week);
 }
 
