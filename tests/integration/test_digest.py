@@ -44,14 +44,6 @@ def digest_id(team, owner, date):
 
 
 class Digest(h.ClusterTestCase):
-    def tails(self, env, *keys):
-        out = []
-        for k in keys:
-            t = h.TopicTail(env, k)
-            self.addCleanup(t.close)
-            out.append(t)
-        return out
-
     def test_daily_digest_once_per_owner_and_day(self):
         env = self.env(config_edit=edit)
         ready, digests = self.tails(env, "conversation_ready", "digest")

@@ -49,14 +49,6 @@ def sleep_until(ms):
 
 
 class Sla(h.ClusterTestCase):
-    def tails(self, env, *keys):
-        out = []
-        for k in keys:
-            t = h.TopicTail(env, k)
-            self.addCleanup(t.close)
-            out.append(t)
-        return out
-
     def stages(self, lifecycle, cid):
         return [(x["from_stage"], x["to_stage"]) for x in lifecycle.data(of(cid, entity_type="contact"))]
 

@@ -1518,6 +1518,16 @@ class ClusterTestCase(unittest.TestCase):
         self.addCleanup(e.close)
         return e
 
+    def tails(self, env, *keys):
+        """A TopicTail of each output topic of @keys (topic keys of env.topics),
+        closed when the test ends."""
+        out = []
+        for k in keys:
+            t = TopicTail(env, k)
+            self.addCleanup(t.close)
+            out.append(t)
+        return out
+
 
 def main():
     """unittest.main() with verbose output and the process exit code meson reads."""
