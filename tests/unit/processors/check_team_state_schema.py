@@ -5,40 +5,21 @@ to the very same bytes.
 
 usage: check_team_state_schema.py DUMP_TEAM_STATE_EXE SCHEMA_DIR
 """
-import io
 import os
 import subprocess
 import sys
 import tempfile
 
-import avro.io
-import avro.schema
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from check_state_schemas import check, decode, load  # noqa: E402  (the same checks)
 
 T0 = 1796391000000
 DAY = 24 * 3600 * 1000
 
 
-def decode(schema, data):
-    buf = io.BytesIO(data)
-    datum = avro.io.DatumReader(schema).read(avro.io.BinaryDecoder(buf))
-    if buf.tell() != len(data):
-        raise AssertionError("%d of %d bytes consumed" % (buf.tell(), len(data)))
-    out = io.BytesIO()
-    avro.io.DatumWriter(schema).write(datum, avro.io.BinaryEncoder(out))
-    if out.getvalue() != data:
-        raise AssertionError("python3-avro re-encodes differently:\n%s\n%s" % (data.hex(), out.getvalue().hex()))
-    return datum
-
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
-
-
 def main():
     exe, schema_dir = sys.argv[1], sys.argv[2]
-    with open(os.path.join(schema_dir, "TeamState.avsc")) as f:
-        schema = avro.schema.parse(f.read())
+    schema = load(schema_dir, "TeamState")
     with tempfile.TemporaryDirectory() as d:
         subprocess.run([exe, d], check=True, timeout=30)
         with open(os.path.join(d, "team.bin"), "rb") as f:
