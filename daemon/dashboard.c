@@ -885,7 +885,8 @@ static void html_board(html_t *h, const dashboard_t *d, const char *dim, const c
     outcomes_each(d->outcomes, dim, take_board_row, &b);
     if (b.err)
         h->err = b.err;
-    qsort(b.rows, b.n, sizeof b.rows[0], best_first);
+    if (b.n)
+        qsort(b.rows, b.n, sizeof b.rows[0], best_first);
     rawf(h, "<section id=\"sla-%s\"><h2>%s</h2>", dim, title);
     if (!b.n) {
         raw(h, "<p class=\"empty\">No SLA clock finished yet.</p>");

@@ -201,7 +201,8 @@ static int build(lookup_t *lk, const dashboard_filter_t *f, const store_snapshot
     if (r == 0)
         r = store_snapshot_scan_prefix(snap, STORE_CF_TIMERS, "a", 1, take_due, &due, err, errsz);
     if (r == 0) {
-        qsort(due.items, due.count, sizeof due.items[0], earliest_first);
+        if (due.count)
+            qsort(due.items, due.count, sizeof due.items[0], earliest_first);
         for (size_t i = 0; i < due.count && i < DASHBOARD_STATES_READ_MAX && r == 0; i++)
             r = add_case(lk, d, snap, &due.items[i], now_ms);
     }

@@ -60,6 +60,8 @@ class BacktestTest(unittest.TestCase):
         e = self.cluster.env("backtest")
         # one e-mail key, so that both daemons hash alike
         text = h.shared_key(self.key)(e.localize(shipped_rules()))
+        # any free port: the shipped 8686 may be taken by a daemon of another test
+        text = h.yaml_set(text, "http", "listen", '"127.0.0.1:0"')
         self.assertIn("email_hash_key_file", text)
         if edit:
             text = edit(text)

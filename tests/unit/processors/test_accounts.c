@@ -162,6 +162,9 @@ static void test_role_placement(void **state)
     big->match.employees_min = 5001;
     big->match.employees_max = INT32_MAX;
     tk_default_role(r, "user", 1.0f);
+    /* the rules array grew under the pointers taken while it was filled */
+    champion = &r->buying_group.roles[2];
+    sized = &r->buying_group.roles[3];
 
     /* the rule's number (from 1, in the file's order), its role, and the first pattern
      * each condition's value matched */
