@@ -39,7 +39,7 @@ build_one "release" build && built_release=1
 build_one "asan+ubsan" build-asan -Db_sanitize=address,undefined -Db_lundef=false && built_asan=1
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
-echo "== testing both builds at once (about 15 minutes); each run's output follows when it is done"
+echo "== testing both builds at once (about 18 minutes); each run's output follows when it is done"
 # The repository checks (install step, self-explaining files) do not depend on the
 # build: they run once, with the release build.
 if [ $built_release = 1 ]; then
