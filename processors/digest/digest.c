@@ -662,16 +662,16 @@ int digest_out_of(const digest_t *d, digest_out_t *o)
             }
             *p++ = '\0';
         }
-        o->waiting[o->waiting_count++] = (digest_out_case_t){
-            .handoff_id = c->handoff_id,
-            .entity_type = c->entity_type == HF_ENTITY_ACCOUNT ? "account" : "contact",
-            .entity_id = c->entity_id,
-            .owner_id = c->owner_id,
-            .reason = c->reason,
-            .interests = joined,
-            .handed_off_at_ms = c->handed_off_at_ms,
-            .next_deadline_ms = c->next_deadline_ms,
-            .has_next_deadline = c->next_deadline_ms > 0};
+        o->waiting[o->waiting_count++] =
+            (digest_out_case_t){.handoff_id = c->handoff_id,
+                                .entity_type = hf_entity_type_name(c->entity_type),
+                                .entity_id = c->entity_id,
+                                .owner_id = c->owner_id,
+                                .reason = c->reason,
+                                .interests = joined,
+                                .handed_off_at_ms = c->handed_off_at_ms,
+                                .next_deadline_ms = c->next_deadline_ms,
+                                .has_next_deadline = c->next_deadline_ms > 0};
     }
     for (size_t i = 0; i < d->mark_count; i++) {
         const digest_mark_t *m = d->marks[i];

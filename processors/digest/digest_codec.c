@@ -9,7 +9,7 @@ static void put_case(binenc_writer_t *w, const void *item)
 {
     const digest_case_t *c = item;
     binenc_put_string(w, c->handoff_id);
-    binenc_put_string(w, c->entity_type == HF_ENTITY_ACCOUNT ? "account" : "contact");
+    binenc_put_string(w, hf_entity_type_name(c->entity_type));
     binenc_put_string(w, c->entity_id);
     binenc_put_opt_string(w, c->owner_id);
     binenc_put_int(w, (int32_t)c->status);

@@ -67,9 +67,8 @@ static void print_digest(const digest_t *d)
     printf("waiting (%zu listed of %" PRIu32 "):\n", d->waiting_count, d->own.open);
     for (size_t i = 0; i < d->waiting_count; i++) {
         const digest_case_t *c = d->waiting[i];
-        printf("  %s %s %s  owner %s  %s", c->handoff_id,
-               c->entity_type == HF_ENTITY_ACCOUNT ? "account" : "contact", c->entity_id,
-               c->owner_id ? c->owner_id : "-", c->reason ? c->reason : "-");
+        printf("  %s %s %s  owner %s  %s", c->handoff_id, hf_entity_type_name(c->entity_type),
+               c->entity_id, c->owner_id ? c->owner_id : "-", c->reason ? c->reason : "-");
         for (uint32_t k = 0; k < c->interest_count; k++)
             printf("%s%s", k ? ", " : "  interests: ", c->interests[k]);
         printf("  next deadline %s\n", at(c->next_deadline_ms, b1));
