@@ -17,12 +17,15 @@
 
 void dashboard_day(char out[9], int64_t ms)
 {
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char buf[40];
-    snprintf(buf, sizeof buf, "%04d%02d%02d", (tm.tm_year + 1900) % 10000, tm.tm_mon + 1,
-             tm.tm_mday);
+    int64_t days = ms / 86400000 - (ms % 86400000 < 0), y;
+    int32_t m, d;
+    hf_civil_from_days(days, &y, &m, &d);
+    if (y < 0)
+        y = 0;
+    if (y > 9999)
+        y = 9999;
+    char buf[16];
+    snprintf(buf, sizeof buf, "%04d%02d%02d", (int)y, (int)m, (int)d);
     memcpy(out, buf, 8);
     out[8] = 0;
 }
@@ -319,8 +322,13 @@ static char *dup_or_null(const char *s, bool *failed)
 
 int dashboard_add_case(dashboard_t *d, const dashboard_case_t *c)
 {
-    if (d->filter.team[0] && (!c->team || strcmp(c->team, d->filter.team) != 0))
-        return 0;
+    if (d->filter.team[0]) {
+        /* matched as the counters key it, "(no team)" included */
+        char t[41];
+        key_part(t, 40, c->team ? c->team : "(no team)");
+        if (strcmp(t, d->team_key) != 0)
+            return 0;
+    }
     int64_t next = case_next_ms(c);
     if (!next)
         return 0;

@@ -91,6 +91,15 @@ static int emit_handoff(void *opaque, const hf_handoff_t *h)
     return 0;
 }
 
+/* The day a dashboard counter goes to: its event time, but never more than a day past
+ * the clock, so that one record stamped in the far future cannot make its day the
+ * newest and push every real day out of the dashboard's window. */
+static int64_t dashboard_at(const stage_ctx_t *c, int64_t at_ms)
+{
+    int64_t limit = stage_now_ms(c) + 86400000;
+    return at_ms > limit ? limit : at_ms;
+}
+
 static int emit_lifecycle(void *opaque, const hf_lifecycle_t *lc)
 {
     stage_ctx_t *c = opaque;
@@ -101,9 +110,13 @@ static int emit_lifecycle(void *opaque, const hf_lifecycle_t *lc)
     if ((r = produce_keyed(c, OUT_LIFECYCLE, lc->entity_id)) < 0)
         return r;
     c->ctr[M_LIFECYCLE]++;
-    if (metrics_add_named(c->metrics, "lifecycle", hf_entity_type_name(lc->entity_type), 1) < 0 ||
-        dashboard_count_stage(c->metrics, lc->at_ms, hf_entity_type_name(lc->entity_type),
-                              lc->to_stage) < 0)
+    if (metrics_add_named(c->metrics, "lifecycle", hf_entity_type_name(lc->entity_type), 1) < 0)
+        return -ENOMEM;
+    /* the dashboard's funnel reads the contacts that became known or engaged (the later
+     * stages are outcome counters) */
+    if (lc->entity_type == HF_ENTITY_CONTACT &&
+        (strcmp(lc->to_stage, "known") == 0 || strcmp(lc->to_stage, "engaged") == 0) &&
+        dashboard_count_stage(c->metrics, dashboard_at(c, lc->at_ms), "contact", lc->to_stage) < 0)
         return -ENOMEM;
     log_record(LOG_LEVEL_DEBUG, LOG_PIPE,
                LOG_FIELDS(LOG_STR("entity_type", hf_entity_type_name(lc->entity_type)),
@@ -162,7 +175,7 @@ static int count_outcome(stage_ctx_t *c, const char *team, const char *dim, cons
     /* the same per day and team, for the dashboard's filters (dashboard.h): the day
      * of the record that made it, or of the clock when an SLA clock fell due */
     int64_t at = c->current_ts > 0 ? c->current_ts : stage_now_ms(c);
-    return dashboard_count_outcome(c->metrics, at, team, name);
+    return dashboard_count_outcome(c->metrics, dashboard_at(c, at), team, name);
 }
 
 static int emit_outcome(void *opaque, const hf_outcome_t *o)
