@@ -123,6 +123,11 @@ static int add_mark(digest_team_t *t, digest_mark_kind_t kind, const digest_case
         return -ENOMEM;
     t->marks = m;
     m = &t->marks[t->mark_count];
+    /* A case update stamped before the last digest can reach the team after it (from
+     * another instance, or behind the clocks that fired with that digest): dated at the
+     * last digest, it is told by the next one rather than never. */
+    if (at_ms < t->last_at_ms)
+        at_ms = t->last_at_ms;
     *m = (digest_mark_t){.kind = kind, .sla = sla, .level = level, .at_ms = at_ms};
     m->handoff_id = strdup(c->handoff_id);
     m->entity_id = strdup(c->entity_id);
