@@ -414,10 +414,11 @@ int account_expansion_feedback(account_state_t *s, const hf_event_t *ev, const h
             if (strcmp(id, ev->handoff_id) != 0)
                 continue;
             *handled = true;
-            /* an earlier cycle's (stale), this cycle's before it was made (never
-             * parked: an expansion is raised from the members' reading, not awaited),
-             * or one of a product the account has */
-            if (c != p->cycle || !p->handed_off || p->owned)
+            /* an earlier cycle's (stale), or this cycle's before it was made (never
+             * parked: an expansion is raised from the members' reading, not awaited).
+             * A product bought since it was raised still takes its answers: they stop
+             * its clocks (being owned, it is never raised again). */
+            if (c != p->cycle || !p->handed_off)
                 return 0;
             hf_rules_t xr = case_rules(rules);
             case_scratch_t scratch;
@@ -462,7 +463,7 @@ int account_expansion_fire(account_state_t *s, const hf_rules_t *rules, int64_t 
         if (r < 0)
             return r;
         /* no response after the last follow-up attempt: sent back like a rejection */
-        if (recycled && p->handed_off && !p->owned)
+        if (recycled && p->handed_off)
             product_recycle(p, p->sla.recycled_at_ms);
     }
     return 0;

@@ -297,14 +297,19 @@ static void test_one_per_product_per_cycle(void **state)
 static void test_bought_after_raise_cancels(void **state)
 {
     fixture_t *f = *state;
+    f->rules->expansion.clocks[HF_SLA_ACCEPT] =
+        (hf_sla_rule_t){.within_ms = 2 * TK_HOUR_MS, .attempts = 1};
     make_customer(f);
     read_analytics(f);
     assert_int_equal(f->rec.handoff_count, 1);
+    assert_true(account_state_next_due(f->s) > 0); /* the expansion's accept clock runs */
     /* a won deal naming the product, on the account's own case */
     f->now += TK_HOUR_MS;
     assert_int_equal(answer(f, HF_SALES_WON, NULL, "analytics"), ACCOUNT_FOLD_APPLIED);
     /* sales then close the expansion as lost: the product stays had, never raised */
     assert_int_equal(answer(f, HF_SALES_LOST, f->ex1, NULL), ACCOUNT_FOLD_APPLIED);
+    /* ... and that answer stopped the expansion's clocks */
+    assert_int_equal(account_state_next_due(f->s), 0);
     f->now += 60 * TK_DAY_MS;
     read_analytics(f);
     assert_int_equal(f->rec.handoff_count, 1);
