@@ -87,7 +87,7 @@ static int emit_handoff(void *opaque, const hf_handoff_t *h)
                     (double)(h->emitted_at_ms - h->qualified_at_ms) / 1000.0);
     log_handoff(h);
     if (c->on_handoff)
-        c->on_handoff(c->on_handoff_opaque, h);
+        return c->on_handoff(c->on_handoff_opaque, h);
     return 0;
 }
 

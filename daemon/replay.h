@@ -37,8 +37,9 @@ typedef struct replay_opts {
     int32_t partitions[ROLE__COUNT];
     /* Where the scratch store's directory is made (NULL: $TMPDIR, else /tmp). */
     const char *scratch_parent;
-    /* Told of every handoff (stage.h's on_handoff); NULL: nobody is. */
-    void (*on_handoff)(void *opaque, const hf_handoff_t *h);
+    /* Told of every handoff (stage.h's on_handoff); NULL: nobody is.  A negative
+     * errno it returns fails replay_record(). */
+    int (*on_handoff)(void *opaque, const hf_handoff_t *h);
     void *opaque;
 } replay_opts_t;
 

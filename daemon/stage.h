@@ -143,8 +143,9 @@ typedef struct stage_ctx {
     unsigned mail_budget;                /* 0: STAGE_MAIL_BUDGET */
     /* Told of every handoff once it was produced (NULL: nobody is; the daemon).
      * @h is borrowed for the call.  handoffctl backtest (daemon/replay.h) keeps
-     * who qualified and why from here rather than decoding its own outputs. */
-    void (*on_handoff)(void *opaque, const hf_handoff_t *h);
+     * who qualified and why from here rather than decoding its own outputs.  0, or a
+     * negative errno that fails the record as a failed output would. */
+    int (*on_handoff)(void *opaque, const hf_handoff_t *h);
     void *on_handoff_opaque;
     char *err; /* the reason of a failure, written once */
     size_t errsz;

@@ -188,13 +188,11 @@ static bool pick_topics(char *list, const char *topic[ROLE_BY_ANON])
     return true;
 }
 
-static void on_handoff(void *opaque, const hf_handoff_t *h)
+/* On a replay's thread: a failure fails that replay's record, and the session ends
+ * through worker_failed() with both threads joined and the scratch stores removed. */
+static int on_handoff(void *opaque, const hf_handoff_t *h)
 {
-    bt_run_t *run = opaque;
-    if (bt_run_add(run, h) < 0) {
-        fprintf(stderr, "handoffctl: out of memory\n");
-        exit(1);
-    }
+    return bt_run_add(opaque, h) < 0 ? -ENOMEM : 0;
 }
 
 typedef struct bt_session {

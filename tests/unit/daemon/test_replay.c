@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,18 +23,20 @@
 #define DAY_MS (24 * KIT_HOUR_MS)
 
 typedef struct seen {
+    int fail_with; /* what on_handoff returns */
     int handoffs;
     char handoff_id[64];
     int64_t emitted_at_ms, qualified_at_ms;
 } seen_t;
 
-static void on_handoff(void *opaque, const hf_handoff_t *h)
+static int on_handoff(void *opaque, const hf_handoff_t *h)
 {
     seen_t *s = opaque;
     s->handoffs++;
     snprintf(s->handoff_id, sizeof s->handoff_id, "%s", h->handoff_id);
     s->emitted_at_ms = h->emitted_at_ms;
     s->qualified_at_ms = h->qualified_at_ms;
+    return s->fail_with;
 }
 
 static size_t entries(const char *dir)
@@ -120,10 +123,50 @@ static void test_event_time_and_determinism(void **state)
     rmdir(parent);
 }
 
+/* An observer that fails (out of memory keeping the handoff) fails the record that
+ * made the handoff, as a failed output would; freeing still removes the store. */
+static void test_observer_failure_fails_the_record(void **state)
+{
+    (void)state;
+    log_min_level = LOG_LEVEL_ERROR;
+    char parent[] = "/tmp/hf-replay-test-XXXXXX";
+    assert_non_null(mkdtemp(parent));
+    hf_config_t *cfg = NULL;
+    hf_buf_t errors = HF_BUF_INIT;
+    assert_int_equal(config_load_string(&cfg, "replay.yaml", "", 0, &errors), 0);
+    hf_buf_free(&errors);
+    static const uint8_t key[32] = "another key for the e-mail hash";
+    codec_opts_t copts = {.email_key = key, .email_key_len = sizeof key};
+    codec_t *codec = NULL;
+    char err[256];
+    assert_int_equal(codec_new(&codec, &copts, err, sizeof err), 0);
+    seen_t seen = {.fail_with = -ENOMEM};
+    replay_opts_t opts = {
+        .cfg = cfg, .scratch_parent = parent, .on_handoff = on_handoff, .opaque = &seen};
+    for (int i = 0; i < ROLE__COUNT; i++)
+        opts.partitions[i] = 4;
+    replay_t *r = NULL;
+    assert_int_equal(replay_new(&r, &opts, err, sizeof err), 0);
+    hf_event_t form =
+        kit_form("f-1", KIT_T0, "a-1", "c-1", HF_FORM_DEMO_REQUEST, "kim@globex.example");
+    hf_buf_t buf = HF_BUF_INIT;
+    assert_int_equal(codec_encode_input(codec, &form, &buf), 0);
+    assert_int_equal(replay_record(r, ROLE_FORM, 0, 0, "a-1", 3, buf.data, buf.len, KIT_T0),
+                     -ENOMEM);
+    assert_int_equal(seen.handoffs, 1);
+    hf_buf_free(&buf);
+    replay_free(r);
+    assert_int_equal(entries(parent), 0);
+    codec_free(codec);
+    config_free(cfg);
+    rmdir(parent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_event_time_and_determinism),
+        cmocka_unit_test(test_observer_failure_fails_the_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
