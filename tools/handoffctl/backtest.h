@@ -63,7 +63,8 @@ typedef struct bt_header {
  * per rule, the handoffs made under one file and not the other.  Two handoffs
  * match when entity type, id and rule agree (the n-th of an entity under a rule
  * in one run with the n-th in the other); a matched pair at different times is
- * listed as moved.  The output depends on its arguments alone.  0 or -ENOMEM. */
+ * listed as moved, and so is one routed to another team.  The output depends on its arguments
+ * alone.  0 or -ENOMEM. */
 int bt_report_text(bt_run_t *baseline, bt_run_t *proposed, const bt_header_t *h, hf_buf_t *out);
 int bt_report_json(bt_run_t *baseline, bt_run_t *proposed, const bt_header_t *h, hf_buf_t *out);
 

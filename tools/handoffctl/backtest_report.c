@@ -237,7 +237,10 @@ static int diff_runs(const bt_run_t *a, const bt_run_t *b, diff_list_t *out)
         } else if (c > 0) {
             r = diff_add(out, ONLY_PROPOSED, &b->items[j++], NULL);
         } else {
-            if (a->items[i].at_ms != b->items[j].at_ms)
+            /* the same handoff at another time or to another team (a routing change) */
+            const char *ta = a->items[i].team, *tb = b->items[j].team;
+            bool other_team = (ta == NULL) != (tb == NULL) || (ta && strcmp(ta, tb) != 0);
+            if (a->items[i].at_ms != b->items[j].at_ms || other_team)
                 r = diff_add(out, MOVED, &a->items[i], &b->items[j]);
             i++, j++;
         }
@@ -339,7 +342,7 @@ static void iso(int64_t ms, char out[HF_ISO8601_SIZE])
 }
 
 static const char *const kind_text[] = {"only under the baseline", "only under the proposal",
-                                        "under both, at another time"};
+                                        "under both, at another time or team"};
 static const char *const kind_json[] = {"only_baseline", "only_proposed", "moved"};
 
 static void text_header(const report_t *rp, hf_buf_t *out)
@@ -416,7 +419,7 @@ static void text_diffs(const report_t *rp, hf_buf_t *out)
         hf_buf_printf(out, "\nrule %s: %zu only under the baseline, %zu only under the proposal",
                       l->items[i].h->rule, n[ONLY_BASELINE], n[ONLY_PROPOSED]);
         if (n[MOVED])
-            hf_buf_printf(out, ", %zu at another time", n[MOVED]);
+            hf_buf_printf(out, ", %zu at another time or team", n[MOVED]);
         hf_buf_append_str(out, "\n");
         for (int k = 0; k < 3; k++) {
             if (!n[k])

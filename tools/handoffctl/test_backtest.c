@@ -82,6 +82,15 @@ static void test_json_differences(void **state)
     assert_non_null(strstr(hi, "\"entity_id\":\"c-3\""));
     assert_non_null(strstr(hi, "\"moved\":[{\"baseline\":{\"handoff_id\":\"ho_c-4"));
     assert_null(strstr(strstr(json, "\"rules\":["), "\"c-1\""));
+    free(json);
+    /* c-1 at the same time but routed to another team: listed as moved too */
+    free(b.items[0].team); /* b is sorted now: c-1 first */
+    b.items[0].team = strdup("amer");
+    json = render(true, &a, &b);
+    assert_non_null(strstr(json, "\"moved\":[{\"baseline\":{\"handoff_id\":\"ho_c-1"));
+    free(json);
+    b.items[0].team = (free(b.items[0].team), strdup("emea"));
+    json = render(true, &a, &b);
     /* totals side by side with the difference */
     assert_non_null(strstr(json, "\"rule\":[{\"name\":\"demo_request\",\"baseline\":1,"
                                  "\"proposed\":0,\"difference\":-1},{\"name\":\"high_intent\","
